@@ -1,0 +1,3 @@
+from emdesk.cli import main
+
+raise SystemExit(main())

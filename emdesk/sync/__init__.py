@@ -1,0 +1,1 @@
+"""Offline sync with the hub (sync work fills this in); drains the store's outbox."""

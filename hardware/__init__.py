@@ -1,0 +1,1 @@
+"""Emulated monitoring devices (tags, home units) that speak over a real serial line."""
