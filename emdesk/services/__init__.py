@@ -1,0 +1,1 @@
+"""Use cases: what a signed-in person can do, checked against their role."""

@@ -1,0 +1,151 @@
+"""Versioned schema migrations, recorded in the database, each in one transaction.
+
+Migrations are frozen once released: a later change adds a new step, it never edits
+an old one, so a store made by any earlier version upgrades step by step.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import sqlite_utils
+
+# Every syncable table has the same bookkeeping columns, so sync needs no rewrite.
+SYNC_COLUMNS = """
+    id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    hlc TEXT NOT NULL DEFAULT '',
+    data TEXT NOT NULL
+"""
+
+# Table -> extra indexed columns at version 1 (the full record is in ``data``).
+V1_TABLES = {
+    "users": "username TEXT NOT NULL UNIQUE, role TEXT NOT NULL, region TEXT NOT NULL DEFAULT ''",
+    "subjects": "family_name TEXT, given_name TEXT, postcode TEXT",
+    "orders": """subject_id TEXT REFERENCES subjects(id) DEFERRABLE INITIALLY DEFERRED,
+        reference TEXT, status TEXT NOT NULL, cohort TEXT, region TEXT, assigned_officer_id TEXT,
+        problem_count INTEGER NOT NULL DEFAULT 0, start TEXT, "end" TEXT""",
+    "devices": """serial TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, state TEXT NOT NULL, region TEXT,
+        order_id TEXT REFERENCES orders(id) DEFERRABLE INITIALLY DEFERRED""",
+    "visits": """order_id TEXT NOT NULL REFERENCES orders(id) DEFERRABLE INITIALLY DEFERRED,
+        subject_id TEXT NOT NULL, officer_id TEXT, kind TEXT NOT NULL, status TEXT NOT NULL,
+        window_start TEXT""",
+    "telemetry": "device_serial TEXT NOT NULL, order_id TEXT, at TEXT NOT NULL, kind TEXT NOT NULL",
+    "alerts": "order_id TEXT NOT NULL, subject_id TEXT, status TEXT NOT NULL, raised_at TEXT NOT NULL",
+    "incidents": "order_id TEXT NOT NULL, subject_id TEXT",
+    "breach_packs": "incident_id TEXT NOT NULL, order_id TEXT NOT NULL, status TEXT NOT NULL",
+    "outcomes": "incident_id TEXT NOT NULL, order_id TEXT NOT NULL",
+    "notes": "subject_id TEXT NOT NULL, order_id TEXT",
+}
+
+
+def _outbox_triggers(table: str) -> list[str]:
+    # Fired inside the writing transaction, so a change and its outbox row commit
+    # together or not at all.  Sync turns capture off while it applies pulled rows.
+    body = (
+        "INSERT INTO outbox(op_id, table_name, row_id, op, hlc, at, payload) VALUES ("
+        "lower(hex(randomblob(16))), '{t}', NEW.id, "
+        "CASE WHEN NEW.deleted THEN 'delete' ELSE 'upsert' END, NEW.hlc, NEW.updated_at, NEW.data);"
+    ).format(t=table)
+    guard = "WHEN (SELECT capture FROM sync_control) = 1"
+    return [
+        f"CREATE TRIGGER {table}_outbox_insert AFTER INSERT ON {table} {guard} BEGIN {body} END",
+        f"CREATE TRIGGER {table}_outbox_update AFTER UPDATE ON {table} {guard} BEGIN {body} END",
+        f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} {guard} "
+        f"BEGIN SELECT RAISE(ABORT, '{table}: rows are never deleted, set the tombstone'); END",
+    ]
+
+
+def _v1_initial(db: sqlite_utils.Database) -> None:
+    ex = db.execute
+    ex("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    ex("CREATE TABLE sync_control (id INTEGER PRIMARY KEY CHECK (id = 1), capture INTEGER NOT NULL)")
+    ex("INSERT INTO sync_control VALUES (1, 1)")
+    ex("""CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        op_id TEXT NOT NULL UNIQUE, table_name TEXT NOT NULL, row_id TEXT NOT NULL,
+        op TEXT NOT NULL, hlc TEXT NOT NULL, at TEXT NOT NULL, payload TEXT NOT NULL)""")
+    for table, extra in V1_TABLES.items():
+        ex(f"CREATE TABLE {table} ({SYNC_COLUMNS}, {extra})")
+        for trigger in _outbox_triggers(table):
+            ex(trigger)
+    ex("""CREATE TABLE credentials (
+        user_id TEXT PRIMARY KEY REFERENCES users(id), password_hash TEXT NOT NULL,
+        changed_at TEXT NOT NULL, failed_attempts INTEGER NOT NULL DEFAULT 0)""")
+    ex("""CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+        entity TEXT NOT NULL, entity_id TEXT NOT NULL, subject_id TEXT, detail TEXT NOT NULL,
+        prev_hash TEXT NOT NULL, hash TEXT NOT NULL)""")
+    ex("CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+       "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
+    ex("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+       "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
+
+
+def _v2_query_indexes_and_sync_state(db: sqlite_utils.Database) -> None:
+    ex = db.execute
+    for sql in (
+        "CREATE INDEX orders_by_officer ON orders(assigned_officer_id, status)",
+        "CREATE INDEX orders_by_region ON orders(region, status)",
+        "CREATE INDEX orders_by_subject ON orders(subject_id)",
+        "CREATE INDEX devices_by_state ON devices(state, region)",
+        "CREATE INDEX visits_by_officer ON visits(officer_id, window_start)",
+        "CREATE INDEX visits_by_order ON visits(order_id)",
+        "CREATE INDEX telemetry_by_device ON telemetry(device_serial, at)",
+        "CREATE INDEX alerts_by_status ON alerts(status, raised_at)",
+        "CREATE INDEX audit_by_subject ON audit_log(subject_id)",
+    ):
+        ex(sql)
+    # Where sync keeps its cursors and registration; filled by the sync work.
+    ex("CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[sqlite_utils.Database], None]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _v1_initial),
+    Migration(2, "query indexes and sync state", _v2_query_indexes_and_sync_state),
+)
+
+LATEST = MIGRATIONS[-1].version
+
+
+def current_version(db: sqlite_utils.Database) -> int:
+    if "schema_migrations" not in db.table_names():
+        return 0
+    row = db.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return row[0] or 0
+
+
+def migrate(db: sqlite_utils.Database, *, up_to: int = LATEST) -> list[int]:
+    """Apply pending migrations in order; returns the versions applied."""
+    db.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
+               "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+    have = current_version(db)
+    if have > LATEST:
+        from .errors import StoreError
+        raise StoreError(f"this store has schema version {have}, newer than this emdesk ({LATEST}): upgrade emdesk")
+    applied = []
+    for m in MIGRATIONS:
+        if m.version <= have or m.version > up_to:
+            continue
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            m.apply(db)
+            db.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                       [m.version, m.name, datetime.now(timezone.utc).isoformat()])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        applied.append(m.version)
+    return applied

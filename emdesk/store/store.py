@@ -1,0 +1,306 @@
+"""The Store: one local database file, opened once, used from any thread.
+
+Every use takes one lock, so there is a single writer (SQLite's own rule) and reads
+never see a half-applied change.  Records go in and out as domain objects; the JSON
+of the whole record sits in ``data`` and a few columns are pulled out for queries.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgspec
+import sqlite_utils
+
+from emdesk.domain import hlc
+from emdesk.domain.clock import Clock, SystemClock
+from emdesk.domain.ids import new_id
+from emdesk.domain.records import Record
+
+from . import audit, migrations
+from .connection import connect
+from .errors import StoreError, StoreLocked
+from .keyring import Keyring
+from .tables import BY_TABLE, columns_for, stamp, subject_of
+
+R = TypeVar("R", bound=Record)
+
+_encoder = msgspec.json.Encoder()
+_decoders: dict[type, msgspec.json.Decoder] = {}
+
+
+def encode(record: Record) -> str:
+    return _encoder.encode(record).decode()
+
+
+def decode(cls: type[R], data: str | bytes) -> R:
+    dec = _decoders.get(cls)
+    if dec is None:
+        dec = _decoders[cls] = msgspec.json.Decoder(cls)
+    return dec.decode(data)
+
+
+class Store:
+    def __init__(self, db: sqlite_utils.Database, path: Path, *, encrypted: bool, clock: Clock | None = None):
+        self.db = db
+        self.path = path
+        self.encrypted = encrypted
+        self.clock = clock or SystemClock()
+        self._lock = threading.RLock()
+        self._depth = 0
+        migrations.migrate(db)
+        self.desktop_id = self._meta_default("desktop_id", lambda: new_id())
+        last = self.meta("hlc_last")
+        self._hlc = hlc.Stamp.parse(last) if last else None
+
+    # -- opening ---------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: str | Path, *, plain: bool = False, clock: Clock | None = None) -> tuple["Store", bytes | None]:
+        """A new store; encrypted unless ``plain`` is asked for.  Returns the data key,
+        which the caller wraps for the first account (``add_key_slot``)."""
+        path = Path(path)
+        if path.exists() or Path(str(path) + ".keys").exists():
+            raise StoreError(f"{path}: a store is already there; open it, or choose another path")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ring, key = Keyring.new(path, plain=plain)
+        ring.save()
+        return cls(connect(path, key), path, encrypted=not plain, clock=clock), key
+
+    @classmethod
+    def open(cls, path: str | Path, *, key: bytes | None = None, clock: Clock | None = None) -> "Store":
+        path = Path(path)
+        if not path.exists():
+            raise StoreError(f"{path}: no store there; create one with `emdesk init --db {path}` or run `emdesk demo`")
+        ring = Keyring.load(path)
+        plain = ring.plain if ring else False
+        if not plain and key is None:
+            raise StoreLocked(f"{path} is encrypted: sign in to unlock it")
+        return cls(connect(path, None if plain else key), path, encrypted=not plain, clock=clock)
+
+    @classmethod
+    def unlock(cls, path: str | Path, username: str, password: str, *, clock: Clock | None = None) -> "Store":
+        """Open a store with an account's password (plain stores need none)."""
+        ring = Keyring.load(path)
+        if ring is None:
+            raise StoreError(f"{path}: no key file beside it ({path}.keys); restore it from backup")
+        key = None if ring.plain else ring.unlock(username, password)
+        return cls.open(path, key=key, clock=clock)
+
+    def add_key_slot(self, username: str, password: str, key: bytes | None) -> None:
+        """Let an account unlock this store with its own password."""
+        ring = Keyring.load(self.path)
+        if ring is None or ring.plain:
+            return
+        if key is None:
+            raise StoreError("the data key is needed to add an account to an encrypted store")
+        ring.add(username, password, key)
+        ring.save()
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.conn.close()
+
+    # -- transactions ----------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        """One write transaction (nested calls join the outer one)."""
+        with self._lock:
+            outer = self._depth == 0
+            if outer:
+                self.db.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield self.db
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self.db.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if outer:
+                try:
+                    self.db.execute("COMMIT")
+                except BaseException:
+                    # A deferred foreign key fails at COMMIT and leaves it open.
+                    self.db.execute("ROLLBACK")
+                    raise
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite_utils.Database]:
+        with self._lock:
+            yield self.db
+
+    # -- meta ------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        with self.reading() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+            return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value])
+
+    def _meta_default(self, key: str, make) -> str:
+        value = self.meta(key)
+        if value is None:
+            value = make()
+            self.set_meta(key, value)
+        return value
+
+    @property
+    def schema_version(self) -> int:
+        with self.reading() as db:
+            return migrations.current_version(db)
+
+    # -- records ---------------------------------------------------------------
+
+    def _next_stamp(self) -> str:
+        now_ms = int(self.clock.now().timestamp() * 1000)
+        self._hlc = hlc.tick(self._hlc, now_ms, self.desktop_id[-12:])
+        return str(self._hlc)
+
+    def put(self, record: R, *, actor: str = "system", audit_action: str | None = None) -> R:
+        return self.put_many([record], actor=actor, audit_action=audit_action)[0]
+
+    def put_many(self, records: Iterable[R], *, actor: str = "system", audit_action: str | None = None) -> list[R]:
+        """Insert or update records, stamping them; changes to a person's record are audited."""
+        out: list[R] = []
+        with self.transaction() as db:
+            now = self.clock.now()
+            for record in records:
+                table = type(record).table
+                existing = db.execute(f"SELECT created_at FROM {table} WHERE id = ?", [record.id]).fetchone()
+                record = record.evolve(
+                    created_at=record.created_at or now,
+                    updated_at=now,
+                    origin=self.desktop_id,
+                    hlc=self._next_stamp(),
+                )
+                row = {"id": record.id, "created_at": stamp(record.created_at), "updated_at": stamp(now),
+                       "origin": record.origin, "deleted": int(record.deleted), "hlc": record.hlc,
+                       "data": encode(record), **columns_for(record)}
+                if existing:
+                    sets = ", ".join(f'"{k}" = ?' for k in row if k != "id")
+                    db.execute(f"UPDATE {table} SET {sets} WHERE id = ?", [*(v for k, v in row.items() if k != "id"), record.id])
+                else:
+                    cols = ", ".join(f'"{k}"' for k in row)
+                    db.execute(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+                subject_id = subject_of(record)
+                if subject_id or table == "users":
+                    action = audit_action or ("delete" if record.deleted else "update" if existing else "create")
+                    audit.append(db, at=now, actor=actor, action=action, entity=table,
+                                 entity_id=record.id, subject_id=subject_id)
+                out.append(record)
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc_last', ?)", [str(self._hlc)])
+        return out
+
+    def tombstone(self, cls: type[R], record_id: str, *, actor: str = "system") -> R:
+        record = self.get(cls, record_id)
+        if record is None:
+            raise StoreError(f"{cls.table}: no record {record_id}")
+        return self.put(record.evolve(deleted=True), actor=actor)
+
+    def get(self, cls: type[R], record_id: str, *, include_deleted: bool = False) -> R | None:
+        with self.reading() as db:
+            row = db.execute(f"SELECT data, deleted FROM {cls.table} WHERE id = ?", [record_id]).fetchone()
+        if row is None or (row[1] and not include_deleted):
+            return None
+        return decode(cls, row[0])
+
+    def get_many(self, cls: type[R], ids: Iterable[str]) -> dict[str, R]:
+        ids = list(dict.fromkeys(i for i in ids if i))
+        out: dict[str, R] = {}
+        for start in range(0, len(ids), 500):
+            for record in self.find(cls, where={"id": ids[start:start + 500]}):
+                out[record.id] = record
+        return out
+
+    def find(self, cls: type[R], *, where: dict[str, Any] | None = None, order_by: str | None = None,
+             limit: int | None = None, include_deleted: bool = False) -> list[R]:
+        """Records whose indexed columns equal the given values (a list means any of)."""
+        sql, args = self._where(cls, where, include_deleted)
+        if order_by:
+            sql += f" ORDER BY {order_by}"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        with self.reading() as db:
+            rows = db.execute(f"SELECT data FROM {cls.table}{sql}", args).fetchall()
+        return [decode(cls, r[0]) for r in rows]
+
+    def count(self, cls: type[R], *, where: dict[str, Any] | None = None) -> int:
+        sql, args = self._where(cls, where, False)
+        with self.reading() as db:
+            return db.execute(f"SELECT count(*) FROM {cls.table}{sql}", args).fetchone()[0]
+
+    @staticmethod
+    def _where(cls: type[Record], where: dict[str, Any] | None, include_deleted: bool) -> tuple[str, list]:
+        clauses, args = [], []
+        if not include_deleted:
+            clauses.append("deleted = 0")
+        for key, value in (where or {}).items():
+            if not key.replace("_", "").isalnum():
+                raise ValueError(f"bad column name {key!r}")
+            if isinstance(value, (list, tuple, set, frozenset)):
+                values = [getattr(v, "value", v) for v in value]
+                clauses.append(f'"{key}" IN ({", ".join("?" * len(values))})')
+                args.extend(values)
+            elif value is None:
+                clauses.append(f'"{key}" IS NULL')
+            else:
+                clauses.append(f'"{key}" = ?')
+                args.append(getattr(value, "value", value))
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+    # -- audit -----------------------------------------------------------------
+
+    def audit_view(self, *, actor: str, entity: str, entity_id: str, subject_id: str | None,
+                   action: str = "view", detail: dict | None = None) -> None:
+        """Record that someone looked at a person's record."""
+        with self.transaction() as db:
+            audit.append(db, at=self.clock.now(), actor=actor, action=action, entity=entity,
+                         entity_id=entity_id, subject_id=subject_id, detail=detail)
+
+    def audit_entries(self, *, subject_id: str | None = None, limit: int | None = None) -> list[audit.AuditEntry]:
+        with self.reading() as db:
+            return audit.entries(db, subject_id=subject_id, limit=limit)
+
+    def verify_audit(self) -> audit.AuditVerdict:
+        with self.reading() as db:
+            return audit.verify(db)
+
+    # -- credentials -----------------------------------------------------------
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO credentials (user_id, password_hash, changed_at, failed_attempts) "
+                       "VALUES (?, ?, ?, 0)", [user_id, password_hash, stamp(self.clock.now())])
+
+    def password_hash(self, user_id: str) -> str | None:
+        with self.reading() as db:
+            row = db.execute("SELECT password_hash FROM credentials WHERE user_id = ?", [user_id]).fetchone()
+        return row[0] if row else None
+
+    # -- outbox ----------------------------------------------------------------
+
+    def outbox(self, *, limit: int | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT seq, op_id, table_name, row_id, op, hlc, at, payload FROM outbox ORDER BY seq"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        with self.reading() as db:
+            cur = db.execute(sql)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    def outbox_count(self) -> int:
+        with self.reading() as db:
+            return db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+
+    @staticmethod
+    def record_class(table: str) -> type[Record]:
+        return BY_TABLE[table]

@@ -1,0 +1,76 @@
+"""How each record type maps to its table: the indexed columns pulled out of it."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timezone
+from enum import Enum
+from typing import Any
+
+from emdesk.domain.devices import Device
+from emdesk.domain.monitoring import Alert, BreachOutcome, BreachPack, Incident, Note, TelemetryEvent
+from emdesk.domain.orders import Order
+from emdesk.domain.people import Subject
+from emdesk.domain.records import Record
+from emdesk.domain.users import User
+from emdesk.domain.visits import Visit
+
+
+def stamp(value: datetime | None) -> str | None:
+    """Instants as fixed-width UTC text, so text order is time order."""
+    if value is None:
+        return None
+    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return stamp(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+Columns = Callable[[Any], dict[str, Any]]
+
+COLUMNS: dict[type[Record], Columns] = {
+    User: lambda r: {"username": r.username, "role": r.role, "region": r.region},
+    Subject: lambda r: {
+        "family_name": r.family_name, "given_name": r.given_name,
+        "postcode": r.primary_address.postcode if r.primary_address else None,
+    },
+    Order: lambda r: {
+        "subject_id": r.subject_id or None, "reference": r.reference, "status": r.status,
+        "cohort": r.cohort, "region": r.region, "assigned_officer_id": r.assigned_officer_id,
+        "problem_count": len(r.problems), "start": r.start, "end": r.end,
+    },
+    Device: lambda r: {"serial": r.serial, "kind": r.kind, "state": r.state, "region": r.region, "order_id": r.order_id},
+    Visit: lambda r: {
+        "order_id": r.order_id, "subject_id": r.subject_id, "officer_id": r.officer_id,
+        "kind": r.kind, "status": r.status, "window_start": r.window_start,
+    },
+    TelemetryEvent: lambda r: {"device_serial": r.device_serial, "order_id": r.order_id, "at": r.at, "kind": r.kind},
+    Alert: lambda r: {"order_id": r.order_id, "subject_id": r.subject_id, "status": r.status, "raised_at": r.raised_at},
+    Incident: lambda r: {"order_id": r.order_id, "subject_id": r.subject_id},
+    BreachPack: lambda r: {"incident_id": r.incident_id, "order_id": r.order_id, "status": r.status},
+    BreachOutcome: lambda r: {"incident_id": r.incident_id, "order_id": r.order_id},
+    Note: lambda r: {"subject_id": r.subject_id, "order_id": r.order_id},
+}
+
+BY_TABLE: dict[str, type[Record]] = {cls.table: cls for cls in COLUMNS}
+
+
+def columns_for(record: Record) -> dict[str, Any]:
+    try:
+        extract = COLUMNS[type(record)]
+    except KeyError:
+        raise TypeError(f"{type(record).__name__} is not stored by emdesk") from None
+    return {k: _plain(v) for k, v in extract(record).items()}
+
+
+def subject_of(record: Record) -> str | None:
+    """Whose personal record a change touches, for the audit log."""
+    if isinstance(record, Subject):
+        return record.id
+    return getattr(record, "subject_id", None) or None

@@ -1,0 +1,39 @@
+"""Session-wide test setup: Qt offscreen, no developer settings, fresh stores."""
+from __future__ import annotations
+
+import os
+
+# Before any Qt import: tests never need a display.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")
+
+from datetime import datetime, timezone  # noqa: E402
+
+import pytest  # noqa: E402
+
+from emdesk.domain.clock import FixedClock  # noqa: E402
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory, monkeypatch):
+    """The developer's own settings and data directory are never read or written."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+
+
+@pytest.fixture
+def clock():
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def store(tmp_path, clock):
+    from emdesk.store import Store
+
+    s, _ = Store.create(tmp_path / "test.db", plain=True, clock=clock)
+    yield s
+    s.close()
