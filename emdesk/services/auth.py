@@ -4,7 +4,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
-from emdesk.domain.users import Role, User
+from emdesk.domain.users import User
 from emdesk.store import Store
 
 from .errors import ServiceError, SignInError
@@ -25,16 +25,16 @@ def check_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def add_user(store: Store, *, username: str, display_name: str, role: Role, password: str,
-             region: str = "", data_key: bytes | None = None, actor: str = "system", **fields) -> User:
+def add_user(store: Store, user: User, password: str, *, data_key: bytes | None = None,
+             actor: str = "system") -> User:
     """Create an account; on an encrypted store, its password also unlocks the store."""
     if len(password) < MIN_PASSWORD:
-        raise ServiceError(f"password for {username}: at least {MIN_PASSWORD} characters, please")
-    if store.find(User, where={"username": username}):
-        raise ServiceError(f"user {username!r} already exists: choose another username")
-    user = store.put(User(username=username, display_name=display_name, role=role, region=region, **fields), actor=actor)
+        raise ServiceError(f"password for {user.username}: at least {MIN_PASSWORD} characters, please")
+    if store.find(User, where={"username": user.username}):
+        raise ServiceError(f"user {user.username!r} already exists: choose another username")
+    user = store.put(user, actor=actor)
     store.set_password_hash(user.id, hash_password(password))
-    store.add_key_slot(username, password, data_key)
+    store.add_key_slot(user.username, password, data_key)
     return user
 
 
