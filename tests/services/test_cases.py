@@ -1,0 +1,85 @@
+"""Least privilege: each role sees exactly its share of cases, stock and visits."""
+from __future__ import annotations
+
+import pytest
+
+from emdesk.services.cases import CaseService
+from emdesk.services.errors import AccessDenied
+
+from .world import small_world
+
+
+@pytest.fixture
+def users(store, clock):
+    return small_world(store, clock.now())
+
+
+def svc(store, users, clock, name):
+    return CaseService(store, users[name], clock)
+
+
+@pytest.mark.parametrize("who, refs", [
+    ("officer.a", ["A-1"]),               # her own caseload only
+    ("officer.b", ["B-1"]),
+    ("monitor.wales", ["A-1", "B-1"]),    # the region
+    ("monitor.london", []),
+    ("boss", ["A-1", "B-1"]),             # everything active
+])
+def test_caseload_is_scoped_by_role(store, users, clock, who, refs):
+    assert sorted(r.reference for r in svc(store, users, clock, who).caseload()) == refs
+
+
+def test_technician_cannot_see_cases_or_personal_details(store, users, clock):
+    tech = svc(store, users, clock, "tech")
+    with pytest.raises(AccessDenied):
+        tech.caseload()
+    with pytest.raises(AccessDenied):
+        tech.subject(users["officer.a"].id)
+
+
+def test_technician_sees_only_the_name_on_an_allocation(store, users, clock):
+    rows = {r.serial: r for r in svc(store, users, clock, "tech").stock()}
+    assert rows["RF-000001"].allocated_to == "Ann Evans" and rows["HMU-000002"].allocated_to == ""
+    from emdesk.services.rows import DeviceRow
+    personal = {"date_of_birth", "address", "postcode", "risk_flags", "phone"}
+    assert not personal & set(DeviceRow.__dataclass_fields__)
+
+
+def test_stock_filters(store, users, clock):
+    tech = svc(store, users, clock, "tech")
+    assert [r.serial for r in tech.stock(state="in_stock")] == ["HMU-000002"]
+    assert tech.stock(region="London") == []
+
+
+def test_officer_sees_her_visits_for_today_with_risk_flags(store, users, clock):
+    rows = svc(store, users, clock, "officer.a").visits()
+    assert [(r.subject_name, r.kind, r.risk_flags) for r in rows] == [("Ann Evans", "check", ("Dangerous dog",))]
+    assert svc(store, users, clock, "officer.b").visits() == []
+
+
+def test_viewing_a_person_is_audited_and_scoped(store, users, clock):
+    officer = svc(store, users, clock, "officer.a")
+    ann_id = officer.caseload()[0].subject_id
+    assert officer.subject(ann_id).family_name == "Evans"
+    assert ("view", users["officer.a"].id) in [(e.action, e.actor) for e in store.audit_entries(subject_id=ann_id)]
+    bob_id = svc(store, users, clock, "officer.b").caseload()[0].subject_id
+    with pytest.raises(AccessDenied, match="not on your caseload"):
+        officer.subject(bob_id)
+
+
+def test_order_list_shows_validation_state(store, users, clock):
+    rows = svc(store, users, clock, "boss").orders()
+    assert rows[0].reference == "C-1" and rows[0].problem_count == 1
+    assert "subject.date_of_birth" in rows[0].problems[0]
+    with pytest.raises(AccessDenied):
+        svc(store, users, clock, "officer.a").orders()
+
+
+def test_counts_for_supervisors(store, users, clock):
+    c = svc(store, users, clock, "boss").counts()
+    assert (c.active_orders, c.draft_orders, c.orders_with_problems) == (2, 1, 1)
+    assert c.unmonitored_active == 1          # B-1 has no fitted device
+    assert c.visits_overdue_3_days == 1       # the install five days late
+    assert c.by_cohort == {"Court bail": 1, "Post-release": 1}
+    with pytest.raises(AccessDenied):
+        svc(store, users, clock, "monitor.wales").counts()
