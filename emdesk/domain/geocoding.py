@@ -1,0 +1,83 @@
+"""Finding where an address is, behind one small interface.
+
+Intake must place every address on the map (to check it is in England and Wales and
+outside its own exclusion zones).  Deployments plug in a real address service; the
+built-in ``GazetteerGeocoder`` knows the towns and postcode districts of the demo world
+and works offline, at the precision of a town centre.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal, Protocol
+
+import msgspec
+
+from .gazetteer import TOWNS, Town
+from .geography import is_outward_code, normalise_postcode, postcode_district
+from .people import Address
+
+Precision = Literal["address", "postcode", "postcode_district", "town"]
+
+
+class GeoResult(msgspec.Struct, frozen=True, kw_only=True):
+    lat: float
+    lon: float
+    precision: Precision
+    matched: str          # what was matched, e.g. "LS1 (Leeds)" or "Cardiff"
+
+
+class Geocoder(Protocol):
+    def locate(self, address: Address) -> GeoResult | None:
+        """Where an address is, or None when it cannot be found."""
+        ...
+
+
+class GazetteerGeocoder:
+    """Locates by postcode district first, then by town name; None when neither is known.
+
+    A district is placed at the centre of the town it serves: good to a few km, enough
+    to tell England from Scotland, not enough to find a front door.
+    """
+
+    def __init__(self, towns: Iterable[Town] = TOWNS):
+        self._by_district: dict[str, Town] = {}
+        self._by_name: dict[str, Town] = {}
+        for town in towns:
+            self._by_name.setdefault(_key(town.name), town)
+            for district in town.districts:
+                self._by_district.setdefault(district.upper(), town)
+
+    def locate(self, address: Address) -> GeoResult | None:
+        district = _district_of(getattr(address, "postcode", "") or "")
+        if district and (town := self._by_district.get(district)):
+            return GeoResult(lat=town.lat, lon=town.lon, precision="postcode_district",
+                             matched=f"{district} ({town.name})")
+        for name in _town_candidates(address):
+            if town := self._by_name.get(_key(name)):
+                return GeoResult(lat=town.lat, lon=town.lon, precision="town", matched=town.name)
+        return None
+
+
+def _key(name: str) -> str:
+    return " ".join(name.casefold().replace("-", " ").split())
+
+
+def _district_of(postcode: str) -> str | None:
+    """The district of a full postcode, or a bare outward code typed on its own."""
+    district = postcode_district(postcode)
+    if district:
+        return district
+    bare = normalise_postcode(postcode).replace(" ", "")
+    return bare if is_outward_code(bare) else None
+
+
+def _town_candidates(address: Address) -> list[str]:
+    # The town field first; failing that the last address line, where people often
+    # write the town when the form has no separate box for it.
+    out = []
+    if town := (getattr(address, "town", "") or "").strip():
+        out.append(town)
+    lines = [line for line in (getattr(address, "lines", ()) or ()) if isinstance(line, str) and line.strip()]
+    if lines:
+        out.append(lines[-1])
+    return out
