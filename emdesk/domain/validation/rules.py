@@ -30,18 +30,15 @@ what is missing and never raises.
 """
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property
 
-from ..clock import LONDON, UTC, local_date
-from ..conditions import AlcoholMonitoring, CheckIns, Circle, Curfew, LocationMonitoring, Polygon, Zone, ZoneKind
+from ..clock import LONDON
+from ..conditions import Circle, Polygon, Zone, ZoneKind
 from ..curfew import day_hours, describe_day, hours_in_any_7_days, is_usable, overlapping_windows
 from ..devices import DeviceKind
-from ..geocoding import GazetteerGeocoder, Geocoder
 from ..geography import (
     ENGLAND_OR_SCOTLAND,
     ENGLAND_OR_WALES,
@@ -54,7 +51,8 @@ from ..geography import (
     zone_defect,
 )
 from ..orders import Cohort, DocumentKind, Order, OrderStatus, OrderType, RequestType
-from ..people import Address, AddressKind, Subject
+from ..people import Subject
+from .draft import Draft, ValidationContext, Where, finite, text_of, tuple_of
 from .problems import Problem
 
 # Statute and service limits.
@@ -70,186 +68,6 @@ CIRCLE_RADIUS_M = (50.0, 20_000.0)
 POLYGON_AREA_M2 = (2_000.0, 500_000_000.0)
 
 
-@dataclass(frozen=True)
-class ValidationContext:
-    now: datetime                                      # aware; "today" is London's date
-    geocoder: Geocoder = field(default_factory=GazetteerGeocoder)
-    find_order: Callable[[str], Order | None] = lambda _id: None
-
-
-# --- The draft, read defensively ---------------------------------------------------
-
-
-def _text(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _tuple(value: object) -> tuple:
-    return tuple(value) if isinstance(value, (tuple, list)) else ()
-
-
-def _finite(*values: object) -> bool:
-    return all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values)
-
-
-@dataclass(frozen=True)
-class _Where:
-    lat: float
-    lon: float
-    how: str        # "given" or what the geocoder matched
-
-
-class _Draft:
-    """The order and subject being checked, with what several rules need worked out once."""
-
-    def __init__(self, order: Order, subject: Subject, ctx: ValidationContext):
-        self.order = order
-        self.subject = subject
-        self.ctx = ctx
-        self._where: dict[str, _Where | str | None] = {}
-
-    def of_order(self, name: str, default: object = None) -> object:
-        return getattr(self.order, name, default)
-
-    def of_subject(self, name: str, default: object = None) -> object:
-        return getattr(self.subject, name, default)
-
-    @cached_property
-    def now(self) -> datetime:
-        now = self.ctx.now
-        return now.replace(tzinfo=UTC) if now.tzinfo is None else now
-
-    @cached_property
-    def today(self) -> date:
-        return local_date(self.now)
-
-    @cached_property
-    def dob(self) -> date | None:
-        value = self.of_subject("date_of_birth")
-        if isinstance(value, datetime):
-            return value.date()
-        return value if isinstance(value, date) else None
-
-    @cached_property
-    def request(self) -> RequestType:
-        value = self.of_order("request_type")
-        return value if isinstance(value, RequestType) else RequestType.NEW
-
-    @cached_property
-    def cohort(self) -> Cohort | None:
-        value = self.of_order("cohort")
-        return value if isinstance(value, Cohort) else None
-
-    @cached_property
-    def order_type(self) -> OrderType | None:
-        value = self.of_order("order_type")
-        return value if isinstance(value, OrderType) else None
-
-    @cached_property
-    def start(self) -> date | None:
-        value = self.of_order("start")
-        return value if isinstance(value, date) and not isinstance(value, datetime) else None
-
-    @cached_property
-    def end(self) -> date | None:
-        value = self.of_order("end")
-        return value if isinstance(value, date) and not isinstance(value, datetime) else None
-
-    @cached_property
-    def conditions(self) -> object:
-        return self.of_order("conditions")
-
-    @cached_property
-    def curfew(self) -> Curfew | None:
-        value = getattr(self.conditions, "curfew", None)
-        return value if isinstance(value, Curfew) else None
-
-    @cached_property
-    def windows(self) -> tuple:
-        return _tuple(getattr(self.curfew, "windows", None))
-
-    @cached_property
-    def zones(self) -> list[tuple[str, Zone]]:
-        return [(f"order.conditions.zones[{i}]", z)
-                for i, z in enumerate(_tuple(getattr(self.conditions, "zones", None))) if isinstance(z, Zone)]
-
-    @cached_property
-    def location(self) -> bool:
-        return isinstance(getattr(self.conditions, "location", None), LocationMonitoring)
-
-    @cached_property
-    def alcohol(self) -> bool:
-        return isinstance(getattr(self.conditions, "alcohol", None), AlcoholMonitoring)
-
-    @cached_property
-    def checkins(self) -> bool:
-        return isinstance(getattr(self.conditions, "checkins", None), CheckIns)
-
-    @cached_property
-    def devices(self) -> set[DeviceKind]:
-        return {d for d in _tuple(self.of_order("device_kinds")) if isinstance(d, DeviceKind)}
-
-    @cached_property
-    def monitors_something(self) -> bool:
-        return bool(self.curfew is not None or self.zones or self.location or self.alcohol or self.checkins)
-
-    @cached_property
-    def restates_conditions(self) -> bool:
-        # An END request only names the order to end; the others carry conditions.
-        return self.request is not RequestType.END
-
-    @cached_property
-    def addresses(self) -> list[tuple[str, Address]]:
-        out = [(f"subject.addresses[{i}]", a)
-               for i, a in enumerate(_tuple(self.of_subject("addresses"))) if isinstance(a, Address)]
-        install = getattr(self.of_order("installation"), "address", None)
-        if isinstance(install, Address):
-            out.append(("order.installation.address", install))
-        return out
-
-    @cached_property
-    def installation_address(self) -> tuple[str, Address] | None:
-        for path, a in reversed(self.addresses):   # the order's own installation address wins
-            if path == "order.installation.address" or a.kind is AddressKind.INSTALLATION:
-                return path, a
-        return None
-
-    @cached_property
-    def home(self) -> tuple[str, Address] | None:
-        """Where the wearer lives under the order: installation, else primary, else first."""
-        if self.installation_address:
-            return self.installation_address
-        subject_addresses = [(p, a) for p, a in self.addresses if p.startswith("subject.")]
-        for path, a in subject_addresses:
-            if a.kind is AddressKind.PRIMARY:
-                return path, a
-        return subject_addresses[0] if subject_addresses else None
-
-    def where(self, path: str, address: Address) -> _Where | str | None:
-        """Coordinates given or found; a string says why the geocoder failed."""
-        if path not in self._where:
-            self._where[path] = self._locate(address)
-        return self._where[path]
-
-    def _locate(self, address: Address) -> _Where | str | None:
-        if _finite(address.lat, address.lon):
-            return _Where(address.lat, address.lon, "given")
-        try:
-            found = self.ctx.geocoder.locate(address)
-        except Exception as exc:  # a plug-in geocoder's failure is a finding, not a crash
-            return f"the address service failed ({exc.__class__.__name__}: {exc})"
-        if found is None or not _finite(found.lat, found.lon):
-            return None
-        return _Where(found.lat, found.lon, found.matched)
-
-    @cached_property
-    def home_where(self) -> _Where | None:
-        if not self.home:
-            return None
-        found = self.where(*self.home)
-        return found if isinstance(found, _Where) else None
-
-
 # --- The table ---------------------------------------------------------------------
 
 Finding = str | tuple[str, str]      # a message on the rule's field, or (field, message)
@@ -260,14 +78,14 @@ class Rule:
     code: str
     field: str              # the path, or path pattern, the rule reports on
     description: str        # what the rule demands, for lists of rules
-    check: Callable[[_Draft], Iterable[Finding]]
+    check: Callable[[Draft], Iterable[Finding]]
 
 
 _TABLE: list[Rule] = []
 
 
 def _rule(code: str, field_path: str, description: str):
-    def register(check: Callable[[_Draft], Iterable[Finding]]):
+    def register(check: Callable[[Draft], Iterable[Finding]]):
         _TABLE.append(Rule(code, field_path, description, check))
         return check
     return register
@@ -285,19 +103,19 @@ _ID_FORMATS = {
 
 @_rule("SUBJ-ID-MISSING", "subject.identifiers",
        "At least one case identifier: PNC, NOMIS, Delius CRN, prison number or Home Office reference.")
-def _ids_missing(d: _Draft) -> Iterator[Finding]:
+def _ids_missing(d: Draft) -> Iterator[Finding]:
     ids = d.of_subject("identifiers")
-    if not any(_text(getattr(ids, name, None)) for name in _ID_FIELDS):
+    if not any(text_of(getattr(ids, name, None)) for name in _ID_FIELDS):
         yield ("No case identifier given: enter at least one of PNC ID, NOMIS number, Delius CRN, "
                "prison number or Home Office reference, from the order paperwork.")
 
 
 @_rule("SUBJ-ID-FORMAT", "subject.identifiers.{pnc,nomis,delius_crn}",
        "PNC IDs, NOMIS numbers and Delius CRNs are in their standard formats.")
-def _ids_format(d: _Draft) -> Iterator[Finding]:
+def _ids_format(d: Draft) -> Iterator[Finding]:
     ids = d.of_subject("identifiers")
     for name, (pattern, example) in _ID_FORMATS.items():
-        value = _text(getattr(ids, name, None))
+        value = text_of(getattr(ids, name, None))
         if value and not pattern.match(value.upper()):
             yield (f"subject.identifiers.{name}",
                    f"'{value}' is not {example}: check it against the order paperwork.")
@@ -305,32 +123,32 @@ def _ids_format(d: _Draft) -> Iterator[Finding]:
 
 @_rule("SUBJ-HOREF-MISSING", "subject.identifiers.home_office_ref",
        "Immigration bail orders carry the Home Office reference.")
-def _horef_missing(d: _Draft) -> Iterator[Finding]:
-    if d.cohort is Cohort.IMMIGRATION and not _text(getattr(d.of_subject("identifiers"), "home_office_ref", None)):
+def _horef_missing(d: Draft) -> Iterator[Finding]:
+    if d.cohort is Cohort.IMMIGRATION and not text_of(getattr(d.of_subject("identifiers"), "home_office_ref", None)):
         yield ("Immigration bail needs the Home Office reference, which the Home Office uses to act on "
                "breaches: copy it from the bail notice.")
 
 
 @_rule("SUBJ-GIVEN-NAME-MISSING", "subject.given_name", "The wearer's given name.")
-def _given_missing(d: _Draft) -> Iterator[Finding]:
-    if not _text(d.of_subject("given_name")):
+def _given_missing(d: Draft) -> Iterator[Finding]:
+    if not text_of(d.of_subject("given_name")):
         yield "Given name is missing: enter it as on the order."
 
 
 @_rule("SUBJ-FAMILY-NAME-MISSING", "subject.family_name", "The wearer's family name.")
-def _family_missing(d: _Draft) -> Iterator[Finding]:
-    if not _text(d.of_subject("family_name")):
+def _family_missing(d: Draft) -> Iterator[Finding]:
+    if not text_of(d.of_subject("family_name")):
         yield "Family name is missing: enter it as on the order."
 
 
 @_rule("SUBJ-DOB-MISSING", "subject.date_of_birth", "The wearer's date of birth.")
-def _dob_missing(d: _Draft) -> Iterator[Finding]:
+def _dob_missing(d: Draft) -> Iterator[Finding]:
     if d.dob is None:
         yield ("Date of birth is missing: enter it from the order paperwork; officers need it to "
                "confirm who they are fitting.")
 
 
-def _age_on(d: _Draft, day: date) -> int | None:
+def _age_on(d: Draft, day: date) -> int | None:
     dob = d.dob
     if dob is None:
         return None
@@ -339,7 +157,7 @@ def _age_on(d: _Draft, day: date) -> int | None:
 
 @_rule("SUBJ-DOB-IMPLAUSIBLE", "subject.date_of_birth",
        f"The date of birth makes the wearer between {MIN_AGE} and {MAX_AGE} years old.")
-def _dob_implausible(d: _Draft) -> Iterator[Finding]:
+def _dob_implausible(d: Draft) -> Iterator[Finding]:
     dob = d.dob
     age = _age_on(d, d.start or d.today)
     if age is None:
@@ -352,7 +170,7 @@ def _dob_implausible(d: _Draft) -> Iterator[Finding]:
 
 
 @_rule("SUBJ-SEX-MISSING", "subject.sex", "The wearer's sex (officers of the same sex may be needed to fit).")
-def _sex_missing(d: _Draft) -> Iterator[Finding]:
+def _sex_missing(d: Draft) -> Iterator[Finding]:
     if d.of_subject("sex") is None:
         yield ("Sex is missing: choose female, male, intersex or not stated; it decides who may "
                "fit the tag.")
@@ -360,7 +178,7 @@ def _sex_missing(d: _Draft) -> Iterator[Finding]:
 
 @_rule("SUBJ-RA-MISSING", "subject.responsible_adult",
        f"A responsible adult (name and phone) for a wearer under {ADULT_AGE} on the start date.")
-def _ra_missing(d: _Draft) -> Iterator[Finding]:
+def _ra_missing(d: Draft) -> Iterator[Finding]:
     dob = d.dob
     on = d.start or d.today
     age = _age_on(d, on)
@@ -371,16 +189,16 @@ def _ra_missing(d: _Draft) -> Iterator[Finding]:
     if adult is None:
         yield f"No responsible adult: {why}; enter their name, relationship and phone."
         return
-    if not _text(getattr(adult, "name", None)):
+    if not text_of(getattr(adult, "name", None)):
         yield ("subject.responsible_adult.name", f"Responsible adult's name is missing: {why}.")
-    if not _text(getattr(adult, "phone", None)):
+    if not text_of(getattr(adult, "phone", None)):
         yield ("subject.responsible_adult.phone",
                f"Responsible adult's phone is missing: {why}, and officers call ahead to arrange it.")
 
 
 @_rule("SUBJ-LANGUAGE-MISSING", "subject.language", "The language, when an interpreter is needed.")
-def _language_missing(d: _Draft) -> Iterator[Finding]:
-    if d.of_subject("interpreter_needed") is True and not _text(d.of_subject("language")):
+def _language_missing(d: Draft) -> Iterator[Finding]:
+    if d.of_subject("interpreter_needed") is True and not text_of(d.of_subject("language")):
         yield "An interpreter is needed but no language is given: enter the language so one can be booked."
 
 
@@ -388,7 +206,7 @@ def _language_missing(d: _Draft) -> Iterator[Finding]:
 
 
 @_rule("ADDR-MISSING", "subject.addresses", "The wearer has an address, unless of no fixed abode.")
-def _address_missing(d: _Draft) -> Iterator[Finding]:
+def _address_missing(d: Draft) -> Iterator[Finding]:
     if d.of_subject("no_fixed_abode") is True:
         return
     if not any(p.startswith("subject.") for p, _ in d.addresses):
@@ -398,31 +216,31 @@ def _address_missing(d: _Draft) -> Iterator[Finding]:
 
 @_rule("ADDR-NFA-INSTALL-MISSING", "order.installation.address",
        "A wearer of no fixed abode has an installation address (e.g. approved premises).")
-def _nfa_install(d: _Draft) -> Iterator[Finding]:
+def _nfa_install(d: Draft) -> Iterator[Finding]:
     if d.of_subject("no_fixed_abode") is True and d.installation_address is None:
         yield ("The wearer has no fixed abode, so the order must say where to fit the equipment: enter "
                "the installation address (e.g. approved premises or a hostel).")
 
 
 @_rule("ADDR-LINES-MISSING", "<address>", "Every address has at least a house and street line.")
-def _address_lines(d: _Draft) -> Iterator[Finding]:
+def _address_lines(d: Draft) -> Iterator[Finding]:
     for path, a in d.addresses:
-        if not any(_text(line) for line in _tuple(a.lines)):
+        if not any(text_of(line) for line in tuple_of(a.lines)):
             yield (path, "Address has no street lines: enter the house number or name and the street, "
                          "so the officer can find the door.")
 
 
 @_rule("ADDR-POSTCODE-MISSING", "<address>.postcode", "Every address has a postcode.")
-def _postcode_missing(d: _Draft) -> Iterator[Finding]:
+def _postcode_missing(d: Draft) -> Iterator[Finding]:
     for path, a in d.addresses:
-        if not _text(a.postcode):
+        if not text_of(a.postcode):
             yield (f"{path}.postcode", "Postcode is missing: enter the full postcode, e.g. LS1 4DY.")
 
 
 @_rule("ADDR-POSTCODE-FORMAT", "<address>.postcode", "Every postcode is a well-formed UK postcode.")
-def _postcode_format(d: _Draft) -> Iterator[Finding]:
+def _postcode_format(d: Draft) -> Iterator[Finding]:
     for path, a in d.addresses:
-        text = _text(a.postcode)
+        text = text_of(a.postcode)
         if text and not is_valid_postcode(text):
             yield (f"{path}.postcode",
                    f"'{text}' is not a UK postcode: it should look like LS1 4DY or CF10 1EP; check it "
@@ -431,9 +249,9 @@ def _postcode_format(d: _Draft) -> Iterator[Finding]:
 
 @_rule("ADDR-POSTCODE-OUTSIDE", "<address>.postcode",
        "No postcode in Scotland, Northern Ireland, the Isle of Man or the Channel Islands.")
-def _postcode_outside(d: _Draft) -> Iterator[Finding]:
+def _postcode_outside(d: Draft) -> Iterator[Finding]:
     for path, a in d.addresses:
-        country = postcode_country(_text(a.postcode))
+        country = postcode_country(text_of(a.postcode))
         if country not in (None, ENGLAND_OR_WALES, ENGLAND_OR_SCOTLAND):
             yield (f"{path}.postcode",
                    f"{normalise_postcode(a.postcode)} is a postcode in {country}, outside England and Wales "
@@ -442,16 +260,16 @@ def _postcode_outside(d: _Draft) -> Iterator[Finding]:
 
 
 @_rule("ADDR-NOT-LOCATED", "<address>", "Every address has coordinates or can be found from its postcode or town.")
-def _not_located(d: _Draft) -> Iterator[Finding]:
+def _not_located(d: Draft) -> Iterator[Finding]:
     for path, a in d.addresses:
-        if postcode_country(_text(a.postcode)) not in (None, ENGLAND_OR_WALES, ENGLAND_OR_SCOTLAND):
+        if postcode_country(text_of(a.postcode)) not in (None, ENGLAND_OR_WALES, ENGLAND_OR_SCOTLAND):
             continue   # ADDR-POSTCODE-OUTSIDE has said why
-        if _finite(a.lat) != _finite(a.lon):
+        if finite(a.lat) != finite(a.lon):
             yield (path, "Address has only one of latitude and longitude: give both, or neither and "
                          "let the postcode place it.")
             continue
         found = d.where(path, a)
-        if isinstance(found, _Where):
+        if isinstance(found, Where):
             continue
         if isinstance(found, str):
             yield (path, f"Address could not be looked up: {found}; try again, or enter its latitude "
@@ -462,10 +280,10 @@ def _not_located(d: _Draft) -> Iterator[Finding]:
 
 
 @_rule("ADDR-OUTSIDE-EW", "<address>", "Every address lies in England or Wales.")
-def _outside_ew(d: _Draft) -> Iterator[Finding]:
+def _outside_ew(d: Draft) -> Iterator[Finding]:
     for path, a in d.addresses:
         found = d.where(path, a)
-        if isinstance(found, _Where) and not in_england_and_wales(found.lat, found.lon):
+        if isinstance(found, Where) and not in_england_and_wales(found.lat, found.lon):
             yield (path, f"Address is at ({found.lat:.4f}, {found.lon:.4f}), outside England and Wales where "
                          f"this service monitors: check the coordinates, or return the order to the "
                          f"notifying body.")
@@ -475,21 +293,21 @@ def _outside_ew(d: _Draft) -> Iterator[Finding]:
 
 
 @_rule("ORD-REFERENCE-MISSING", "reference", "The notifying body's own reference for the order.")
-def _reference_missing(d: _Draft) -> Iterator[Finding]:
-    if not _text(d.of_order("reference")):
+def _reference_missing(d: Draft) -> Iterator[Finding]:
+    if not text_of(d.of_order("reference")):
         yield ("Order reference is missing: enter the notifying body's reference so breaches can be "
                "reported against it.")
 
 
 @_rule("ORD-COHORT-MISSING", "order.cohort", "The cohort (post-release, court bail, immigration, ...).")
-def _cohort_missing(d: _Draft) -> Iterator[Finding]:
+def _cohort_missing(d: Draft) -> Iterator[Finding]:
     if d.cohort is None:
         allowed = ", ".join(c.value for c in Cohort)
         yield f"Cohort is missing: choose one of {allowed}; it decides who responds to breaches."
 
 
 @_rule("ORD-TYPE-COHORT", "order.order_type", "The order type, if given, belongs to the cohort.")
-def _type_cohort(d: _Draft) -> Iterator[Finding]:
+def _type_cohort(d: Draft) -> Iterator[Finding]:
     if d.cohort is not None and d.order_type is not None and d.order_type.cohort is not d.cohort:
         fitting = ", ".join(t.value for t in OrderType if t.cohort is d.cohort)
         yield (f"Order type {d.order_type.value} is a {d.order_type.cohort.label.lower()} order, not "
@@ -498,34 +316,34 @@ def _type_cohort(d: _Draft) -> Iterator[Finding]:
 
 @_rule("ORD-ISSUER-MISSING", "order.issuing_body",
        "The court, prison, Parole Board or Home Office that made the order.")
-def _issuer_missing(d: _Draft) -> Iterator[Finding]:
-    if not _text(d.of_order("issuing_body")):
+def _issuer_missing(d: Draft) -> Iterator[Finding]:
+    if not text_of(d.of_order("issuing_body")):
         yield "Issuing body is missing: enter the court, prison or authority that made the order."
 
 
 @_rule("ORD-NOTIFIER-MISSING", "order.notifying_organisation", "The organisation that sent the order.")
-def _notifier_missing(d: _Draft) -> Iterator[Finding]:
-    if not _text(d.of_order("notifying_organisation")):
+def _notifier_missing(d: Draft) -> Iterator[Finding]:
+    if not text_of(d.of_order("notifying_organisation")):
         yield "Notifying organisation is missing: enter who sent the order, so queries go back to them."
 
 
 @_rule("ORD-CONDITIONS-MISSING", "order.conditions",
        "A new order, variation or reinstall imposes at least one monitored condition.")
-def _conditions_missing(d: _Draft) -> Iterator[Finding]:
+def _conditions_missing(d: Draft) -> Iterator[Finding]:
     if d.restates_conditions and not d.monitors_something:
         yield ("The order imposes nothing to monitor: add its curfew, zones, location monitoring, alcohol "
                "monitoring or check-ins as written on the order.")
 
 
 @_rule("ORD-START-MISSING", "order.start", "The start date (not needed on an end request).")
-def _start_missing(d: _Draft) -> Iterator[Finding]:
+def _start_missing(d: Draft) -> Iterator[Finding]:
     if d.start is None and d.restates_conditions:
         yield "Start date is missing: enter the date monitoring starts, from the order."
 
 
 @_rule("ORD-END-MISSING", "order.end",
        "The end date, on an end request and on a curfew order that is not bail (bail runs to the next hearing).")
-def _end_missing(d: _Draft) -> Iterator[Finding]:
+def _end_missing(d: Draft) -> Iterator[Finding]:
     if d.end is not None:
         return
     if d.request is RequestType.END:
@@ -536,14 +354,14 @@ def _end_missing(d: _Draft) -> Iterator[Finding]:
 
 
 @_rule("ORD-DATES-ORDER", "order.end", "The end date is after the start date.")
-def _dates_order(d: _Draft) -> Iterator[Finding]:
+def _dates_order(d: Draft) -> Iterator[Finding]:
     if d.start and d.end and d.end <= d.start:
         yield (f"End date {d.end.isoformat()} is not after start date {d.start.isoformat()}: check both "
                f"dates against the order.")
 
 
 @_rule("ORD-START-PAST", "order.start", "A new order does not start in the past.")
-def _start_past(d: _Draft) -> Iterator[Finding]:
+def _start_past(d: Draft) -> Iterator[Finding]:
     if d.request is RequestType.NEW and d.start and d.start < d.today:
         yield (f"Start date {d.start.isoformat()} is in the past: a new order starts today or later; check "
                f"the date, or treat it as a late order with the notifying body.")
@@ -552,7 +370,7 @@ def _start_past(d: _Draft) -> Iterator[Finding]:
 # Curfew -------------------------------------------------------------------------
 
 
-def _first_window_of(d: _Draft, weekday: int) -> str:
+def _first_window_of(d: Draft, weekday: int) -> str:
     for i, w in enumerate(d.windows):
         if is_usable(w) and w.weekday == weekday:
             return f"order.conditions.curfew.windows[{i}]"
@@ -560,13 +378,13 @@ def _first_window_of(d: _Draft, weekday: int) -> str:
 
 
 @_rule("CURFEW-EMPTY", "order.conditions.curfew", "A curfew has at least one window.")
-def _curfew_empty(d: _Draft) -> Iterator[Finding]:
+def _curfew_empty(d: Draft) -> Iterator[Finding]:
     if d.curfew is not None and not d.windows and d.curfew.release_day is None:
         yield ("Curfew has no hours: enter its windows, e.g. 'Mon-Sun 19:00-07:00', or remove the curfew.")
 
 
 @_rule("CURFEW-WINDOW-DAY", "order.conditions.curfew.windows[i]", "Each curfew window starts on a day of the week.")
-def _window_day(d: _Draft) -> Iterator[Finding]:
+def _window_day(d: Draft) -> Iterator[Finding]:
     for i, w in enumerate(d.windows):
         if not is_usable(w):
             yield (f"order.conditions.curfew.windows[{i}]",
@@ -575,7 +393,7 @@ def _window_day(d: _Draft) -> Iterator[Finding]:
 
 
 @_rule("CURFEW-WINDOW-OVERLAP", "order.conditions.curfew.windows[i]", "Curfew windows do not overlap.")
-def _window_overlap(d: _Draft) -> Iterator[Finding]:
+def _window_overlap(d: Draft) -> Iterator[Finding]:
     for i, j in overlapping_windows(d.curfew):
         yield (f"order.conditions.curfew.windows[{j}]",
                f"Curfew window {j + 1} overlaps window {i + 1}: each hour may be in one window only; "
@@ -584,7 +402,7 @@ def _window_overlap(d: _Draft) -> Iterator[Finding]:
 
 @_rule("CURFEW-DAY-TOO-SHORT", "order.conditions.curfew.windows[i]",
        f"Each curfew day has at least {CURFEW_DAY_MIN_H} hours of curfew.")
-def _day_short(d: _Draft) -> Iterator[Finding]:
+def _day_short(d: Draft) -> Iterator[Finding]:
     for day, hours in day_hours(d.curfew).items():
         if 0 < hours < CURFEW_DAY_MIN_H:
             yield (_first_window_of(d, day),
@@ -594,7 +412,7 @@ def _day_short(d: _Draft) -> Iterator[Finding]:
 
 @_rule("CURFEW-DAY-TOO-LONG", "order.conditions.curfew.windows[i]",
        f"No curfew day has more than {CURFEW_DAY_MAX_H} hours of curfew.")
-def _day_long(d: _Draft) -> Iterator[Finding]:
+def _day_long(d: Draft) -> Iterator[Finding]:
     for day, hours in day_hours(d.curfew).items():
         if hours > CURFEW_DAY_MAX_H:
             yield (_first_window_of(d, day),
@@ -604,7 +422,7 @@ def _day_long(d: _Draft) -> Iterator[Finding]:
 
 @_rule("CURFEW-WEEK-HOURS", "order.conditions.curfew.windows",
        f"At most {CURFEW_WEEK_MAX_H} hours of curfew in any 7 days.")
-def _week_hours(d: _Draft) -> Iterator[Finding]:
+def _week_hours(d: Draft) -> Iterator[Finding]:
     hours = hours_in_any_7_days(d.curfew)
     if hours > CURFEW_WEEK_MAX_H:
         yield (f"The curfew adds up to {hours:g} h in 7 days: the law allows at most {CURFEW_WEEK_MAX_H}; "
@@ -613,7 +431,7 @@ def _week_hours(d: _Draft) -> Iterator[Finding]:
 
 @_rule("CURFEW-HDC-HOURS", "order.conditions.curfew.windows[i]",
        f"A home detention curfew has at least {HDC_DAY_MIN_H} hours every day.")
-def _hdc_hours(d: _Draft) -> Iterator[Finding]:
+def _hdc_hours(d: Draft) -> Iterator[Finding]:
     if d.order_type is not OrderType.HDC or not d.windows:
         return      # no curfew, or an empty one (CURFEW-EMPTY says so)
     for day, hours in day_hours(d.curfew).items():
@@ -631,7 +449,7 @@ def _add_years(day: date, years: int) -> date:
 
 
 @_rule("CURFEW-ORDER-LENGTH", "order.end", f"A curfew order lasts at most {CURFEW_MAX_YEARS} years.")
-def _curfew_length(d: _Draft) -> Iterator[Finding]:
+def _curfew_length(d: Draft) -> Iterator[Finding]:
     if d.curfew is None or not (d.start and d.end) or d.end <= d.start:
         return
     limit = _add_years(d.start, CURFEW_MAX_YEARS)
@@ -652,73 +470,73 @@ def _sound(zone: Zone) -> bool:
 
 
 @_rule("ZONE-NAME-MISSING", "order.conditions.zones[i].name", "Every zone has a name (it appears in breach packs).")
-def _zone_name(d: _Draft) -> Iterator[Finding]:
+def _zone_name(d: Draft) -> Iterator[Finding]:
     for path, zone in d.zones:
-        if not _text(zone.name):
+        if not text_of(zone.name):
             yield (f"{path}.name", "Zone has no name: name it as the order does (e.g. 'Victim's home, "
                                    "Roundhay'); breach packs quote it.")
 
 
 @_rule("ZONE-SHAPE-INVALID", "order.conditions.zones[i]", "Every zone is a drawable circle or simple polygon.")
-def _zone_shape(d: _Draft) -> Iterator[Finding]:
+def _zone_shape(d: Draft) -> Iterator[Finding]:
     for path, zone in d.zones:
         defect = zone_defect(zone.shape)
         if defect:
-            yield (path, f"Zone '{_text(zone.name)}' cannot be drawn: {defect}; redraw it on the map.")
+            yield (path, f"Zone '{text_of(zone.name)}' cannot be drawn: {defect}; redraw it on the map.")
 
 
 @_rule("ZONE-CIRCLE-SIZE", "order.conditions.zones[i].circle.radius_m",
        f"A circular zone's radius is {CIRCLE_RADIUS_M[0]:g} m to {CIRCLE_RADIUS_M[1] / 1000:g} km.")
-def _circle_size(d: _Draft) -> Iterator[Finding]:
+def _circle_size(d: Draft) -> Iterator[Finding]:
     low, high = CIRCLE_RADIUS_M
     for path, zone in d.zones:
         if isinstance(zone.shape, Circle) and _sound(zone) and not (low <= zone.shape.radius_m <= high):
             yield (_shape_path(path, zone),
-                   f"Zone '{_text(zone.name)}' has a radius of {zone.shape.radius_m:g} m: GPS cannot police "
+                   f"Zone '{text_of(zone.name)}' has a radius of {zone.shape.radius_m:g} m: GPS cannot police "
                    f"a zone outside {low:g} m to {high / 1000:g} km; check the units (metres).")
 
 
 @_rule("ZONE-POLYGON-SIZE", "order.conditions.zones[i].polygon",
        f"A polygon zone covers {POLYGON_AREA_M2[0]:,.0f} m² to {POLYGON_AREA_M2[1] / 1e6:g} km².")
-def _polygon_size(d: _Draft) -> Iterator[Finding]:
+def _polygon_size(d: Draft) -> Iterator[Finding]:
     low, high = POLYGON_AREA_M2
     for path, zone in d.zones:
         if isinstance(zone.shape, Polygon) and _sound(zone):
             area = zone_area_m2(zone.shape)
             if not (low <= area <= high):
                 yield (_shape_path(path, zone),
-                       f"Zone '{_text(zone.name)}' covers {area:,.0f} m²: a zone must cover {low:,.0f} m² to "
+                       f"Zone '{text_of(zone.name)}' covers {area:,.0f} m²: a zone must cover {low:,.0f} m² to "
                        f"{high / 1e6:g} km² to be policed by GPS; check the corners.")
 
 
 @_rule("ZONE-EXCLUDES-HOME", "order.conditions.zones[i]", "No exclusion zone contains the wearer's home.")
-def _zone_excludes_home(d: _Draft) -> Iterator[Finding]:
+def _zone_excludes_home(d: Draft) -> Iterator[Finding]:
     home = d.home_where
     if home is None:
         return
     for path, zone in d.zones:
         if zone.kind is ZoneKind.EXCLUSION and _sound(zone) and zone_contains(zone.shape, home.lat, home.lon):
-            yield (path, f"Exclusion zone '{_text(zone.name)}' contains the wearer's home "
+            yield (path, f"Exclusion zone '{text_of(zone.name)}' contains the wearer's home "
                          f"({_home_label(d)}): they could not go home without a breach; check the zone "
                          f"and the address with the responsible officer.")
 
 
 @_rule("ZONE-INCLUSION-HOME", "order.conditions.zones[i]", "Every inclusion zone contains the wearer's home.")
-def _zone_includes_home(d: _Draft) -> Iterator[Finding]:
+def _zone_includes_home(d: Draft) -> Iterator[Finding]:
     home = d.home_where
     if home is None:
         return
     for path, zone in d.zones:
         if zone.kind is ZoneKind.INCLUSION and _sound(zone) and not zone_contains(zone.shape, home.lat, home.lon):
-            yield (path, f"Inclusion zone '{_text(zone.name)}' does not contain the wearer's home "
+            yield (path, f"Inclusion zone '{text_of(zone.name)}' does not contain the wearer's home "
                          f"({_home_label(d)}): they would breach by being at home; check the zone and the "
                          f"address with the responsible officer.")
 
 
-def _home_label(d: _Draft) -> str:
+def _home_label(d: Draft) -> str:
     path, address = d.home
     where = d.home_where
-    parts = [_text(x) for x in (*_tuple(address.lines), address.town, address.postcode)]
+    parts = [text_of(x) for x in (*tuple_of(address.lines), address.town, address.postcode)]
     place = ", ".join(p for p in parts if p) or path
     return place if where is None or where.how == "given" else f"{place}, placed by {where.how}"
 
@@ -731,20 +549,20 @@ def _kinds(*kinds: DeviceKind) -> str:
 
 
 @_rule("DEV-GPS-MISSING", "order.device_kinds", "Zones or location monitoring need a GPS tag.")
-def _gps_missing(d: _Draft) -> Iterator[Finding]:
+def _gps_missing(d: Draft) -> Iterator[Finding]:
     if d.restates_conditions and (d.zones or d.location) and DeviceKind.GPS_TAG not in d.devices:
         yield "The order has zones or location monitoring, which need a GPS tag: add a GPS tag."
 
 
 @_rule("DEV-ALCOHOL-MISSING", "order.device_kinds", "Alcohol monitoring needs an alcohol tag.")
-def _alcohol_missing(d: _Draft) -> Iterator[Finding]:
+def _alcohol_missing(d: Draft) -> Iterator[Finding]:
     if d.restates_conditions and d.alcohol and DeviceKind.ALCOHOL_TAG not in d.devices:
         yield "The order has alcohol monitoring, which needs an alcohol tag: add an alcohol tag."
 
 
 @_rule("DEV-CURFEW-MISSING", "order.device_kinds",
        "A curfew needs a home monitoring unit and an RF or GPS tag.")
-def _curfew_devices(d: _Draft) -> Iterator[Finding]:
+def _curfew_devices(d: Draft) -> Iterator[Finding]:
     if not d.restates_conditions or d.curfew is None:
         return
     missing = []
@@ -757,20 +575,20 @@ def _curfew_devices(d: _Draft) -> Iterator[Finding]:
 
 
 @_rule("DEV-CHECKINS-MISSING", "order.device_kinds", "Check-ins need a non-fitted device.")
-def _checkins_missing(d: _Draft) -> Iterator[Finding]:
+def _checkins_missing(d: Draft) -> Iterator[Finding]:
     if d.restates_conditions and d.checkins and DeviceKind.NON_FITTED not in d.devices:
         yield "The order has biometric check-ins, which need a non-fitted device: add one."
 
 
 @_rule("DEV-NONFITTED-COHORT", "order.device_kinds", "Non-fitted devices are for immigration bail only.")
-def _nonfitted_cohort(d: _Draft) -> Iterator[Finding]:
+def _nonfitted_cohort(d: Draft) -> Iterator[Finding]:
     if DeviceKind.NON_FITTED in d.devices and d.cohort is not None and d.cohort is not Cohort.IMMIGRATION:
         yield (f"A non-fitted device is only used for immigration bail, not {d.cohort.label.lower()}: "
                f"use a fitted tag, or correct the cohort.")
 
 
 @_rule("DEV-NOT-NEEDED", "order.device_kinds", "Every device kind is needed by one of the conditions.")
-def _not_needed(d: _Draft) -> Iterator[Finding]:
+def _not_needed(d: Draft) -> Iterator[Finding]:
     if not d.restates_conditions:
         return
     needed = {
@@ -800,31 +618,31 @@ def _uk_phone(text: str) -> bool:
 
 
 @_rule("OFFICER-NAME-MISSING", "order.responsible_officer.name", "The responsible officer's name.")
-def _officer_name(d: _Draft) -> Iterator[Finding]:
-    if not _text(getattr(d.of_order("responsible_officer"), "name", None)):
+def _officer_name(d: Draft) -> Iterator[Finding]:
+    if not text_of(getattr(d.of_order("responsible_officer"), "name", None)):
         yield "Responsible officer's name is missing: enter who the monitoring centre reports breaches to."
 
 
 @_rule("OFFICER-ORG-MISSING", "order.responsible_officer.organisation", "The responsible officer's organisation.")
-def _officer_org(d: _Draft) -> Iterator[Finding]:
-    if not _text(getattr(d.of_order("responsible_officer"), "organisation", None)):
+def _officer_org(d: Draft) -> Iterator[Finding]:
+    if not text_of(getattr(d.of_order("responsible_officer"), "organisation", None)):
         yield "Responsible officer's organisation is missing: enter their probation office, police force or team."
 
 
 @_rule("OFFICER-CONTACT-MISSING", "order.responsible_officer.phone",
        "A phone number or email for the responsible officer.")
-def _officer_contact(d: _Draft) -> Iterator[Finding]:
+def _officer_contact(d: Draft) -> Iterator[Finding]:
     officer = d.of_order("responsible_officer")
-    if not _text(getattr(officer, "phone", None)) and not _text(getattr(officer, "email", None)):
+    if not text_of(getattr(officer, "phone", None)) and not text_of(getattr(officer, "email", None)):
         yield "No way to reach the responsible officer: enter their phone number or email."
 
 
 @_rule("OFFICER-CONTACT-FORMAT", "order.responsible_officer.{phone,email}",
        "The responsible officer's phone is a UK number and the email an address.")
-def _officer_contact_format(d: _Draft) -> Iterator[Finding]:
+def _officer_contact_format(d: Draft) -> Iterator[Finding]:
     officer = d.of_order("responsible_officer")
-    phone = _text(getattr(officer, "phone", None))
-    email = _text(getattr(officer, "email", None))
+    phone = text_of(getattr(officer, "phone", None))
+    email = text_of(getattr(officer, "email", None))
     if phone and not _uk_phone(phone):
         yield ("order.responsible_officer.phone",
                f"'{phone}' is not a UK phone number: give 11 digits starting 0 (or +44), e.g. 0113 496 0000.")
@@ -837,7 +655,7 @@ def _officer_contact_format(d: _Draft) -> Iterator[Finding]:
 
 
 @_rule("INSTALL-APPT-PAST", "order.installation.appointment", "The installation appointment is not in the past.")
-def _appointment_past(d: _Draft) -> Iterator[Finding]:
+def _appointment_past(d: Draft) -> Iterator[Finding]:
     at = getattr(d.of_order("installation"), "appointment", None)
     if not isinstance(at, datetime):
         return
@@ -848,10 +666,10 @@ def _appointment_past(d: _Draft) -> Iterator[Finding]:
 
 
 @_rule("DOC-LICENCE-MISSING", "order.documents", "A post-release order (new or varied) comes with its licence.")
-def _licence_missing(d: _Draft) -> Iterator[Finding]:
+def _licence_missing(d: Draft) -> Iterator[Finding]:
     if d.cohort is not Cohort.POST_RELEASE or d.request not in (RequestType.NEW, RequestType.VARIATION):
         return
-    if not any(getattr(doc, "kind", None) is DocumentKind.LICENCE for doc in _tuple(d.of_order("documents"))):
+    if not any(getattr(doc, "kind", None) is DocumentKind.LICENCE for doc in tuple_of(d.of_order("documents"))):
         yield ("The licence is missing: attach the licence document; it states the conditions officers "
                "enforce.")
 
@@ -861,8 +679,8 @@ def _licence_missing(d: _Draft) -> Iterator[Finding]:
 _NEEDS_EXISTING = (RequestType.VARIATION, RequestType.END, RequestType.REINSTALL)
 
 
-def _existing(d: _Draft) -> Order | None:
-    ref = _text(d.of_order("varies_order_id"))
+def _existing(d: Draft) -> Order | None:
+    ref = text_of(d.of_order("varies_order_id"))
     if not ref:
         return None
     try:
@@ -873,40 +691,40 @@ def _existing(d: _Draft) -> Order | None:
 
 @_rule("REQ-VARIES-MISSING", "order.varies_order_id",
        "A variation, end or reinstall request names the order it applies to.")
-def _varies_missing(d: _Draft) -> Iterator[Finding]:
-    if d.request in _NEEDS_EXISTING and not _text(d.of_order("varies_order_id")):
+def _varies_missing(d: Draft) -> Iterator[Finding]:
+    if d.request in _NEEDS_EXISTING and not text_of(d.of_order("varies_order_id")):
         yield (f"A {d.request.value} request must name the existing order it applies to: enter that "
                f"order's id.")
 
 
 @_rule("REQ-VARIES-UNKNOWN", "order.varies_order_id", "The order named by a variation, end or reinstall exists.")
-def _varies_unknown(d: _Draft) -> Iterator[Finding]:
-    ref = _text(d.of_order("varies_order_id"))
+def _varies_unknown(d: Draft) -> Iterator[Finding]:
+    ref = text_of(d.of_order("varies_order_id"))
     if d.request in _NEEDS_EXISTING and ref and _existing(d) is None:
         yield f"No order '{ref}' is known: check the id with the notifying body."
 
 
 @_rule("REQ-VARIES-NOT-ACTIVE", "order.varies_order_id",
        "The order named by a variation, end or reinstall is active.")
-def _varies_not_active(d: _Draft) -> Iterator[Finding]:
+def _varies_not_active(d: Draft) -> Iterator[Finding]:
     if d.request not in _NEEDS_EXISTING:
         return
     existing = _existing(d)
     status = getattr(existing, "status", None)
     if existing is not None and status is not OrderStatus.ACTIVE:
         shown = status.value if isinstance(status, OrderStatus) else status
-        yield (f"Order '{_text(d.of_order('varies_order_id'))}' is {shown}, not active: only an active order can "
+        yield (f"Order '{text_of(d.of_order('varies_order_id'))}' is {shown}, not active: only an active order can "
                f"be varied, ended or reinstalled; a new order is needed instead.")
 
 
 @_rule("REQ-VARIATION-CHANGES", "order.variation.changes", "A variation says what it changes.")
-def _variation_changes(d: _Draft) -> Iterator[Finding]:
-    if d.request is RequestType.VARIATION and not _text(getattr(d.of_order("variation"), "changes", None)):
+def _variation_changes(d: Draft) -> Iterator[Finding]:
+    if d.request is RequestType.VARIATION and not text_of(getattr(d.of_order("variation"), "changes", None)):
         yield "The variation does not say what changes: describe it, e.g. 'curfew now 20:00-06:00'."
 
 
 @_rule("REQ-VARIATION-EFFECTIVE", "order.variation.effective_from", "A variation says from when it applies.")
-def _variation_effective(d: _Draft) -> Iterator[Finding]:
+def _variation_effective(d: Draft) -> Iterator[Finding]:
     effective = getattr(d.of_order("variation"), "effective_from", None)
     if d.request is RequestType.VARIATION and not isinstance(effective, datetime):
         yield "The variation does not say when it takes effect: enter the date and time from the order."
@@ -920,7 +738,7 @@ RULES: dict[str, str] = {r.code: r.description for r in RULE_TABLE}
 
 def validate(order: Order, subject: Subject, ctx: ValidationContext) -> list[Problem]:
     """Everything wrong with an intake, in table order; empty when the order can go ahead."""
-    draft = _Draft(order, subject, ctx)
+    draft = Draft(order, subject, ctx)
     problems = []
     for rule in RULE_TABLE:
         for finding in rule.check(draft):
