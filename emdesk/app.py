@@ -6,6 +6,7 @@ module knows how the pieces are put together.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -14,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from emdesk import paths
-from emdesk.domain.clock import UTC, LONDON, SystemClock
+from emdesk.domain.clock import UTC, LONDON, FixedClock, SystemClock
 from emdesk.domain.geocoding import GazetteerGeocoder
 from emdesk.domain.users import Role, User
 from emdesk.services import auth
@@ -28,6 +29,20 @@ Prompt = Callable[[str], str]
 
 class CommandError(Exception):
     pass
+
+
+def make_clock():
+    """The system clock, or a pinned one when EMDESK_NOW is set (reproducible scripts, tests)."""
+    pinned = os.environ.get("EMDESK_NOW")
+    if not pinned:
+        return SystemClock()
+    try:
+        at = datetime.fromisoformat(pinned.replace("Z", "+00:00"))
+    except ValueError:
+        raise CommandError(f"EMDESK_NOW={pinned!r} is not an ISO 8601 date-time like 2026-11-26T09:00:00Z") from None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=LONDON)
+    return FixedClock(at.astimezone(UTC))
 
 
 def _role(name: str) -> Role:
@@ -89,7 +104,7 @@ def sign_in_callable(path: Path, clock=None) -> Callable[[str, str], AppContext]
 
 def _demo_now() -> datetime:
     """Demo day: today at 08:00 UK time, so the officers' schedules are for today."""
-    today = datetime.now(LONDON).date()
+    today = make_clock().now().astimezone(LONDON).date()
     return datetime.combine(today, datetime.min.time().replace(hour=8), tzinfo=LONDON).astimezone(UTC)
 
 
@@ -98,7 +113,7 @@ def build_demo_store(path: Path, seed: int, subjects: int):
     for p in (path, Path(f"{path}.keys"), Path(f"{path}-wal"), Path(f"{path}-shm")):
         p.unlink(missing_ok=True)
     store, world = build_demo(path, seed=seed, now=_demo_now(), subjects=subjects)
-    store.clock = SystemClock()   # the world was made as at 08:00; later edits are live
+    store.clock = make_clock()   # the world was made as at 08:00; later edits are live
     return store, world
 
 
@@ -131,7 +146,7 @@ def run_app(args, prompt: Prompt) -> int:
     if args.screenshot:
         if not args.role:
             raise CommandError("--screenshot needs --as ROLE")
-        store = _open(path, args.user, prompt)
+        store = _open(path, args.user, prompt, make_clock())
         return _screenshot(_context(store, _acting_user(store, args.user, _role(args.role))), args.screenshot)
     if not path.exists():
         raise CommandError(f"no store at {path}: run `emdesk demo` for the demo world, "
@@ -156,7 +171,7 @@ def run_gui(path: Path) -> int:
     from emdesk.ui.qt_app import make_application
     from emdesk.ui.shell import Shell
     app = make_application(sys.argv[:1])
-    shell = Shell(sign_in_callable(path))
+    shell = Shell(sign_in_callable(path, make_clock()))
     shell.start()
     return app.exec()
 
@@ -200,11 +215,11 @@ def add_user(args, prompt: Prompt) -> int:
 def import_orders(args, prompt: Prompt) -> int:
     from emdesk.services.import_files import ImportFileError
     path = args.sub_db or args.db or paths.default_store()
-    store = _open(path, args.user, prompt)
+    store = _open(path, args.user, prompt, make_clock())
     try:
         user = _acting_user(store, args.user, Role.MONITORING_OPERATOR) if args.user or store.encrypted else \
             _batch_user(store)
-        ctx = _context(store, user, SystemClock())
+        ctx = _context(store, user)
         try:
             report = ctx.intake.import_file(args.file)
         except ImportFileError as exc:

@@ -1,0 +1,105 @@
+"""``emdesk orders import FILE [--db PATH] [--json]`` over the order corpus, JSON and CSV."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from emdesk.domain.orders import Order, OrderStatus
+from emdesk.domain.validation.intake_record import flatten
+from emdesk.store import Store
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "orders"
+NOW = "2026-11-26T09:00:00Z"     # the corpus's dates are set against this day
+
+# New orders only: variations need the existing order, which a fresh store lacks.
+VALID = ["court_bail_youth_interpreter", "court_sentence_alcohol", "immigration_checkins",
+         "post_release_licence_gps", "specials_tpim"]
+INVALID = {"SUBJ-DOB-MISSING", "ADDR-POSTCODE-FORMAT", "CURFEW-WEEK-HOURS", "DOC-LICENCE-MISSING", "ZONE-EXCLUDES-HOME"}
+
+
+def _intake(path: Path) -> dict:
+    return json.loads(path.read_text())["intake"]
+
+
+@pytest.fixture
+def batch():
+    return [_intake(CORPUS / "valid" / f"{name}.json") for name in VALID] + \
+           [_intake(CORPUS / "invalid" / f"{code}.json") for code in sorted(INVALID)]
+
+
+@pytest.fixture
+def db(emdesk, tmp_path):
+    path = tmp_path / "intake.db"
+    emdesk("init", "--db", str(path), "--plain", password="admin-password", check=True)
+    return path
+
+
+def _run(emdesk, *args):
+    import os
+    os.environ["EMDESK_NOW"] = NOW
+    try:
+        return emdesk(*args)
+    finally:
+        del os.environ["EMDESK_NOW"]
+
+
+def test_json_import_reports_every_problem_per_order_and_field_and_keeps_drafts(emdesk, tmp_path, db, batch):
+    file = tmp_path / "orders.json"
+    file.write_text(json.dumps({"orders": batch}))
+    result = _run(emdesk, "orders", "import", str(file), "--db", str(db), "--json")
+    assert result.returncode == 1, result.stderr          # some orders failed
+    report = json.loads(result.stdout)
+    assert report["summary"] == {"orders": len(batch), "accepted": len(VALID), "drafts": len(INVALID)}
+    entries = report["orders"]            # in file order
+    assert all(e["accepted"] and e["problems"] == [] for e in entries[:len(VALID)])
+    assert not any(e["accepted"] for e in entries[len(VALID):])
+    codes = {p["code"] for o in report["orders"] for p in o["problems"]}
+    assert codes == INVALID
+    for o in report["orders"]:
+        for p in o["problems"]:
+            assert p["field"] and p["message"] and o["source"].startswith("orders.json[")
+
+    # Nothing is lost: every order is in the store, the invalid ones as drafts with their problems.
+    store = Store.open(db)
+    orders = store.find(Order)
+    assert len(orders) == len(batch)
+    drafts = [o for o in orders if o.status is OrderStatus.DRAFT]
+    assert len(drafts) == len(INVALID) and all(o.problems for o in drafts)
+    assert all(o.status is OrderStatus.SUBMITTED for o in orders if not o.problems)
+    assert store.verify_audit().ok
+    store.close()
+
+
+def test_text_report_names_field_message_and_code(emdesk, tmp_path, db):
+    file = tmp_path / "one.json"
+    file.write_text(json.dumps([_intake(CORPUS / "invalid" / "SUBJ-DOB-MISSING.json")]))
+    result = _run(emdesk, "orders", "import", str(file), "--db", str(db))
+    assert result.returncode == 1
+    assert "subject.date_of_birth" in result.stdout and "[SUBJ-DOB-MISSING]" in result.stdout
+    assert "1 order(s): 0 accepted, 1 kept as drafts" in result.stdout
+
+
+def test_csv_import_of_valid_orders_exits_zero(emdesk, tmp_path, db):
+    rows = [flatten(_intake(CORPUS / "valid" / f"{name}.json")) for name in VALID]
+    columns = sorted({c for r in rows for c in r})
+    file = tmp_path / "orders.csv"
+    with file.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    result = _run(emdesk, "orders", "import", str(file), "--db", str(db), "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["summary"]["accepted"] == len(VALID)
+    assert report["orders"][0]["source"] == "orders.csv line 2"
+
+
+def test_unreadable_file_is_refused_with_line_and_column(emdesk, tmp_path, db):
+    file = tmp_path / "broken.json"
+    file.write_text('[{"reference": "X",\n  "subject": {oops}}]')
+    result = _run(emdesk, "orders", "import", str(file), "--db", str(db))
+    assert result.returncode == 2
+    assert "broken.json" in result.stderr and "line 2" in result.stderr
