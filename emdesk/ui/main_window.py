@@ -1,0 +1,233 @@
+"""The main window: the signed-in user's workspaces as tabs, menus, status bar."""
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+
+import emdesk
+from emdesk.domain.users import Permission
+
+from .settings import app_settings
+from .workspaces import Workspace, workspaces_for
+
+SHORTCUTS = [
+    ("F5", "Refresh the current workspace"),
+    ("Ctrl+1 … Ctrl+9", "Go to workspace 1 … 9"),
+    ("Ctrl+N", "New order (monitoring centre and supervisors)"),
+    ("Ctrl+Q", "Quit"),
+    ("Ctrl+F", "Filter the current table"),
+]
+
+
+def _without_mode(label: str) -> str:
+    # The label may already end in "(encrypted)"; the status bar says it once, its own way.
+    return re.sub(r"\s*\((?:encrypted|unencrypted)[^)]*\)\s*$", "", label, flags=re.IGNORECASE)
+
+
+class MainWindow(QMainWindow):
+    """``loaded`` fires each time every workspace has finished its latest load.
+
+    ``sign_out_requested`` asks the application to close this session (it owns the
+    context and closes the store); this window only closes itself.
+    """
+
+    loaded = Signal()
+    sign_out_requested = Signal()
+    order_submitted = Signal(object)
+
+    def __init__(self, ctx, parent: QWidget | None = None, *, load: bool = True, remember: bool = True):
+        super().__init__(parent)
+        self.ctx = ctx
+        # Off for screenshots: they must not depend on, or change, the saved layout.
+        self.remember = remember
+        user = ctx.user
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(f"emdesk — {user.display_name} ({user.role.label})")
+        self.resize(1440, 900)
+
+        self.tabs = QTabWidget(self, objectName="workspaceTabs")
+        self.tabs.setDocumentMode(False)
+        self.workspaces: list[Workspace] = [cls(ctx, self.tabs) for cls in workspaces_for(user)]
+        for ws in self.workspaces:
+            self.tabs.addTab(ws, ws.title)
+            ws.loaded.connect(self._workspace_settled)
+            ws.load_failed.connect(self._workspace_settled)
+        self.setCentralWidget(self.tabs)
+
+        self._build_menus()
+        self._build_status_bar()
+        self._restore_settings()
+        self.tabs.currentChanged.connect(self._remember_tab)
+        if load:
+            self.refresh_all()
+
+    # -- public ----------------------------------------------------------------
+    def workspace(self, key: str) -> Workspace | None:
+        return next((ws for ws in self.workspaces if ws.key == key), None)
+
+    def current_workspace(self) -> Workspace | None:
+        widget = self.tabs.currentWidget()
+        return widget if isinstance(widget, Workspace) else None
+
+    def show_workspace(self, key: str) -> None:
+        ws = self.workspace(key)
+        if ws is not None:
+            self.tabs.setCurrentWidget(ws)
+
+    def is_loading(self) -> bool:
+        return any(ws.is_loading for ws in self.workspaces)
+
+    def refresh_all(self) -> None:
+        for ws in self.workspaces:
+            ws.refresh()
+
+    def refresh_current(self) -> None:
+        ws = self.current_workspace()
+        if ws is not None:
+            ws.refresh()
+
+    def set_sync_state(self, text: str) -> None:
+        self.sync_label.setText(text)
+
+    # -- menus -----------------------------------------------------------------
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.sign_out_action = QAction("Sign &out", self, triggered=self._sign_out)
+        self.quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
+        file_menu.addAction(self.sign_out_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+
+        view_menu = bar.addMenu("&View")
+        self.refresh_action = QAction("&Refresh", self, shortcut=QKeySequence("F5"), triggered=self.refresh_current)
+        view_menu.addAction(self.refresh_action)
+        view_menu.addSeparator()
+        self.workspace_actions: list[QAction] = []
+        for i, ws in enumerate(self.workspaces):
+            action = QAction(ws.title, self, triggered=lambda _=False, w=ws: self.tabs.setCurrentWidget(w))
+            if i < 9:
+                action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            view_menu.addAction(action)
+            self.workspace_actions.append(action)
+        self.find_action = QAction("&Filter table", self, shortcut=QKeySequence.StandardKey.Find,
+                                   triggered=self._focus_search)
+        view_menu.addSeparator()
+        view_menu.addAction(self.find_action)
+
+        # Least privilege: no Orders menu at all for roles that may not enter orders.
+        self.new_order_action: QAction | None = None
+        if self.ctx.user.can(Permission.ENTER_ORDERS):
+            orders_menu = bar.addMenu("&Orders")
+            self.new_order_action = QAction("&New order…", self, shortcut=QKeySequence("Ctrl+N"),
+                                            triggered=self.open_order_form)
+            orders_menu.addAction(self.new_order_action)
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(QAction("&Keyboard shortcuts", self, triggered=self._show_shortcuts))
+        help_menu.addAction(QAction("&About emdesk", self, triggered=self._show_about))
+
+    def menu_titles(self) -> list[str]:
+        return [a.text().replace("&", "") for a in self.menuBar().actions()]
+
+    # -- status bar ------------------------------------------------------------
+    def _build_status_bar(self) -> None:
+        ctx, user = self.ctx, self.ctx.user
+        status = self.statusBar()
+        status.setSizeGripEnabled(False)
+        encrypted = "encrypted" if ctx.encrypted else "UNENCRYPTED (demo)"
+        self.store_label = QLabel(f"Store: {_without_mode(ctx.store_label)} · {encrypted}", objectName="storeLabel")
+        if not ctx.encrypted:
+            self.store_label.setObjectName("storeWarning")
+        self.sync_label = QLabel("Sync: not configured", objectName="syncLabel")
+        where = f" · {user.region}" if user.region else ""
+        self.user_label = QLabel(f"Signed in as {user.display_name} · {user.role.label}{where}",
+                                 objectName="userLabel")
+        status.addWidget(self.store_label)
+        status.addWidget(self.sync_label)
+        status.addPermanentWidget(self.user_label)
+
+    # -- loading ---------------------------------------------------------------
+    def _workspace_settled(self, *args) -> None:
+        if not self.is_loading():
+            self.loaded.emit()
+
+    # -- actions ---------------------------------------------------------------
+    def open_order_form(self):
+        from .order_form import OrderFormDialog   # the form is heavy: built only when asked for
+
+        dialog = OrderFormDialog(self.ctx, self)
+        dialog.submitted.connect(self._order_submitted)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def _order_submitted(self, result) -> None:
+        for key in ("orders", "overview"):
+            ws = self.workspace(key)
+            if ws is not None:
+                ws.refresh()
+        self.order_submitted.emit(result)
+
+    def _focus_search(self) -> None:
+        ws = self.current_workspace()
+        search = ws.findChild(QWidget, "search") if ws else None
+        if search is not None:
+            search.setFocus()
+            search.selectAll()
+
+    def _sign_out(self) -> None:
+        self._save_settings()
+        self.sign_out_requested.emit()
+        self.close()
+
+    def _show_about(self) -> None:
+        QMessageBox.about(
+            self, "About emdesk",
+            f"<b>emdesk {emdesk.__version__}</b><br>Electronic monitoring desktop for field officers, "
+            "technicians and monitoring-centre staff.<br><br>"
+            f"Store: {self.ctx.store_label}<br>Desktop id: {self.ctx.desktop_id}",
+        )
+
+    def _show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in SHORTCUTS)
+        QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>")
+
+    # -- settings --------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        if not self.remember:
+            return
+        settings = app_settings()
+        geometry = settings.value("main_window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        state = settings.value("main_window/state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        # Keyed by role: a supervisor's "orders" tab means nothing to a technician.
+        last = settings.value(f"main_window/last_tab/{self.ctx.user.role.value}")
+        if isinstance(last, str):
+            self.show_workspace(last)
+
+    def _remember_tab(self, *args) -> None:
+        if not self.remember:
+            return
+        ws = self.current_workspace()
+        if ws is not None:
+            app_settings().setValue(f"main_window/last_tab/{self.ctx.user.role.value}", ws.key)
+
+    def _save_settings(self) -> None:
+        if not self.remember:
+            return
+        settings = app_settings()
+        settings.setValue("main_window/geometry", self.saveGeometry())
+        settings.setValue("main_window/state", self.saveState())
+        self._remember_tab()
+        settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._save_settings()
+        super().closeEvent(event)

@@ -1,0 +1,39 @@
+"""The first screens, chosen by what the signed-in user may do (least privilege)."""
+from __future__ import annotations
+
+from emdesk.domain.users import Permission, User
+
+from .base import Workspace
+from .caseload import CaseloadWorkspace
+from .orders import OrdersWorkspace
+from .overview import OverviewWorkspace
+from .stock import StockWorkspace
+from .today import TodayWorkspace
+
+P = Permission
+
+
+def workspaces_for(user: User) -> list[type[Workspace]]:
+    """Tabs in the order a user works: figures, orders, the day, cases, kit.
+
+    Field officer: Today, Caseload. Technician: Stock. Monitoring operator: Orders,
+    Caseload. Supervisor: Overview, Orders, Caseload. An account with none of these
+    (an administrator) still gets the device list it may view.
+    """
+    can = user.can
+    chosen: list[type[Workspace]] = []
+    if can(P.VIEW_MANAGEMENT_FIGURES):
+        chosen.append(OverviewWorkspace)
+    if can(P.ENTER_ORDERS) or can(P.VIEW_ALL_CASES):
+        chosen.append(OrdersWorkspace)
+    if can(P.RECORD_VISITS):
+        chosen.append(TodayWorkspace)
+    if can(P.VIEW_OWN_CASELOAD) or can(P.VIEW_REGION_CASES) or can(P.VIEW_ALL_CASES):
+        chosen.append(CaseloadWorkspace)
+    if can(P.MANAGE_DEVICES) or (not chosen and can(P.VIEW_DEVICES)):
+        chosen.append(StockWorkspace)
+    return chosen
+
+
+__all__ = ["Workspace", "workspaces_for", "CaseloadWorkspace", "OrdersWorkspace", "OverviewWorkspace",
+           "StockWorkspace", "TodayWorkspace"]

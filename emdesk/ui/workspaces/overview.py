@@ -1,0 +1,158 @@
+"""A supervisor's first screen: the few numbers the NAO says were missing, then orders."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from emdesk.services.rows import Counts, OrderRow
+
+from ..formatting import plural
+from ..table_model import Column
+from ..table_view import make_table
+from .base import Workspace
+from .orders import OrdersPanel
+
+UNMONITORED_TOLERANCE = 0.15    # HMPPS: tolerable share of active orders unmonitored (NAO 2.12)
+BACKLOG_TOLERANCE = 400         # HMPPS: visits outstanding > 3 days (NAO 2.10)
+
+
+class Tile(QFrame):
+    def __init__(self, caption: str, parent=None):
+        super().__init__(parent)
+        self.setObjectName("tile")
+        self.value = QLabel("–", objectName="tileValue")
+        self.caption = QLabel(caption, objectName="tileCaption")
+        self.note = QLabel("", objectName="tileNote")
+        self.note.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 8, 14, 10)
+        layout.setSpacing(0)
+        layout.addWidget(self.value)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.note)
+        # Fill the grid row, so tiles with a wrapped note are no taller than the rest.
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def set(self, value: int, note: str = "", alert: bool = False) -> None:
+        self.value.setText(f"{value:,}")
+        self.note.setText(note)
+        if self.property("alert") != alert:
+            self.setProperty("alert", alert)
+            # A dynamic property only restyles once the style is re-applied.
+            for w in (self, self.value):
+                w.style().unpolish(w)
+                w.style().polish(w)
+
+
+@dataclass(frozen=True)
+class _Share:
+    name: str
+    count: int
+    share: float
+
+
+def _share_table(title: str, parent) -> tuple[QWidget, object]:
+    box = QWidget(parent)
+    label = QLabel(title, objectName="countLabel")
+    table = make_table([
+        Column(title, lambda r: r.name, width=180),
+        Column("Active", lambda r: r.count, width=64, align=Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+        Column("Share", lambda r: r.share, fmt=lambda v: f"{v:.0%}",
+               align=Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+    ], box, sort_column=1, order=Qt.SortOrder.DescendingOrder)
+    table.view.verticalHeader().setDefaultSectionSize(24)
+    table.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    header = table.view.horizontalHeader()
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    for column in (1, 2):
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+        table.view.setColumnWidth(column, 70)
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(label)
+    layout.addWidget(table.view)
+    return box, table
+
+
+def _shares(counts: dict[str, int]) -> list[_Share]:
+    total = sum(counts.values()) or 1
+    return [_Share(name or "(no region)", n, n / total) for name, n in counts.items()]
+
+
+class OverviewWorkspace(Workspace):
+    key = "overview"
+    title = "Overview"
+
+    def __init__(self, ctx, parent=None):
+        super().__init__(ctx, parent)
+        self.tiles = {
+            "active": Tile("Active orders"),
+            "problems": Tile("Drafts with problems"),
+            "unmonitored": Tile("Unmonitored active"),
+            "backlog": Tile("Visits > 3 days late"),
+            "in_stock": Tile("Devices in stock"),
+            "installed": Tile("Devices installed"),
+        }
+        grid = QGridLayout()
+        grid.setSpacing(10)
+        for i, tile in enumerate(self.tiles.values()):
+            grid.addWidget(tile, 0, i)
+        self.body.addLayout(grid)
+
+        cohort_box, self.by_cohort = _share_table("Cohort", self)
+        region_box, self.by_region = _share_table("Region", self)
+        side = QVBoxLayout()
+        side.addWidget(cohort_box, 2)
+        side.addWidget(region_box, 3)
+        side_widget = QWidget(self)
+        side_widget.setLayout(side)
+        side.setContentsMargins(0, 0, 0, 0)
+        side_widget.setFixedWidth(330)
+
+        self.orders = OrdersPanel(self)
+        orders_box = QVBoxLayout()
+        orders_box.addWidget(QLabel("Orders (problems first)", objectName="countLabel"))
+        orders_box.addWidget(self.orders, 1)
+        lower = QHBoxLayout()
+        lower.setSpacing(12)
+        lower.addWidget(side_widget)
+        lower.addLayout(orders_box, 1)
+        self.body.addLayout(lower, 1)
+
+    def row_count(self) -> int:
+        return self.orders.table.model.rowCount()
+
+    def request(self):
+        cases = self.ctx.cases
+        return lambda: (cases.counts(), cases.orders())
+
+    def show_data(self, data: tuple[Counts, list[OrderRow]]) -> None:
+        counts, orders = data
+        active = counts.active_orders
+        share = counts.unmonitored_active / active if active else 0.0
+        self.tiles["active"].set(active, f"{plural(counts.subjects, 'person', 'people')} on record")
+        self.tiles["problems"].set(counts.orders_with_problems, f"{plural(counts.draft_orders, 'draft')} in all",
+                                   alert=counts.orders_with_problems > 0)
+        self.tiles["unmonitored"].set(counts.unmonitored_active, f"{share:.0%} of active · limit 15%",
+                                      alert=share > UNMONITORED_TOLERANCE)
+        self.tiles["backlog"].set(counts.visits_overdue_3_days,
+                                  f"of {counts.visits_scheduled:,} booked · limit {BACKLOG_TOLERANCE}",
+                                  alert=counts.visits_overdue_3_days > BACKLOG_TOLERANCE)
+        self.tiles["in_stock"].set(counts.devices_in_stock, "ready to allocate")
+        self.tiles["installed"].set(counts.devices_installed, "fitted or at an address")
+        self.by_cohort.set_rows(_shares(counts.by_cohort))
+        self.by_region.set_rows(_shares(counts.by_region))
+        self.orders.set_rows(orders)
+        self.subtitle_label.setText(f"All regions · {plural(len(orders), 'order')} on the list")

@@ -1,0 +1,86 @@
+"""UI test fixtures: private settings, the app's look, no service work left running."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from emdesk.ui.qt_app import apply_look
+from emdesk.ui.worker import wait_for_workers
+
+
+@pytest.fixture(autouse=True)
+def private_settings(tmp_path):
+    """Window geometry and last tab go to a temporary folder, never the developer's."""
+    folder = tmp_path / "settings"
+    for fmt in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(folder))
+    yield folder
+
+
+@pytest.fixture(autouse=True)
+def styled_app(qapp):
+    apply_look(qapp)
+    return qapp
+
+
+@pytest.fixture(autouse=True)
+def no_work_left_behind():
+    yield
+    assert wait_for_workers(10_000), "service work still running after the test"
+
+
+# The demo day: 08:00 in London, when the officers' visits for the day are all ahead.
+DEMO_NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory):
+    """The seeded demo world in a real SQLite file, built once for the UI tests."""
+    from emdesk.services.demo import build_demo
+
+    store, world = build_demo(tmp_path_factory.mktemp("demo") / "demo.db", seed=2026, now=DEMO_NOW,
+                              subjects=120)
+    yield store, world
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def demo_users(demo_store):
+    """One account per role; the field officer is one with visits booked on the demo day."""
+    from emdesk.domain.clock import FixedClock
+    from emdesk.domain.users import Role
+    from emdesk.services.cases import CaseService
+
+    store, world = demo_store
+    by_role: dict = {}
+    for account, _password in world.users:
+        if account.role is Role.FIELD_OFFICER and not CaseService(store, account, FixedClock(DEMO_NOW)).visits():
+            continue
+        by_role.setdefault(account.role, account)
+    assert set(by_role) == set(Role), f"demo world lacks a usable account for {set(Role) - set(by_role)}"
+    return by_role
+
+
+@pytest.fixture
+def ctx_for(demo_store, demo_users):
+    """The real services over the demo store, signed in as the demo account for a role."""
+    from emdesk.domain.clock import FixedClock
+    from emdesk.domain.geocoding import GazetteerGeocoder
+    from emdesk.services.context import AppContext
+
+    store, _ = demo_store
+    return lambda role: AppContext.for_user(store, demo_users[role], FixedClock(DEMO_NOW), GazetteerGeocoder())
+
+
+@pytest.fixture
+def operator_ctx(store, clock):
+    """The real services over a fresh SQLite store, signed in as a monitoring operator."""
+    from emdesk.domain.geocoding import GazetteerGeocoder
+    from emdesk.domain.users import Role, User
+    from emdesk.services.context import AppContext
+
+    user = store.put(User(username="monitor", display_name="Mo Nitor", role=Role.MONITORING_OPERATOR,
+                          region="Yorkshire and the Humber"))
+    return AppContext.for_user(store, user, clock, GazetteerGeocoder())

@@ -1,0 +1,89 @@
+"""The main window as each role sees it: tabs, menus, status bar, remembered tab."""
+import pytest
+from PySide6.QtWidgets import QTabWidget
+
+from emdesk.domain.users import Permission, Role
+from emdesk.ui.main_window import MainWindow
+
+EXPECTED_TABS = {
+    Role.FIELD_OFFICER: ["today", "caseload"],
+    Role.TECHNICIAN: ["stock"],
+    Role.MONITORING_OPERATOR: ["orders", "caseload"],
+    Role.SUPERVISOR: ["overview", "orders", "caseload"],
+    Role.ADMIN: ["stock"],
+}
+
+
+def open_window(qtbot, ctx, **kw) -> MainWindow:
+    window = MainWindow(ctx, load=False, **kw)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.loaded, timeout=20_000):
+        window.refresh_all()
+    return window
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_gets_its_workspaces_with_rows(qtbot, ctx_for, role):
+    ctx = ctx_for(role)
+    window = open_window(qtbot, ctx)
+    assert [ws.key for ws in window.workspaces] == EXPECTED_TABS[role]
+    assert window.tabs.count() == len(EXPECTED_TABS[role])
+    for ws in window.workspaces:
+        assert ws.last_error == "", f"{ws.title}: {ws.last_error}"
+        assert not ws.busy.isVisible() and not ws.is_loading
+        assert ws.row_count() > 0, f"{role.value}: {ws.title} shows no rows"
+    assert window.windowTitle() == f"emdesk — {ctx.user.display_name} ({role.label})"
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_menus_follow_permissions(qtbot, ctx_for, role):
+    ctx = ctx_for(role)
+    window = MainWindow(ctx, load=False)
+    qtbot.addWidget(window)
+    menus = window.menu_titles()
+    assert menus[:2] == ["File", "View"] and menus[-1] == "Help"
+    assert ("Orders" in menus) == ctx.user.can(Permission.ENTER_ORDERS)
+    assert (window.new_order_action is not None) == ctx.user.can(Permission.ENTER_ORDERS)
+    assert window.refresh_action.shortcut().toString() == "F5"
+
+
+def test_status_bar_says_where_the_data_is_and_who_is_signed_in(qtbot, ctx_for):
+    ctx = ctx_for(Role.FIELD_OFFICER)
+    window = MainWindow(ctx, load=False)
+    qtbot.addWidget(window)
+    expected = "encrypted" if ctx.encrypted else "UNENCRYPTED (demo)"
+    assert window.store_label.text().endswith(expected)
+    assert window.store_label.text().count("NCRYPTED") <= 1
+    assert window.sync_label.text() == "Sync: not configured"
+    window.set_sync_state("Sync: 3 changes waiting")
+    assert window.sync_label.text() == "Sync: 3 changes waiting"
+    assert ctx.user.display_name in window.user_label.text()
+
+
+def test_last_tab_is_remembered_in_private_settings(qtbot, ctx_for, private_settings):
+    ctx = ctx_for(Role.SUPERVISOR)
+    first = MainWindow(ctx, load=False)
+    qtbot.addWidget(first)
+    first.show_workspace("caseload")
+    first.close()
+    assert any(private_settings.rglob("*.ini")), "settings went somewhere other than the test's folder"
+    second = MainWindow(ctx, load=False)
+    qtbot.addWidget(second)
+    assert second.current_workspace().key == "caseload"
+
+
+def test_refresh_reloads_the_current_workspace(qtbot, ctx_for):
+    window = open_window(qtbot, ctx_for(Role.FIELD_OFFICER))
+    ws = window.current_workspace()
+    with qtbot.waitSignal(ws.loaded, timeout=10_000):
+        window.refresh_action.trigger()
+    assert ws.row_count() > 0
+
+
+def test_new_order_opens_the_form(qtbot, ctx_for):
+    window = MainWindow(ctx_for(Role.MONITORING_OPERATOR), load=False)
+    qtbot.addWidget(window)
+    dialog = window.open_order_form()
+    qtbot.addWidget(dialog)
+    assert dialog.isVisible() and dialog.windowTitle() == "New order"
+    dialog.close()
