@@ -155,6 +155,8 @@ def run_app(args, prompt: Prompt) -> int:
 
 
 def _screenshot(ctx: AppContext, out: Path) -> int:
+    # A PNG needs no screen: render offscreen unless told otherwise.
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from emdesk.ui.qt_app import make_application
     from emdesk.ui.screenshot import render_workspace
     app = make_application(sys.argv[:1])
