@@ -51,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     ver = asub.add_parser("verify", help="check the audit log's hash chain")
     ver.add_argument("--db", dest="sub_db", type=Path)
 
+    n = sub.add_parser("nmea", help="NMEA 0183 captures")
+    nsub = n.add_subparsers(dest="nmea_command", required=True)
+    dec = nsub.add_parser("decode", help="print one JSON fix per epoch, as gpsd would report it")
+    dec.add_argument("file")
+
     u = sub.add_parser("users", help="local accounts")
     usub = u.add_subparsers(dest="users_command", required=True)
     add = usub.add_parser("add", help="add an account")
@@ -84,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
             return commands.import_orders(args, _password)
         if args.command == "audit":
             return commands.audit_verify(args, _password)
+        if args.command == "nmea":
+            from emdesk.devices.nmea.cli import main as nmea_main
+            return nmea_main([args.nmea_command, args.file])
         if args.command == "users":
             return commands.add_user(args, _password)
         return commands.run_app(args, _password)
