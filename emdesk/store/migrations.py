@@ -104,6 +104,24 @@ def _v2_query_indexes_and_sync_state(db: sqlite_utils.Database) -> None:
     ex("CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
+def _v3_outbox_changed_fields_and_conflicts(db: sqlite_utils.Database) -> None:
+    ex = db.execute
+    # Which top-level fields an edit changed, so the hub can merge field by field.
+    ex("ALTER TABLE outbox ADD COLUMN changed TEXT")
+    # Values that lost a merge, kept for a supervisor to see (pulled from the hub).
+    # Replicas hold partial scopes (a technician has devices, not orders; an officer can
+    # hold a visit on a case that is not hers), so these references cannot be enforced
+    # locally.  The tables are rebuilt without those foreign keys, triggers and indexes kept.
+    for table, column in (("devices", "order_id"), ("visits", "order_id")):
+        triggers = [r[0] for r in ex("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", [table])]
+        db[table].transform(drop_foreign_keys=[column])
+        for sql in triggers:
+            ex(sql)
+    ex("""CREATE TABLE conflicts (
+        id TEXT PRIMARY KEY, table_name TEXT NOT NULL, row_id TEXT NOT NULL, field TEXT NOT NULL,
+        losing_value TEXT, losing_hlc TEXT NOT NULL, winning_hlc TEXT NOT NULL, at TEXT NOT NULL)""")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -114,6 +132,7 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1_initial),
     Migration(2, "query indexes and sync state", _v2_query_indexes_and_sync_state),
+    Migration(3, "outbox changed fields and merge conflicts", _v3_outbox_changed_fields_and_conflicts),
 )
 
 LATEST = MIGRATIONS[-1].version

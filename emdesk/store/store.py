@@ -43,6 +43,14 @@ def decode(cls: type[R], data: str | bytes) -> R:
     return dec.decode(data)
 
 
+def _changed_fields(before: str, after: str) -> str:
+    old, new = msgspec.json.decode(before), msgspec.json.decode(after)
+    return msgspec.json.encode(sorted(k for k in new if old.get(k) != new[k] and k not in _STAMPS)).decode()
+
+
+_STAMPS = {"updated_at", "origin", "hlc"}
+
+
 class Store:
     def __init__(self, db: sqlite_utils.Database, path: Path, *, encrypted: bool, clock: Clock | None = None):
         self.db = db
@@ -175,7 +183,7 @@ class Store:
             now = self.clock.now()
             for record in records:
                 table = type(record).table
-                existing = db.execute(f"SELECT created_at FROM {table} WHERE id = ?", [record.id]).fetchone()
+                existing = db.execute(f"SELECT created_at, data FROM {table} WHERE id = ?", [record.id]).fetchone()
                 record = record.evolve(
                     created_at=record.created_at or now,
                     updated_at=now,
@@ -191,6 +199,9 @@ class Store:
                 else:
                     cols = ", ".join(f'"{k}"' for k in row)
                     db.execute(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+                if existing:
+                    db.execute("UPDATE outbox SET changed = ? WHERE seq = (SELECT max(seq) FROM outbox) AND row_id = ?",
+                               [_changed_fields(existing[1], row["data"]), record.id])
                 subject_id = subject_of(record)
                 if subject_id or table == "users":
                     action = audit_action or ("delete" if record.deleted else "update" if existing else "create")
@@ -304,3 +315,59 @@ class Store:
     @staticmethod
     def record_class(table: str) -> type[Record]:
         return BY_TABLE[table]
+
+    # -- sync ------------------------------------------------------------------
+    # Used only by emdesk.sync: rows that arrive from the hub are applied with
+    # change capture off (they are not local edits), together with the cursor.
+
+    def sync_value(self, key: str) -> str | None:
+        with self.reading() as db:
+            row = db.execute("SELECT value FROM sync_state WHERE key = ?", [key]).fetchone()
+            return row[0] if row else None
+
+    def set_sync_value(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)", [key, value])
+
+    @contextmanager
+    def applying_remote(self) -> Iterator[sqlite_utils.Database]:
+        """One transaction in which writes are not captured into the outbox."""
+        with self.transaction() as db:
+            db.execute("UPDATE sync_control SET capture = 0")
+            try:
+                yield db
+            finally:
+                db.execute("UPDATE sync_control SET capture = 1")
+
+    def apply_remote(self, table: str, payload: str | bytes) -> None:
+        """Write the hub's version of a row (inside ``applying_remote``)."""
+        cls = BY_TABLE[table]
+        record = decode(cls, payload)
+        row = {"id": record.id, "created_at": stamp(record.created_at), "updated_at": stamp(record.updated_at),
+               "origin": record.origin, "deleted": int(record.deleted), "hlc": record.hlc,
+               "data": encode(record), **columns_for(record)}
+        cols = ", ".join(f'"{k}"' for k in row)
+        updates = ", ".join(f'"{k}" = excluded."{k}"' for k in row if k != "id")
+        self.db.execute(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))}) "
+                        f"ON CONFLICT(id) DO UPDATE SET {updates}", list(row.values()))
+        if record.hlc:
+            remote = hlc.Stamp.parse(record.hlc)
+            now_ms = int(self.clock.now().timestamp() * 1000)
+            self._hlc = hlc.receive(self._hlc, remote, now_ms, self.desktop_id[-12:])
+
+    def evict(self, table: str, row_id: str) -> None:
+        """Drop a row that left this user's scope (inside ``applying_remote``)."""
+        BY_TABLE[table]   # only known tables
+        self.db.execute(f"DELETE FROM {table} WHERE id = ?", [row_id])
+
+    def pending_rows(self, table: str) -> set[str]:
+        with self.reading() as db:
+            return {r[0] for r in db.execute("SELECT DISTINCT row_id FROM outbox WHERE table_name = ?", [table])}
+
+    def ack_outbox(self, op_ids: Iterable[str]) -> None:
+        """The hub confirmed these ops: only now are they dropped."""
+        ids = list(op_ids)
+        with self.transaction() as db:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                db.execute(f"DELETE FROM outbox WHERE op_id IN ({', '.join('?' * len(chunk))})", chunk)

@@ -1,0 +1,193 @@
+"""Merge rules, declared per table: the engine looks them up, it never hard-codes them.
+
+- append-only (telemetry, notes): ids are made where the event happens; a second
+  copy is ignored, nothing is ever overwritten, so they never conflict;
+- owner fields last-writer-wins (visits): only the visit's officer (or a supervisor)
+  writes; each field keeps its own HLC, a newer field wins and the losing value is
+  kept in the conflicts table for a supervisor to see;
+- forward-only (alerts): status only moves forward and the first acknowledgement wins;
+- hub-authoritative (orders, subjects, users, reference data): only roles entrusted
+  with them may change them, and a refusal says why;
+- row last-writer-wins (devices, incidents, packs, outcomes): the newer stamp wins.
+
+Every function here is pure: (current hub row, incoming op, who) -> decision.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from emdesk.domain.monitoring import ALERT_ORDER, AlertStatus
+from emdesk.domain.users import Role
+
+# Bookkeeping fields that are not "content" for field-level merges.
+META_FIELDS = frozenset({"id", "created_at", "updated_at", "origin", "deleted", "hlc"})
+
+
+class Policy(str, Enum):
+    APPEND_ONLY = "append_only"
+    OWNER_FIELDS_LWW = "owner_fields_lww"
+    FORWARD_ONLY = "forward_only"
+    HUB_AUTHORITATIVE = "hub_authoritative"
+    ROW_LWW = "row_lww"
+
+
+ALL_ROLES = frozenset(Role)
+SUPERVISING = frozenset({Role.SUPERVISOR, Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class TableRule:
+    table: str
+    policy: Policy
+    writers: frozenset[Role]
+    refusal: str                      # said to a user whose role may not write here
+    owner_field: str | None = None    # the record field naming the one user who may write it
+
+
+RULES: dict[str, TableRule] = {r.table: r for r in (
+    TableRule("telemetry", Policy.APPEND_ONLY, frozenset({Role.TECHNICIAN, Role.FIELD_OFFICER, Role.MONITORING_OPERATOR}) | SUPERVISING,
+              "telemetry comes from devices"),
+    TableRule("notes", Policy.APPEND_ONLY, ALL_ROLES - {Role.TECHNICIAN},
+              "technicians do not write case notes"),
+    TableRule("visits", Policy.OWNER_FIELDS_LWW, frozenset({Role.FIELD_OFFICER, Role.MONITORING_OPERATOR}) | SUPERVISING,
+              "only the visiting officer or the monitoring centre records a visit", owner_field="officer_id"),
+    TableRule("alerts", Policy.FORWARD_ONLY, frozenset({Role.MONITORING_OPERATOR}) | SUPERVISING,
+              "alerts are worked by the monitoring centre"),
+    TableRule("orders", Policy.HUB_AUTHORITATIVE, frozenset({Role.MONITORING_OPERATOR}) | SUPERVISING,
+              "orders are kept by the monitoring centre: ask them to vary the order"),
+    TableRule("subjects", Policy.HUB_AUTHORITATIVE, frozenset({Role.MONITORING_OPERATOR}) | SUPERVISING,
+              "personal details are kept by the monitoring centre: ask them to correct the record"),
+    TableRule("users", Policy.HUB_AUTHORITATIVE, frozenset({Role.ADMIN}),
+              "accounts are managed by an administrator"),
+    TableRule("devices", Policy.ROW_LWW, frozenset({Role.TECHNICIAN, Role.FIELD_OFFICER}) | SUPERVISING,
+              "device stock is kept by technicians and installing officers"),
+    TableRule("incidents", Policy.ROW_LWW, frozenset({Role.MONITORING_OPERATOR}) | SUPERVISING,
+              "incidents are built by the monitoring centre"),
+    TableRule("breach_packs", Policy.ROW_LWW, frozenset({Role.MONITORING_OPERATOR}) | SUPERVISING,
+              "breach packs are built by the monitoring centre"),
+    TableRule("outcomes", Policy.ROW_LWW, frozenset({Role.MONITORING_OPERATOR}) | SUPERVISING,
+              "breach outcomes are recorded by the monitoring centre"),
+)}
+
+
+@dataclass(frozen=True)
+class HubRow:
+    """The hub's current version of a row."""
+
+    data: dict[str, Any]
+    hlc: str
+    field_hlcs: dict[str, str] = field(default_factory=dict)
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class Writer:
+    user_id: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class Loser:
+    """A value that lost a merge, kept so a supervisor can see it."""
+
+    field: str
+    value: Any
+    hlc: str
+    beaten_by: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: str                          # applied | merged | duplicate | refused
+    row: HubRow | None = None            # the hub's row after the op (None: unchanged)
+    losers: tuple[Loser, ...] = ()
+    reason: str = ""
+
+
+def refuse(reason: str) -> Decision:
+    return Decision("refused", reason=reason)
+
+
+def may_write(rule: TableRule, who: Writer, current: HubRow | None, incoming: dict[str, Any]) -> str | None:
+    """Why this user may not push this op, or None if they may."""
+    if who.role not in rule.writers:
+        return f"{rule.table}: {rule.refusal}"
+    if rule.owner_field and who.role is Role.FIELD_OFFICER:
+        for version in (current.data if current else None, incoming):
+            if version is not None and version.get(rule.owner_field) not in (who.user_id, None):
+                return f"{rule.table}: this belongs to another officer; only they or the monitoring centre can change it"
+    return None
+
+
+def merge(rule: TableRule, current: HubRow | None, incoming: dict[str, Any], hlc: str, *,
+          deleted: bool = False, changed: list[str] | None = None) -> Decision:
+    """The hub's row after applying one op that the writer was allowed to make."""
+    if current is None:
+        fields = {k: hlc for k in incoming if k not in META_FIELDS}
+        return Decision("applied", HubRow(dict(incoming), hlc, fields, deleted))
+    if rule.policy is Policy.APPEND_ONLY:
+        return Decision("duplicate")
+    if current.deleted and not deleted:
+        # Tombstones are final: a late edit must not bring a deleted row back.
+        return Decision("merged", None, (Loser("*", incoming, hlc, current.hlc),),
+                        reason="the record was deleted")
+    if deleted:
+        newer = hlc > current.hlc
+        data = dict(incoming) if newer else dict(current.data)
+        data["deleted"] = True
+        return Decision("applied", HubRow(data, max(hlc, current.hlc), dict(current.field_hlcs), True))
+    if rule.policy is Policy.FORWARD_ONLY:
+        return _forward_only(current, incoming, hlc)
+    if rule.policy is Policy.OWNER_FIELDS_LWW:
+        return _fields_lww(current, incoming, hlc, changed)
+    return _row_lww(current, incoming, hlc)
+
+
+def _row_lww(current: HubRow, incoming: dict, hlc: str) -> Decision:
+    if hlc <= current.hlc:
+        return Decision("merged", None, (Loser("*", incoming, hlc, current.hlc),))
+    fields = {k: hlc for k in incoming if k not in META_FIELDS}
+    return Decision("applied", HubRow(dict(incoming), hlc, fields, False))
+
+
+def _fields_lww(current: HubRow, incoming: dict, hlc: str, changed: list[str] | None) -> Decision:
+    names = [k for k in (changed if changed is not None else incoming) if k not in META_FIELDS and k in incoming]
+    data, field_hlcs, losers = dict(current.data), dict(current.field_hlcs), []
+    for name in names:
+        held = field_hlcs.get(name, current.hlc)
+        if incoming[name] == data.get(name):
+            field_hlcs[name] = max(held, hlc)
+        elif hlc > held:
+            losers.append(Loser(name, data.get(name), held, hlc))
+            data[name], field_hlcs[name] = incoming[name], hlc
+        else:
+            losers.append(Loser(name, incoming[name], hlc, held))
+    new_hlc = max(current.hlc, hlc)
+    if hlc >= current.hlc:
+        data.update({k: incoming[k] for k in ("updated_at", "origin") if k in incoming})
+    data["hlc"] = new_hlc
+    row = HubRow(data, new_hlc, field_hlcs, False)
+    own_lost = any(loser.hlc == hlc for loser in losers)
+    return Decision("merged" if own_lost else "applied", row, tuple(losers))
+
+
+def _forward_only(current: HubRow, incoming: dict, hlc: str) -> Decision:
+    data = dict(current.data)
+    rank = {s.value: i for i, s in enumerate(ALERT_ORDER)}
+    have, want = data.get("status", AlertStatus.NEW.value), incoming.get("status", AlertStatus.NEW.value)
+    losers = []
+    if rank.get(want, 0) > rank.get(have, 0):
+        data["status"] = want
+    elif want != have:
+        losers.append(Loser("status", want, hlc, current.hlc))
+    if data.get("acknowledged_by") is None and incoming.get("acknowledged_by") is not None:
+        data["acknowledged_by"] = incoming["acknowledged_by"]
+        data["acknowledged_at"] = incoming.get("acknowledged_at")
+    elif incoming.get("acknowledged_by") not in (None, data.get("acknowledged_by")):
+        losers.append(Loser("acknowledged_by", incoming["acknowledged_by"], hlc, current.hlc))
+    new_hlc = max(current.hlc, hlc)
+    data["hlc"] = new_hlc
+    row = HubRow(data, new_hlc, dict(current.field_hlcs), False)
+    return Decision("merged" if losers else "applied", row, tuple(losers))

@@ -1,0 +1,135 @@
+"""The sync wire protocol between a desktop and the hub (version 1).
+
+Push first, then pull.  Every message carries the client's store schema version; the
+hub serves the current and the previous one and answers older clients with 426 and
+a message telling them to upgrade.  Bodies are JSON (msgspec) over HTTP(S):
+
+  POST /v1/token       TokenRequest   -> TokenResponse    (password or refresh token)
+  POST /v1/push        PushRequest    -> PushResponse     (bearer token)
+  POST /v1/pull        PullRequest    -> PullResponse     (bearer token)
+  POST /v1/bootstrap   BootstrapRequest -> BootstrapResponse (bearer token)
+  GET  /v1/health      -> {"ok": true, "hub_time_ms": ...}
+
+Errors are HTTP status codes with an ``ErrorBody`` naming what went wrong and what to do.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+PROTOCOL_VERSION = 1
+
+OpKind = Literal["upsert", "delete"]
+ChangeKind = Literal["upsert", "delete", "evict"]
+OpStatus = Literal["applied", "merged", "duplicate", "refused"]
+
+
+class ErrorBody(msgspec.Struct, kw_only=True):
+    error: str            # a stable code: "unauthorised", "upgrade_required", "clock_ahead", ...
+    message: str          # what happened and what to do, for the person at the desk
+    hub_time_ms: int = 0
+
+
+class TokenRequest(msgspec.Struct, kw_only=True):
+    device_id: str                    # the desktop's store id (Store.desktop_id)
+    device_name: str = ""
+    username: str = ""
+    password: str = ""                # first registration of this device for this user
+    refresh_token: str = ""           # afterwards: a long-lived per-device token
+    schema_version: int
+
+
+class UserInfo(msgspec.Struct, kw_only=True):
+    id: str
+    username: str
+    role: str
+    region: str
+
+
+class TokenResponse(msgspec.Struct, kw_only=True):
+    access_token: str                 # short-lived (minutes)
+    expires_at_ms: int
+    refresh_token: str                # per device; revocable on the hub
+    user: UserInfo
+    hub_time_ms: int
+
+
+class Op(msgspec.Struct, kw_only=True):
+    """One captured local change (an outbox row)."""
+
+    op_id: str                        # unique; the hub remembers it, so a resend is a no-op
+    device_seq: int                   # the outbox sequence number on the sending device
+    table: str
+    row_id: str
+    kind: OpKind
+    hlc: str
+    payload: str                      # the record's JSON, as stored locally
+    changed: list[str] | None = None  # top-level fields this op changed (None: all)
+
+
+class PushRequest(msgspec.Struct, kw_only=True):
+    schema_version: int
+    device_id: str
+    ops: list[Op]
+
+
+class OpResult(msgspec.Struct, kw_only=True):
+    op_id: str
+    status: OpStatus                  # merged: applied, but some fields lost to newer edits
+    reason: str = ""                  # for refused: what and why, shown to the user
+    hub_seq: int = 0
+
+
+class PushResponse(msgspec.Struct, kw_only=True):
+    results: list[OpResult]
+    hub_time_ms: int
+
+
+class Change(msgspec.Struct, kw_only=True):
+    seq: int                          # hub-assigned, strictly increasing in commit order
+    table: str
+    row_id: str
+    kind: ChangeKind                  # evict: this row left your scope, drop it
+    hlc: str = ""
+    payload: str = ""
+
+
+class PullRequest(msgspec.Struct, kw_only=True):
+    schema_version: int
+    device_id: str
+    cursor: int                       # last hub seq applied locally
+    limit: int = 1000
+
+
+class PullResponse(msgspec.Struct, kw_only=True):
+    changes: list[Change]
+    cursor: int                       # store this with the page, in the same transaction
+    more: bool
+    hub_time_ms: int
+    rebuild: bool = False             # the cursor is older than the hub keeps: bootstrap again
+
+
+class BootstrapRequest(msgspec.Struct, kw_only=True):
+    schema_version: int
+    device_id: str
+    snapshot: int = 0                 # 0: start a new snapshot; else continue that one
+    after_table: str = ""             # keyset position: resume after (table, row_id)
+    after_id: str = ""
+    limit: int = 2000
+
+
+class BootstrapResponse(msgspec.Struct, kw_only=True):
+    snapshot: int                     # hub seq the snapshot is consistent at; pull from here
+    rows: list[Change]                # kind "upsert" only
+    after_table: str
+    after_id: str
+    more: bool
+    hub_time_ms: int
+
+
+encode = msgspec.json.encode
+
+
+def decode(data: bytes, cls):
+    return msgspec.json.decode(data, type=cls)

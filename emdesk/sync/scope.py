@@ -1,0 +1,83 @@
+"""Who receives which rows: the audience of a row, as principals.
+
+Each user pulls with exactly one principal, decided by role:
+  field officer -> "officer:<id>"   her caseload and visits (and the kit on her cases)
+  technician    -> "tech"           devices and allocations
+  monitoring    -> "region:<name>"  every case in the region
+  supervisor/admin -> "all"
+and every user also receives rows addressed to "*" (accounts, reference data).
+
+The hub keeps, per row, the set of principals that may see it; when a change moves a
+row out of a principal's set (a case reassigned), that principal gets an eviction and
+the principals that gained it get the whole row.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from emdesk.domain.users import Role
+
+EVERYONE = "*"
+ALL = "all"
+TECH = "tech"
+
+
+def officer(user_id: str) -> str:
+    return f"officer:{user_id}"
+
+
+def region(name: str) -> str:
+    return f"region:{name}"
+
+
+def principal_of(role: Role, user_id: str, user_region: str) -> str:
+    if role is Role.FIELD_OFFICER:
+        return officer(user_id)
+    if role is Role.TECHNICIAN:
+        return TECH
+    if role is Role.MONITORING_OPERATOR:
+        return region(user_region)
+    return ALL
+
+
+@dataclass(frozen=True)
+class CaseLink:
+    """What the hub knows of the order(s) a row belongs to."""
+
+    region: str
+    officer_id: str | None
+
+
+def case_audience(cases: Iterable[CaseLink]) -> set[str]:
+    out = {ALL}
+    for case in cases:
+        if case.region:
+            out.add(region(case.region))
+        if case.officer_id:
+            out.add(officer(case.officer_id))
+    return out
+
+
+def audience(table: str, record: dict[str, Any], cases: Iterable[CaseLink]) -> frozenset[str]:
+    """Principals that may hold this row, given the cases it belongs to.
+
+    ``cases``: for an order, itself; for a subject, its orders; for visits, notes,
+    devices and monitoring rows, the order they refer to.
+    """
+    cases = list(cases)
+    if table == "users":
+        return frozenset({EVERYONE})
+    if table == "devices":
+        # Officers need the kit on their cases at the door, offline; technicians all kit.
+        return frozenset({TECH} | case_audience(cases))
+    if table in ("orders", "subjects", "notes"):
+        return frozenset(case_audience(cases))
+    if table == "visits":
+        out = case_audience(cases)
+        if record.get("officer_id"):
+            out.add(officer(record["officer_id"]))
+        return frozenset(out)
+    # Telemetry, alerts, incidents, packs, outcomes: the monitoring centre, not officers.
+    return frozenset({ALL} | {region(c.region) for c in cases if c.region})
