@@ -51,6 +51,13 @@ def _changed_fields(before: str, after: str) -> str:
 _STAMPS = {"updated_at", "origin", "hlc"}
 
 
+def _row(record: Record) -> dict[str, Any]:
+    """The table row for a record: bookkeeping, the whole record as JSON, indexed columns."""
+    return {"id": record.id, "created_at": stamp(record.created_at), "updated_at": stamp(record.updated_at),
+            "origin": record.origin, "deleted": int(record.deleted), "hlc": record.hlc,
+            "data": encode(record), **columns_for(record)}
+
+
 class Store:
     def __init__(self, db: sqlite_utils.Database, path: Path, *, encrypted: bool, clock: Clock | None = None):
         self.db = db
@@ -190,9 +197,7 @@ class Store:
                     origin=self.desktop_id,
                     hlc=self._next_stamp(),
                 )
-                row = {"id": record.id, "created_at": stamp(record.created_at), "updated_at": stamp(now),
-                       "origin": record.origin, "deleted": int(record.deleted), "hlc": record.hlc,
-                       "data": encode(record), **columns_for(record)}
+                row = _row(record)
                 if existing:
                     sets = ", ".join(f'"{k}" = ?' for k in row if k != "id")
                     db.execute(f"UPDATE {table} SET {sets} WHERE id = ?", [*(v for k, v in row.items() if k != "id"), record.id])
@@ -243,6 +248,19 @@ class Store:
         with self.reading() as db:
             rows = db.execute(f"SELECT data FROM {cls.table}{sql}", args).fetchall()
         return [decode(cls, r[0]) for r in rows]
+
+    def latest_by(self, cls: type[R], group_column: str, time_column: str, *,
+                  where: dict[str, Any] | None = None) -> dict[Any, Any]:
+        """The greatest ``time_column`` per value of ``group_column`` among matching records,
+        as stored (instants are fixed-width UTC text), e.g. each device's last event time."""
+        for column in (group_column, time_column):
+            if not column.replace("_", "").isalnum():
+                raise ValueError(f"bad column name {column!r}")
+        sql, args = self._where(cls, where, False)
+        with self.reading() as db:
+            rows = db.execute(f'SELECT "{group_column}", max("{time_column}") FROM {cls.table}{sql} '
+                              f'GROUP BY "{group_column}"', args).fetchall()
+        return {group: latest for group, latest in rows}
 
     def count(self, cls: type[R], *, where: dict[str, Any] | None = None) -> int:
         sql, args = self._where(cls, where, False)
@@ -343,9 +361,7 @@ class Store:
         """Write the hub's version of a row (inside ``applying_remote``)."""
         cls = BY_TABLE[table]
         record = decode(cls, payload)
-        row = {"id": record.id, "created_at": stamp(record.created_at), "updated_at": stamp(record.updated_at),
-               "origin": record.origin, "deleted": int(record.deleted), "hlc": record.hlc,
-               "data": encode(record), **columns_for(record)}
+        row = _row(record)
         cols = ", ".join(f'"{k}"' for k in row)
         updates = ", ".join(f'"{k}" = excluded."{k}"' for k in row if k != "id")
         self.db.execute(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))}) "
