@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 from emdesk.domain.clock import Clock, LONDON, at_local, local_date
 from emdesk.domain.devices import Device, DeviceKind, DeviceState
+from emdesk.domain.monitoring import EventKind, TelemetryEvent
 from emdesk.domain.orders import Order, OrderStatus
 from emdesk.domain.people import Subject
 from emdesk.domain.users import Permission, User
@@ -22,6 +23,11 @@ from .rows import CaseRow, Counts, DeviceRow, OrderRow, VisitRow
 
 OPEN_STATUSES = (OrderStatus.ACTIVE, OrderStatus.SUBMITTED, OrderStatus.DRAFT)
 BACKLOG_AGE = timedelta(days=3)     # NAO: visits outstanding for more than 3 days
+DISCONNECTED_AGE = timedelta(days=14)   # NAO 2.13: unmonitored when disconnected for 14 days or more
+# What monitors a wearer: a tag on the body, or the immigration non-fitted device (not a home unit alone).
+MONITORING_KINDS = (DeviceKind.RF_TAG, DeviceKind.GPS_TAG, DeviceKind.ALCOHOL_TAG, DeviceKind.NON_FITTED)
+# Events that mean the device was heard from (the centre raises COMMS_LOST itself).
+_CONTACT_KINDS = [k for k in EventKind if k is not EventKind.COMMS_LOST]
 
 
 class CaseService:
@@ -146,8 +152,7 @@ class CaseService:
         self._require(Permission.VIEW_MANAGEMENT_FIGURES)
         now = self.clock.now()
         active = self.store.find(Order, where={"status": OrderStatus.ACTIVE})
-        installed_orders = {d.order_id for d in self.store.find(Device, where={"state": DeviceState.INSTALLED})
-                            if d.kind in (DeviceKind.RF_TAG, DeviceKind.GPS_TAG, DeviceKind.ALCOHOL_TAG, DeviceKind.NON_FITTED)}
+        never_fitted, disconnected = self._unmonitored(active, now)
         scheduled = self.store.find(Visit, where={"status": VisitStatus.SCHEDULED})
         drafts = self.store.find(Order, where={"status": [OrderStatus.DRAFT, OrderStatus.SUBMITTED]})
         return Counts(
@@ -159,10 +164,38 @@ class CaseService:
             devices_installed=self.store.count(Device, where={"state": DeviceState.INSTALLED}),
             visits_scheduled=len(scheduled),
             visits_overdue_3_days=sum(1 for v in scheduled if v.window_start and now - v.window_start > BACKLOG_AGE),
-            unmonitored_active=sum(1 for o in active if o.id not in installed_orders),
+            unmonitored_active=len(never_fitted) + len(disconnected),
             by_cohort=dict(Counter(o.cohort.label for o in active if o.cohort)),
             by_region=dict(Counter(o.region for o in active)),
+            never_fitted=len(never_fitted),
+            disconnected_14_days=len(disconnected),
         )
+
+    def _unmonitored(self, active: list[Order], now: datetime) -> tuple[list[str], list[str]]:
+        """Active orders unmonitored (NAO 2.13), by cause: (never fitted, disconnected 14+ days).
+
+        Never fitted: no tag or non-fitted device installed. Disconnected: kit on, but the
+        latest contact from any of the order's installed devices is 14 days old or more;
+        kit with no telemetry on record at all is not counted (nothing to judge by).
+        """
+        ids = {o.id for o in active}
+        kit: dict[str, list[Device]] = {}
+        for d in self.store.find(Device, where={"state": DeviceState.INSTALLED}):
+            if d.order_id in ids:
+                kit.setdefault(d.order_id, []).append(d)
+        fitted = {k for k, devices in kit.items() if any(d.kind in MONITORING_KINDS for d in devices)}
+        serials = [d.serial for k in sorted(fitted) for d in kit[k]]
+        last: dict[str, datetime] = {}
+        for start in range(0, len(serials), 500):
+            found = self.store.latest_by(TelemetryEvent, "device_serial", "at",
+                                         where={"device_serial": serials[start:start + 500], "kind": _CONTACT_KINDS})
+            last.update({serial: datetime.fromisoformat(at) for serial, at in found.items() if at})
+        disconnected = []
+        for order_id in sorted(fitted):
+            heard = [last[d.serial] for d in kit[order_id] if d.serial in last]
+            if heard and now - max(heard) >= DISCONNECTED_AGE:
+                disconnected.append(order_id)
+        return sorted(ids - fitted), disconnected
 
     def subject(self, subject_id: str) -> Subject:
         """One person's record, seen and audited."""

@@ -40,5 +40,6 @@ def build_demo(path: str | Path, *, seed: int = 2026, now: datetime, subjects: i
         store.put_many(_check_intake(world), actor="demo")
         store.put_many(world.devices, actor="demo")
         store.put_many(world.visits, actor="demo")
-        store.put_many(getattr(world, "notes", []) or [], actor="demo")
+        store.put_many(world.notes, actor="demo")
+        store.put_many(world.telemetry, actor="demo")
     return store, world

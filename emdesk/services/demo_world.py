@@ -1,10 +1,13 @@
-"""The deterministic demo world: staff, wearers, orders, kit and visits from one seed.
+"""The deterministic demo world: staff, wearers, orders, kit, visits and telemetry from one seed.
 
 Generation is pure: no store, no files, no wall clock. The same seed and ``now`` give
 byte-identical records, so a demo, a test and a bug report all see the same world.
 Shares follow the NAO report: cohorts as in Figure 1, about one order in five with
 the kinds of error found at intake (2.16), installs fitted within two attempts about
 62% of the time (2.11), only about 60% of kit collected after an order ends.
+An order is active from its start whether or not the tag is on, so about a quarter of
+active orders are unmonitored (2.13): never fitted yet (failed or booked installs), or
+fitted but silent for 14 days or more (a ``COMMS_LOST`` and nothing since).
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from datetime import datetime
 from emdesk.domain.clock import utc
 from emdesk.domain.devices import Device, DeviceState
 from emdesk.domain.gazetteer import TOWNS, Town
-from emdesk.domain.monitoring import Note
+from emdesk.domain.monitoring import Note, TelemetryEvent
 from emdesk.domain.orders import Cohort, Order, OrderStatus, OrderType
 from emdesk.domain.people import Subject
 from emdesk.domain.records import Record
@@ -28,6 +31,7 @@ from .demo_data.gen import Gen
 from .demo_data.orders import ORDER_TYPES
 from .demo_data.schedule import officer_days
 from .demo_data.staff import demo_password, make_staff
+from .demo_data.telemetry import world_telemetry
 
 __all__ = ["DemoWorld", "generate_world", "demo_password", "ERROR_KINDS", "COHORT_SHARES"]
 
@@ -61,6 +65,7 @@ class DemoWorld:
     devices: list[Device] = field(default_factory=list)
     visits: list[Visit] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    telemetry: list[TelemetryEvent] = field(default_factory=list)   # recent tail from installed kit
     seeded_errors: dict[str, list[str]] = field(default_factory=dict)   # order id -> error kinds
 
     def user(self, username: str) -> User:
@@ -69,12 +74,13 @@ class DemoWorld:
     def records(self) -> list[Record]:
         """Every record, users first, in a stable order (for saving or comparing)."""
         return [*(u for u, _ in self.users), *self.subjects, *self.orders, *self.devices, *self.visits,
-                *self.notes]
+                *self.notes, *self.telemetry]
 
     def counts(self) -> dict[str, int]:
         by_status = {s.value: sum(o.status is s for o in self.orders) for s in OrderStatus}
         return {"users": len(self.users), "subjects": len(self.subjects), "orders": len(self.orders),
                 "devices": len(self.devices), "visits": len(self.visits), "notes": len(self.notes),
+                "telemetry": len(self.telemetry),
                 "orders_with_errors": len(self.seeded_errors), **{f"orders_{k}": v for k, v in by_status.items()}}
 
 
@@ -176,10 +182,19 @@ def generate_world(seed: int = 2026, *, now: datetime, subjects: int = 300) -> D
     for d in world.devices:
         if d.order_id and d.state is DeviceState.INSTALLED:
             fitted.setdefault(d.order_id, []).append(d.serial)
+    # Checks are for kit that is on: an order still awaiting its install gets install visits instead.
+    active = {k: [o for o in orders if o.id in fitted] for k, orders in active.items()}
     day_visits, day_notes = officer_days(gen, staff.officers, booked=booked, removals=removals, active=active,
                                          serials={k: tuple(v) for k, v in fitted.items()})
     world.visits += day_visits
     world.notes += day_notes
     technicians = {u.region: u.id for u in staff_users if u.role is Role.TECHNICIAN}
     world.devices += kit.shelf_stock(gen, serials, technicians)
+    homes = {}
+    for case in cases:
+        for o in case.orders:
+            home = o.installation.address or (case.subject.addresses[0] if case.subject.addresses else None)
+            if o.status is OrderStatus.ACTIVE and home is not None and home.located:
+                homes[o.id] = (home.lat, home.lon)
+    world.telemetry = world_telemetry(gen, world.orders, world.devices, homes)
     return world

@@ -82,6 +82,8 @@ class Counts:
     devices_installed: int
     visits_scheduled: int
     visits_overdue_3_days: int     # the NAO's backlog measure
-    unmonitored_active: int        # active orders with no installed device
+    unmonitored_active: int        # never_fitted + disconnected_14_days (NAO 2.13)
     by_cohort: dict[str, int] = field(default_factory=dict)
     by_region: dict[str, int] = field(default_factory=dict)
+    never_fitted: int = 0          # active orders with no tag (or non-fitted device) installed
+    disconnected_14_days: int = 0  # active orders whose fitted kit was last heard from 14+ days ago

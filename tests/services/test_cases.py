@@ -6,7 +6,7 @@ import pytest
 from emdesk.services.cases import CaseService
 from emdesk.services.errors import AccessDenied
 
-from .world import small_world
+from .world import heard_from, small_world
 
 
 @pytest.fixture
@@ -79,7 +79,36 @@ def test_counts_for_supervisors(store, users, clock):
     c = svc(store, users, clock, "boss").counts()
     assert (c.active_orders, c.draft_orders, c.orders_with_problems) == (2, 1, 1)
     assert c.unmonitored_active == 1          # B-1 has no fitted device
+    assert (c.never_fitted, c.disconnected_14_days) == (1, 0)   # A-1's tag has no telemetry: not judged
     assert c.visits_overdue_3_days == 1       # the install five days late
     assert c.by_cohort == {"Court bail": 1, "Post-release": 1}
     with pytest.raises(AccessDenied):
         svc(store, users, clock, "monitor.wales").counts()
+
+
+@pytest.mark.parametrize("days_silent, disconnected", [(13, 0), (14, 1), (20, 1)])
+def test_unmonitored_counts_kit_silent_for_14_days(store, users, clock, days_silent, disconnected):
+    """NAO 2.13: unmonitored = no fitted tag (B-1), or kit disconnected 14 days or more (A-1)."""
+    from datetime import timedelta
+
+    from emdesk.domain.monitoring import EventKind
+
+    now = clock.now()
+    heard_from(store, "RF-000001", now - timedelta(days=30), EventKind.HMU_RANGE_IN)
+    heard_from(store, "RF-000001", now - timedelta(days=days_silent), EventKind.HMU_RANGE_OUT)
+    # The centre's own "comms lost" a day later is not contact from the device.
+    heard_from(store, "RF-000001", now - timedelta(days=days_silent - 1), EventKind.COMMS_LOST)
+    c = svc(store, users, clock, "boss").counts()
+    assert c.never_fitted == 1                          # B-1: active, no tag on
+    assert c.disconnected_14_days == disconnected       # A-1: tag on, silent for days_silent days
+    assert c.unmonitored_active == 1 + disconnected
+
+
+def test_unmonitored_needs_a_tag_not_just_a_home_unit(store, users, clock):
+    from emdesk.domain.devices import Device, DeviceKind, DeviceState
+
+    b1 = next(r for r in svc(store, users, clock, "boss").caseload() if r.reference == "B-1")
+    store.put(Device(kind=DeviceKind.HMU, serial="HMU-000009", state=DeviceState.INSTALLED, order_id=b1.order_id,
+                     subject_id=b1.subject_id, region="Wales"))
+    c = svc(store, users, clock, "boss").counts()
+    assert (c.never_fitted, c.disconnected_14_days, c.unmonitored_active) == (1, 0, 1)

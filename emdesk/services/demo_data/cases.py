@@ -16,7 +16,7 @@ from emdesk.domain.visits import OutcomeCode, Visit, VisitKind, VisitStatus
 from . import errors, kit, visits
 from .conditions import conditions_for
 from .gen import Gen
-from .orders import Timeline, earlier_timeline, make_order, timeline
+from .orders import Timeline, earlier_timeline, in_force_at, make_order, timeline
 from .places import approx_distance_m
 from .subjects import make_subject
 
@@ -31,6 +31,13 @@ class CasePlan:
     previous: bool = False
     youth: bool = False
     no_fixed_abode: bool = False
+
+
+# Active orders still without a fitted tag after failed attempts (NAO 2.13: about a
+# quarter of active orders are unmonitored, most of them never fitted): many of the
+# fortnight's new orders, a few older ones where the wearer could not be found.
+UNFITTED_RECENT = 0.35       # of active orders received in the last 14 days
+UNFITTED_OLDER = 0.05        # of older active orders
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,17 @@ def _street(subject: Subject) -> str:
 
 def build_case(gen: Gen, plan: CasePlan, staff: Staff, serials: kit.Serials) -> Case:
     current = timeline(gen, plan.order_type, plan.status)
+    status, install = plan.status, "fitted"
+    if not plan.erroneous and status in (OrderStatus.ACTIVE, OrderStatus.SUBMITTED):
+        # An accepted order is active from its start, whether or not the tag is on yet.
+        in_force = in_force_at(gen, plan.order_type, current) <= gen.now
+        if status is OrderStatus.SUBMITTED or not in_force or _install_day(gen, plan.order_type, current) >= gen.today:
+            install = "pending"       # no try before today: an install booked for today or tomorrow
+        elif (gen.now - current.received_at).days <= 14:
+            install = "outstanding" if gen.quota("unfitted recent", UNFITTED_RECENT) else "fitted"
+        else:
+            install = "outstanding" if gen.quota("unfitted older", UNFITTED_OLDER) else "fitted"
+        status = OrderStatus.ACTIVE if in_force else OrderStatus.SUBMITTED
     earlier: tuple[OrderType, Timeline] | None = None
     if plan.previous:
         kind = _previous_type(gen, plan.cohort, plan.order_type)
@@ -100,13 +118,24 @@ def build_case(gen: Gen, plan: CasePlan, staff: Staff, serials: kit.Serials) -> 
     case = Case(subject=subject)
     if earlier:
         _add_order(gen, case, plan.town, earlier[0], OrderStatus.ENDED, earlier[1], staff, serials)
-    _add_order(gen, case, plan.town, plan.order_type, plan.status, current, staff, serials,
-               erroneous=plan.erroneous)
+    _add_order(gen, case, plan.town, plan.order_type, status, current, staff, serials,
+               erroneous=plan.erroneous, install=install)
     return case
 
 
+def _install_day(gen: Gen, order_type: OrderType, tl: Timeline):
+    """The first day a fitter could call: the start day (after the gate for HDC), or later."""
+    return local_date(_earliest_install(gen, order_type, tl))
+
+
+def _earliest_install(gen: Gen, order_type: OrderType, tl: Timeline) -> datetime:
+    return max(tl.received_at + timedelta(minutes=30), gen.at_local(tl.start, 13 if order_type is OrderType.HDC else 9))
+
+
 def _add_order(gen: Gen, case: Case, town: Town, order_type: OrderType, status: OrderStatus, tl: Timeline,
-               staff: Staff, serials: kit.Serials, *, erroneous: bool = False) -> None:
+               staff: Staff, serials: kit.Serials, *, erroneous: bool = False, install: str = "fitted") -> None:
+    """``install``, for an active order: "fitted", "outstanding" (failed tries, not on yet) or
+    "pending" (first install booked); ended orders were always fitted."""
     officer = staff.officer_for(town)
     operator = staff.operator_for(town.region)
     home = case.subject.addresses[0]
@@ -114,13 +143,18 @@ def _add_order(gen: Gen, case: Case, town: Town, order_type: OrderType, status: 
                                        start=tl.start)
     attempts: list[visits.Attempt] = []
     installed_at = appointment = None
-    if status in (OrderStatus.ACTIVE, OrderStatus.ENDED):
-        earliest = max(tl.received_at + timedelta(minutes=30), gen.at_local(tl.start, 9))
-        # Active orders were fitted before today: today's visits are the officers' day plan.
+    pending = status is OrderStatus.SUBMITTED or (status is OrderStatus.ACTIVE and install == "pending")
+    if status is OrderStatus.ENDED or (status is OrderStatus.ACTIVE and install in ("fitted", "outstanding")):
+        earliest = _earliest_install(gen, order_type, tl)
+        # Tries on an active order were all before today: today's visits are the officers' day plan.
         latest = gen.at_local(gen.today, 0) if status is OrderStatus.ACTIVE else gen.at_local(tl.end, 9)
-        attempts = visits.install_attempts(gen, earliest, latest)
-        installed_at = attempts[-1].outcome_at
-    elif status is OrderStatus.SUBMITTED:
+        if install == "outstanding":
+            attempts = visits.failed_attempts(gen, earliest, latest, gen.weighted(((1, 15), (2, 45), (3, 40))))
+            appointment = _rebook(gen, staff, officer, attempts[-1])
+        else:
+            attempts = visits.install_attempts(gen, earliest, latest)
+            installed_at = attempts[-1].outcome_at
+    elif pending:
         release = gen.at_local(tl.start, 13) if order_type is OrderType.HDC else tl.received_at
         appointment = staff.book(officer.id, visits.next_free_slot(
             gen, max(gen.now, release), not_before_day=tl.start, taken=staff.bookings.get(officer.id, set())))
@@ -146,14 +180,16 @@ def _add_order(gen: Gen, case: Case, town: Town, order_type: OrderType, status: 
                                 subject_id=case.subject.id, allocated_at=allocated_at, installed_at=installed_at,
                                 officer_id=officer.id)
     fitted = tuple(d.serial for d in devices)
-    if status is OrderStatus.SUBMITTED:
+    if pending:
         _pending_install(gen, case, order, staff, officer, tl, fitted)
     else:
         v, n = visits.attempt_visits(gen, attempts, order_id=order.id, subject_id=case.subject.id,
                                      officer_id=officer.id, serials=fitted, booked_at=tl.received_at)
         case.visits += v
         case.notes += n
-    if status is OrderStatus.ACTIVE:
+    if install == "outstanding" and status is OrderStatus.ACTIVE:
+        _outstanding(gen, case, order, officer, attempts, fitted)
+    if status is OrderStatus.ACTIVE and installed_at is not None:
         _checks(gen, case, order, officer, installed_at, fitted)
     if status is OrderStatus.ENDED:
         devices = _end(gen, case, order, officer, tl, devices, fitted)
@@ -164,7 +200,7 @@ def _pending_install(gen: Gen, case: Case, order: Order, staff: Staff, officer: 
                      serials: tuple[str, ...]) -> None:
     attempt = 1
     taken = staff.bookings.get(officer.id, set())
-    first_try = visits.slot_from(gen, tl.received_at + timedelta(hours=1), taken)
+    first_try = visits.slot_from(gen, max(tl.received_at + timedelta(hours=1), gen.at_local(tl.start, 9)), taken)
     if (order.order_type is not OrderType.HDC and tl.start <= gen.today
             and first_try + visits.WINDOW < gen.now and gen.chance(0.4)):
         code = gen.weighted(((OutcomeCode.NOT_AT_ADDRESS, 60), (OutcomeCode.LATE_ORDER, 25),
@@ -182,6 +218,37 @@ def _pending_install(gen: Gen, case: Case, order: Order, staff: Staff, officer: 
                                     at=at, officer_id=officer.id, attempt=attempt, serials=serials,
                                     booked_at=min(gen.now, tl.received_at + timedelta(minutes=20))))
     case.booked.append(at)
+
+
+def _rebook(gen: Gen, staff: Staff, officer: User, last: visits.Attempt) -> datetime | None:
+    """After failed tries: a fresh try booked ahead if the last was recent, else maybe one
+    booked days ago and never made (backlog), else none (handed back to the responsible officer)."""
+    taken = staff.bookings.get(officer.id, set())
+    if gen.now - last.outcome_at < timedelta(days=5):
+        return staff.book(officer.id, visits.next_free_slot(gen, gen.now, not_before_day=gen.today, taken=taken))
+    day = local_date(last.at) + timedelta(days=gen.rng.randint(1, 3))
+    if gen.chance(0.3) and day <= gen.today - timedelta(days=4):
+        return visits.slot_times(gen, day)[gen.rng.randrange(len(visits.SLOTS))]
+    return None
+
+
+def _outstanding(gen: Gen, case: Case, order: Order, officer: User, attempts: list[visits.Attempt],
+                 serials: tuple[str, ...]) -> None:
+    """What follows failed install tries on an order in force: the next try, or a hand-back."""
+    sid, at = case.subject.id, order.installation.appointment
+    if at is None:
+        done = attempts[-1].outcome_at + timedelta(hours=gen.rng.randint(1, 20))
+        case.notes.append(visits.note(
+            gen, sid, order.id, officer.id, min(done, gen.now),
+            f"Tag not fitted after {len(attempts)} attempt{'s' if len(attempts) > 1 else ''}: returned to the "
+            f"responsible officer ({order.responsible_officer.organisation}) to find the wearer. "
+            f"Order in force and unmonitored."))
+        return
+    if at > gen.now:
+        case.booked.append(at)
+    case.visits.append(visits.visit(gen, order_id=order.id, subject_id=sid, kind=VisitKind.INSTALL, at=at,
+                                    officer_id=officer.id, attempt=len(attempts) + 1, serials=serials,
+                                    booked_at=min(gen.now, attempts[-1].outcome_at + timedelta(hours=1))))
 
 
 def _checks(gen: Gen, case: Case, order: Order, officer: User, installed_at: datetime,

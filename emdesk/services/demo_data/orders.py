@@ -67,6 +67,13 @@ def timeline(gen: Gen, order_type: OrderType, status: OrderStatus) -> Timeline:
     return Timeline(received, start, start + timedelta(days=days))
 
 
+def in_force_at(gen: Gen, order_type: OrderType, tl: Timeline) -> datetime:
+    """When an order comes into force: its start date (an HDC wearer leaves the gate about
+    13:00), never before intake accepted it. In force means ACTIVE, fitted or not (NAO 2.13)."""
+    gate = gen.at_local(tl.start, 13 if order_type is OrderType.HDC else 0)
+    return max(tl.received_at + timedelta(minutes=13), gate)
+
+
 def earlier_timeline(gen: Gen, order_type: OrderType, before: datetime) -> Timeline:
     """An order that ran and ended well before ``before``."""
     days = duration_days(gen, order_type)
@@ -159,15 +166,16 @@ def _documents(gen: Gen, order_type: OrderType, reference: str, received: dateti
     return tuple(docs)
 
 
-def _history(received: datetime, status: OrderStatus, *, operator_id: str, officer_id: str,
-             installed_at: datetime | None, ended_at: datetime | None) -> tuple[StatusChange, ...]:
+def _history(received: datetime, status: OrderStatus, *, operator_id: str, in_force: datetime | None,
+             ended_at: datetime | None) -> tuple[StatusChange, ...]:
     if status is OrderStatus.DRAFT:
         return ()
     steps = [StatusChange(at=received + timedelta(minutes=12), from_status=OrderStatus.DRAFT,
                           to_status=OrderStatus.SUBMITTED, by=operator_id, reason="accepted at intake")]
-    if status in (OrderStatus.ACTIVE, OrderStatus.ENDED) and installed_at:
-        steps.append(StatusChange(at=installed_at, from_status=OrderStatus.SUBMITTED, to_status=OrderStatus.ACTIVE,
-                                  by=officer_id, reason="equipment installed"))
+    if status in (OrderStatus.ACTIVE, OrderStatus.ENDED) and in_force:
+        # In force from its start, whether or not the tag is on yet (the install backlog).
+        steps.append(StatusChange(at=in_force, from_status=OrderStatus.SUBMITTED, to_status=OrderStatus.ACTIVE,
+                                  by=operator_id, reason="order start date reached"))
     if status is OrderStatus.ENDED and ended_at:
         steps.append(StatusChange(at=ended_at, from_status=OrderStatus.ACTIVE, to_status=OrderStatus.ENDED,
                                   by=operator_id, reason="order end date reached"))
@@ -188,7 +196,8 @@ def make_order(gen: Gen, *, subject: Subject, town: Town, order_type: OrderType,
         appointments = (Appointment(at=gen.at_local(tl.start + timedelta(days=1), gen.rng.randint(9, 15)),
                                     place=f"Probation office, {town.name}", purpose="Initial supervision appointment"),)
     install_address = subject.addresses[0] if subject.addresses else None
-    updated = max(t for t in (tl.received_at, installed_at, ended_at) if t is not None)
+    in_force = in_force_at(gen, order_type, tl) if status in (OrderStatus.ACTIVE, OrderStatus.ENDED) else None
+    updated = max(t for t in (tl.received_at, in_force, installed_at, ended_at) if t is not None)
     return Order(
         id=gen.id_at(tl.received_at), created_at=tl.received_at, updated_at=min(updated, gen.now),
         reference=reference, subject_id=subject.id, cohort=order_type.cohort, order_type=order_type,
@@ -198,7 +207,6 @@ def make_order(gen: Gen, *, subject: Subject, town: Town, order_type: OrderType,
         attendance_appointments=appointments,
         documents=_documents(gen, order_type, reference, tl.received_at),
         received_at=tl.received_at, start=tl.start, end=tl.end, status=status,
-        history=_history(tl.received_at, status, operator_id=operator_id, officer_id=officer_id,
-                         installed_at=installed_at, ended_at=ended_at),
+        history=_history(tl.received_at, status, operator_id=operator_id, in_force=in_force, ended_at=ended_at),
         conditions=conditions, device_kinds=kinds, assigned_officer_id=officer_id, region=town.region,
     )

@@ -15,7 +15,7 @@ from emdesk.domain.visits import OutcomeCode, Visit, VisitKind, VisitStatus
 from .gen import Gen
 
 # Failures before the successful attempt: 0 or 1 -> fitted within two attempts.
-_FAILURES = ((0, 44), (1, 17), (2, 25), (3, 14))
+_FAILURES = ((0, 47), (1, 18), (2, 22), (3, 13))
 _INSTALL_FAILURES = ((OutcomeCode.NOT_AT_ADDRESS, 45), (OutcomeCode.REFUSED, 15), (OutcomeCode.LATE_ORDER, 20),
                      (OutcomeCode.WRONG_ADDRESS, 15), (OutcomeCode.UNSAFE, 5))
 # A working day on the road: visit windows start at these local times.
@@ -66,6 +66,20 @@ def install_attempts(gen: Gen, earliest: datetime, latest: datetime) -> list[Att
         outcome = codes[i] if i < failures else OutcomeCode.INSTALLED
         out.append(Attempt(at=at, outcome=outcome, outcome_at=at + timedelta(minutes=gen.rng.randint(15, 50))))
     return out
+
+
+def failed_attempts(gen: Gen, earliest: datetime, latest: datetime, failures: int) -> list[Attempt]:
+    """Up to ``failures`` failed attempts on the slot grid, all over by ``latest`` (at least one).
+
+    The install backlog: an order in force whose tag has not been fitted yet.
+    """
+    codes = [gen.weighted(_INSTALL_FAILURES) for _ in range(failures)]
+    out = [slot_from(gen, earliest + timedelta(minutes=gen.rng.randint(30, 300)))]
+    for _ in range(failures - 1):
+        out.append(slot_from(gen, out[-1] + timedelta(hours=gen.rng.uniform(4, 26))))
+    planned = [t for t in out if t + WINDOW <= latest] or [slot_before(gen, latest - WINDOW)]
+    return [Attempt(at=at, outcome=code, outcome_at=at + timedelta(minutes=gen.rng.randint(10, 40)))
+            for at, code in zip(planned, codes)]
 
 
 def visit(gen: Gen, *, order_id: str, subject_id: str, kind: VisitKind, at: datetime, officer_id: str | None,
