@@ -145,8 +145,11 @@ class OverviewWorkspace(Workspace):
         self.tiles["active"].set(active, f"{plural(counts.subjects, 'person', 'people')} on record")
         self.tiles["problems"].set(counts.orders_with_problems, f"{plural(counts.draft_orders, 'draft')} in all",
                                    alert=counts.orders_with_problems > 0)
-        self.tiles["unmonitored"].set(counts.unmonitored_active, f"{share:.0%} of active · limit 15%",
-                                      alert=share > UNMONITORED_TOLERANCE)
+        self.tiles["unmonitored"].set(
+            counts.unmonitored_active,
+            f"{share:.0%} of active · limit 15%\n{counts.never_fitted} never fitted · "
+            f"{counts.disconnected_14_days} silent 14+ days",
+            alert=share > UNMONITORED_TOLERANCE)
         self.tiles["backlog"].set(counts.visits_overdue_3_days,
                                   f"of {counts.visits_scheduled:,} booked · limit {BACKLOG_TOLERANCE}",
                                   alert=counts.visits_overdue_3_days > BACKLOG_TOLERANCE)
