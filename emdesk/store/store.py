@@ -387,3 +387,82 @@ class Store:
             for start in range(0, len(ids), 500):
                 chunk = ids[start:start + 500]
                 db.execute(f"DELETE FROM outbox WHERE op_id IN ({', '.join('?' * len(chunk))})", chunk)
+
+    def outbox_batch(self, limit: int, table_order: Iterable[str]) -> list[dict[str, Any]]:
+        """Pending ops for a push: parents' tables first (``table_order``), then in outbox order,
+        so a subject always reaches the hub no later than the orders that refer to it."""
+        order = list(table_order)
+        rank = " ".join(f"WHEN ? THEN {i}" for i in range(len(order)))
+        sql = (f"SELECT seq, op_id, table_name, row_id, op, hlc, payload, changed FROM outbox "
+               f"ORDER BY CASE table_name {rank} ELSE {len(order)} END, seq LIMIT {int(limit)}")
+        with self.reading() as db:
+            cur = db.execute(sql, order)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    def restamp_outbox(self, op_ids: Iterable[str], now_ms: int, ceiling_ms: int) -> dict[str, str]:
+        """New stamps and op ids for pending ops whose stamps the hub refused as too far ahead.
+
+        The rows they wrote take the new stamps too, and the local clock comes back below
+        ``ceiling_ms`` (the hub's time plus a margin).  Returns old op id -> new op id."""
+        ids = list(op_ids)
+        out: dict[str, str] = {}
+        with self.applying_remote() as db:
+            if self._hlc is not None and self._hlc.ms > ceiling_ms:
+                # Back to the newest stamp this replica has seen below the ceiling, so the
+                # new stamps still sort after every version already received.
+                bound = f"{ceiling_ms:013d}"
+                seen = [db.execute(f"SELECT max(hlc) FROM {t} WHERE hlc < ?", [bound]).fetchone()[0] for t in BY_TABLE]
+                seen = [s for s in seen if s]
+                self._hlc = hlc.Stamp.parse(max(seen)) if seen else None
+            rows = []
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                rows += db.execute(f"SELECT seq, op_id, table_name, row_id, hlc, payload FROM outbox "
+                                   f"WHERE op_id IN ({', '.join('?' * len(chunk))})", chunk).fetchall()
+            for seq, op_id, table, row_id, old_stamp, payload in sorted(rows):
+                BY_TABLE[table]   # only known tables
+                self._hlc = hlc.tick(self._hlc, now_ms, self.desktop_id[-12:])
+                stamp_text = str(self._hlc)
+                data = msgspec.json.decode(payload)
+                data["hlc"] = stamp_text
+                new_op = new_id().replace("-", "")
+                db.execute("UPDATE outbox SET op_id = ?, hlc = ?, payload = ? WHERE seq = ?",
+                           [new_op, stamp_text, msgspec.json.encode(data).decode(), seq])
+                live = db.execute(f"SELECT hlc, data FROM {table} WHERE id = ?", [row_id]).fetchone()
+                if live and live[0] == old_stamp:
+                    record = msgspec.json.decode(live[1])
+                    record["hlc"] = stamp_text
+                    db.execute(f"UPDATE {table} SET hlc = ?, data = ? WHERE id = ?",
+                               [stamp_text, msgspec.json.encode(record).decode(), row_id])
+                out[op_id] = new_op
+            if self._hlc is not None:
+                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc_last', ?)", [str(self._hlc)])
+        return out
+
+    def apply_conflict(self, payload: str | bytes) -> None:
+        """Keep a value that lost a merge on the hub (inside ``applying_remote``)."""
+        c = msgspec.json.decode(payload)
+        self.db.execute("INSERT OR REPLACE INTO conflicts (id, table_name, row_id, field, losing_value, losing_hlc, "
+                        "winning_hlc, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [c["id"], c["table_name"], c["row_id"], c["field"], c.get("losing_value"),
+                         c["losing_hlc"], c["winning_hlc"], c["at"]])
+
+    def conflicts(self, *, limit: int | None = None) -> list[dict[str, Any]]:
+        """Merge losers pulled from the hub (supervisors), newest first."""
+        sql = "SELECT id, table_name, row_id, field, losing_value, losing_hlc, winning_hlc, at FROM conflicts ORDER BY at DESC, id"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        with self.reading() as db:
+            cur = db.execute(sql)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    def clear_replica(self, tables: Iterable[str]) -> None:
+        """Drop every row of these tables and the pulled conflicts, before a fresh bootstrap
+        (inside ``applying_remote``).  Users stay: local credentials refer to them."""
+        for table in tables:
+            BY_TABLE[table]   # only known tables
+            if table != "users":
+                self.db.execute(f"DELETE FROM {table}")
+        self.db.execute("DELETE FROM conflicts")

@@ -72,6 +72,8 @@ class PushRequest(msgspec.Struct, kw_only=True):
     schema_version: int
     device_id: str
     ops: list[Op]
+    cursor: int = 0                   # the hub seq this device had pulled to when pushing: a value
+                                      # written after it was unseen, so overwriting it is a conflict
 
 
 class OpResult(msgspec.Struct, kw_only=True):
@@ -108,6 +110,7 @@ class PullResponse(msgspec.Struct, kw_only=True):
     more: bool
     hub_time_ms: int
     rebuild: bool = False             # the cursor is older than the hub keeps: bootstrap again
+    remaining: int = 0                # changes still waiting after this page (for progress)
 
 
 class BootstrapRequest(msgspec.Struct, kw_only=True):
@@ -126,6 +129,7 @@ class BootstrapResponse(msgspec.Struct, kw_only=True):
     after_id: str
     more: bool
     hub_time_ms: int
+    total: int = 0                    # rows in the whole snapshot (first page only; for progress)
 
 
 encode = msgspec.json.encode

@@ -22,6 +22,7 @@ from emdesk.domain.users import Role
 EVERYONE = "*"
 ALL = "all"
 TECH = "tech"
+FINISHED_VISIT = frozenset({"completed", "failed", "cancelled"})
 
 
 def officer(user_id: str) -> str:
@@ -76,7 +77,10 @@ def audience(table: str, record: dict[str, Any], cases: Iterable[CaseLink]) -> f
         return frozenset(case_audience(cases))
     if table == "visits":
         out = case_audience(cases)
-        if record.get("officer_id"):
+        # The booked officer holds an open visit even on a case that is not hers (cover);
+        # once it is finished, only the case's own audience keeps it, so an officer who
+        # lost a case is evicted from every row of it, her past visits too.
+        if record.get("officer_id") and record.get("status") not in FINISHED_VISIT:
             out.add(officer(record["officer_id"]))
         return frozenset(out)
     # Telemetry, alerts, incidents, packs, outcomes: the monitoring centre, not officers.

@@ -1,0 +1,478 @@
+"""The desktop's side of sync: push the outbox, then pull the feed; bootstrap when new.
+
+Use it from a worker thread (one call at a time; it holds a lock):
+
+    client = SyncClient(store, "https://hub.example:8443", ca="/etc/emdesk/ca.pem")
+    client.register("jsmith", password, "Laptop 14")     # once: device registration
+    report = client.sync_once(progress=lambda stage, done, total: ...)
+
+Nothing is lost at any instant:
+  * outbox rows are dropped only after the hub answered for them (``ack_outbox``), in the
+    same local transaction that records refusals;
+  * each pulled page (or bootstrap page) is applied with its cursor (or keyset position)
+    in one local transaction, so a kill leaves the last whole page and no part of the next;
+  * a re-sent push is harmless: the hub remembers op ids and answers the same.
+
+Refused ops (a role may not write there, the row is not yours, a deleted record) are
+kept in ``sync_state['refusals']`` with the reason the user sees and the local change
+itself; the hub sends its own version back, so the replica converges on the next pull.
+"""
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import msgspec
+from argon2 import PasswordHasher
+
+from emdesk.domain import hlc as hlcmod
+from emdesk.domain.clock import Clock
+from emdesk.store import Store
+
+from . import protocol as p
+from .errors import HubRefused, HubUnreachable, SyncError, UpgradeRequired
+from .ordering import CONFLICTS, TABLE_ORDER
+
+Progress = Callable[[str, int, int], None]
+
+SCHEMA_HEADER = "X-Emdesk-Schema"
+REPLICA_TABLES = tuple(t for t in TABLE_ORDER if t != CONFLICTS)
+
+# sync_state keys
+HUB_URL, REFRESH, USER_ID, USERNAME, ROLE, REGION = "hub_url", "refresh_token", "user_id", "username", "role", "region"
+DEVICE_NAME, CURSOR, LAST_SYNC, OFFSET, REFUSALS = "device_name", "cursor", "last_sync", "clock_offset_ms", "refusals"
+BOOT_SNAPSHOT, BOOT_TABLE, BOOT_ID, BOOT_TOTAL, BOOT_DONE = (
+    "bootstrap_snapshot", "bootstrap_after_table", "bootstrap_after_id", "bootstrap_total", "bootstrap_done")
+
+MAX_REFUSALS_KEPT = 1000
+CLOCK_MARGIN_MS = 60_000       # re-stamped ops land at most this far ahead of the hub
+OFFSET_JITTER_MS = 2_000       # smaller disagreements with the hub clock are left alone
+
+
+class OffsetClock:
+    """The store's own clock moved to agree with the hub's (``offset_ms`` = hub - local)."""
+
+    def __init__(self, base: Clock, offset_ms: int):
+        self.base, self.offset_ms = base, offset_ms
+
+    def now(self) -> datetime:
+        return self.base.now() + timedelta(milliseconds=self.offset_ms)
+
+
+@dataclass
+class Refusal:
+    op_id: str
+    table: str
+    row_id: str
+    reason: str
+
+
+@dataclass
+class SyncReport:
+    pushed: int = 0
+    refused: list[Refusal] = field(default_factory=list)
+    restamped: int = 0
+    pulled: int = 0
+    evicted: int = 0
+    conflicts: int = 0
+    bootstrapped: int = 0
+    rebuilt: bool = False
+    cursor: int = 0
+
+    def summary(self) -> str:
+        parts = [f"pushed {self.pushed}", f"refused {len(self.refused)}", f"pulled {self.pulled}",
+                 f"evicted {self.evicted}"]
+        if self.bootstrapped:
+            parts.append(f"loaded {self.bootstrapped}")
+        if self.restamped:
+            parts.append(f"re-stamped {self.restamped}")
+        if self.rebuilt:
+            parts.append("rebuilt from the hub")
+        parts.append(f"cursor {self.cursor}")
+        return ", ".join(parts)
+
+
+class _ClockAhead(Exception):
+    def __init__(self, hub_time_ms: int):
+        self.hub_time_ms = hub_time_ms
+
+
+class _SnapshotExpired(Exception):
+    pass
+
+
+def _tls(ca: str | Path | None) -> ssl.SSLContext | bool:
+    if ca is None:
+        return True
+    if not Path(ca).exists():
+        raise HubRefused(f"the CA certificate {ca} does not exist")
+    return ssl.create_default_context(cafile=str(ca))
+
+
+class SyncClient:
+    def __init__(self, store: Store, hub_url: str | None = None, *, ca: str | Path | None = None,
+                 http: httpx.Client | None = None, push_batch: int = 500, pull_limit: int = 1000,
+                 bootstrap_limit: int = 2000, timeout: float = 30.0, schema_version: int | None = None):
+        self.store = store
+        url = hub_url or store.sync_value(HUB_URL)
+        if not url:
+            raise HubRefused("This desktop has not joined a hub yet: run `emdesk join --hub URL --user NAME`.")
+        self.hub_url = url.rstrip("/")
+        self._own_http = http is None
+        self.http = http or httpx.Client(timeout=timeout, verify=_tls(ca))
+        self.push_batch, self.pull_limit, self.bootstrap_limit = push_batch, pull_limit, bootstrap_limit
+        self.schema_version = schema_version or store.schema_version
+        self._token: str | None = None
+        self._token_deadline = 0.0
+        self._lock = threading.Lock()
+        base = store.clock.base if isinstance(store.clock, OffsetClock) else store.clock
+        self._base_clock = base
+        offset = int(store.sync_value(OFFSET) or 0)
+        if offset:
+            store.clock = OffsetClock(base, offset)
+
+    def close(self) -> None:
+        if self._own_http:
+            self.http.close()
+
+    def __enter__(self) -> "SyncClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- state ------------------------------------------------------------------
+
+    def _state(self, key: str, default: str = "") -> str:
+        return self.store.sync_value(key) or default
+
+    def pending_count(self) -> int:
+        return self.store.outbox_count()
+
+    def last_sync(self) -> datetime | None:
+        text = self._state(LAST_SYNC)
+        return datetime.fromisoformat(text) if text else None
+
+    def refusals(self) -> list[dict]:
+        text = self._state(REFUSALS)
+        return msgspec.json.decode(text) if text else []
+
+    def cursor(self) -> int | None:
+        text = self._state(CURSOR)
+        return int(text) if text else None
+
+    def reachable(self, timeout: float = 3.0) -> bool:
+        """Whether the hub answers its health probe now (no sign-in needed)."""
+        try:
+            return self.http.get(self.hub_url + "/v1/health", timeout=timeout).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    # -- HTTP -------------------------------------------------------------------
+
+    def _observe(self, hub_time_ms: int, *, force: bool = False) -> None:
+        """Keep the store's clock within a couple of seconds of the hub's."""
+        if not hub_time_ms:
+            return
+        local = int(self._base_clock.now().timestamp() * 1000)
+        offset = hub_time_ms - local
+        current = self.store.clock.offset_ms if isinstance(self.store.clock, OffsetClock) else 0
+        if abs(offset) < OFFSET_JITTER_MS and not force:
+            offset = 0
+        if abs(offset - current) < OFFSET_JITTER_MS and not force:
+            return
+        self.store.clock = OffsetClock(self._base_clock, offset) if offset else self._base_clock
+        self.store.set_sync_value(OFFSET, str(offset))
+
+    def _post(self, path: str, body, answer_type, *, auth: bool = True, retry: bool = True):
+        headers = {SCHEMA_HEADER: str(self.schema_version), "Content-Type": "application/json"}
+        if auth:
+            headers["Authorization"] = f"Bearer {self._access()}"
+        try:
+            response = self.http.post(self.hub_url + path, content=p.encode(body), headers=headers)
+        except httpx.TransportError as exc:
+            raise HubUnreachable(f"Cannot reach the hub at {self.hub_url} ({type(exc).__name__}: {exc}). "
+                                 "Working offline: your changes are kept and will be sent next time.",
+                                 code="unreachable") from exc
+        if response.status_code == 200:
+            try:
+                answer = p.decode(response.content, answer_type)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                raise HubRefused(f"The hub's answer could not be read ({exc}).", code="bad_answer") from exc
+            self._observe(getattr(answer, "hub_time_ms", 0))
+            return answer
+        try:
+            err = p.decode(response.content, p.ErrorBody)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            err = p.ErrorBody(error=f"http_{response.status_code}", message=response.text[:200] or response.reason_phrase)
+        if response.status_code == 401 and auth and retry:
+            self._token = None
+            return self._post(path, body, answer_type, auth=auth, retry=False)
+        if response.status_code == 426:
+            raise UpgradeRequired(err.message, code=err.error)
+        if response.status_code == 409 and err.error == "clock_ahead":
+            raise _ClockAhead(err.hub_time_ms)
+        if response.status_code == 409 and err.error == "snapshot_expired":
+            raise _SnapshotExpired()
+        if response.status_code >= 500:
+            raise HubUnreachable(f"The hub had a problem ({response.status_code}: {err.message}). "
+                                 "Your changes are kept; try again later.", code=err.error)
+        raise HubRefused(err.message, code=err.error)
+
+    def _access(self) -> str:
+        if self._token and time.monotonic() < self._token_deadline:
+            return self._token
+        refresh = self._state(REFRESH)
+        if not refresh:
+            raise HubRefused("This desktop has not joined the hub: run `emdesk join`.", code="not_joined")
+        answer = self._post("/v1/token", p.TokenRequest(device_id=self.store.desktop_id, refresh_token=refresh,
+                                                        schema_version=self.schema_version),
+                            p.TokenResponse, auth=False)
+        self._remember(answer)
+        return answer.access_token
+
+    def _remember(self, answer: p.TokenResponse) -> None:
+        self._token = answer.access_token
+        self._token_deadline = time.monotonic() + max(0.0, (answer.expires_at_ms - answer.hub_time_ms) / 1000 - 30)
+        with self.store.transaction():
+            for key, value in ((USER_ID, answer.user.id), (USERNAME, answer.user.username),
+                               (ROLE, answer.user.role), (REGION, answer.user.region)):
+                self.store.set_sync_value(key, value)
+
+    # -- registration -------------------------------------------------------------
+
+    def register(self, username: str, password: str, device_name: str = "") -> p.UserInfo:
+        """Register this desktop for a hub account; keeps the hub URL and refresh token."""
+        with self._lock:
+            name = device_name or socket.gethostname()
+            answer = self._post("/v1/token", p.TokenRequest(device_id=self.store.desktop_id, device_name=name,
+                                                            username=username, password=password,
+                                                            schema_version=self.schema_version),
+                                p.TokenResponse, auth=False)
+            with self.store.transaction():
+                self.store.set_sync_value(HUB_URL, self.hub_url)
+                self.store.set_sync_value(REFRESH, answer.refresh_token)
+                self.store.set_sync_value(DEVICE_NAME, name)
+                self._remember(answer)
+            return answer.user
+
+    # -- one round ----------------------------------------------------------------
+
+    def sync_once(self, progress: Progress | None = None) -> SyncReport:
+        """Push everything pending, then pull (bootstrapping first if this store is new)."""
+        progress = progress or (lambda stage, done, total: None)
+        with self._lock:
+            report = SyncReport()
+            self._push(report, progress)
+            if self.cursor() is None:
+                report.bootstrapped += self._bootstrap(progress)
+            self._pull(report, progress)
+            report.cursor = self.cursor() or 0
+            self.store.set_sync_value(LAST_SYNC, datetime.now(timezone.utc).isoformat(timespec="seconds"))
+            return report
+
+    def bootstrap(self, progress: Progress | None = None) -> int:
+        """Load (or finish loading) this user's whole scope from a hub snapshot; returns rows."""
+        with self._lock:
+            return self._bootstrap(progress or (lambda stage, done, total: None))
+
+    # -- push -----------------------------------------------------------------------
+
+    def _push(self, report: SyncReport, progress: Progress) -> None:
+        total, done, clock_tries = self.store.outbox_count(), 0, 0
+        while True:
+            batch = self.store.outbox_batch(self.push_batch, TABLE_ORDER)
+            if not batch:
+                return
+            ops = [p.Op(op_id=r["op_id"], device_seq=r["seq"], table=r["table_name"], row_id=r["row_id"],
+                        kind=r["op"], hlc=r["hlc"], payload=r["payload"],
+                        changed=msgspec.json.decode(r["changed"]) if r["changed"] else None) for r in batch]
+            try:
+                answer = self._post("/v1/push", p.PushRequest(schema_version=self.schema_version,
+                                                              device_id=self.store.desktop_id, ops=ops,
+                                                              cursor=self.cursor() or 0), p.PushResponse)
+            except _ClockAhead as exc:
+                clock_tries += 1
+                if clock_tries > 3:
+                    raise HubRefused("The hub keeps refusing this desktop's clock: check the date and time.",
+                                     code="clock_ahead") from None
+                self._observe(exc.hub_time_ms, force=True)
+                ceiling = exc.hub_time_ms + CLOCK_MARGIN_MS
+                ahead = [op.op_id for op in ops if _stamp_ms(op.hlc) > ceiling]
+                now_ms = int(self.store.clock.now().timestamp() * 1000)
+                report.restamped += len(self.store.restamp_outbox(ahead, now_ms, ceiling))
+                continue
+            refused = [Refusal(r.op_id, op.table, op.row_id, r.reason)
+                       for op, r in zip(ops, answer.results, strict=True) if r.status == "refused"]
+            with self.store.transaction():
+                if refused:
+                    kept = [x for x in self.refusals() if x.get("op_id") not in {r.op_id for r in refused}]
+                    at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                    payloads = {op.op_id: op.payload for op in ops}
+                    kept += [{"op_id": r.op_id, "table": r.table, "row_id": r.row_id, "reason": r.reason, "at": at,
+                              "payload": payloads[r.op_id]} for r in refused]
+                    self.store.set_sync_value(REFUSALS, msgspec.json.encode(kept[-MAX_REFUSALS_KEPT:]).decode())
+                self.store.ack_outbox([r.op_id for r in answer.results])
+            report.pushed += len(answer.results) - len(refused)
+            report.refused += refused
+            done += len(batch)
+            progress("push", done, max(total, done))
+
+    # -- pull -----------------------------------------------------------------------
+
+    def _pull(self, report: SyncReport, progress: Progress) -> None:
+        done, rebuilt = 0, False
+        while True:
+            cursor = self.cursor() or 0
+            answer = self._post("/v1/pull", p.PullRequest(schema_version=self.schema_version,
+                                                          device_id=self.store.desktop_id, cursor=cursor,
+                                                          limit=self.pull_limit), p.PullResponse)
+            if answer.rebuild:
+                if rebuilt:
+                    raise HubRefused("The hub asked for a rebuild twice in one round; try again later.",
+                                     code="rebuild_loop")
+                rebuilt = report.rebuilt = True
+                report.bootstrapped += self._bootstrap(progress, fresh=True)
+                continue
+            pulled = evicted = conflicts = 0
+            with self.store.applying_remote():
+                for change in answer.changes:
+                    if change.table == CONFLICTS:
+                        if change.kind != "evict":
+                            self.store.apply_conflict(change.payload)
+                            conflicts += 1
+                    elif change.table not in REPLICA_TABLES:
+                        continue
+                    elif change.kind == "evict":
+                        self.store.evict(change.table, change.row_id)
+                        evicted += 1
+                    else:
+                        self.store.apply_remote(change.table, change.payload)
+                        pulled += 1
+                self.store.set_sync_value(CURSOR, str(answer.cursor))
+            report.pulled += pulled
+            report.evicted += evicted
+            report.conflicts += conflicts
+            done += len(answer.changes)
+            progress("pull", done, done + answer.remaining)
+            if not answer.more:
+                return
+
+    # -- bootstrap ------------------------------------------------------------------
+
+    def _bootstrap(self, progress: Progress, *, fresh: bool = False) -> int:
+        snapshot = 0 if fresh else int(self._state(BOOT_SNAPSHOT, "0"))
+        after_table, after_id = ("", "") if fresh else (self._state(BOOT_TABLE), self._state(BOOT_ID))
+        loaded, restarts = 0, 0
+        while True:
+            try:
+                answer = self._post("/v1/bootstrap", p.BootstrapRequest(
+                    schema_version=self.schema_version, device_id=self.store.desktop_id, snapshot=snapshot,
+                    after_table=after_table, after_id=after_id, limit=self.bootstrap_limit), p.BootstrapResponse)
+            except _SnapshotExpired:
+                restarts += 1
+                if restarts > 3:
+                    raise HubRefused("The hub keeps moving on during loading; try again later.",
+                                     code="snapshot_expired") from None
+                snapshot, after_table, after_id = 0, "", ""
+                continue
+            with self.store.applying_remote():
+                if snapshot == 0:
+                    # A fresh snapshot: whatever was here (a rebuild, an expired attempt) goes,
+                    # in the same transaction as the first page.
+                    self.store.clear_replica(REPLICA_TABLES)
+                    self.store.set_sync_value(CURSOR, "")
+                    self.store.set_sync_value(BOOT_TOTAL, str(answer.total))
+                    self.store.set_sync_value(BOOT_DONE, "0")
+                for row in answer.rows:
+                    if row.table == CONFLICTS:
+                        self.store.apply_conflict(row.payload)
+                    elif row.table in REPLICA_TABLES:
+                        self.store.apply_remote(row.table, row.payload)
+                done = int(self._state(BOOT_DONE, "0")) + len(answer.rows)
+                self.store.set_sync_value(BOOT_DONE, str(done))
+                if answer.more:
+                    self.store.set_sync_value(BOOT_SNAPSHOT, str(answer.snapshot))
+                    self.store.set_sync_value(BOOT_TABLE, answer.after_table)
+                    self.store.set_sync_value(BOOT_ID, answer.after_id)
+                else:
+                    self.store.set_sync_value(CURSOR, str(answer.snapshot))
+                    for key in (BOOT_SNAPSHOT, BOOT_TABLE, BOOT_ID):
+                        self.store.set_sync_value(key, "")
+            loaded += len(answer.rows)
+            total = int(self._state(BOOT_TOTAL, "0"))
+            progress("bootstrap", done, max(total, done))
+            if not answer.more:
+                return loaded
+            snapshot, after_table, after_id = answer.snapshot, answer.after_table, answer.after_id
+
+
+def _stamp_ms(text: str) -> int:
+    try:
+        return hlcmod.Stamp.parse(text).ms
+    except ValueError:
+        return 0
+
+
+# -- joining a hub ------------------------------------------------------------------
+
+
+def join(hub_url: str, username: str, password: str, db_path: str | Path, *, plain: bool = False,
+         ca: str | Path | None = None, device_name: str = "", http: httpx.Client | None = None,
+         progress: Progress | None = None, clock: Clock | None = None,
+         bootstrap_limit: int = 2000) -> tuple[Store, SyncReport]:
+    """Make (or resume) a desktop store joined to a hub for one account.
+
+    A new store is encrypted unless ``plain``, with a key slot for this account; after the
+    first load the account's password hash is stored too, so the desktop signs in offline.
+    """
+    db_path = Path(db_path)
+    created = not db_path.exists()
+    key = None
+    if created:
+        store, key = Store.create(db_path, plain=plain, clock=clock)
+        store.add_key_slot(username, password, key)
+    else:
+        store = Store.unlock(db_path, username, password, clock=clock)
+        joined = store.sync_value(USERNAME)
+        if store.sync_value(HUB_URL) and joined and joined != username:
+            store.close()
+            raise HubRefused(f"{db_path} already syncs for {joined}; choose another --db for {username}.")
+    try:
+        client = SyncClient(store, hub_url, ca=ca, http=http, bootstrap_limit=bootstrap_limit)
+        try:
+            user = client.register(username, password, device_name)
+            report = client.sync_once(progress)
+        finally:
+            client.close()
+    except BaseException:
+        if created and store.sync_value(REFRESH) is None:
+            store.close()
+            for suffix in ("", ".keys", "-wal", "-shm"):
+                Path(str(db_path) + suffix).unlink(missing_ok=True)
+        raise
+    remember_password(store, password, user.id, replace=True)
+    return store, report
+
+
+def remember_password(store: Store, password: str, user_id: str | None = None, *, replace: bool = False) -> bool:
+    """Keep the joined account's password hash locally (offline sign-in); by default only
+    if it is not there yet.  Needs the account's user record (the first page of a load)."""
+    user_id = user_id or store.sync_value(USER_ID)
+    if not user_id or store.get(store.record_class("users"), user_id, include_deleted=True) is None:
+        return False
+    if store.password_hash(user_id) is not None and not replace:
+        return False
+    store.set_password_hash(user_id, PasswordHasher().hash(password))
+    return True
+
+
+__all__ = ["HubRefused", "HubUnreachable", "OffsetClock", "Refusal", "SyncClient", "SyncError", "SyncReport",
+           "UpgradeRequired", "join", "remember_password"]

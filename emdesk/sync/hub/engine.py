@@ -1,0 +1,683 @@
+"""The hub's logic, over any ``HubStorage``: accounts and tokens, push, pull, bootstrap, GC.
+
+Stateless: everything lives in the storage (including the token secret), so several
+hub processes can serve the same database behind a load balancer.  Clocks are
+injectable (``clock``), so tests and the benchmark can move the hub's time.
+
+How a pushed op is handled (one write transaction per batch):
+  1. a stamp more than ``max_skew_ms`` ahead of the hub clock refuses the whole batch
+     (409 ``clock_ahead`` with the hub's time; nothing applied);
+  2. an op id already applied returns its recorded result and changes nothing;
+  3. rights: the table's rule (``policy.may_write``), and the row's audience must
+     include the user's principal (for a new row: the audience it would get);
+  4. ``policy.merge`` decides the hub's new row; losing values become ``conflicts``
+     rows, addressed to supervisors (principal ``all``);
+  5. the new row is fanned out to its audience in the per-principal change feed, and
+     principals that gained or lost the row (or, for an order, the whole case) get
+     upserts (parents first) or evictions (children first);
+  6. an op that was refused, or lost its merge, gets the hub's current version (or an
+     eviction) sent back to the writer's principal, so the replica converges.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import jwt
+import msgspec
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from emdesk.domain import hlc as hlcmod
+from emdesk.domain.clock import Clock, SystemClock
+from emdesk.domain.ids import new_id
+from emdesk.domain.records import Record
+from emdesk.domain.users import Role, User
+from emdesk.store.migrations import LATEST as SCHEMA_VERSION
+from emdesk.store.tables import BY_TABLE
+
+from .. import protocol as p
+from ..ordering import CONFLICTS, RANK
+from ..policy import RULES, HubRow, Writer, may_write, merge
+from ..scope import ALL, EVERYONE, CaseLink, audience, principal_of
+from .storage import HubStorage, Tx
+
+DAY_MS = 86_400_000
+OLDEST_SCHEMA = SCHEMA_VERSION - 1   # the hub serves the current and the previous version
+
+
+class HubError(Exception):
+    """An answer other than 200: HTTP status, stable code, message for the user."""
+
+    def __init__(self, status: int, code: str, message: str, *, hub_time_ms: int = 0):
+        super().__init__(message)
+        self.status, self.code, self.message, self.hub_time_ms = status, code, message, hub_time_ms
+
+
+@dataclass(frozen=True)
+class Account:
+    """Who is calling: from a verified access token and the hub's current user record."""
+
+    user_id: str
+    username: str
+    role: Role
+    region: str
+    device_id: str
+
+    @property
+    def principal(self) -> str:
+        return principal_of(self.role, self.user_id, self.region)
+
+
+@dataclass
+class _Row:
+    tbl: str
+    id: str
+    data: dict[str, Any]
+    text: str
+    hlc: str
+    field_hlcs: dict[str, str]
+    deleted: bool
+    subject_id: str | None
+    region: str | None
+    officer: str | None
+    audience: set[str] = field(default_factory=set)
+    field_meta: dict[str, list] = field(default_factory=dict)     # field -> [seq, device] of its last write
+
+    def hub_row(self) -> HubRow:
+        return HubRow(self.data, self.hlc, self.field_hlcs, self.deleted)
+
+
+@dataclass
+class _Event:
+    principals: list[str]
+    kind: str
+    tbl: str
+    row_id: str
+    hlc: str = ""
+    payload: str = ""
+
+
+_json = msgspec.json.Encoder()
+_decoders: dict[type, msgspec.json.Decoder] = {}
+
+
+def _canonical(table: str, payload: str | bytes) -> Record:
+    cls = BY_TABLE[table]
+    dec = _decoders.get(cls) or _decoders.setdefault(cls, msgspec.json.Decoder(cls))
+    return dec.decode(payload)
+
+
+def _dumps(data: dict) -> str:
+    return _json.encode(data).decode()
+
+
+def _sees(principal: str, aud: Iterable[str]) -> bool:
+    aud = set(aud)
+    return principal in aud or EVERYONE in aud or (principal == ALL and bool(aud))
+
+
+def _hash_refresh(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Hub:
+    def __init__(self, storage: HubStorage, *, clock: Clock | None = None, max_skew_ms: int = 5 * 60_000,
+                 access_ttl_s: int = 900, tombstone_days: int = 30, active_days: int = 30,
+                 applied_ops_days: int = 90, hasher: PasswordHasher | None = None, max_page: int = 5000):
+        self.storage = storage
+        self.clock = clock or SystemClock()
+        self.max_skew_ms = max_skew_ms
+        self.access_ttl_s = access_ttl_s
+        self.tombstone_days = tombstone_days
+        self.active_days = active_days
+        self.applied_ops_days = applied_ops_days
+        self.hasher = hasher or PasswordHasher()
+        self.max_page = max_page
+        self._secret: str | None = None
+        self._hlc: hlcmod.Stamp | None = None
+
+    # -- time and versions ----------------------------------------------------
+
+    def now_ms(self) -> int:
+        return int(self.clock.now().timestamp() * 1000)
+
+    def check_schema(self, version: int | None) -> None:
+        if version is None:
+            return
+        if version < OLDEST_SCHEMA:
+            raise HubError(426, "upgrade_required",
+                           f"This emdesk is too old for the hub (store schema {version}; the hub serves "
+                           f"{OLDEST_SCHEMA} and {SCHEMA_VERSION}). Install the latest emdesk and sync again: "
+                           "your unsent changes are kept on this desktop.", hub_time_ms=self.now_ms())
+        if version > SCHEMA_VERSION:
+            raise HubError(409, "hub_outdated",
+                           f"The hub runs an older emdesk (schema {SCHEMA_VERSION}) than this desktop ({version}): "
+                           "ask your administrator to upgrade the hub. Your changes are kept here meanwhile.",
+                           hub_time_ms=self.now_ms())
+
+    def _stamp(self) -> str:
+        self._hlc = hlcmod.tick(self._hlc, self.now_ms(), "hub")
+        return str(self._hlc)
+
+    # -- accounts and tokens --------------------------------------------------
+
+    def secret(self) -> str:
+        if self._secret is None:
+            self._secret = self.storage.secret()
+        return self._secret
+
+    def set_password(self, user: User, password: str) -> None:
+        digest = self.hasher.hash(password)
+        with self.storage.bookkeeping() as tx:
+            self._put_account(tx, user, digest)
+
+    def _put_account(self, tx: Tx, user: User, digest: str) -> None:
+        tx.execute("INSERT INTO hub_accounts (user_id, username, password_hash, changed_ms) VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT (user_id) DO UPDATE SET username = excluded.username, "
+                   "password_hash = excluded.password_hash, changed_ms = excluded.changed_ms",
+                   [user.id, user.username, digest, self.now_ms()])
+
+    def _user(self, tx: Tx, user_id: str) -> User | None:
+        row = tx.one("SELECT data FROM hub_rows WHERE tbl = 'users' AND id = ?", [user_id])
+        if row is None:
+            return None
+        user = _canonical("users", row[0])
+        return None if user.deleted else user
+
+    def token(self, req: p.TokenRequest) -> p.TokenResponse:
+        self.check_schema(req.schema_version)
+        now = self.now_ms()
+        if not req.device_id:
+            raise HubError(400, "bad_request", "the desktop sent no device id")
+        if req.password:
+            with self.storage.bookkeeping() as tx:
+                acct = tx.one("SELECT user_id, password_hash FROM hub_accounts WHERE username = ?", [req.username])
+            if acct is None or not self._verify(acct[1], req.password):
+                raise HubError(401, "unauthorised", "Unknown user or wrong password. Check both and try again.")
+            refresh = secrets.token_urlsafe(32)
+            with self.storage.bookkeeping() as tx:
+                user = self._active_user(tx, acct[0])
+                taken = tx.one("SELECT user_id FROM hub_devices WHERE device_id = ?", [req.device_id])
+                if taken and taken[0] != user.id:
+                    raise HubError(409, "device_taken", "This desktop's store already syncs for another user: "
+                                   "join with a new store (--db) for this account.")
+                tx.execute("INSERT INTO hub_devices (device_id, user_id, name, refresh_hash, created_ms, last_seen_ms) "
+                           "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (device_id) DO UPDATE SET "
+                           "refresh_hash = excluded.refresh_hash, name = excluded.name, revoked = 0, "
+                           "last_seen_ms = excluded.last_seen_ms",
+                           [req.device_id, user.id, req.device_name or req.device_id, _hash_refresh(refresh), now, now])
+        elif req.refresh_token:
+            refresh = req.refresh_token
+            with self.storage.bookkeeping() as tx:
+                dev = tx.one("SELECT user_id, refresh_hash, revoked FROM hub_devices WHERE device_id = ?", [req.device_id])
+                if dev is None or dev[2] or not hmac.compare_digest(dev[1], _hash_refresh(refresh)):
+                    raise HubError(401, "unauthorised", "This desktop's sign-in to the hub was revoked or is unknown: "
+                                   "join it again with `emdesk join`.")
+                user = self._active_user(tx, dev[0])
+                tx.execute("UPDATE hub_devices SET last_seen_ms = ? WHERE device_id = ?", [now, req.device_id])
+        else:
+            raise HubError(400, "bad_request", "a password or a refresh token is needed")
+        expires = now + self.access_ttl_s * 1000
+        access = jwt.encode({"sub": user.id, "dev": req.device_id, "iat": now // 1000, "exp": expires // 1000},
+                            self.secret(), algorithm="HS256")
+        return p.TokenResponse(access_token=access, expires_at_ms=expires, refresh_token=refresh,
+                               user=p.UserInfo(id=user.id, username=user.username, role=user.role.value,
+                                               region=user.region),
+                               hub_time_ms=now)
+
+    def _verify(self, digest: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(digest, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def _active_user(self, tx: Tx, user_id: str) -> User:
+        user = self._user(tx, user_id)
+        if user is None or not user.active:
+            raise HubError(403, "account_disabled", "This account is disabled on the hub. Ask an administrator.")
+        return user
+
+    def authenticate(self, bearer: str | None) -> Account:
+        if not bearer:
+            raise HubError(401, "unauthorised", "Sign in to the hub first.")
+        try:
+            # Times are checked against the hub's own (injectable) clock, not PyJWT's.
+            claims = jwt.decode(bearer, self.secret(), algorithms=["HS256"],
+                                options={"verify_exp": False, "verify_iat": False, "verify_nbf": False})
+        except jwt.PyJWTError:
+            raise HubError(401, "unauthorised", "The hub did not accept this sign-in; sign in again.") from None
+        if int(claims.get("exp", 0)) * 1000 <= self.now_ms():
+            raise HubError(401, "token_expired", "The hub sign-in has expired; it will be renewed.")
+        with self.storage.bookkeeping() as tx:
+            dev = tx.one("SELECT user_id, revoked FROM hub_devices WHERE device_id = ?", [claims.get("dev", "")])
+            if dev is None or dev[1] or dev[0] != claims.get("sub"):
+                raise HubError(401, "unauthorised", "This desktop's sign-in to the hub was revoked: join it again.")
+            user = self._active_user(tx, claims["sub"])
+        return Account(user_id=user.id, username=user.username, role=user.role, region=user.region,
+                       device_id=claims["dev"])
+
+    def revoke_device(self, device_id: str) -> bool:
+        with self.storage.bookkeeping() as tx:
+            return tx.execute("UPDATE hub_devices SET revoked = 1 WHERE device_id = ?", [device_id]).rowcount == 1
+
+    # -- rows, audiences, the feed --------------------------------------------
+
+    def _load(self, tx: Tx, tbl: str, rid: str) -> _Row | None:
+        row = tx.one("SELECT data, hlc, field_hlcs, deleted, subject_id, case_region, case_officer, field_meta "
+                     "FROM hub_rows WHERE tbl = ? AND id = ?", [tbl, rid])
+        if row is None:
+            return None
+        out = _Row(tbl, rid, msgspec.json.decode(row[0]), row[0], row[1], msgspec.json.decode(row[2]),
+                   bool(row[3]), row[4], row[5], row[6], field_meta=msgspec.json.decode(row[7]))
+        out.audience = {r[0] for r in tx.all("SELECT principal FROM row_audience WHERE tbl = ? AND row_id = ?",
+                                             [tbl, rid])}
+        return out
+
+    @staticmethod
+    def _order_link(data: dict) -> tuple[str | None, CaseLink]:
+        return (data.get("subject_id") or None,
+                CaseLink(region=data.get("region") or "", officer_id=data.get("assigned_officer_id") or None))
+
+    def _subject_cases(self, tx: Tx, subject_id: str | None, ov: dict[str, tuple[str | None, CaseLink]]) -> list[CaseLink]:
+        if not subject_id:
+            return []
+        links = {r[0]: CaseLink(r[1] or "", r[2] or None) for r in tx.all(
+            "SELECT id, case_region, case_officer FROM hub_rows WHERE tbl = 'orders' AND subject_id = ?", [subject_id])}
+        for order_id, (sid, link) in ov.items():
+            if sid == subject_id:
+                links[order_id] = link
+            else:
+                links.pop(order_id, None)
+        return list(links.values())
+
+    def _cases(self, tx: Tx, tbl: str, data: dict, ov: dict[str, tuple[str | None, CaseLink]]) -> list[CaseLink]:
+        if tbl == "orders":
+            return [self._order_link(data)[1]]
+        if tbl == "subjects":
+            return self._subject_cases(tx, data.get("id"), ov)
+        order_id = data.get("order_id")
+        if tbl == "notes" and not order_id:
+            return self._subject_cases(tx, data.get("subject_id"), ov)
+        if not order_id:
+            return []
+        if order_id in ov:
+            return [ov[order_id][1]]
+        row = tx.one("SELECT case_region, case_officer FROM hub_rows WHERE tbl = 'orders' AND id = ?", [order_id])
+        return [CaseLink(row[0] or "", row[1] or None)] if row else []
+
+    def _audience(self, tx: Tx, tbl: str, data: dict, ov: dict | None = None) -> set[str]:
+        if tbl == CONFLICTS:
+            return {ALL}
+        return set(audience(tbl, data, self._cases(tx, tbl, data, ov or {})))
+
+    def _children(self, tx: Tx, order_id: str, subjects: set[str]) -> list[_Row]:
+        rows = tx.all("SELECT r.tbl, r.id, r.data, r.hlc, r.deleted, a.principal FROM hub_rows r "
+                      "LEFT JOIN row_audience a ON a.tbl = r.tbl AND a.row_id = r.id "
+                      "WHERE r.order_id = ? AND r.tbl <> 'orders'", [order_id])
+        for sid in subjects:
+            rows += tx.all("SELECT r.tbl, r.id, r.data, r.hlc, r.deleted, a.principal FROM hub_rows r "
+                           "LEFT JOIN row_audience a ON a.tbl = r.tbl AND a.row_id = r.id "
+                           "WHERE r.tbl = 'notes' AND r.subject_id = ? AND r.order_id IS NULL", [sid])
+        out: dict[tuple[str, str], _Row] = {}
+        for tbl, rid, text, stamp, deleted, principal in rows:
+            row = out.get((tbl, rid))
+            if row is None:
+                row = out[(tbl, rid)] = _Row(tbl, rid, msgspec.json.decode(text), text, stamp, {}, bool(deleted),
+                                             None, None, None)
+            if principal:
+                row.audience.add(principal)
+        return sorted(out.values(), key=lambda r: (RANK[r.tbl], r.id))
+
+    def _emit(self, tx: Tx, events: list[_Event], now: int) -> list[int]:
+        seqs, rows = [], []
+        for ev in events:
+            seq = tx.allocate_seq()
+            seqs.append(seq)
+            rows += [(who, seq, ev.tbl, ev.row_id, ev.kind, ev.hlc, ev.payload, now) for who in ev.principals]
+        tx.executemany("INSERT INTO change_log (principal, seq, tbl, row_id, kind, hlc, payload, at_ms) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        return seqs
+
+    @staticmethod
+    def _set_audience(tx: Tx, tbl: str, rid: str, old: set[str], new: set[str]) -> None:
+        for who in old - new:
+            tx.execute("DELETE FROM row_audience WHERE tbl = ? AND row_id = ? AND principal = ?", [tbl, rid, who])
+        tx.executemany("INSERT INTO row_audience (tbl, row_id, principal) VALUES (?, ?, ?)",
+                       [(tbl, rid, who) for who in sorted(new - old)])
+
+    @staticmethod
+    def _upsert_event(principals: Iterable[str], tbl: str, rid: str, text: str, hlc: str, deleted: bool) -> _Event:
+        return _Event(sorted(principals), "delete" if deleted else "upsert", tbl, rid, hlc, text)
+
+    def _write(self, tx: Tx, tbl: str, rid: str, data: dict, stamp: str, field_hlcs: dict, deleted: bool,
+               now: int, current: _Row | None, device: str = "hub") -> int:
+        """Store the hub's new version of a row and fan it out; returns its seq."""
+        data = dict(data)
+        data["hlc"], data["deleted"] = stamp, deleted
+        text = _dumps(data)
+        ov: dict[str, tuple[str | None, CaseLink]] = {}
+        parents: list[_Row] = []
+        children: list[_Row] = []
+        if tbl == "orders":
+            sid, link = self._order_link(data)
+            ov[rid] = (sid, link)
+            before = (current.subject_id, current.region or "", current.officer) if current else None
+            if before != (sid, link.region, link.officer_id):
+                subjects = {s for s in (sid, current.subject_id if current else None) if s}
+                parents = [r for r in (self._load(tx, "subjects", s) for s in sorted(subjects)) if r]
+                children = self._children(tx, rid, subjects)
+        old_aud = set(current.audience) if current else set()
+        new_aud = self._audience(tx, tbl, data, ov)
+        moves = []     # (row, old, new)
+        for row in (*parents, *children):
+            moves.append((row, set(row.audience), self._audience(tx, row.tbl, row.data, ov)))
+        events: list[_Event] = []
+        for row, old, new in moves[:len(parents)]:
+            if new - old:
+                events.append(self._upsert_event(new - old, row.tbl, row.id, row.text, row.hlc, row.deleted))
+        own = len(events)
+        events.append(self._upsert_event(new_aud, tbl, rid, text, stamp, deleted))
+        child_moves = moves[len(parents):]
+        for row, old, new in child_moves:
+            if new - old:
+                events.append(self._upsert_event(new - old, row.tbl, row.id, row.text, row.hlc, row.deleted))
+        for row, old, new in reversed(child_moves):
+            if old - new:
+                events.append(_Event(sorted(old - new), "evict", row.tbl, row.id))
+        if old_aud - new_aud:
+            events.append(_Event(sorted(old_aud - new_aud), "evict", tbl, rid))
+        for row, old, new in reversed(moves[:len(parents)]):
+            if old - new:
+                events.append(_Event(sorted(old - new), "evict", row.tbl, row.id))
+        seq = self._emit(tx, events, now)[own]
+        meta = dict(current.field_meta) if current else {}
+        held = current.field_hlcs if current else {}
+        meta.update({name: [seq, device] for name, h in field_hlcs.items() if held.get(name) != h})
+        cols = self._columns(tbl, data)
+        args = [text, stamp, _dumps(field_hlcs), _dumps(meta), int(deleted), seq, now, *cols]
+        if current is None:
+            tx.execute("INSERT INTO hub_rows (data, hlc, field_hlcs, field_meta, deleted, updated_seq, changed_ms, "
+                       "order_id, subject_id, case_region, case_officer, tbl, id, rank) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [*args, tbl, rid, RANK[tbl]])
+        else:
+            done = tx.execute("UPDATE hub_rows SET data = ?, hlc = ?, field_hlcs = ?, field_meta = ?, deleted = ?, "
+                              "updated_seq = ?, changed_ms = ?, order_id = ?, subject_id = ?, case_region = ?, "
+                              "case_officer = ? WHERE tbl = ? AND id = ?", [*args, tbl, rid])
+            if done.rowcount != 1:
+                raise RuntimeError(f"{tbl}/{rid}: the database refused the update (row-level security)")
+        self._set_audience(tx, tbl, rid, old_aud, new_aud)
+        for row, old, new in moves:
+            self._set_audience(tx, row.tbl, row.id, old, new)
+        return seq
+
+    @staticmethod
+    def _columns(tbl: str, data: dict) -> list:
+        if tbl == "orders":
+            return [None, data.get("subject_id") or None, data.get("region") or "", data.get("assigned_officer_id")]
+        if tbl in ("users", CONFLICTS):
+            return [None, None, None, None]
+        return [data.get("order_id") or None, data.get("subject_id") or None, None, None]
+
+    def _conflict(self, tx: Tx, tbl: str, rid: str, loser, now: int) -> None:
+        cid = new_id(ms=now)
+        record = {"id": cid, "table_name": tbl, "row_id": rid, "field": loser.field,
+                  "losing_value": _json.encode(loser.value).decode(), "losing_hlc": loser.hlc,
+                  "winning_hlc": loser.beaten_by,
+                  "at": datetime.fromtimestamp(now / 1000, timezone.utc).isoformat(timespec="milliseconds")}
+        self._write(tx, CONFLICTS, cid, record, loser.hlc, {}, False, now, None)
+
+    # -- push -------------------------------------------------------------------
+
+    def push(self, who: Account, req: p.PushRequest) -> p.PushResponse:
+        self.check_schema(req.schema_version)
+        if req.device_id != who.device_id:
+            raise HubError(403, "wrong_device", "This sign-in belongs to another desktop.")
+        now = self.now_ms()
+        limit = now + self.max_skew_ms
+        for op in req.ops:
+            try:
+                ahead = hlcmod.Stamp.parse(op.hlc).ms > limit
+            except ValueError:
+                continue    # refused per op below
+            if ahead:
+                raise HubError(409, "clock_ahead",
+                               "This desktop's clock is ahead of the hub's; its changes will be re-stamped and sent "
+                               "again. Check the computer's date and time.", hub_time_ms=now)
+        results: dict[str, p.OpResult] = {}
+        restores: dict[tuple[str, str], None] = {}
+        principal = who.principal
+        with self.storage.write(writer=principal) as tx:
+            for op in sorted(req.ops, key=lambda o: RANK.get(o.table, len(RANK))):
+                prev = tx.one("SELECT status, reason, hub_seq FROM applied_ops WHERE op_id = ?", [op.op_id])
+                if prev is not None:
+                    results[op.op_id] = p.OpResult(op_id=op.op_id, status=prev[0], reason=prev[1], hub_seq=prev[2])
+                    continue
+                result = self._apply_op(tx, who, op, restores, now, req.cursor)
+                tx.execute("INSERT INTO applied_ops (op_id, device_id, device_seq, user_id, tbl, row_id, status, "
+                           "reason, hub_seq, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           [op.op_id, who.device_id, op.device_seq, who.user_id, op.table, op.row_id,
+                            result.status, result.reason, result.hub_seq, now])
+                results[op.op_id] = result
+            self._send_back(tx, principal, list(restores), now)
+            if req.ops:
+                tx.execute("UPDATE hub_devices SET last_seen_ms = ?, last_device_seq = "
+                           "CASE WHEN last_device_seq > ? THEN last_device_seq ELSE ? END WHERE device_id = ?",
+                           [now, max(o.device_seq for o in req.ops), max(o.device_seq for o in req.ops), who.device_id])
+        return p.PushResponse(results=[results[op.op_id] for op in req.ops], hub_time_ms=now)
+
+    def _apply_op(self, tx: Tx, who: Account, op: p.Op, restores: dict, now: int, cursor: int) -> p.OpResult:
+        def refused(reason: str) -> p.OpResult:
+            if op.table in RULES:
+                restores[(op.table, op.row_id)] = None
+            return p.OpResult(op_id=op.op_id, status="refused", reason=reason)
+
+        rule = RULES.get(op.table)
+        if rule is None:
+            return refused(f"{op.table}: not something the hub keeps")
+        try:
+            hlcmod.Stamp.parse(op.hlc)
+            record = _canonical(op.table, op.payload)
+        except (ValueError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+            return refused(f"{op.table}: the change could not be read ({exc})")
+        if record.id != op.row_id:
+            return refused(f"{op.table}: the change names two different records")
+        data = msgspec.to_builtins(record)
+        deleted = op.kind == "delete" or bool(record.deleted)
+        data["hlc"], data["deleted"] = op.hlc, deleted
+        if tx.one("SELECT 1 FROM purged WHERE tbl = ? AND id = ?", [op.table, op.row_id]):
+            return refused(f"{op.table}: this record was deleted on the hub; the change cannot bring it back")
+        current = self._load(tx, op.table, op.row_id)
+        if current is not None and not _sees(who.principal, current.audience):
+            return refused(f"{op.table}: this record is not in your caseload or region, so your change was not accepted")
+        reason = may_write(rule, Writer(who.user_id, who.role), current.hub_row() if current else None, data)
+        if reason:
+            return refused(reason)
+        if current is None and not _sees(who.principal, self._audience(tx, op.table, data)):
+            return refused(f"{op.table}: this record would be outside your caseload or region, so it was not accepted")
+        return self._decide(tx, rule, op.table, op.row_id, data, op.hlc, deleted, op.changed, current, now,
+                            op_id=op.op_id, restores=restores, device=who.device_id, cursor=cursor)
+
+    def _decide(self, tx: Tx, rule, tbl: str, rid: str, data: dict, stamp: str, deleted: bool,
+                changed: list[str] | None, current: _Row | None, now: int, *, op_id: str = "",
+                restores: dict | None = None, device: str = "hub", cursor: int | None = None) -> p.OpResult:
+        decision = merge(rule, current.hub_row() if current else None, data, stamp, deleted=deleted, changed=changed)
+        seq = 0
+        if decision.row is not None:
+            seq = self._write(tx, tbl, rid, decision.row.data, decision.row.hlc, decision.row.field_hlcs,
+                              decision.row.deleted, now, current, device)
+        elif restores is not None and current is not None and current.data != data:
+            restores[(tbl, rid)] = None
+        if cursor is not None:     # pushed ops only; loading records keeps no conflicts
+            for loser in decision.losers:
+                if self._concurrent(loser, stamp, current, device, cursor):
+                    self._conflict(tx, tbl, rid, loser, now)
+        return p.OpResult(op_id=op_id, status=decision.status, reason=decision.reason, hub_seq=seq)
+
+    @staticmethod
+    def _concurrent(loser, stamp: str, current: _Row | None, device: str, cursor: int) -> bool:
+        """Is a merge loser a real conflict?  The pushed value losing always is (its writer had
+        not seen the newer one, or its stamp would be newer).  A held value beaten by the push
+        is one only if the pusher had not seen it: written by another device after the hub
+        seq the pusher had pulled to.  Otherwise it is an ordinary later edit."""
+        if loser.hlc == stamp or current is None:
+            return True
+        seq, writer = (current.field_meta.get(loser.field) or [0, ""])[:2]
+        return seq > cursor and writer != device
+
+    def _send_back(self, tx: Tx, principal: str, keys: list[tuple[str, str]], now: int) -> None:
+        """The hub's version (or an eviction) of rows whose push did not stick, to the writer."""
+        if not keys:
+            return
+        ups, gone = [], []
+        for tbl, rid in keys:
+            row = self._load(tx, tbl, rid)
+            if row is not None and _sees(principal, row.audience):
+                ups.append(row)
+            else:
+                gone.append((tbl, rid))
+        events = [self._upsert_event([principal], r.tbl, r.id, r.text, r.hlc, r.deleted)
+                  for r in sorted(ups, key=lambda r: (RANK[r.tbl], r.id))]
+        events += [_Event([principal], "evict", tbl, rid)
+                   for tbl, rid in sorted(gone, key=lambda k: (RANK[k[0]], k[1]), reverse=True)]
+        self._emit(tx, events, now)
+
+    # -- pull and bootstrap -----------------------------------------------------
+
+    def _limit(self, asked: int) -> int:
+        return max(1, min(int(asked or 1), self.max_page))
+
+    def pull(self, who: Account, req: p.PullRequest) -> p.PullResponse:
+        self.check_schema(req.schema_version)
+        if req.device_id != who.device_id:
+            raise HubError(403, "wrong_device", "This sign-in belongs to another desktop.")
+        now, limit, principal = self.now_ms(), self._limit(req.limit), who.principal
+        with self.storage.bookkeeping() as tx:
+            tx.execute("UPDATE hub_devices SET cursor = ?, last_seen_ms = ? WHERE device_id = ?",
+                       [req.cursor, now, who.device_id])
+        with self.storage.read(principal) as tx:
+            head, horizon = tx.current_seq(), tx.horizon()
+            if req.cursor < horizon or req.cursor > head:
+                return p.PullResponse(changes=[], cursor=req.cursor, more=False, hub_time_ms=now, rebuild=True)
+            rows = tx.all("SELECT seq, tbl, row_id, kind, hlc, payload FROM change_log "
+                          "WHERE principal IN (?, ?) AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+                          [principal, EVERYONE, req.cursor, head, limit + 1])
+            more = len(rows) > limit
+            rows = rows[:limit]
+            cursor = rows[-1][0] if more else head
+            remaining = 0
+            if more:
+                remaining = int(tx.scalar("SELECT count(*) FROM change_log WHERE principal IN (?, ?) AND seq > ? "
+                                          "AND seq <= ?", [principal, EVERYONE, cursor, head], default=0))
+        changes = [p.Change(seq=r[0], table=r[1], row_id=r[2], kind=r[3], hlc=r[4], payload=r[5]) for r in rows]
+        return p.PullResponse(changes=changes, cursor=cursor, more=more, hub_time_ms=now, remaining=remaining)
+
+    _VISIBLE = ("EXISTS (SELECT 1 FROM row_audience a WHERE a.tbl = r.tbl AND a.row_id = r.id "
+                "AND a.principal IN (?, ?))")
+    # Rows as of the snapshot; subjects always (current version, tombstoned or not), so a
+    # page never holds an order whose subject changed after the snapshot and so is missing.
+    _IN_SNAPSHOT = "((r.deleted = 0 AND r.updated_seq <= ?) OR r.tbl = 'subjects')"
+
+    def bootstrap(self, who: Account, req: p.BootstrapRequest) -> p.BootstrapResponse:
+        self.check_schema(req.schema_version)
+        if req.device_id != who.device_id:
+            raise HubError(403, "wrong_device", "This sign-in belongs to another desktop.")
+        now, limit, principal = self.now_ms(), self._limit(req.limit), who.principal
+        snapshot = req.snapshot
+        with self.storage.bookkeeping() as tx:
+            if snapshot == 0:
+                snapshot = tx.current_seq()
+                # Counted as this device's cursor from now on, so GC keeps the log after it.
+                tx.execute("UPDATE hub_devices SET cursor = ?, last_seen_ms = ? WHERE device_id = ?",
+                           [snapshot, now, who.device_id])
+            else:
+                tx.execute("UPDATE hub_devices SET last_seen_ms = ? WHERE device_id = ?", [now, who.device_id])
+        if req.after_table and req.after_table not in RANK:
+            raise HubError(400, "bad_request", f"unknown table {req.after_table!r}")
+        after = (RANK[req.after_table], req.after_id) if req.after_table else (-1, "")
+        with self.storage.read(principal) as tx:
+            if snapshot < tx.horizon() or snapshot > tx.current_seq():
+                raise HubError(409, "snapshot_expired", "The hub moved on while this desktop was loading; "
+                               "loading starts again.", hub_time_ms=now)
+            args = [principal, EVERYONE, snapshot]
+            total = 0
+            if req.snapshot == 0:
+                total = int(tx.scalar(f"SELECT count(*) FROM hub_rows r WHERE {self._VISIBLE} AND {self._IN_SNAPSHOT}",
+                                      args, default=0))
+            rows = tx.all(f"SELECT r.tbl, r.id, r.hlc, r.data FROM hub_rows r WHERE (r.rank, r.id) > (?, ?) "
+                          f"AND {self._VISIBLE} AND {self._IN_SNAPSHOT} ORDER BY r.rank, r.id LIMIT ?",
+                          [*after, *args, limit + 1])
+        more = len(rows) > limit
+        rows = rows[:limit]
+        last = (rows[-1][0], rows[-1][1]) if rows else (req.after_table, req.after_id)
+        return p.BootstrapResponse(
+            snapshot=snapshot, rows=[p.Change(seq=0, table=r[0], row_id=r[1], kind="upsert", hlc=r[2], payload=r[3])
+                                     for r in rows],
+            after_table=last[0], after_id=last[1], more=more, hub_time_ms=now, total=total)
+
+    # -- administration -----------------------------------------------------------
+
+    def load(self, users: Iterable[tuple[User, str]], records: Iterable[Record]) -> dict[str, int]:
+        """Load records (the demo world, a migration) as the hub itself; users get hub accounts."""
+        users = list(users)
+        digests = [(u, self.hasher.hash(password)) for u, password in users]
+        everything = [u for u, _ in users] + [r for r in records if not isinstance(r, User)]
+        everything.sort(key=lambda r: RANK[type(r).table])
+        counts: dict[str, int] = {}
+        now = self.now_ms()
+        with self.storage.write(writer=ALL) as tx:
+            for user, digest in digests:
+                self._put_account(tx, user, digest)
+            for record in everything:
+                tbl = type(record).table
+                stamp = self._stamp()
+                data = msgspec.to_builtins(record.evolve(hlc=stamp, origin=record.origin or "hub"))
+                current = self._load(tx, tbl, record.id)
+                self._decide(tx, RULES[tbl], tbl, record.id, data, stamp, bool(record.deleted), None, current, now)
+                counts[tbl] = counts.get(tbl, 0) + 1
+        return counts
+
+    def gc(self) -> dict[str, int]:
+        """Drop tombstones every active device has synced past (and older than ``tombstone_days``),
+        and the change log up to the same horizon; devices behind it rebuild."""
+        now = self.now_ms()
+        with self.storage.write() as tx:
+            head, old = tx.current_seq(), tx.horizon()
+            cursor = tx.scalar("SELECT min(cursor) FROM hub_devices WHERE revoked = 0 AND cursor IS NOT NULL "
+                               "AND last_seen_ms >= ?", [now - self.active_days * DAY_MS], default=head)
+            aged = tx.scalar("SELECT max(seq) FROM change_log WHERE at_ms <= ?",
+                             [now - self.tombstone_days * DAY_MS], default=old)
+            horizon = min(int(cursor), int(aged), head)
+            purged = pruned = 0
+            if horizon > old:
+                tombs = tx.all("SELECT r.tbl, r.id FROM hub_rows r WHERE r.deleted = 1 AND r.updated_seq <= ? AND NOT "
+                               "(r.tbl = 'subjects' AND EXISTS (SELECT 1 FROM hub_rows o WHERE o.tbl = 'orders' "
+                               "AND o.subject_id = r.id))", [horizon])
+                for tbl, rid in tombs:
+                    tx.execute("DELETE FROM row_audience WHERE tbl = ? AND row_id = ?", [tbl, rid])
+                    tx.execute("DELETE FROM hub_rows WHERE tbl = ? AND id = ?", [tbl, rid])
+                    tx.execute("INSERT INTO purged (tbl, id, at_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                               [tbl, rid, now])
+                purged = len(tombs)
+                pruned = tx.execute("DELETE FROM change_log WHERE seq <= ?", [horizon]).rowcount
+                tx.execute("UPDATE hub_state SET horizon = ? WHERE id = 1", [horizon])
+            ops = tx.execute("DELETE FROM applied_ops WHERE at_ms < ?",
+                             [now - max(self.applied_ops_days, self.tombstone_days) * DAY_MS]).rowcount
+        return {"horizon": max(horizon, old), "tombstones_purged": purged, "log_entries_pruned": pruned,
+                "op_ids_forgotten": ops}
+
+    def visible_counts(self, principal: str) -> dict[str, int]:
+        """Live (not deleted) rows a principal may hold, per table."""
+        with self.storage.read(principal) as tx:
+            rows = tx.all(f"SELECT r.tbl, count(*) FROM hub_rows r WHERE r.deleted = 0 AND {self._VISIBLE} "
+                          "GROUP BY r.tbl", [principal, EVERYONE])
+        return {tbl: int(n) for tbl, n in rows}
+
+    def head(self) -> int:
+        with self.storage.bookkeeping() as tx:
+            return tx.current_seq()

@@ -1,0 +1,197 @@
+"""PostgreSQL storage for the hub, and the owner's schema setup with row-level security.
+
+Two database roles:
+
+* the **owner** (``emdesk hub init --store postgresql://owner@host/db --hub-role emdesk_hub``)
+  creates the tables, the policies and the hub role, and grants the hub role only row
+  access (no DDL, no ownership, so row-level security applies to it);
+* the **hub role** is what ``emdesk hub serve --store postgresql://emdesk_hub@host/db``
+  connects as.
+
+Row-level security, the second line of defence behind the engine's own checks: every
+transaction sets ``emdesk.principal`` (``SET LOCAL`` semantics, via ``set_config(...,
+true)``).  A pull or bootstrap runs as the user's principal, and then ``change_log``,
+``hub_rows`` and ``row_audience`` only show rows addressed to that principal or to
+``'*'`` (everything for ``'all'``; nothing with no principal set).  A push runs in the
+hub's write mode (``'all'``: the engine must see the current row, its case and its
+whole audience to decide and fan out); inserts and deletes are only allowed in that
+mode, and a RESTRICTIVE policy makes an UPDATE of a row whose audience does not include
+``emdesk.writer`` (the pushing user's principal) match nothing, so a bug in the engine's
+checks cannot edit another officer's rows.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg import sql as pgsql
+
+from .storage import (
+    SCHEMA,
+    TABLES,
+    WRITE_LOCK,
+    HubStorage,
+    StorageUnavailable,
+    Tx,
+    _Pool,
+    initial_rows,
+)
+
+RLS_TABLES = ("hub_rows", "row_audience", "change_log")
+
+FUNCTIONS = (
+    "CREATE OR REPLACE FUNCTION emdesk_principal() RETURNS text LANGUAGE sql STABLE AS "
+    "$$ SELECT coalesce(current_setting('emdesk.principal', true), '') $$",
+    "CREATE OR REPLACE FUNCTION emdesk_writer() RETURNS text LANGUAGE sql STABLE AS "
+    "$$ SELECT coalesce(current_setting('emdesk.writer', true), '') $$",
+)
+
+_SEES = ("EXISTS (SELECT 1 FROM row_audience a WHERE a.tbl = hub_rows.tbl AND a.row_id = hub_rows.id "
+         "AND a.principal IN ({who}, '*'))")
+
+POLICIES = {
+    "change_log": (
+        "CREATE POLICY scope_read ON change_log FOR SELECT TO {role} USING "
+        "(emdesk_principal() <> '' AND (principal IN (emdesk_principal(), '*') OR emdesk_principal() = 'all'))",
+        "CREATE POLICY hub_insert ON change_log FOR INSERT TO {role} WITH CHECK (emdesk_principal() = 'all')",
+        "CREATE POLICY hub_delete ON change_log FOR DELETE TO {role} USING (emdesk_principal() = 'all')",
+    ),
+    "row_audience": (
+        "CREATE POLICY scope_read ON row_audience FOR SELECT TO {role} USING "
+        "(emdesk_principal() <> '' AND (principal IN (emdesk_principal(), '*') OR emdesk_principal() = 'all'))",
+        "CREATE POLICY hub_insert ON row_audience FOR INSERT TO {role} WITH CHECK (emdesk_principal() = 'all')",
+        "CREATE POLICY hub_delete ON row_audience FOR DELETE TO {role} USING (emdesk_principal() = 'all')",
+    ),
+    "hub_rows": (
+        "CREATE POLICY scope_read ON hub_rows FOR SELECT TO {role} USING "
+        "(emdesk_principal() <> '' AND (emdesk_principal() = 'all' OR " + _SEES.format(who="emdesk_principal()") + "))",
+        "CREATE POLICY hub_insert ON hub_rows FOR INSERT TO {role} WITH CHECK (emdesk_principal() = 'all')",
+        "CREATE POLICY hub_update ON hub_rows FOR UPDATE TO {role} USING (emdesk_principal() = 'all')",
+        "CREATE POLICY hub_delete ON hub_rows FOR DELETE TO {role} USING (emdesk_principal() = 'all')",
+        "CREATE POLICY writer_scope ON hub_rows AS RESTRICTIVE FOR UPDATE TO {role} USING "
+        "(emdesk_writer() IN ('', 'all') OR " + _SEES.format(who="emdesk_writer()") + ")",
+    ),
+}
+
+GRANTS = {
+    "hub_meta": "SELECT",
+    "hub_state": "SELECT, UPDATE",
+}
+
+
+def init_postgres(owner_dsn: str, hub_role: str, *, hub_password: str | None = None) -> list[str]:
+    """Create (or bring up to date) the hub schema as the owner; returns what was done."""
+    done: list[str] = []
+    try:
+        conn = psycopg.connect(owner_dsn)
+    except psycopg.OperationalError as exc:
+        raise StorageUnavailable(f"cannot connect as the owner: {exc}") from exc
+    role = pgsql.Identifier(hub_role)
+    with conn:
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [hub_role]).fetchone()
+        if not exists:
+            if hub_password:
+                conn.execute(pgsql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(role, pgsql.Literal(hub_password)))
+            else:
+                conn.execute(pgsql.SQL("CREATE ROLE {} LOGIN").format(role))
+            done.append(f"created role {hub_role}")
+        elif hub_password:
+            conn.execute(pgsql.SQL("ALTER ROLE {} PASSWORD {}").format(role, pgsql.Literal(hub_password)))
+        owner = conn.execute("SELECT current_user").fetchone()[0]
+        if owner == hub_role:
+            raise StorageUnavailable("the hub role must not be the owner: row-level security would not apply to it")
+        for statement in SCHEMA:
+            conn.execute(statement)
+        for statement in FUNCTIONS:
+            conn.execute(statement)
+        for table, policies in POLICIES.items():
+            conn.execute(pgsql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(pgsql.Identifier(table)))
+            for name in conn.execute("SELECT policyname FROM pg_policies WHERE tablename = %s", [table]).fetchall():
+                conn.execute(pgsql.SQL("DROP POLICY {} ON {}").format(pgsql.Identifier(name[0]), pgsql.Identifier(table)))
+            for policy in policies:
+                conn.execute(pgsql.SQL(policy).format(role=role))
+        conn.execute(pgsql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+            pgsql.Identifier(conn.info.dbname), role))
+        conn.execute(pgsql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(role))
+        for table in TABLES:
+            rights = GRANTS.get(table, "SELECT, INSERT, UPDATE, DELETE")
+            conn.execute(pgsql.SQL("REVOKE ALL ON {} FROM {}").format(pgsql.Identifier(table), role))
+            conn.execute(pgsql.SQL(f"GRANT {rights} ON {{}} TO {{}}").format(pgsql.Identifier(table), role))
+        initial_rows(Tx(conn, paramstyle="format"))
+        done.append(f"schema, row-level security and grants for {hub_role} in database {conn.info.dbname}")
+    conn.close()
+    return done
+
+
+class PostgresHubStorage(HubStorage):
+    """The hub's tables in PostgreSQL, reached as the (non-owner) hub role."""
+
+    kind = "postgresql"
+
+    def __init__(self, dsn: str, *, pool_size: int = 8):
+        self.dsn = dsn
+        self._pool = _Pool(self._connect, pool_size)
+        try:
+            with self.bookkeeping() as tx:
+                if tx.one("SELECT 1 FROM hub_state WHERE id = 1") is None:
+                    raise StorageUnavailable("the hub schema is not initialised: run `emdesk hub init` as the owner")
+        except psycopg.errors.UndefinedTable as exc:
+            raise StorageUnavailable("the hub schema is missing: run `emdesk hub init` as the owner first") from exc
+        info = psycopg.conninfo.conninfo_to_dict(dsn)
+        self.label = f"postgresql://{info.get('user', '')}@{info.get('host', '')}:{info.get('port', '')}/{info.get('dbname', '')}"
+
+    def _connect(self) -> psycopg.Connection:
+        try:
+            return psycopg.connect(self.dsn)
+        except psycopg.OperationalError as exc:
+            raise StorageUnavailable(f"cannot reach the hub database: {exc}") from exc
+
+    @contextmanager
+    def _tx(self, setup: list[tuple[str, list]]) -> Iterator[Tx]:
+        with self._pool.connection() as conn:
+            try:
+                tx = Tx(conn, paramstyle="format")
+                for statement, args in setup:
+                    tx.execute(statement, args)
+                yield tx
+                tx.flush_seq()
+                conn.commit()
+            except psycopg.OperationalError as exc:
+                _rollback(conn)
+                raise StorageUnavailable(f"the hub database failed: {exc}") from exc
+            except BaseException:
+                _rollback(conn)
+                raise
+
+    @contextmanager
+    def write(self, *, writer: str = "") -> Iterator[Tx]:
+        # The advisory lock is taken first and held to COMMIT: writers run one at a time
+        # and their seqs become visible in order (see storage.py).
+        with self._tx([("SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK]),
+                       ("SELECT set_config('emdesk.principal', 'all', true)", []),
+                       ("SELECT set_config('emdesk.writer', ?, true)", [writer])]) as tx:
+            yield tx
+
+    @contextmanager
+    def read(self, principal: str) -> Iterator[Tx]:
+        with self._tx([("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", []),
+                       ("SELECT set_config('emdesk.principal', ?, true)", [principal])]) as tx:
+            yield tx
+
+    @contextmanager
+    def bookkeeping(self) -> Iterator[Tx]:
+        # Accounts, devices and counters; of the scoped tables only what is addressed to
+        # everyone (user records) is visible here.
+        with self._tx([("SELECT set_config('emdesk.principal', '*', true)", [])]) as tx:
+            yield tx
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def _rollback(conn) -> None:
+    try:
+        conn.rollback()
+    except Exception:
+        pass

@@ -1,0 +1,306 @@
+"""The hub's storage: one interface, two back ends (SQLite file, PostgreSQL).
+
+The hub engine speaks plain SQL through a ``Tx`` (``?`` placeholders; the PostgreSQL
+back end rewrites them).  Everything that differs between the two lives here:
+
+* ``write(writer=...)``: one serialised write transaction.  Change-log sequence numbers
+  are allocated inside it from ``hub_state.seq``.  On SQLite ``BEGIN IMMEDIATE`` makes
+  writers one at a time; on PostgreSQL every write transaction first takes
+  ``pg_advisory_xact_lock(WRITE_LOCK)``, held until COMMIT, so seqs are allocated *and
+  become visible* in order.  (A PostgreSQL SEQUENCE would not do: two transactions can
+  commit out of order, and a puller that has already moved its cursor past the later
+  seq would never see the earlier one.)  Reads never take the lock.
+* ``read(principal)``: one snapshot (REPEATABLE READ on PostgreSQL) scoped to a
+  principal; on PostgreSQL ``emdesk.principal`` is set for row-level security.
+* ``bookkeeping()``: a small write (device last-seen, cursor) that allocates no seq and so
+  needs no global lock.
+
+Schema (same on both; PostgreSQL adds roles and RLS, see ``postgres.py``):
+
+  hub_rows      current version of every row (tbl, id) with its HLCs, tombstone flag,
+                ``updated_seq``, the case links used to compute audiences, and per field the
+                seq and device of its last write (``field_meta``: was an overwrite concurrent?)
+  row_audience  (tbl, row_id, principal): who may hold each row
+  change_log    per-principal feed: (principal, seq) -> upsert | delete | evict + payload
+  applied_ops   every op id ever applied and its result (re-sends return the same)
+  hub_devices   registered desktops: refresh-token hash, last seen, acknowledged cursor
+  hub_accounts  hub sign-in: username + argon2 hash
+  purged        ids of tombstones removed by GC (an old edit can never bring them back)
+  hub_state     seq (last allocated) and horizon (change log pruned up to here)
+  hub_meta      token secret
+"""
+from __future__ import annotations
+
+import queue
+import re
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+WRITE_LOCK = 0x656D64736B   # "emdsk": the advisory lock id for hub writes
+
+SCHEMA: tuple[str, ...] = (
+    "CREATE TABLE IF NOT EXISTS hub_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS hub_state (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, "
+    "horizon BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS hub_accounts (user_id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, "
+    "password_hash TEXT NOT NULL, changed_ms BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS hub_devices (device_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, "
+    "name TEXT NOT NULL, refresh_hash TEXT NOT NULL, created_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT NULL, "
+    "cursor BIGINT, revoked INTEGER NOT NULL DEFAULT 0, last_device_seq BIGINT NOT NULL DEFAULT 0)",
+    "CREATE TABLE IF NOT EXISTS hub_rows (tbl TEXT NOT NULL, id TEXT NOT NULL, rank INTEGER NOT NULL, "
+    "data TEXT NOT NULL, hlc TEXT NOT NULL, field_hlcs TEXT NOT NULL, field_meta TEXT NOT NULL DEFAULT '{}', "
+    "deleted INTEGER NOT NULL DEFAULT 0, "
+    "updated_seq BIGINT NOT NULL, changed_ms BIGINT NOT NULL, order_id TEXT, subject_id TEXT, "
+    "case_region TEXT, case_officer TEXT, PRIMARY KEY (tbl, id))",
+    "CREATE INDEX IF NOT EXISTS hub_rows_order ON hub_rows (order_id)",
+    "CREATE INDEX IF NOT EXISTS hub_rows_subject ON hub_rows (subject_id, tbl)",
+    "CREATE INDEX IF NOT EXISTS hub_rows_keyset ON hub_rows (rank, id)",
+    "CREATE INDEX IF NOT EXISTS hub_rows_tombstones ON hub_rows (deleted, updated_seq)",
+    "CREATE TABLE IF NOT EXISTS row_audience (tbl TEXT NOT NULL, row_id TEXT NOT NULL, principal TEXT NOT NULL, "
+    "PRIMARY KEY (tbl, row_id, principal))",
+    "CREATE INDEX IF NOT EXISTS row_audience_principal ON row_audience (principal, tbl, row_id)",
+    "CREATE TABLE IF NOT EXISTS change_log (principal TEXT NOT NULL, seq BIGINT NOT NULL, tbl TEXT NOT NULL, "
+    "row_id TEXT NOT NULL, kind TEXT NOT NULL, hlc TEXT NOT NULL, payload TEXT NOT NULL, at_ms BIGINT NOT NULL, "
+    "PRIMARY KEY (principal, seq))",
+    "CREATE INDEX IF NOT EXISTS change_log_seq ON change_log (seq)",
+    "CREATE TABLE IF NOT EXISTS applied_ops (op_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, "
+    "device_seq BIGINT NOT NULL, user_id TEXT NOT NULL, tbl TEXT NOT NULL, row_id TEXT NOT NULL, "
+    "status TEXT NOT NULL, reason TEXT NOT NULL, hub_seq BIGINT NOT NULL, at_ms BIGINT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS applied_ops_age ON applied_ops (at_ms)",
+    "CREATE TABLE IF NOT EXISTS purged (tbl TEXT NOT NULL, id TEXT NOT NULL, at_ms BIGINT NOT NULL, "
+    "PRIMARY KEY (tbl, id))",
+)
+
+TABLES = ("hub_meta", "hub_state", "hub_accounts", "hub_devices", "hub_rows", "row_audience", "change_log",
+          "applied_ops", "purged")
+
+
+class StorageUnavailable(Exception):
+    """The database could not be reached or refused the connection."""
+
+
+class Tx:
+    """One transaction: ``?`` placeholders, rows as tuples."""
+
+    def __init__(self, conn: Any, *, paramstyle: str = "qmark"):
+        self.conn = conn
+        self._pg = paramstyle == "format"
+        self._seq: int | None = None      # last seq allocated in this transaction
+        self._seq_dirty = False
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self._pg else sql
+
+    def execute(self, sql: str, args: tuple | list = ()) -> Any:
+        cur = self.conn.cursor()
+        cur.execute(self._sql(sql), tuple(args))
+        return cur
+
+    def executemany(self, sql: str, rows: list[tuple]) -> None:
+        if rows:
+            cur = self.conn.cursor()
+            cur.executemany(self._sql(sql), rows)
+
+    def one(self, sql: str, args: tuple | list = ()) -> tuple | None:
+        return self.execute(sql, args).fetchone()
+
+    def all(self, sql: str, args: tuple | list = ()) -> list[tuple]:
+        return self.execute(sql, args).fetchall()
+
+    def scalar(self, sql: str, args: tuple | list = (), default: Any = None) -> Any:
+        row = self.one(sql, args)
+        return default if row is None or row[0] is None else row[0]
+
+    # -- the two counters -----------------------------------------------------
+
+    def allocate_seq(self) -> int:
+        """The next change-log seq (only inside ``write``, which serialises writers)."""
+        if self._seq is None:
+            self._seq = self.current_seq()
+        self._seq += 1
+        self._seq_dirty = True
+        return self._seq
+
+    def flush_seq(self) -> None:
+        """Called by ``write`` just before COMMIT."""
+        if self._seq_dirty:
+            self.execute("UPDATE hub_state SET seq = ? WHERE id = 1", [self._seq])
+            self._seq_dirty = False
+
+    def current_seq(self) -> int:
+        if self._seq is not None:
+            return self._seq
+        return int(self.scalar("SELECT seq FROM hub_state WHERE id = 1", default=0))
+
+    def horizon(self) -> int:
+        return int(self.scalar("SELECT horizon FROM hub_state WHERE id = 1", default=0))
+
+
+class _Pool:
+    """A few reusable connections (the hub is called from a thread pool)."""
+
+    def __init__(self, factory, size: int):
+        self._factory = factory
+        self._idle: queue.LifoQueue = queue.LifoQueue()
+        self._sem = threading.BoundedSemaphore(size)
+        self._all: list = []
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def connection(self) -> Iterator[Any]:
+        self._sem.acquire()
+        try:
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                conn = self._factory()
+                with self._lock:
+                    self._all.append(conn)
+            try:
+                yield conn
+            except BaseException:
+                self._discard_if_broken(conn)
+                raise
+            else:
+                self._idle.put(conn)
+        finally:
+            self._sem.release()
+
+    def _discard_if_broken(self, conn) -> None:
+        closed = getattr(conn, "closed", False)
+        if closed:
+            with self._lock:
+                if conn in self._all:
+                    self._all.remove(conn)
+        else:
+            self._idle.put(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                try:
+                    conn.close()
+                except Exception:
+                    pass
+            self._all.clear()
+
+
+class HubStorage:
+    """What the engine needs from a database; see the module docstring."""
+
+    kind = "abstract"
+    label = ""
+
+    @contextmanager
+    def write(self, *, writer: str = "") -> Iterator[Tx]:   # pragma: no cover - interface
+        raise NotImplementedError
+        yield
+
+    @contextmanager
+    def read(self, principal: str) -> Iterator[Tx]:   # pragma: no cover - interface
+        raise NotImplementedError
+        yield
+
+    @contextmanager
+    def bookkeeping(self) -> Iterator[Tx]:   # pragma: no cover - interface
+        raise NotImplementedError
+        yield
+
+    def close(self) -> None:   # pragma: no cover - interface
+        raise NotImplementedError
+
+    def secret(self) -> str:
+        with self.bookkeeping() as tx:
+            return str(tx.scalar("SELECT value FROM hub_meta WHERE key = 'token_secret'"))
+
+
+def initial_rows(tx: Tx) -> None:
+    """The state row and a token secret, if missing (run by whoever owns the schema)."""
+    if tx.one("SELECT 1 FROM hub_state WHERE id = 1") is None:
+        tx.execute("INSERT INTO hub_state (id, seq, horizon) VALUES (1, 0, 0)")
+    if tx.one("SELECT 1 FROM hub_meta WHERE key = 'token_secret'") is None:
+        tx.execute("INSERT INTO hub_meta (key, value) VALUES ('token_secret', ?)", [secrets.token_urlsafe(48)])
+
+
+class SQLiteHubStorage(HubStorage):
+    """The embedded default: one SQLite file (WAL), schema made on first open."""
+
+    kind = "sqlite"
+
+    def __init__(self, path: str | Path, *, pool_size: int = 8):
+        self.path = Path(path)
+        self.label = str(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._pool = _Pool(self._connect, pool_size)
+        with self._pool.connection() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                tx = Tx(conn)
+                for sql in SCHEMA:
+                    tx.execute(sql)
+                initial_rows(tx)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
+        except sqlite3.Error as exc:
+            raise StorageUnavailable(f"{self.path}: {exc}") from exc
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA busy_timeout = 30000")
+        return conn
+
+    @contextmanager
+    def _tx(self, begin: str) -> Iterator[Tx]:
+        with self._pool.connection() as conn:
+            conn.execute(begin)
+            try:
+                yield Tx(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def write(self, *, writer: str = "") -> Iterator[Tx]:
+        # BEGIN IMMEDIATE: one writer at a time, across processes too.
+        with self._tx("BEGIN IMMEDIATE") as tx:
+            yield tx
+            tx.flush_seq()
+
+    @contextmanager
+    def read(self, principal: str) -> Iterator[Tx]:
+        # A deferred transaction reads one WAL snapshot from its first SELECT to COMMIT.
+        with self._tx("BEGIN") as tx:
+            yield tx
+
+    @contextmanager
+    def bookkeeping(self) -> Iterator[Tx]:
+        with self._tx("BEGIN IMMEDIATE") as tx:
+            yield tx
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def is_postgres(url: str | Path) -> bool:
+    """A PostgreSQL URL (``postgresql://``, ``postgres://``) or key=value conninfo string."""
+    text = str(url).strip()
+    return text.startswith(("postgresql://", "postgres://")) or re.match(r"^[a-z_]+\s*=", text) is not None
+
+
+def open_storage(url: str | Path, **kwargs) -> HubStorage:
+    """PostgreSQL for a PostgreSQL URL or conninfo; anything else is a SQLite path."""
+    if is_postgres(url):
+        from .postgres import PostgresHubStorage
+        return PostgresHubStorage(str(url), **kwargs)
+    return SQLiteHubStorage(str(url).removeprefix("sqlite:///"), **kwargs)
