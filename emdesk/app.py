@@ -81,7 +81,10 @@ def _acting_user(store: Store, username: str | None, role: Role | None) -> User:
 
 
 def _context(store: Store, user: User, clock=None) -> AppContext:
-    return AppContext.for_user(store, user, clock or store.clock, GazetteerGeocoder())
+    ctx = AppContext.for_user(store, user, clock or store.clock, GazetteerGeocoder())
+    if store.sync_value("hub_url"):
+        ctx.sync = SyncAdapter(store)
+    return ctx
 
 
 def sign_in_callable(path: Path, clock=None) -> Callable[[str, str], AppContext]:
@@ -98,6 +101,64 @@ def sign_in_callable(path: Path, clock=None) -> Callable[[str, str], AppContext]
             raise
         return _context(store, user, clock)
     return sign_in
+
+
+# -- sync ---------------------------------------------------------------------------
+
+def demo_world_source(seed: int, subjects: int, now: datetime):
+    """The seeded demo world as the hub loads it: accounts and every record."""
+    from emdesk.services.demo import intake_checked
+    from emdesk.services.demo_world import generate_world
+    world = generate_world(seed, now=now, subjects=subjects)
+    records = [*world.subjects, *intake_checked(world), *world.devices, *world.visits,
+               *world.notes, *world.telemetry]
+    return world.users, records
+
+
+def sync_command(name: str, argv: list[str]) -> int:
+    from emdesk.sync import cli as sync_cli
+    if name == "hub":
+        return sync_cli.hub_main(argv, demo_world=demo_world_source)
+    if name == "join":
+        return sync_cli.join_main(argv)
+    return sync_cli.sync_main(argv)
+
+
+class SyncAdapter:
+    """The desktop's sync client behind the services' ``SyncPort`` (the UI knows only that)."""
+
+    def __init__(self, store: Store):
+        from emdesk.sync.client import SyncClient
+        self._client = SyncClient(store)
+        self._hub = store.sync_value("hub_url") or ""
+        self._last_message, self._ok = "", True
+
+    def status(self):
+        from emdesk.services.sync_port import SyncStatus
+        return SyncStatus(
+            configured=bool(self._hub), hub=self._hub, last_sync=self._client.last_sync(),
+            pending=self._client.pending_count(), ok=self._ok, message=self._last_message,
+            refusals=tuple(f"{r.get('table')}/{r.get('row_id')}: {r.get('reason')}" for r in self._client.refusals()),
+        )
+
+    def sync_now(self, progress=None):
+        from emdesk.sync.errors import SyncError
+
+        def report(stage: str, done: int, total: int) -> None:
+            if progress is not None:
+                progress(int(100 * done / total) if total else 0, f"{stage} {done}/{total}")
+        try:
+            result = self._client.sync_once(progress=report)
+            self._ok, self._last_message = True, result.summary()
+        except SyncError as exc:
+            self._ok, self._last_message = False, exc.message
+        return self.status()
+
+    def reachable(self) -> bool:
+        return self._client.reachable()
+
+    def close(self) -> None:
+        self._client.close()
 
 
 # -- commands ---------------------------------------------------------------------

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import os
 import sys
 from pathlib import Path
@@ -56,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     dec = nsub.add_parser("decode", help="print one JSON fix per epoch, as gpsd would report it")
     dec.add_argument("file")
 
+    for name, text in (("hub", "run or manage the sync hub (emdesk hub --help)"),
+                       ("join", "join this desktop to a hub and load your records (emdesk join --help)"),
+                       ("sync", "send local changes to the hub and fetch new ones (emdesk sync --help)")):
+        sub.add_parser(name, help=text, add_help=False)
+
     u = sub.add_parser("users", help="local accounts")
     usub = u.add_subparsers(dest="users_command", required=True)
     add = usub.add_parser("add", help="add an account")
@@ -76,7 +80,15 @@ def _password(prompt: str) -> str:
     return getpass.getpass(prompt)
 
 
+SYNC_COMMANDS = ("hub", "join", "sync")
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in SYNC_COMMANDS:
+        # Sync commands have their own parsers (emdesk/sync/cli.py).
+        from emdesk import app
+        return app.sync_command(argv[0], argv[1:])
     args = _parser().parse_args(argv)
     from emdesk import app as commands
 

@@ -14,7 +14,7 @@ from .auth import add_user
 from .demo_world import DemoWorld, generate_world
 
 
-def _check_intake(world: DemoWorld) -> list[Order]:
+def intake_checked(world: DemoWorld) -> list[Order]:
     """Each open order validated as at its receipt, as intake would have done."""
     geocoder = GazetteerGeocoder()
     by_id = {o.id: o for o in world.orders}
@@ -37,7 +37,7 @@ def build_demo(path: str | Path, *, seed: int = 2026, now: datetime, subjects: i
         for user, password in world.users:
             add_user(store, user, password, actor="demo")
         store.put_many(world.subjects, actor="demo")
-        store.put_many(_check_intake(world), actor="demo")
+        store.put_many(intake_checked(world), actor="demo")
         store.put_many(world.devices, actor="demo")
         store.put_many(world.visits, actor="demo")
         store.put_many(world.notes, actor="demo")

@@ -5,7 +5,7 @@ import re
 
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QToolButton, QWidget
 
 import emdesk
 from emdesk.domain.users import Permission
@@ -61,8 +61,11 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._restore_settings()
         self.tabs.currentChanged.connect(self._remember_tab)
+        self.sync = self._build_sync() if getattr(ctx, "sync", None) is not None else None
         if load:
             self.refresh_all()
+            if self.sync is not None:
+                self.sync.start()
 
     # -- public ----------------------------------------------------------------
     def workspace(self, key: str) -> Workspace | None:
@@ -142,7 +145,7 @@ class MainWindow(QMainWindow):
         self.store_label = QLabel(f"Store: {_without_mode(ctx.store_label)} · {encrypted}", objectName="storeLabel")
         if not ctx.encrypted:
             self.store_label.setObjectName("storeWarning")
-        self.sync_label = QLabel("Sync: not configured", objectName="syncLabel")
+        self.sync_label = QLabel("Sync: not configured (offline desktop)", objectName="syncLabel")
         where = f" · {user.region}" if user.region else ""
         self.user_label = QLabel(f"Signed in as {user.display_name} · {user.role.label}{where}",
                                  objectName="userLabel")
@@ -229,5 +232,37 @@ class MainWindow(QMainWindow):
         settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.sync is not None:
+            self.sync.stop()
         self._save_settings()
         super().closeEvent(event)
+
+    # -- sync ------------------------------------------------------------------
+    def _build_sync(self):
+        from .sync_controller import SyncController
+
+        controller = SyncController(self.ctx.sync, self)
+        controller.state_changed.connect(self.set_sync_state)
+        controller.synced.connect(self._after_sync)
+        controller.busy_changed.connect(lambda busy: self.sync_action.setEnabled(not busy))
+        self.sync_action = QAction("S&ync now", self, shortcut=QKeySequence("Ctrl+Shift+S"),
+                                   triggered=controller.sync_now)
+        self.sync_problems_action = QAction("Sync &problems…", self, triggered=self._show_sync_problems)
+        file_menu = self.menuBar().actions()[0].menu()
+        file_menu.insertActions(file_menu.actions()[0], [self.sync_action, self.sync_problems_action])
+        button = QToolButton(self, objectName="syncButton")
+        button.setDefaultAction(self.sync_action)
+        button.setText("Sync")
+        self.statusBar().addPermanentWidget(button)
+        return controller
+
+    def _after_sync(self, status) -> None:
+        if status.ok:
+            self.refresh_all()
+
+    def _show_sync_problems(self) -> None:
+        status = self.ctx.sync.status()
+        text = "\n".join(status.refusals) or "The hub has refused none of your changes."
+        if not status.ok:
+            text = f"Last attempt: {status.message}\n\n{text}"
+        QMessageBox.information(self, "Sync problems", text)

@@ -54,7 +54,7 @@ def test_status_bar_says_where_the_data_is_and_who_is_signed_in(qtbot, ctx_for):
     expected = "encrypted" if ctx.encrypted else "UNENCRYPTED (demo)"
     assert window.store_label.text().endswith(expected)
     assert window.store_label.text().count("NCRYPTED") <= 1
-    assert window.sync_label.text() == "Sync: not configured"
+    assert window.sync_label.text() == "Sync: not configured (offline desktop)"
     window.set_sync_state("Sync: 3 changes waiting")
     assert window.sync_label.text() == "Sync: 3 changes waiting"
     assert ctx.user.display_name in window.user_label.text()
