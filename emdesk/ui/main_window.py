@@ -241,8 +241,11 @@ class MainWindow(QMainWindow):
     def _build_sync(self):
         from .sync_controller import SyncController
 
+        from .sync_controller import describe
+
         controller = SyncController(self.ctx.sync, self)
         controller.state_changed.connect(self.set_sync_state)
+        self.set_sync_state(describe(self.ctx.sync.status()))
         controller.synced.connect(self._after_sync)
         controller.busy_changed.connect(lambda busy: self.sync_action.setEnabled(not busy))
         self.sync_action = QAction("S&ync now", self, shortcut=QKeySequence("Ctrl+Shift+S"),
