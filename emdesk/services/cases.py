@@ -19,7 +19,7 @@ from emdesk.domain.visits import Visit, VisitStatus
 from emdesk.store import Store
 
 from .errors import AccessDenied
-from .rows import CaseRow, Counts, DeviceRow, OrderRow, VisitRow
+from .rows import CaseRow, ConflictRow, Counts, DeviceRow, OrderRow, VisitRow
 
 OPEN_STATUSES = (OrderStatus.ACTIVE, OrderStatus.SUBMITTED, OrderStatus.DRAFT)
 BACKLOG_AGE = timedelta(days=3)     # NAO: visits outstanding for more than 3 days
@@ -208,3 +208,19 @@ class CaseService:
             raise AccessDenied("no such person")
         self.store.audit_view(actor=self.user.id, entity="subjects", entity_id=subject_id, subject_id=subject_id)
         return subject
+
+    def conflicts(self, limit: int = 500) -> list[ConflictRow]:
+        """Edits that lost a merge on the hub (field officers' visit outcomes, mostly)."""
+        self._require(Permission.VIEW_ALL_CASES)
+        raw = self.store.conflicts(limit=limit)
+        visits = self.store.get_many(Visit, (c["row_id"] for c in raw if c["table_name"] == "visits"))
+        names = self.store.get_many(Subject, (v.subject_id for v in visits.values()))
+        rows = []
+        for c in raw:
+            visit = visits.get(c["row_id"])
+            subject = names.get(visit.subject_id) if visit else None
+            about = f"{visit.kind.value} visit · {subject.full_name}" if visit and subject else c["row_id"]
+            rows.append(ConflictRow(table=c["table_name"], row_id=c["row_id"], field=c["field"],
+                                    losing_value=str(c["losing_value"]), losing_stamp=c["losing_hlc"],
+                                    winning_stamp=c["winning_hlc"], at=c["at"], describes=about))
+        return rows

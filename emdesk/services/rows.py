@@ -87,3 +87,17 @@ class Counts:
     by_region: dict[str, int] = field(default_factory=dict)
     never_fitted: int = 0          # active orders with no tag (or non-fitted device) installed
     disconnected_14_days: int = 0  # active orders whose fitted kit was last heard from 14+ days ago
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictRow:
+    """A value that lost a sync merge: kept so a supervisor can see what was overwritten."""
+
+    table: str
+    row_id: str
+    field: str
+    losing_value: str
+    losing_stamp: str
+    winning_stamp: str
+    at: str
+    describes: str          # the record it is about, in words (e.g. the visit's subject)

@@ -50,7 +50,8 @@ class MainWindow(QMainWindow):
 
         self.tabs = QTabWidget(self, objectName="workspaceTabs")
         self.tabs.setDocumentMode(False)
-        self.workspaces: list[Workspace] = [cls(ctx, self.tabs) for cls in workspaces_for(user)]
+        synced = getattr(ctx, "sync", None) is not None
+        self.workspaces: list[Workspace] = [cls(ctx, self.tabs) for cls in workspaces_for(user, synced=synced)]
         for ws in self.workspaces:
             self.tabs.addTab(ws, ws.title)
             ws.loaded.connect(self._workspace_settled)

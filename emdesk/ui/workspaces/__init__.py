@@ -5,6 +5,7 @@ from emdesk.domain.users import Permission, User
 
 from .base import Workspace
 from .caseload import CaseloadWorkspace
+from .conflicts import ConflictsWorkspace
 from .orders import OrdersWorkspace
 from .overview import OverviewWorkspace
 from .stock import StockWorkspace
@@ -13,11 +14,11 @@ from .today import TodayWorkspace
 P = Permission
 
 
-def workspaces_for(user: User) -> list[type[Workspace]]:
+def workspaces_for(user: User, *, synced: bool = False) -> list[type[Workspace]]:
     """Tabs in the order a user works: figures, orders, the day, cases, kit.
 
     Field officer: Today, Caseload. Technician: Stock. Monitoring operator: Orders,
-    Caseload. Supervisor: Overview, Orders, Caseload. An account with none of these
+    Caseload. Supervisor: Overview, Orders, Caseload (and Sync conflicts when synced). An account with none of these
     (an administrator) still gets the device list it may view.
     """
     can = user.can
@@ -30,10 +31,13 @@ def workspaces_for(user: User) -> list[type[Workspace]]:
         chosen.append(TodayWorkspace)
     if can(P.VIEW_OWN_CASELOAD) or can(P.VIEW_REGION_CASES) or can(P.VIEW_ALL_CASES):
         chosen.append(CaseloadWorkspace)
+    if synced and can(P.VIEW_ALL_CASES):
+        # Merge losers only exist on a desktop that syncs with a hub.
+        chosen.append(ConflictsWorkspace)
     if can(P.MANAGE_DEVICES) or (not chosen and can(P.VIEW_DEVICES)):
         chosen.append(StockWorkspace)
     return chosen
 
 
-__all__ = ["Workspace", "workspaces_for", "CaseloadWorkspace", "OrdersWorkspace", "OverviewWorkspace",
+__all__ = ["Workspace", "workspaces_for", "CaseloadWorkspace", "ConflictsWorkspace", "OrdersWorkspace", "OverviewWorkspace",
            "StockWorkspace", "TodayWorkspace"]
