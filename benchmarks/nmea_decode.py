@@ -1,4 +1,4 @@
-"""NMEA decode throughput: emdesk's decoder beside plain ``pynmea2.parse``.
+"""NMEA decode throughput: emdesk's full decode beside plain ``pynmea2.parse``.
 
 Runs over every capture in gpsd's NMEA regression set (``shared/data/gpsd-nmea``, or
 ``$EMDESK_GPSD_DATA``), the same lines for every contender, in the same process,
@@ -6,10 +6,13 @@ interleaved and best-of-N so that a noisy machine penalises all of them alike:
 
 * ``pynmea2``   -- ``pynmea2.parse(line)`` on every line (checksum included), errors
   caught: the baseline;
-* ``decoder``   -- emdesk's sentence layer (framing, checksum, pynmea2 objects for the
-  sentence types the fixes come from, malformed counting);
-* ``pipeline``  -- decoder plus gpsd-compatible epoch assembly, i.e. everything
-  ``emdesk nmea decode`` does short of printing.
+* ``pipeline``  -- the full decode: framing, checksums, pynmea2 tokenising of the fix
+  sentences, malformed counting and gpsd-compatible epoch assembly, i.e. everything
+  ``emdesk nmea decode`` does short of printing.  **Its ratio to pynmea2 is the
+  ratio** (``ratio``), and it must stay >= 1: emdesk may not be slower than parsing
+  the same bytes with pynmea2 alone;
+* ``decoder``   -- the sentence layer on its own (``SentenceDecoder.decode`` per line:
+  no epochs), printed for information.
 
     python -m benchmarks.nmea_decode
 """
@@ -71,9 +74,8 @@ def _pipeline(captures: list[list[str]]) -> None:
 def run(directory: Path | None = None, rounds: int = ROUNDS) -> dict:
     """Time the contenders; returns lines/s for each and the ratios to pynmea2.
 
-    ``ratio`` (decoder / pynmea2) must stay >= 1: emdesk's sentence layer may not be
-    slower than parsing every line with pynmea2.  ``pipeline_ratio`` also counts the
-    gpsd-compatible epoch assembly, which pynmea2 does not do at all.
+    ``ratio`` is the full decode (decoder and epoch assembly) against pynmea2, and must
+    stay >= 1.  ``decoder_ratio`` is the sentence layer alone.
     """
     captures = load_captures(directory)
     if not captures:
@@ -83,7 +85,7 @@ def run(directory: Path | None = None, rounds: int = ROUNDS) -> dict:
     for lines in captures:
         for line in lines:
             counter.decode(line)
-    contenders = {"pynmea2": _pynmea2, "decoder": _decoder, "pipeline": _pipeline}
+    contenders = {"pynmea2": _pynmea2, "pipeline": _pipeline, "decoder": _decoder}
     best = dict.fromkeys(contenders, float("inf"))
     gc_was_enabled = gc.isenabled()
     try:
@@ -98,7 +100,7 @@ def run(directory: Path | None = None, rounds: int = ROUNDS) -> dict:
             gc.enable()
     rate = {name: n_lines / seconds for name, seconds in best.items()}
     return {
-        "ratio": rate["decoder"] / rate["pynmea2"],   # the headline: decoder vs pynmea2
+        "ratio": rate["pipeline"] / rate["pynmea2"],  # THE ratio: full decode vs pynmea2
         "captures": len(captures),
         "lines": n_lines,
         "sentences": counter.sentence_count,
@@ -116,11 +118,11 @@ def main() -> int:
     print(f"{result['captures']} captures, {result['lines']} lines "
           f"({result['sentences']} sentences, {result['malformed']} malformed)")
     print(f"pynmea2.parse        {result['pynmea2_lines_per_s']:>12,.0f} lines/s")
-    print(f"emdesk decoder       {result['decoder_lines_per_s']:>12,.0f} lines/s"
+    print(f"emdesk decode        {result['pipeline_lines_per_s']:>12,.0f} lines/s"
+          f"   ratio {result['ratio']:.2f}x  (full decode: sentences + gpsd epochs)")
+    print(f"  sentence layer only{result['decoder_lines_per_s']:>12,.0f} lines/s"
           f"   ratio {result['decoder_ratio']:.2f}x")
-    print(f"emdesk decode+epochs {result['pipeline_lines_per_s']:>12,.0f} lines/s"
-          f"   ratio {result['pipeline_ratio']:.2f}x")
-    return 0
+    return 0 if result["ratio"] >= 1.0 else 1
 
 
 if __name__ == "__main__":

@@ -9,8 +9,11 @@ from emdesk.domain.users import User
 from emdesk.store import Store
 
 from .audit import AuditService
+from .bench_records import BenchService
 from .cases import CaseService
+from .installs import InstallService
 from .intake import IntakeService
+from .sync_port import SyncPort
 
 
 @dataclass
@@ -24,6 +27,12 @@ class AppContext:
     encrypted: bool
     desktop_id: str
     _store: Store = field(repr=False)
+    # Device link: installs recorded by the pairing wizard (field officers, own visits),
+    # and the technician's bench (check-in, unpair, reset).  Each checks the role itself.
+    installs: InstallService | None = None
+    bench: BenchService | None = None
+    # Offline sync with the hub, when this store has joined one (wired by app.py).
+    sync: SyncPort | None = None
 
     @classmethod
     def for_user(cls, store: Store, user: User, clock: Clock, geocoder: Geocoder) -> "AppContext":
@@ -35,7 +44,11 @@ class AppContext:
             audit=AuditService(store, user),
             store_label=f"{store.path} ({mode})", encrypted=store.encrypted,
             desktop_id=store.desktop_id, _store=store,
+            installs=InstallService(store, user, clock),
+            bench=BenchService(store, user, clock),
         )
 
     def close(self) -> None:
+        if self.sync is not None and hasattr(self.sync, "close"):
+            self.sync.close()
         self._store.close()

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QToo
 import emdesk
 from emdesk.domain.users import Permission
 
+from .pairing import add_pairing_actions
 from .settings import app_settings
 from .workspaces import Workspace, workspaces_for
 
@@ -59,6 +60,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
 
         self._build_menus()
+        add_pairing_actions(self)      # Today's "Pair devices…" and the Devices menu (field officers)
         self._build_status_bar()
         self._restore_settings()
         self.tabs.currentChanged.connect(self._remember_tab)

@@ -7,7 +7,7 @@ from emdesk.ui.main_window import MainWindow
 
 EXPECTED_TABS = {
     Role.FIELD_OFFICER: ["today", "caseload"],
-    Role.TECHNICIAN: ["stock"],
+    Role.TECHNICIAN: ["stock", "bench"],
     Role.MONITORING_OPERATOR: ["orders", "caseload"],
     Role.SUPERVISOR: ["overview", "orders", "caseload"],
     Role.ADMIN: ["stock"],

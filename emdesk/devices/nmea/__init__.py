@@ -8,7 +8,8 @@ Usage::
 
 ``decode_lines`` is the streaming form (an iterator of :class:`Fix`).  Malformed lines
 are counted and skipped, never raised.  See :mod:`.epochs` for how sentences are
-grouped into epochs (gpsd's reporting-cycle rules) and :mod:`.decoder` for framing.
+grouped into epochs (gpsd's reporting-cycle rules), :mod:`.decoder` for framing and
+:mod:`.stream` for the loop that joins them.
 """
 from __future__ import annotations
 
@@ -19,10 +20,12 @@ from os import PathLike
 
 from .decoder import DateComment, Sentence, SentenceDecoder
 from .epochs import EpochAssembler, Fix
+from .stream import decode_stream
 
 __all__ = [
     "DateComment",
     "DecodeResult",
+    "EpochAssembler",
     "Fix",
     "Sentence",
     "SentenceDecoder",
@@ -38,27 +41,6 @@ class DecodeResult:
     fixes: list[Fix]
     malformed_count: int
     sentence_count: int
-
-
-def decode_stream(lines: Iterable[str | bytes], decoder: SentenceDecoder,
-                  reference_date: date | None = None) -> Iterator[Fix]:
-    """Fixes from ``lines``, counting sentences/malformed lines into ``decoder``.
-
-    ``reference_date`` is when the receiver was running (default: today, or a
-    ``# Date:`` line in the input); it only matters for GPS week-rollover repair.
-    """
-    assembler = EpochAssembler(reference_date)
-    decode = decoder.decode
-    feed = assembler.feed
-    for line in lines:
-        item = decode(line)
-        if item is not None:
-            fix = feed(item)
-            if fix is not None:
-                yield fix
-    fix = assembler.flush()
-    if fix is not None:
-        yield fix
 
 
 def decode_lines(lines: Iterable[str | bytes],

@@ -4,6 +4,7 @@ from __future__ import annotations
 from emdesk.domain.users import Permission, User
 
 from .base import Workspace
+from .bench import BenchWorkspace
 from .caseload import CaseloadWorkspace
 from .conflicts import ConflictsWorkspace
 from .orders import OrdersWorkspace
@@ -17,7 +18,7 @@ P = Permission
 def workspaces_for(user: User, *, synced: bool = False) -> list[type[Workspace]]:
     """Tabs in the order a user works: figures, orders, the day, cases, kit.
 
-    Field officer: Today, Caseload. Technician: Stock. Monitoring operator: Orders,
+    Field officer: Today, Caseload. Technician: Stock, Bench. Monitoring operator: Orders,
     Caseload. Supervisor: Overview, Orders, Caseload (and Sync conflicts when synced). An account with none of these
     (an administrator) still gets the device list it may view.
     """
@@ -36,8 +37,10 @@ def workspaces_for(user: User, *, synced: bool = False) -> list[type[Workspace]]
         chosen.append(ConflictsWorkspace)
     if can(P.MANAGE_DEVICES) or (not chosen and can(P.VIEW_DEVICES)):
         chosen.append(StockWorkspace)
+    if can(P.MANAGE_DEVICES):
+        chosen.append(BenchWorkspace)
     return chosen
 
 
-__all__ = ["Workspace", "workspaces_for", "CaseloadWorkspace", "ConflictsWorkspace", "OrdersWorkspace", "OverviewWorkspace",
+__all__ = ["Workspace", "workspaces_for", "BenchWorkspace", "CaseloadWorkspace", "ConflictsWorkspace", "OrdersWorkspace", "OverviewWorkspace",
            "StockWorkspace", "TodayWorkspace"]
