@@ -302,7 +302,8 @@ def _reference_missing(d: Draft) -> Iterator[Finding]:
 @_rule("ORD-COHORT-MISSING", "order.cohort", "The cohort (post-release, court bail, immigration, ...).")
 def _cohort_missing(d: Draft) -> Iterator[Finding]:
     if d.cohort is None:
-        allowed = ", ".join(c.value for c in Cohort)
+        # Labels for the form, codes for whoever writes import files.
+        allowed = ", ".join(f"{c.label.lower()} ({c.value})" for c in Cohort)
         yield f"Cohort is missing: choose one of {allowed}; it decides who responds to breaches."
 
 
