@@ -13,7 +13,7 @@ character); a line whose every candidate sentence fails is *malformed*.
 
 Field tokenising of the position/time sentences the epoch assembler interprets is
 done by pynmea2 (``pynmea2.parse``): its data list becomes ``Sentence.fields``.  The
-checksum is verified here first (:func:`_xor_fold`, the XOR of the bytes folded as one
+checksum is verified here first (:func:`checksum`, the XOR of the bytes folded as one
 integer): pynmea2's own check is a per-character Python loop and would make the
 decoder slower than parsing with pynmea2 alone, so the body is handed to pynmea2
 without its ``*hh`` suffix.  Sentences the assembler only needs to *count* or *see*
@@ -52,10 +52,26 @@ _DATE_COMMENT_RE = re.compile(r"#\s*Date:\s*(\d{1,4})(?:-(\d{1,2}))?(?:-(\d{1,2}
 
 
 def checksum(body: bytes | str) -> int:
-    """XOR of the bytes between the start character and ``*``."""
+    """XOR of the bytes between the start character and ``*``.
+
+    Every line pays this, so up to 128 bytes (all real sentences) the bytes are read as
+    one little-endian integer and folded in halves: after the shifts the low byte is
+    the XOR of every byte, a handful of big-integer operations in C instead of one
+    Python step per byte.
+    """
     if isinstance(body, str):
         body = body.encode("latin-1")
-    return reduce(xor, body, 0)
+    if len(body) > 128:
+        return reduce(xor, body, 0)
+    x = int.from_bytes(body, "little")
+    x ^= x >> 512
+    x ^= x >> 256
+    x ^= x >> 128
+    x ^= x >> 64
+    x ^= x >> 32
+    x ^= x >> 16
+    x ^= x >> 8
+    return x & 0xFF
 
 
 class Sentence:
@@ -139,24 +155,6 @@ class SentenceDecoder:
         return None
 
 
-def _xor_fold(body: str) -> int:
-    """The NMEA checksum (XOR of the body's bytes), for bodies up to 128 bytes.
-
-    The bytes are read as one little-endian integer and folded in halves: after the
-    shifts, the low byte is the XOR of every byte.  A handful of big-integer operations
-    in C instead of one Python-level step per byte (``reduce``) halves the cost.
-    """
-    x = int.from_bytes(body.encode(), "little")
-    x ^= x >> 512
-    x ^= x >> 256
-    x ^= x >> 128
-    x ^= x >> 64
-    x ^= x >> 32
-    x ^= x >> 16
-    x ^= x >> 8
-    return x & 0xFF
-
-
 def _frame(text: str) -> Sentence | None:
     """``$body*hh`` with a good checksum -> Sentence; anything else -> None."""
     want = _HEX_PAIRS.get(text[-2:])
@@ -165,18 +163,7 @@ def _frame(text: str) -> Sentence | None:
     body = text[1:-3]
     if not (body.isascii() and body.isprintable()) or "*" in body or "$" in body:
         return None
-    if len(body) <= 128:
-        x = int.from_bytes(body.encode(), "little")   # _xor_fold, inlined: every line pays it
-        x ^= x >> 512
-        x ^= x >> 256
-        x ^= x >> 128
-        x ^= x >> 64
-        x ^= x >> 32
-        x ^= x >> 16
-        x ^= x >> 8
-        if x & 0xFF != want:
-            return None
-    elif reduce(xor, body.encode(), 0) != want:
+    if checksum(body) != want:
         return None
     comma = body.find(",")
     tag = body[:comma] if comma >= 0 else body

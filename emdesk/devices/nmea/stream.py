@@ -25,7 +25,7 @@ from datetime import date
 
 import pynmea2
 
-from .decoder import _HEX_PAIRS, PARSED, PLAIN, SentenceDecoder, tag_kind
+from .decoder import _HEX_PAIRS, PARSED, PLAIN, SentenceDecoder, checksum, tag_kind
 from .epochs import MAX_SENTENCE, EpochAssembler, Fix
 from .phrases import SPLIT_HANDLERS, lookup, with_reading
 from .satellites import gsv_head_of_body
@@ -87,15 +87,7 @@ def _prepare(line: str) -> tuple | None:
     body, tag, hh = m.groups()
     if len(body) > _MAX_BODY:
         return None
-    x = int.from_bytes(body.encode(), "little")   # the XOR checksum, folded: see decoder._xor_fold
-    x ^= x >> 512
-    x ^= x >> 256
-    x ^= x >> 128
-    x ^= x >> 64
-    x ^= x >> 32
-    x ^= x >> 16
-    x ^= x >> 8
-    if x & 0xFF != _HEX_PAIRS[hh]:
+    if checksum(body) != _HEX_PAIRS[hh]:
         return None
     road = _ROADS.get(tag) or _road(tag)
     if road is None:
