@@ -5,10 +5,10 @@ Command names, flags and output formats here are a contract others script agains
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
 import sys
 from pathlib import Path
+
+from emdesk.prompts import password
 
 ROLES = {
     "field-officer": "field_officer",
@@ -71,15 +71,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _password(prompt: str) -> str:
-    env = os.environ.get("EMDESK_PASSWORD")
-    if env:
-        return env
-    if not sys.stdin.isatty():
-        raise SystemExit(f"emdesk: {prompt.strip(': ')} needed: set EMDESK_PASSWORD or run in a terminal")
-    return getpass.getpass(prompt)
-
-
 SYNC_COMMANDS = ("hub", "join", "sync")
 
 
@@ -96,17 +87,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             return commands.demo(args)
         if args.command == "init":
-            return commands.init(args, _password)
+            return commands.init(args, password)
         if args.command == "orders":
-            return commands.import_orders(args, _password)
+            return commands.import_orders(args, password)
         if args.command == "audit":
-            return commands.audit_verify(args, _password)
+            return commands.audit_verify(args, password)
         if args.command == "nmea":
             from emdesk.devices.nmea.cli import main as nmea_main
             return nmea_main([args.nmea_command, args.file])
         if args.command == "users":
-            return commands.add_user(args, _password)
-        return commands.run_app(args, _password)
+            return commands.add_user(args, password)
+        return commands.run_app(args, password)
     except commands.CommandError as exc:
         print(f"emdesk: {exc}", file=sys.stderr)
         return 2

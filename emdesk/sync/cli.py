@@ -15,7 +15,6 @@ EMDESK_PASSWORD or a prompt.  Exit codes: 0 done, 2 refused / bad use, 3 hub unr
 from __future__ import annotations
 
 import argparse
-import getpass
 import ipaddress
 import os
 import sys
@@ -23,20 +22,13 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from emdesk.prompts import password as ask_password
+
 from .errors import HubUnreachable, SyncError
 
 # (seed, subjects, now) -> ([(User, password)], [Record]): the seeded demo world.  The
 # generator lives in emdesk.services, which sync may not import: emdesk.cli passes it in.
 DemoWorldSource = Callable[[int, int, datetime], tuple[list, list]]
-
-
-def _password(prompt: str) -> str:
-    env = os.environ.get("EMDESK_PASSWORD")
-    if env:
-        return env
-    if not sys.stdin.isatty():
-        raise SystemExit(f"emdesk: {prompt.strip(': ')} needed: set EMDESK_PASSWORD or run in a terminal")
-    return getpass.getpass(prompt)
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -168,7 +160,7 @@ def join_main(argv: list[str], *, http=None, clock=None) -> int:
     from .client import join
 
     db = args.db or _default_db()
-    password = _password(f"Password for {args.user}: ")
+    password = ask_password(f"Password for {args.user}: ")
     try:
         store, report = join(args.hub, args.user, password, db, plain=args.plain, ca=args.ca,
                              device_name=args.device_name, http=http, progress=_progress, clock=clock,
@@ -200,7 +192,7 @@ def _open_store(db: Path, user: str | None):
                 raise SystemExit(f"emdesk: {db} has several accounts ({', '.join(names)}): "
                                  "say which with --user") from None
             user = names[0]
-        password = _password(f"Password for {user}: ")
+        password = ask_password(f"Password for {user}: ")
         return Store.unlock(db, user, password), password
 
 
