@@ -189,6 +189,8 @@ class Order(Record, frozen=True, kw_only=True):
     variations: tuple[Variation, ...] = ()
     conditions: Conditions = msgspec.field(default_factory=Conditions)
     device_kinds: tuple[DeviceKind, ...] = ()
+    # Serials of the equipment fitted for this order, as recorded at installation.
+    device_serials: tuple[str, ...] = ()
     assigned_officer_id: str | None = None   # the EM field officer holding the case
     region: str = ""
     # What intake found wrong, kept with the order so a draft shows why it is a draft.

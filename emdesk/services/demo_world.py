@@ -197,4 +197,6 @@ def generate_world(seed: int = 2026, *, now: datetime, subjects: int = 300) -> D
             if o.status is OrderStatus.ACTIVE and home is not None and home.located:
                 homes[o.id] = (home.lat, home.lon)
     world.telemetry = world_telemetry(gen, world.orders, world.devices, homes)
+    # Orders carry the serials fitted for them, as an installation records them.
+    world.orders = [o.evolve(device_serials=tuple(fitted[o.id])) if o.id in fitted else o for o in world.orders]
     return world

@@ -240,7 +240,8 @@ class InstallService:
                 order = transition(order, OrderStatus.ACTIVE, at=now, by=by,
                                    reason=f"equipment installed: {', '.join(serials)}")
             kinds = tuple(dict.fromkeys((*order.device_kinds, *(d.kind for d in moved))))
-            order = order.evolve(device_kinds=kinds)
+            fitted = tuple(dict.fromkeys((*order.device_serials, *serials)))
+            order = order.evolve(device_kinds=kinds, device_serials=fitted)
             notes = (visit.notes + "\n" if visit.notes else "") + (
                 f"Installed {' and '.join(serials)} (pairing {pairing_id}).")
             visit = visit.evolve(status=VisitStatus.COMPLETED, outcome=OutcomeCode.INSTALLED, outcome_at=now,

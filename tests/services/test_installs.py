@@ -107,6 +107,7 @@ def test_record_installation_writes_everything_in_one_go(store, clock, world):
     order = store.get(Order, world["order"].id)
     assert order.status is OrderStatus.ACTIVE and order.history[-1].to_status is OrderStatus.ACTIVE
     assert set(order.device_kinds) == {DeviceKind.RF_TAG, DeviceKind.HMU}
+    assert order.device_serials == ("RF-104233", "HMU-000123")
     assert store.outbox_count() > before
     install = [e for e in store.audit_entries() if e.action == "install"]
     assert len(install) == 1 and "0102030405060708" in install[0].detail
