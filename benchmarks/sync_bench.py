@@ -1,0 +1,379 @@
+"""Sync throughput: desktop bootstrap and incremental round trip, against the raw ceiling.
+
+In one run, for each hub storage (a SQLite file; PostgreSQL too when its binaries are
+installed, or ``EMDESK_BENCH_PG_DSN`` names an owner DSN), with the hub served by a real
+uvicorn on 127.0.0.1:
+
+* **bootstrap**: a hub holding 100,000 rows (a 300-subject demo world plus generated
+  telemetry, loaded with ``Hub.load``, untimed) is loaded into a fresh plain desktop
+  store by the supervisor (scope ``all``: every row): ``register`` + ``sync_once``;
+* **incremental**: desktop A (that supervisor) appends 1,000 case notes to the caseload
+  of ``officer.manchester`` and syncs (push); desktop B (that officer, already joined)
+  syncs (pull).  The round trip is A's ``sync_once`` + B's ``sync_once``.
+
+The ceiling, measured in the same run: the very rows the desktop holds afterwards (same
+tables, same columns and indexes, no triggers), inserted with one ``executemany`` per
+table in one transaction into a plain SQLite file (WAL, synchronous=NORMAL like the
+store) and into PostgreSQL; likewise the 1,000 notes B received.
+
+Goals (ratios to the raw SQLite ceiling measured here, so a slow machine moves both):
+bootstrap >= 25% of raw SQLite executemany rows/s; incremental round trip < 1 s.
+
+    python -m benchmarks.sync_bench            (``--profile`` adds cProfile of the slow phases)
+"""
+from __future__ import annotations
+
+import random
+import shutil
+import socket
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from argon2 import PasswordHasher
+
+from emdesk.domain.clock import FixedClock
+from emdesk.domain.ids import new_id
+from emdesk.domain.monitoring import Note, TelemetryEvent
+from emdesk.domain.orders import Order
+from emdesk.services.demo_world import generate_world
+from emdesk.store import Store
+from emdesk.sync.client import REPLICA_TABLES, SyncClient
+from emdesk.sync.errors import SyncError
+from emdesk.sync.hub import Hub, create_app, open_storage
+
+from . import _pg
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+TOTAL_ROWS = 100_000
+CHANGES = 1_000
+SEED = 2026
+SUPERVISOR, OFFICER = "supervisor", "officer.manchester"
+HUB_ROLE = "emdesk_hub"
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)   # argon2 is not what we measure
+BOOTSTRAP_GOAL = 0.25       # of raw SQLite executemany rows/s
+INCREMENTAL_GOAL_S = 1.0
+
+
+# -- a real server -------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerThread:
+    """uvicorn serving an app on a loopback port, in a thread of this process."""
+
+    def __init__(self, app):
+        import uvicorn
+        self.port = _free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+# -- the data ---------------------------------------------------------------------------------
+
+
+def make_world(total: int = TOTAL_ROWS):
+    """The demo world plus generated telemetry (copies of its own, earlier in time) to ``total`` rows."""
+    world = generate_world(SEED, now=NOW, subjects=300)
+    records = world.records()
+    templates = [t for t in world.telemetry if t.order_id] or list(world.telemetry)
+    rng = random.Random(SEED)
+    base_ms = int(NOW.timestamp() * 1000)
+    extra: list[TelemetryEvent] = []
+    for i in range(total - len(records)):
+        tpl = templates[i % len(templates)]
+        back = timedelta(seconds=30 * (i // len(templates) + 1))
+        extra.append(tpl.evolve(id=new_id(ms=base_ms - 86_400_000 - i, rng=rng), at=tpl.at - back))
+    return world, records + extra
+
+
+def _password(world, username: str) -> str:
+    return next(pw for u, pw in world.users if u.username == username)
+
+
+def _user(world, username: str):
+    return next(u for u, _ in world.users if u.username == username)
+
+
+def _table_rows(store: Store, tables, where: str = "") -> dict[str, tuple[list[str], list[tuple]]]:
+    out = {}
+    with store.reading() as db:
+        for table in tables:
+            cur = db.execute(f"SELECT * FROM {table} {where}")
+            rows = cur.fetchall()
+            if rows:
+                out[table] = ([d[0] for d in cur.description], [tuple(r) for r in rows])
+    return out
+
+
+def _ddl(store: Store, tables) -> list[str]:
+    """The store's CREATE TABLE and CREATE INDEX statements for these tables (no triggers)."""
+    with store.reading() as db:
+        rows = db.execute("SELECT type, sql FROM sqlite_master WHERE type IN ('table', 'index') AND sql IS NOT NULL "
+                          f"AND tbl_name IN ({', '.join('?' * len(tables))}) ORDER BY type DESC",
+                          list(tables)).fetchall()
+    return [sql for _, sql in rows]
+
+
+# -- one hub storage ------------------------------------------------------------------------------
+
+
+def _timed(fn, profile: dict | None, key: str):
+    if profile is None:
+        t0 = time.perf_counter()
+        out = fn()
+        return out, time.perf_counter() - t0
+    import cProfile
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    out = fn()
+    prof.disable()
+    elapsed = time.perf_counter() - t0
+    profile[key] = prof
+    return out, elapsed
+
+
+def bench_hub(label: str, hub_url: str, world, records, tmp: Path, *, capture: bool,
+              profile: dict | None = None) -> dict:
+    """Bootstrap and incremental sync against one hub storage; ``capture`` keeps the rows for the ceiling."""
+    clock = FixedClock(NOW)
+    hub = Hub(open_storage(hub_url), clock=clock, hasher=FAST_HASHER)
+    t0 = time.perf_counter()
+    hub.load(world.users, records)
+    load_s = time.perf_counter() - t0
+    out: dict = {"storage": label, "hub_load_s": load_s}
+    stores: list[Store] = []
+    clients: list[SyncClient] = []
+    try:
+        with ServerThread(create_app(hub)) as server:
+            # 1. bootstrap: the supervisor's fresh plain store
+            a_store, _ = Store.create(tmp / f"{label}-supervisor.db", plain=True, clock=FixedClock(NOW))
+            stores.append(a_store)
+            a = SyncClient(a_store, server.url)
+            clients.append(a)
+
+            def join_a():
+                a.register(SUPERVISOR, _password(world, SUPERVISOR), "bench supervisor")
+                return a.sync_once()
+            t0 = time.perf_counter()
+            try:
+                report, boot_s = _timed(join_a, profile, f"{label}:bootstrap")
+            except SyncError as exc:
+                # e.g. a bootstrap page slower than the client's timeout: reported, not fatal
+                out["bootstrap"] = {"rows": 0, "s": time.perf_counter() - t0, "error": str(exc)}
+                return out
+            with a_store.reading() as db:
+                held = sum(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in REPLICA_TABLES)
+            if report.bootstrapped != TOTAL_ROWS or held != TOTAL_ROWS:
+                raise RuntimeError(f"{label}: bootstrapped {report.bootstrapped}, holds {held}, "
+                                   f"expected {TOTAL_ROWS}")
+            out["bootstrap"] = {"rows": report.bootstrapped, "s": boot_s}
+            if capture:
+                out["rows"] = _table_rows(a_store, REPLICA_TABLES)
+                out["ddl"] = _ddl(a_store, REPLICA_TABLES)
+
+            # 2. incremental: B (the officer) joins, untimed; A appends notes to B's caseload
+            b_store, _ = Store.create(tmp / f"{label}-officer.db", plain=True, clock=FixedClock(NOW))
+            stores.append(b_store)
+            b = SyncClient(b_store, server.url)
+            clients.append(b)
+            b.register(OFFICER, _password(world, OFFICER), "bench officer")
+            b.sync_once()
+            officer = _user(world, OFFICER)
+            cases = [o for o in b_store.find(Order, order_by="id") if o.assigned_officer_id == officer.id]
+            if not cases:
+                raise RuntimeError(f"{OFFICER} has no case to write notes on")
+            author = _user(world, SUPERVISOR).id
+            notes = [Note(id=new_id(), subject_id=cases[i % len(cases)].subject_id, order_id=cases[i % len(cases)].id,
+                          author_id=author, at=NOW, text=f"benchmark note {i}: spoke to the wearer, all in order")
+                     for i in range(CHANGES)]
+            t0 = time.perf_counter()
+            a_store.put_many(notes, actor=author)
+            out["local_edit_s"] = time.perf_counter() - t0
+
+            push, push_s = _timed(a.sync_once, profile, f"{label}:push")
+            pull, pull_s = _timed(b.sync_once, profile, f"{label}:pull")
+            if push.pushed != CHANGES or push.refused:
+                raise RuntimeError(f"{label}: pushed {push.pushed}, refused {push.refused}")
+            ids = {n.id for n in notes}
+            with b_store.reading() as db:
+                got = sum(1 for (rid,) in db.execute("SELECT id FROM notes") if rid in ids)
+            if got != CHANGES:
+                raise RuntimeError(f"{label}: the officer received {got} of {CHANGES} notes")
+            out["incremental"] = {"rows": CHANGES, "s": push_s + pull_s, "push_s": push_s, "pull_s": pull_s,
+                                  "pulled": pull.pulled, "a_pulled_back": push.pulled}
+            if capture:
+                quoted = ", ".join(f"'{i}'" for i in ids)
+                out["change_rows"] = _table_rows(b_store, ["notes"], f"WHERE id IN ({quoted})")
+    finally:
+        for c in clients:
+            c.close()
+        for s in stores:
+            s.close()
+        hub.storage.close()
+    return out
+
+
+# -- the ceiling ------------------------------------------------------------------------------------
+
+
+def _insert_sql(table: str, cols: list[str], mark: str) -> str:
+    return f'INSERT INTO {table} ({", ".join(chr(34) + c + chr(34) for c in cols)}) VALUES ({", ".join([mark] * len(cols))})'
+
+
+def raw_sqlite(path: Path, ddl: list[str], rows: dict) -> float:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    for sql in ddl:
+        conn.execute(sql)
+    t0 = time.perf_counter()
+    conn.execute("BEGIN")
+    for table, (cols, data) in rows.items():
+        conn.executemany(_insert_sql(table, cols, "?"), data)
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - t0
+    conn.close()
+    return elapsed
+
+
+def raw_postgres(dsn: str, ddl: list[str], rows: dict) -> float:
+    import psycopg
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for sql in ddl:
+            conn.execute(sql)
+        t0 = time.perf_counter()
+        with conn.transaction(), conn.cursor() as cur:
+            for table, (cols, data) in rows.items():
+                cur.executemany(_insert_sql(table, cols, "%s"), data)
+        return time.perf_counter() - t0
+
+
+# -- the run ------------------------------------------------------------------------------------------
+
+
+def run(profile: dict | None = None) -> dict:
+    tmp = Path(tempfile.mkdtemp(prefix="emdesk-sync-bench-"))
+    results: dict = {"rows": TOTAL_ROWS, "changes": CHANGES, "hubs": [], "raw": {}}
+    try:
+        world, records = make_world()
+        sqlite_hub = bench_hub("sqlite", str(tmp / "hub.db"), world, records, tmp, capture=True, profile=profile)
+        rows, ddl, change_rows = sqlite_hub.pop("rows"), sqlite_hub.pop("ddl"), sqlite_hub.pop("change_rows")
+        results["hubs"].append(sqlite_hub)
+        results["raw"]["sqlite"] = {
+            "bootstrap_s": raw_sqlite(tmp / "raw-100k.db", ddl, rows),
+            "incremental_s": raw_sqlite(tmp / "raw-1k.db", ddl, change_rows),
+        }
+        reason = _pg.unavailable_reason()
+        if reason:
+            results["postgres_skipped"] = reason
+        else:
+            from emdesk.sync.hub.postgres import init_postgres
+            with _pg.PgCluster() as pg:
+                db = pg.new_database("raw")
+                raw100 = raw_postgres(pg.dsn(db), ddl, rows)
+                db = pg.new_database("raw")
+                raw1 = raw_postgres(pg.dsn(db), ddl, change_rows)
+                results["raw"]["postgresql"] = {"bootstrap_s": raw100, "incremental_s": raw1}
+                db = pg.new_database("hub")
+                init_postgres(pg.dsn(db), HUB_ROLE)
+                results["hubs"].append(bench_hub("postgresql", pg.dsn(db, HUB_ROLE), world, records, tmp,
+                                                 capture=False, profile=profile))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    ceiling_boot = TOTAL_ROWS / results["raw"]["sqlite"]["bootstrap_s"]
+    ceiling_inc = CHANGES / results["raw"]["sqlite"]["incremental_s"]
+    goals = []
+    for h in results["hubs"]:
+        if "error" in h["bootstrap"]:
+            goals.append((f"bootstrap >= {BOOTSTRAP_GOAL:.0%} of raw SQLite ({h['storage']} hub)", False,
+                          f"failed after {h['bootstrap']['s']:.1f} s: {h['bootstrap']['error']}"))
+            goals.append((f"incremental {CHANGES:,}-change round trip < {INCREMENTAL_GOAL_S:g} s ({h['storage']} hub)",
+                          False, "not run (bootstrap failed)"))
+            continue
+        boot_rate = h["bootstrap"]["rows"] / h["bootstrap"]["s"]
+        h["bootstrap"]["rows_s"] = boot_rate
+        h["bootstrap"]["of_ceiling"] = boot_rate / ceiling_boot
+        h["incremental"]["rows_s"] = CHANGES / h["incremental"]["s"]
+        h["incremental"]["of_ceiling"] = h["incremental"]["rows_s"] / ceiling_inc
+        goals.append((f"bootstrap >= {BOOTSTRAP_GOAL:.0%} of raw SQLite ({h['storage']} hub)",
+                      h["bootstrap"]["of_ceiling"] >= BOOTSTRAP_GOAL, f"{h['bootstrap']['of_ceiling']:.1%}"))
+        goals.append((f"incremental {CHANGES:,}-change round trip < {INCREMENTAL_GOAL_S:g} s ({h['storage']} hub)",
+                      h["incremental"]["s"] < INCREMENTAL_GOAL_S, f"{h['incremental']['s']:.3f} s"))
+    results["goals"] = goals
+    results["ceiling_rows_s"] = {"bootstrap": ceiling_boot, "incremental": ceiling_inc}
+    return results
+
+
+def report(results: dict) -> str:
+    ceiling = results["ceiling_rows_s"]
+    lines = [f"{'scenario':<42} {'rows':>8} {'seconds':>9} {'rows/s':>10} {'% raw SQLite':>13}"]
+
+    def line(name, rows, s, base):
+        rate = rows / s
+        lines.append(f"{name:<42} {rows:>8,} {s:>9.3f} {rate:>10,.0f} {rate / base:>12.1%}")
+
+    for kind, n, key in (("bootstrap", TOTAL_ROWS, "bootstrap_s"), ("incremental", CHANGES, "incremental_s")):
+        for engine, raw in results["raw"].items():
+            line(f"raw {engine} executemany ({kind})", n, raw[key], ceiling[kind])
+        for h in results["hubs"]:
+            r = h.get(kind)
+            if r is None or "error" in r:
+                lines.append(f"{kind + ' via ' + h['storage'] + ' hub':<42} {'FAILED':>8}")
+                continue
+            line(f"{kind} via {h['storage']} hub", r["rows"], r["s"], ceiling[kind])
+    for h in results["hubs"]:
+        if "incremental" not in h:
+            lines.append(f"  {h['storage']} hub: Hub.load {h['hub_load_s']:.1f} s (untimed setup)")
+            continue
+        inc = h["incremental"]
+        lines.append(f"  {h['storage']} hub: Hub.load {h['hub_load_s']:.1f} s (untimed setup); local edit of "
+                     f"{CHANGES:,} notes {h['local_edit_s']:.3f} s; push {inc['push_s']:.3f} s (A pulled back "
+                     f"{inc['a_pulled_back']}), pull {inc['pull_s']:.3f} s ({inc['pulled']} pulled)")
+    if results.get("postgres_skipped"):
+        lines.append(f"  PostgreSQL skipped: {results['postgres_skipped']}")
+    lines.append("goals:")
+    for name, met, value in results["goals"]:
+        lines.append(f"  {'MET    ' if met else 'NOT MET'}  {name}: {value}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    profile: dict | None = {} if "--profile" in argv else None
+    results = run(profile)
+    print(report(results), flush=True)
+    if profile:
+        import pstats
+        for key, prof in profile.items():
+            print(f"\n-- cProfile {key} (top 25 by cumulative time) --")
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+
+
+if __name__ == "__main__":
+    main()
