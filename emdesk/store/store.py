@@ -70,6 +70,8 @@ class Store:
         self.desktop_id = self._meta_default("desktop_id", lambda: new_id())
         last = self.meta("hlc_last")
         self._hlc = hlc.Stamp.parse(last) if last else None
+        # The newest stamp the hub has sent this desktop or answered for (see restamp_outbox).
+        self._synced = self.meta("hlc_synced") or ""
 
     # -- opening ---------------------------------------------------------------
 
@@ -356,24 +358,51 @@ class Store:
                 yield db
             finally:
                 db.execute("UPDATE sync_control SET capture = 1")
+            if self._hlc is not None:
+                # The clock has seen the applied stamps: keep that with them, so an edit made
+                # after a restart still sorts after every version this desktop holds.
+                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc_last', ?)", [str(self._hlc)])
+            if self._synced:
+                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc_synced', ?)", [self._synced])
 
     def apply_remote(self, table: str, payload: str | bytes) -> None:
         """Write the hub's version of a row (inside ``applying_remote``)."""
+        self.apply_remote_many(table, [payload])
+
+    def apply_remote_many(self, table: str, payloads: Iterable[str | bytes]) -> int:
+        """Write the hub's versions of rows of one table, in order, with one ``executemany``
+        (inside ``applying_remote``).  Returns how many."""
         cls = BY_TABLE[table]
-        record = decode(cls, payload)
-        row = _row(record)
+        dec = _decoders.get(cls) or _decoders.setdefault(cls, msgspec.json.Decoder(cls))
+        rows, top = [], ""
+        for payload in payloads:
+            record = dec.decode(payload)
+            row = _row(record)
+            rows.append(tuple(row.values()))
+            if record.hlc > top:
+                top = record.hlc
+        if not rows:
+            return 0
         cols = ", ".join(f'"{k}"' for k in row)
         updates = ", ".join(f'"{k}" = excluded."{k}"' for k in row if k != "id")
-        self.db.execute(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))}) "
-                        f"ON CONFLICT(id) DO UPDATE SET {updates}", list(row.values()))
-        if record.hlc:
-            remote = hlc.Stamp.parse(record.hlc)
+        self.db.conn.executemany(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))}) "
+                                 f"ON CONFLICT(id) DO UPDATE SET {updates}", rows)
+        if top:
+            # Seeing the newest stamp moves the clock past all of them.
             now_ms = int(self.clock.now().timestamp() * 1000)
-            self._hlc = hlc.receive(self._hlc, remote, now_ms, self.desktop_id[-12:])
+            self._hlc = hlc.receive(self._hlc, hlc.Stamp.parse(top), now_ms, self.desktop_id[-12:])
+            if top > self._synced:
+                self._synced = top
+        return len(rows)
 
     def evict(self, table: str, row_id: str) -> None:
         """Drop a row that left this user's scope (inside ``applying_remote``)."""
         BY_TABLE[table]   # only known tables
+        if table == "subjects":
+            # The hub evicts a person only after every order of theirs this user held; an order
+            # still naming them here is one made on this desktop that the hub refused (its
+            # refusal is kept).  It goes too, or the page could never commit (orders.subject_id).
+            self.db.execute("DELETE FROM orders WHERE subject_id = ?", [row_id])
         self.db.execute(f"DELETE FROM {table} WHERE id = ?", [row_id])
 
     def pending_rows(self, table: str) -> set[str]:
@@ -384,9 +413,16 @@ class Store:
         """The hub confirmed these ops: only now are they dropped."""
         ids = list(op_ids)
         with self.transaction() as db:
+            synced = self._synced
             for start in range(0, len(ids), 500):
                 chunk = ids[start:start + 500]
-                db.execute(f"DELETE FROM outbox WHERE op_id IN ({', '.join('?' * len(chunk))})", chunk)
+                marks = ", ".join("?" * len(chunk))
+                top = db.execute(f"SELECT max(hlc) FROM outbox WHERE op_id IN ({marks})", chunk).fetchone()[0]
+                synced = max(synced, top or "")
+                db.execute(f"DELETE FROM outbox WHERE op_id IN ({marks})", chunk)
+            if synced != self._synced:
+                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc_synced', ?)", [synced])
+                self._synced = synced
 
     def outbox_batch(self, limit: int, table_order: Iterable[str]) -> list[dict[str, Any]]:
         """Pending ops for a push: parents' tables first (``table_order``), then in outbox order,
@@ -400,6 +436,27 @@ class Store:
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row)) for row in cur.fetchall()]
 
+    def outbox_orders_naming(self, subject_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """Every pending op of the orders that name one of these people, in outbox order."""
+        ids = list(subject_ids)
+        out: list[dict[str, Any]] = []
+        with self.reading() as db:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                cur = db.execute("SELECT seq, op_id, table_name, row_id, op, hlc, payload, changed FROM outbox "
+                                 "WHERE table_name = 'orders' AND row_id IN (SELECT row_id FROM outbox "
+                                 "WHERE table_name = 'orders' AND json_extract(payload, '$.subject_id') IN "
+                                 f"({', '.join('?' * len(chunk))})) ORDER BY seq", chunk)
+                names = [d[0] for d in cur.description]
+                out += [dict(zip(names, row)) for row in cur.fetchall()]
+        return sorted({r["seq"]: r for r in out}.values(), key=lambda r: r["seq"])
+
+    def outbox_stamped_after(self, ms: int) -> list[str]:
+        """Op ids of pending ops whose stamps are later than ``ms``, in outbox order."""
+        with self.reading() as db:
+            return [r[0] for r in db.execute("SELECT op_id FROM outbox WHERE hlc >= ? ORDER BY seq",
+                                             [f"{ms + 1:013d}"]).fetchall()]
+
     def restamp_outbox(self, op_ids: Iterable[str], now_ms: int, ceiling_ms: int) -> dict[str, str]:
         """New stamps and op ids for pending ops whose stamps the hub refused as too far ahead.
 
@@ -409,10 +466,18 @@ class Store:
         out: dict[str, str] = {}
         with self.applying_remote() as db:
             if self._hlc is not None and self._hlc.ms > ceiling_ms:
-                # Back to the newest stamp this replica has seen below the ceiling, so the
-                # new stamps still sort after every version already received.
+                # Back to the newest version this replica holds, has received or has had accepted,
+                # leaving out only its own unsent stamps past the ceiling (the ones being
+                # re-stamped), so the new stamps still sort after every version seen -- including
+                # versions other desktops stamped a few minutes ahead, which the hub accepts.
                 bound = f"{ceiling_ms:013d}"
-                seen = [db.execute(f"SELECT max(hlc) FROM {t} WHERE hlc < ?", [bound]).fetchone()[0] for t in BY_TABLE]
+                seen = [db.execute(f"SELECT max(hlc) FROM {t} WHERE hlc < ? OR hlc NOT IN "
+                                   "(SELECT hlc FROM outbox WHERE hlc >= ?)", [bound, bound]).fetchone()[0]
+                        for t in BY_TABLE]
+                # Versions the hub sent or took from here, and unsent ones staying as they are,
+                # even those since overwritten here.
+                seen.append(self._synced)
+                seen.append(db.execute("SELECT max(hlc) FROM outbox WHERE hlc < ?", [bound]).fetchone()[0])
                 seen = [s for s in seen if s]
                 self._hlc = hlc.Stamp.parse(max(seen)) if seen else None
             rows = []

@@ -24,6 +24,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -288,7 +289,7 @@ class SyncClient:
     def _push(self, report: SyncReport, progress: Progress) -> None:
         total, done, clock_tries = self.store.outbox_count(), 0, 0
         while True:
-            batch = self.store.outbox_batch(self.push_batch, TABLE_ORDER)
+            batch = self._next_batch()
             if not batch:
                 return
             ops = [p.Op(op_id=r["op_id"], device_seq=r["seq"], table=r["table_name"], row_id=r["row_id"],
@@ -305,7 +306,9 @@ class SyncClient:
                                      code="clock_ahead") from None
                 self._observe(exc.hub_time_ms, force=True)
                 ceiling = exc.hub_time_ms + CLOCK_MARGIN_MS
-                ahead = [op.op_id for op in ops if _stamp_ms(op.hlc) > ceiling]
+                # Every pending op stamped too far ahead, not only this batch's: one refusal
+                # re-stamps them all, or each later batch would be refused in turn.
+                ahead = self.store.outbox_stamped_after(ceiling)
                 now_ms = int(self.store.clock.now().timestamp() * 1000)
                 report.restamped += len(self.store.restamp_outbox(ahead, now_ms, ceiling))
                 continue
@@ -325,6 +328,17 @@ class SyncClient:
             done += len(batch)
             progress("push", done, max(total, done))
 
+    def _next_batch(self) -> list[dict]:
+        """The next ops to push.  A person made here goes with every pending order that names
+        them, even past the batch size: the hub judges a new person by their case, and an
+        order never reaches it without its person."""
+        batch = self.store.outbox_batch(self.push_batch, TABLE_ORDER)
+        people = {r["row_id"] for r in batch if r["table_name"] == "subjects"}
+        if people and len(batch) >= self.push_batch:
+            have = {r["op_id"] for r in batch}
+            batch += [r for r in self.store.outbox_orders_naming(people) if r["op_id"] not in have]
+        return batch
+
     # -- pull -----------------------------------------------------------------------
 
     def _pull(self, report: SyncReport, progress: Progress) -> None:
@@ -341,21 +355,8 @@ class SyncClient:
                 rebuilt = report.rebuilt = True
                 report.bootstrapped += self._bootstrap(progress, fresh=True)
                 continue
-            pulled = evicted = conflicts = 0
             with self.store.applying_remote():
-                for change in answer.changes:
-                    if change.table == CONFLICTS:
-                        if change.kind != "evict":
-                            self.store.apply_conflict(change.payload)
-                            conflicts += 1
-                    elif change.table not in REPLICA_TABLES:
-                        continue
-                    elif change.kind == "evict":
-                        self.store.evict(change.table, change.row_id)
-                        evicted += 1
-                    else:
-                        self.store.apply_remote(change.table, change.payload)
-                        pulled += 1
+                pulled, evicted, conflicts = self._apply(answer.changes)
                 self.store.set_sync_value(CURSOR, str(answer.cursor))
             report.pulled += pulled
             report.evicted += evicted
@@ -365,24 +366,64 @@ class SyncClient:
             if not answer.more:
                 return
 
+    def _apply(self, changes: list[p.Change]) -> tuple[int, int, int]:
+        """Apply one page, in order (inside ``applying_remote``): each run of upserts of one
+        table in one go.  Returns (rows written, evicted, conflicts)."""
+        pulled = evicted = conflicts = 0
+        i, n = 0, len(changes)
+        while i < n:
+            change = changes[i]
+            if change.table == CONFLICTS:
+                if change.kind != "evict":
+                    self.store.apply_conflict(change.payload)
+                    conflicts += 1
+                i += 1
+            elif change.table not in REPLICA_TABLES:
+                i += 1
+            elif change.kind == "evict":
+                self.store.evict(change.table, change.row_id)
+                evicted += 1
+                i += 1
+            else:
+                j = i + 1
+                while j < n and changes[j].table == change.table and changes[j].kind != "evict":
+                    j += 1
+                pulled += self.store.apply_remote_many(change.table, [c.payload for c in changes[i:j]])
+                i = j
+        return pulled, evicted, conflicts
+
     # -- bootstrap ------------------------------------------------------------------
+
+    def _bootstrap_page(self, snapshot: int, after_table: str, after_id: str) -> p.BootstrapResponse:
+        return self._post("/v1/bootstrap", p.BootstrapRequest(
+            schema_version=self.schema_version, device_id=self.store.desktop_id, snapshot=snapshot,
+            after_table=after_table, after_id=after_id, limit=self.bootstrap_limit), p.BootstrapResponse)
 
     def _bootstrap(self, progress: Progress, *, fresh: bool = False) -> int:
         snapshot = 0 if fresh else int(self._state(BOOT_SNAPSHOT, "0"))
         after_table, after_id = ("", "") if fresh else (self._state(BOOT_TABLE), self._state(BOOT_ID))
-        loaded, restarts = 0, 0
+        # The next page is asked for while this one is written (its keyset position is known
+        # first), so waiting for the hub and writing the store overlap; pages are still applied
+        # in order, each with its position in one local transaction.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="emdesk-bootstrap") as ahead:
+            return self._bootstrap_pages(progress, ahead, snapshot, after_table, after_id)
+
+    def _bootstrap_pages(self, progress: Progress, ahead: ThreadPoolExecutor, snapshot: int, after_table: str,
+                         after_id: str) -> int:
+        loaded, restarts, upcoming = 0, 0, None
         while True:
             try:
-                answer = self._post("/v1/bootstrap", p.BootstrapRequest(
-                    schema_version=self.schema_version, device_id=self.store.desktop_id, snapshot=snapshot,
-                    after_table=after_table, after_id=after_id, limit=self.bootstrap_limit), p.BootstrapResponse)
+                answer = upcoming.result() if upcoming else self._bootstrap_page(snapshot, after_table, after_id)
             except _SnapshotExpired:
+                upcoming = None
                 restarts += 1
                 if restarts > 3:
                     raise HubRefused("The hub keeps moving on during loading; try again later.",
                                      code="snapshot_expired") from None
                 snapshot, after_table, after_id = 0, "", ""
                 continue
+            upcoming = (ahead.submit(self._bootstrap_page, answer.snapshot, answer.after_table, answer.after_id)
+                        if answer.more else None)
             with self.store.applying_remote():
                 if snapshot == 0:
                     # A fresh snapshot: whatever was here (a rebuild, an expired attempt) goes,
@@ -391,11 +432,7 @@ class SyncClient:
                     self.store.set_sync_value(CURSOR, "")
                     self.store.set_sync_value(BOOT_TOTAL, str(answer.total))
                     self.store.set_sync_value(BOOT_DONE, "0")
-                for row in answer.rows:
-                    if row.table == CONFLICTS:
-                        self.store.apply_conflict(row.payload)
-                    elif row.table in REPLICA_TABLES:
-                        self.store.apply_remote(row.table, row.payload)
+                self._apply(answer.rows)
                 done = int(self._state(BOOT_DONE, "0")) + len(answer.rows)
                 self.store.set_sync_value(BOOT_DONE, str(done))
                 if answer.more:

@@ -308,8 +308,11 @@ class Hub:
             return []
         if order_id in ov:
             return [ov[order_id][1]]
-        row = tx.one("SELECT case_region, case_officer FROM hub_rows WHERE tbl = 'orders' AND id = ?", [order_id])
-        return [CaseLink(row[0] or "", row[1] or None)] if row else []
+        links = tx.memo.setdefault("order_links", {})      # kept current by _write
+        if order_id not in links:
+            row = tx.one("SELECT case_region, case_officer FROM hub_rows WHERE tbl = 'orders' AND id = ?", [order_id])
+            links[order_id] = [CaseLink(row[0] or "", row[1] or None)] if row else []
+        return links[order_id]
 
     def _audience(self, tx: Tx, tbl: str, data: dict, ov: dict | None = None) -> set[str]:
         if tbl == CONFLICTS:
@@ -340,8 +343,8 @@ class Hub:
             seq = tx.allocate_seq()
             seqs.append(seq)
             rows += [(who, seq, ev.tbl, ev.row_id, ev.kind, ev.hlc, ev.payload, now) for who in ev.principals]
-        tx.executemany("INSERT INTO change_log (principal, seq, tbl, row_id, kind, hlc, payload, at_ms) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        tx.defer("INSERT INTO change_log (principal, seq, tbl, row_id, kind, hlc, payload, at_ms) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         return seqs
 
     @staticmethod
@@ -400,6 +403,8 @@ class Hub:
         held = current.field_hlcs if current else {}
         meta.update({name: [seq, device] for name, h in field_hlcs.items() if held.get(name) != h})
         cols = self._columns(tbl, data)
+        if tbl == "orders":
+            tx.memo.get("order_links", {}).pop(rid, None)
         args = [text, stamp, _dumps(field_hlcs), _dumps(meta), int(deleted), seq, now, *cols]
         if current is None:
             tx.execute("INSERT INTO hub_rows (data, hlc, field_hlcs, field_meta, deleted, updated_seq, changed_ms, "
@@ -453,16 +458,21 @@ class Hub:
         restores: dict[tuple[str, str], None] = {}
         principal = who.principal
         with self.storage.write(writer=principal) as tx:
+            # Two lookups for the whole batch rather than two per op.
+            for op_id, status, reason, hub_seq in self._in_chunks(
+                    tx, "SELECT op_id, status, reason, hub_seq FROM applied_ops WHERE op_id IN ({})",
+                    list({op.op_id for op in req.ops})):
+                results[op_id] = p.OpResult(op_id=op_id, status=status, reason=reason, hub_seq=hub_seq)
+            tx.memo["purged"] = {(t, i) for t, i in self._in_chunks(
+                tx, "SELECT tbl, id FROM purged WHERE id IN ({})", list({op.row_id for op in req.ops}))}
             for op in sorted(req.ops, key=lambda o: RANK.get(o.table, len(RANK))):
-                prev = tx.one("SELECT status, reason, hub_seq FROM applied_ops WHERE op_id = ?", [op.op_id])
-                if prev is not None:
-                    results[op.op_id] = p.OpResult(op_id=op.op_id, status=prev[0], reason=prev[1], hub_seq=prev[2])
+                if op.op_id in results:      # applied before (a re-send), or twice in this batch
                     continue
-                result = self._apply_op(tx, who, op, restores, now, req.cursor)
-                tx.execute("INSERT INTO applied_ops (op_id, device_id, device_seq, user_id, tbl, row_id, status, "
-                           "reason, hub_seq, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           [op.op_id, who.device_id, op.device_seq, who.user_id, op.table, op.row_id,
-                            result.status, result.reason, result.hub_seq, now])
+                result = self._apply_op(tx, who, op, restores, now, req.cursor, req.ops)
+                tx.defer("INSERT INTO applied_ops (op_id, device_id, device_seq, user_id, tbl, row_id, status, "
+                         "reason, hub_seq, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         [(op.op_id, who.device_id, op.device_seq, who.user_id, op.table, op.row_id,
+                           result.status, result.reason, result.hub_seq, now)])
                 results[op.op_id] = result
             self._send_back(tx, principal, list(restores), now)
             if req.ops:
@@ -471,7 +481,16 @@ class Hub:
                            [now, max(o.device_seq for o in req.ops), max(o.device_seq for o in req.ops), who.device_id])
         return p.PushResponse(results=[results[op.op_id] for op in req.ops], hub_time_ms=now)
 
-    def _apply_op(self, tx: Tx, who: Account, op: p.Op, restores: dict, now: int, cursor: int) -> p.OpResult:
+    @staticmethod
+    def _in_chunks(tx: Tx, sql: str, keys: list, size: int = 500) -> list[tuple]:
+        out: list[tuple] = []
+        for start in range(0, len(keys), size):
+            chunk = keys[start:start + size]
+            out += tx.all(sql.format(", ".join("?" * len(chunk))), chunk)
+        return out
+
+    def _apply_op(self, tx: Tx, who: Account, op: p.Op, restores: dict, now: int, cursor: int,
+                  batch: list[p.Op] = ()) -> p.OpResult:
         def refused(reason: str) -> p.OpResult:
             if op.table in RULES:
                 restores[(op.table, op.row_id)] = None
@@ -490,7 +509,7 @@ class Hub:
         data = msgspec.to_builtins(record)
         deleted = op.kind == "delete" or bool(record.deleted)
         data["hlc"], data["deleted"] = op.hlc, deleted
-        if tx.one("SELECT 1 FROM purged WHERE tbl = ? AND id = ?", [op.table, op.row_id]):
+        if (op.table, op.row_id) in tx.memo.get("purged", ()):
             return refused(f"{op.table}: this record was deleted on the hub; the change cannot bring it back")
         current = self._load(tx, op.table, op.row_id)
         if current is not None and not _sees(who.principal, current.audience):
@@ -498,10 +517,37 @@ class Hub:
         reason = may_write(rule, Writer(who.user_id, who.role), current.hub_row() if current else None, data)
         if reason:
             return refused(reason)
-        if current is None and not _sees(who.principal, self._audience(tx, op.table, data)):
+        if op.table == "orders" and data.get("subject_id") and tx.one(
+                "SELECT 1 FROM hub_rows WHERE tbl = 'subjects' AND id = ?", [data["subject_id"]]) is None:
+            # Never an order without its person: replicas could not hold it (orders.subject_id).
+            return refused("orders: the person this order is for is not on the hub, so the order was not accepted")
+        if current is None and not _sees(who.principal, self._audience(tx, op.table, data,
+                                                                      self._batch_cases(tx, who, op, batch))):
             return refused(f"{op.table}: this record would be outside your caseload or region, so it was not accepted")
         return self._decide(tx, rule, op.table, op.row_id, data, op.hlc, deleted, op.changed, current, now,
                             op_id=op.op_id, restores=restores, device=who.device_id, cursor=cursor)
+
+    def _batch_cases(self, tx: Tx, who: Account, op: p.Op, batch: list[p.Op]) -> dict[str, tuple[str | None, CaseLink]]:
+        """For a new subject: the orders in the same batch that will link it (subjects go first, so
+        a case opened on a desktop, person and order together, is judged with its order)."""
+        if op.table != "subjects":
+            return {}
+        out: dict[str, tuple[str | None, CaseLink]] = {}
+        for other in batch:
+            if other.table != "orders":
+                continue
+            try:
+                order = msgspec.to_builtins(_canonical("orders", other.payload))
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                continue
+            sid, link = self._order_link(order)
+            if sid != op.row_id or order.get("id") != other.row_id:
+                continue
+            current = self._load(tx, "orders", other.row_id)
+            if current is not None and not _sees(who.principal, current.audience):
+                continue     # an order this user may not touch does not vouch for anything
+            out[other.row_id] = (sid, link)
+        return out
 
     def _decide(self, tx: Tx, rule, tbl: str, rid: str, data: dict, stamp: str, deleted: bool,
                 changed: list[str] | None, current: _Row | None, now: int, *, op_id: str = "",
@@ -577,11 +623,17 @@ class Hub:
         changes = [p.Change(seq=r[0], table=r[1], row_id=r[2], kind=r[3], hlc=r[4], payload=r[5]) for r in rows]
         return p.PullResponse(changes=changes, cursor=cursor, more=more, hub_time_ms=now, remaining=remaining)
 
+    # Both conditions are written so that a page walks the keyset index (rank, id) and stops
+    # at its LIMIT, whatever the planner's statistics (none yet, right after a load): an OR
+    # let SQLite sort the whole table for every page, and PostgreSQL turned the EXISTS into a
+    # join over the whole audience (the LIMIT/OFFSET keeps it a per-row probe) or, guessing
+    # the snapshot test very selective, sorted every remaining row for each page.
     _VISIBLE = ("EXISTS (SELECT 1 FROM row_audience a WHERE a.tbl = r.tbl AND a.row_id = r.id "
-                "AND a.principal IN (?, ?))")
+                "AND a.principal IN (?, ?) LIMIT 1 OFFSET 0)")
     # Rows as of the snapshot; subjects always (current version, tombstoned or not), so a
     # page never holds an order whose subject changed after the snapshot and so is missing.
-    _IN_SNAPSHOT = "((r.deleted = 0 AND r.updated_seq <= ?) OR r.tbl = 'subjects')"
+    _IN_SNAPSHOT = ("r.updated_seq <= (CASE WHEN r.tbl = 'subjects' THEN r.updated_seq "
+                    "WHEN r.deleted = 0 THEN ? ELSE -1 END)")
 
     def bootstrap(self, who: Account, req: p.BootstrapRequest) -> p.BootstrapResponse:
         self.check_schema(req.schema_version)
@@ -655,9 +707,12 @@ class Hub:
             horizon = min(int(cursor), int(aged), head)
             purged = pruned = 0
             if horizon > old:
-                tombs = tx.all("SELECT r.tbl, r.id FROM hub_rows r WHERE r.deleted = 1 AND r.updated_seq <= ? AND NOT "
-                               "(r.tbl = 'subjects' AND EXISTS (SELECT 1 FROM hub_rows o WHERE o.tbl = 'orders' "
-                               "AND o.subject_id = r.id))", [horizon])
+                # Order tombstones stay: they hold the case links every audience of the case (its
+                # person, visits, notes, kit, monitoring rows) is computed from, so dropping one
+                # would leave those audiences stale.  A person stays while an order names them.
+                tombs = tx.all("SELECT r.tbl, r.id FROM hub_rows r WHERE r.deleted = 1 AND r.updated_seq <= ? "
+                               "AND r.tbl <> 'orders' AND NOT (r.tbl = 'subjects' AND EXISTS (SELECT 1 FROM hub_rows o "
+                               "WHERE o.tbl = 'orders' AND o.subject_id = r.id))", [horizon])
                 for tbl, rid in tombs:
                     tx.execute("DELETE FROM row_audience WHERE tbl = ? AND row_id = ?", [tbl, rid])
                     tx.execute("DELETE FROM hub_rows WHERE tbl = ? AND id = ?", [tbl, rid])

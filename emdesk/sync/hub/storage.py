@@ -92,6 +92,8 @@ class Tx:
         self._pg = paramstyle == "format"
         self._seq: int | None = None      # last seq allocated in this transaction
         self._seq_dirty = False
+        self.memo: dict[str, Any] = {}    # the engine's per-transaction cache
+        self._deferred: dict[str, list[tuple]] = {}
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self._pg else sql
@@ -126,8 +128,16 @@ class Tx:
         self._seq_dirty = True
         return self._seq
 
+    def defer(self, sql: str, rows: list[tuple]) -> None:
+        """Rows to insert just before COMMIT, one ``executemany`` per statement: for tables
+        nothing reads back inside the transaction (the change log, applied op ids)."""
+        self._deferred.setdefault(sql, []).extend(rows)
+
     def flush_seq(self) -> None:
-        """Called by ``write`` just before COMMIT."""
+        """Called by ``write`` just before COMMIT (with the deferred inserts)."""
+        deferred, self._deferred = self._deferred, {}
+        for sql, rows in deferred.items():
+            self.executemany(sql, rows)
         if self._seq_dirty:
             self.execute("UPDATE hub_state SET seq = ? WHERE id = 1", [self._seq])
             self._seq_dirty = False
