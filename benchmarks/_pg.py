@@ -106,7 +106,8 @@ def throwaway_cluster() -> Iterator[Cluster | None]:
                         "-c synchronous_commit=off -c full_page_writes=off", "start"], check=True, capture_output=True)
         yield Cluster({"host": "127.0.0.1", "port": str(port), "user": "postgres"})
     finally:
-        subprocess.run([*as_pg, pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"], capture_output=True)
+        subprocess.run([*as_pg, pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"], capture_output=True,
+                       check=False)
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -126,7 +127,7 @@ def unavailable_reason() -> str | None:
 class PgCluster:
     """``with PgCluster() as pg``: ``pg.new_database(prefix) -> name``, ``pg.dsn(name, user=None)``."""
 
-    def __enter__(self) -> "PgCluster":
+    def __enter__(self) -> PgCluster:
         self._cm = throwaway_cluster()
         self._cluster = self._cm.__enter__()
         if self._cluster is None:

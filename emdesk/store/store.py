@@ -53,7 +53,9 @@ _STAMPS = {"updated_at", "origin", "hlc"}
 
 def _row(record: Record) -> dict[str, Any]:
     """The table row for a record: bookkeeping, the whole record as JSON, indexed columns."""
-    return {"id": record.id, "created_at": stamp(record.created_at), "updated_at": stamp(record.updated_at),
+    created = stamp(record.created_at)
+    updated = created if record.updated_at == record.created_at else stamp(record.updated_at)
+    return {"id": record.id, "created_at": created, "updated_at": updated,
             "origin": record.origin, "deleted": int(record.deleted), "hlc": record.hlc,
             "data": encode(record), **columns_for(record)}
 
@@ -379,8 +381,7 @@ class Store:
             record = dec.decode(payload)
             row = _row(record)
             rows.append(tuple(row.values()))
-            if record.hlc > top:
-                top = record.hlc
+            top = max(top, record.hlc)
         if not rows:
             return 0
         cols = ", ".join(f'"{k}"' for k in row)
@@ -391,8 +392,7 @@ class Store:
             # Seeing the newest stamp moves the clock past all of them.
             now_ms = int(self.clock.now().timestamp() * 1000)
             self._hlc = hlc.receive(self._hlc, hlc.Stamp.parse(top), now_ms, self.desktop_id[-12:])
-            if top > self._synced:
-                self._synced = top
+            self._synced = max(self._synced, top)
         return len(rows)
 
     def evict(self, table: str, row_id: str) -> None:

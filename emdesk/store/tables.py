@@ -19,10 +19,14 @@ def stamp(value: datetime | None) -> str | None:
     """Instants as fixed-width UTC text, so text order is time order."""
     if value is None:
         return None
-    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    if value.tzinfo is not timezone.utc:
+        value = value.astimezone(timezone.utc)
+    return value.isoformat(timespec="milliseconds")
 
 
 def _plain(value: Any) -> Any:
+    if value is None or type(value) is str:      # most columns: nothing to convert
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):

@@ -33,7 +33,6 @@ import httpx
 import msgspec
 from argon2 import PasswordHasher
 
-from emdesk.domain import hlc as hlcmod
 from emdesk.domain.clock import Clock
 from emdesk.store import Store
 
@@ -449,13 +448,6 @@ class SyncClient:
             if not answer.more:
                 return loaded
             snapshot, after_table, after_id = answer.snapshot, answer.after_table, answer.after_id
-
-
-def _stamp_ms(text: str) -> int:
-    try:
-        return hlcmod.Stamp.parse(text).ms
-    except ValueError:
-        return 0
 
 
 # -- joining a hub ------------------------------------------------------------------

@@ -27,7 +27,7 @@ from emdesk.domain.monitoring import Alert, EventKind, Note, TelemetryEvent
 from emdesk.domain.orders import Order, OrderStatus
 from emdesk.domain.people import Subject
 from emdesk.domain.users import Role, User
-from emdesk.domain.visits import Visit, VisitKind, VisitStatus
+from emdesk.domain.visits import Visit, VisitKind
 from emdesk.store import Store
 from emdesk.store.tables import BY_TABLE
 from emdesk.sync import protocol as p
@@ -93,8 +93,8 @@ def small_world(at: datetime = NOW) -> World:
     cases over four people (one person on two cases held by different officers), each
     with a device, an open visit, an alert, notes and telemetry, and one cover visit
     (officer A booked on officer B's case)."""
-    mk = lambda username, role, region: _stamped(  # noqa: E731
-        User(username=username, display_name=username.title(), role=role, region=region), at)
+    def mk(username: str, role: Role, region: str) -> User:
+        return _stamped(User(username=username, display_name=username.title(), role=role, region=region), at)
     users = {u.username: u for u in (
         mk("officer.a", Role.FIELD_OFFICER, NW), mk("officer.b", Role.FIELD_OFFICER, NW),
         mk("officer.c", Role.FIELD_OFFICER, LDN), mk("monitor.nw", Role.MONITORING_OPERATOR, NW),
@@ -225,7 +225,7 @@ class Replica:
         self.clock = SkewedClock(world_clock, skew_ms)
         self.line = Line(wire)
         self.http = httpx.Client(transport=self.line, base_url=HUB_URL)
-        self.client_kw = dict(push_batch=push_batch, pull_limit=pull_limit, bootstrap_limit=bootstrap_limit)
+        self.client_kw = {"push_batch": push_batch, "pull_limit": pull_limit, "bootstrap_limit": bootstrap_limit}
         self.store, _ = Store.create(path, plain=True, clock=self.clock)
         self.client = SyncClient(self.store, HUB_URL, http=self.http, **self.client_kw)
         self.restarts = 0

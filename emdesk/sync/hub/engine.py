@@ -532,21 +532,25 @@ class Hub:
         a case opened on a desktop, person and order together, is judged with its order)."""
         if op.table != "subjects":
             return {}
+        by_subject = tx.memo.get("batch_orders")
+        if by_subject is None:           # the batch's orders, read once per push
+            by_subject = tx.memo["batch_orders"] = {}
+            for other in batch:
+                if other.table != "orders":
+                    continue
+                try:
+                    order = msgspec.to_builtins(_canonical("orders", other.payload))
+                except (msgspec.DecodeError, msgspec.ValidationError):
+                    continue
+                if order.get("id") == other.row_id:
+                    sid, link = self._order_link(order)
+                    by_subject.setdefault(sid, {})[other.row_id] = link
         out: dict[str, tuple[str | None, CaseLink]] = {}
-        for other in batch:
-            if other.table != "orders":
-                continue
-            try:
-                order = msgspec.to_builtins(_canonical("orders", other.payload))
-            except (msgspec.DecodeError, msgspec.ValidationError):
-                continue
-            sid, link = self._order_link(order)
-            if sid != op.row_id or order.get("id") != other.row_id:
-                continue
-            current = self._load(tx, "orders", other.row_id)
+        for order_id, link in by_subject.get(op.row_id, {}).items():
+            current = self._load(tx, "orders", order_id)
             if current is not None and not _sees(who.principal, current.audience):
                 continue     # an order this user may not touch does not vouch for anything
-            out[other.row_id] = (sid, link)
+            out[order_id] = (op.row_id, link)
         return out
 
     def _decide(self, tx: Tx, rule, tbl: str, rid: str, data: dict, stamp: str, deleted: bool,
