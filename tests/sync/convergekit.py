@@ -137,6 +137,32 @@ def device_event_id(serial: str, n: int) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"emdesk-device:{serial}:{n}"))
 
 
+# -- reproducible ids ------------------------------------------------------------------------
+
+
+class DeterministicIds:
+    """Record and desktop ids (UUIDv7) from a counting clock and a seeded generator while
+    active, so that one run of the state machine replays exactly: ids order the rows the
+    rules pick from, and a desktop id breaks ties between HLC stamps."""
+
+    def __init__(self, seed: int = 0, start_ms: int = int(NOW.timestamp() * 1000)):
+        import random
+        from types import SimpleNamespace
+
+        import emdesk.domain.ids as ids
+        self._ids, self._saved = ids, (ids.time, ids.secrets)
+        rng, ms = random.Random(seed), [start_ms]
+
+        def time_ns() -> int:
+            ms[0] += 1
+            return ms[0] * 1_000_000
+        ids.time = SimpleNamespace(time_ns=time_ns)
+        ids.secrets = SimpleNamespace(randbits=rng.getrandbits)
+
+    def restore(self) -> None:
+        self._ids.time, self._ids.secrets = self._saved
+
+
 # -- the wire --------------------------------------------------------------------------------
 
 

@@ -40,9 +40,9 @@ from datetime import timedelta
 import pytest
 from convergekit import (
     LDN,
-    DeterministicIds,
     NW,
     OFFICERS,
+    DeterministicIds,
     Killed,
     Made,
     Office,
