@@ -398,12 +398,18 @@ class Store:
     def evict(self, table: str, row_id: str) -> None:
         """Drop a row that left this user's scope (inside ``applying_remote``)."""
         BY_TABLE[table]   # only known tables
-        if table == "subjects":
-            # The hub evicts a person only after every order of theirs this user held; an order
-            # still naming them here is one made on this desktop that the hub refused (its
-            # refusal is kept).  It goes too, or the page could never commit (orders.subject_id).
-            self.db.execute("DELETE FROM orders WHERE subject_id = ?", [row_id])
         self.db.execute(f"DELETE FROM {table} WHERE id = ?", [row_id])
+
+    def drop_orders_without_person(self) -> int:
+        """Drop orders naming a person this desktop does not hold (inside ``applying_remote``,
+        at the end of a pulled page), so the page can commit (``orders.subject_id``).
+
+        They are never the hub's current state for this user: an older version replayed from
+        the feed after a bootstrap that no longer had the person (their later version or their
+        eviction follows in the feed), or an order made here whose person the hub refused (the
+        order is refused too, and the refusal kept)."""
+        return self.db.execute("DELETE FROM orders WHERE subject_id IS NOT NULL "
+                               "AND subject_id NOT IN (SELECT id FROM subjects)").rowcount
 
     def pending_rows(self, table: str) -> set[str]:
         with self.reading() as db:

@@ -356,6 +356,8 @@ class SyncClient:
                 continue
             with self.store.applying_remote():
                 pulled, evicted, conflicts = self._apply(answer.changes)
+                if any(c.table in ("orders", "subjects") for c in answer.changes):
+                    self.store.drop_orders_without_person()
                 self.store.set_sync_value(CURSOR, str(answer.cursor))
             report.pulled += pulled
             report.evicted += evicted
