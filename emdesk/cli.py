@@ -8,14 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from emdesk.app.roles import ROLES
 from emdesk.prompts import password
-
-ROLES = {
-    "field-officer": "field_officer",
-    "technician": "technician",
-    "monitoring": "monitoring_operator",
-    "supervisor": "supervisor",
-}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,10 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in SYNC_COMMANDS:
         # Sync commands have their own parsers (emdesk/sync/cli.py).
-        from emdesk import app
-        return app.sync_command(argv[0], argv[1:])
+        from emdesk.app import commands
+        return commands.sync_command(argv[0], argv[1:])
     args = _parser().parse_args(argv)
-    from emdesk import app as commands
+    from emdesk.app import commands
+    from emdesk.app.errors import CommandError
 
     try:
         if args.command == "demo":
@@ -98,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "users":
             return commands.add_user(args, password)
         return commands.run_app(args, password)
-    except commands.CommandError as exc:
+    except CommandError as exc:
         print(f"emdesk: {exc}", file=sys.stderr)
         return 2
 

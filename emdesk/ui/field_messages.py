@@ -27,6 +27,7 @@ class FieldSlot:
     path: str
     label: QLabel                      # the red message under the field
     inputs: list[QWidget] = field(default_factory=list)   # get the red border
+    described: list[QWidget] = field(default_factory=list)  # the message is their accessible description
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -35,11 +36,12 @@ class FieldMessages:
         self.slots: dict[str, FieldSlot] = {}
         self._aliases: dict[str, FieldSlot] = {}
 
-    def register(self, path: str, label: QLabel, *inputs: QWidget) -> FieldSlot:
+    def register(self, path: str, label: QLabel, *inputs: QWidget,
+                 described: list[QWidget] | None = None) -> FieldSlot:
         label.setObjectName("fieldError")
         label.setWordWrap(True)
         label.setVisible(False)
-        slot = FieldSlot(path, label, list(inputs))
+        slot = FieldSlot(path, label, list(inputs), list(inputs if described is None else described))
         self.slots[path] = slot
         return slot
 
@@ -83,6 +85,10 @@ class FieldMessages:
         slot.label.setText(text)
         slot.label.setVisible(bool(text))
         slot.label.setToolTip("\n".join(f"{p.field} [{p.code}]" for p in slot.problems))
+        # Linked to its fields: a screen reader reads the problem with the input.
+        for w in slot.described:
+            if w.accessibleDescription() != text:
+                w.setAccessibleDescription(text)
         invalid = bool(slot.problems)
         for w in slot.inputs:
             if w.property("invalid") != invalid:

@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtCore import QByteArray, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QToolButton, QWidget
 
 import emdesk
 from emdesk.domain.users import Permission
 
+from . import geometry
 from .pairing import add_pairing_actions
 from .settings import app_settings
+from .tasks import STORE, runner_for
 from .workspaces import Workspace, workspaces_for
 
 SHORTCUTS = [
@@ -26,6 +28,9 @@ SHORTCUTS = [
 def _without_mode(label: str) -> str:
     # The label may already end in "(encrypted)"; the status bar says it once, its own way.
     return re.sub(r"\s*\((?:encrypted|unencrypted)[^)]*\)\s*$", "", label, flags=re.IGNORECASE)
+
+
+PREFERRED = QSize(1440, 900)     # shrunk to fit the screen (a 1366x768 laptop: geometry.room)
 
 
 class MainWindow(QMainWindow):
@@ -47,7 +52,8 @@ class MainWindow(QMainWindow):
         user = ctx.user
         self.setObjectName("mainWindow")
         self.setWindowTitle(f"emdesk — {user.display_name} ({user.role.label})")
-        self.resize(1440, 900)
+        self.runner = runner_for(ctx)
+        geometry.fit(self, PREFERRED)
 
         self.tabs = QTabWidget(self, objectName="workspaceTabs")
         self.tabs.setDocumentMode(False)
@@ -207,9 +213,7 @@ class MainWindow(QMainWindow):
         if not self.remember:
             return
         settings = app_settings()
-        geometry = settings.value("main_window/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
+        geometry.restore(self, "main_window", PREFERRED)
         state = settings.value("main_window/state")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
@@ -228,8 +232,8 @@ class MainWindow(QMainWindow):
     def _save_settings(self) -> None:
         if not self.remember:
             return
+        geometry.save(self, "main_window")
         settings = app_settings()
-        settings.setValue("main_window/geometry", self.saveGeometry())
         settings.setValue("main_window/state", self.saveState())
         self._remember_tab()
         settings.sync()
@@ -240,15 +244,24 @@ class MainWindow(QMainWindow):
         self._save_settings()
         super().closeEvent(event)
 
+    def end_session(self) -> None:
+        """Signing out or quitting: no new rounds, and every dialog of the session closed
+        (a pairing wizard cancels its pairing).  The shell then waits for the tasks."""
+        if self.sync is not None:
+            self.sync.stop()
+        for ws in self.workspaces:
+            ws.end_session()
+        from PySide6.QtWidgets import QDialog
+        for dialog in self.findChildren(QDialog):
+            dialog.reject()
+
     # -- sync ------------------------------------------------------------------
     def _build_sync(self):
         from .sync_controller import SyncController
 
-        from .sync_controller import describe
-
-        controller = SyncController(self.ctx.sync, self)
+        controller = SyncController(self.ctx.sync, self.runner, self)
         controller.state_changed.connect(self.set_sync_state)
-        self.set_sync_state(describe(self.ctx.sync.status()))
+        self.set_sync_state("Sync: reading the local changes…")
         controller.synced.connect(self._after_sync)
         controller.busy_changed.connect(lambda busy: self.sync_action.setEnabled(not busy))
         self.sync_action = QAction("S&ync now", self, shortcut=QKeySequence("Ctrl+Shift+S"),
@@ -264,10 +277,14 @@ class MainWindow(QMainWindow):
 
     def _after_sync(self, status) -> None:
         if status.ok:
-            self.refresh_all()
+            self.refresh_all()         # row by row: selection and scroll stay
 
     def _show_sync_problems(self) -> None:
-        status = self.ctx.sync.status()
+        # The refusals live in the store: read there, shown when they arrive.
+        self.runner.run(self.ctx.sync.status, lane=STORE, name="sync problems",
+                        on_done=self._sync_problems_read)
+
+    def _sync_problems_read(self, status) -> None:
         text = "\n".join(status.refusals) or "The hub has refused none of your changes."
         if not status.ok:
             text = f"Last attempt: {status.message}\n\n{text}"

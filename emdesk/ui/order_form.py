@@ -1,9 +1,13 @@
 """New-order entry with live, field-level validation.
 
 Every edit (debounced) rebuilds the Order and Subject from the form and asks
-``ctx.intake.check``: what is wrong shows in red under the field it is about, as the
-person types, so an order is right at entry rather than bounced later (NAO 2.16).
-Submitting saves it either way: invalid orders are kept as drafts with their problems.
+``ctx.intake.check`` on the session's store lane (it reads the store, so never on the
+GUI thread): what is wrong shows in red under the field it is about, as the person
+types, so an order is right at entry rather than bounced later (NAO 2.16).  Submitting
+saves it either way: invalid orders are kept as drafts with their problems.
+
+Every input has an accessible name and a label buddy; a field's problems are its
+accessible description, so a screen reader says what is wrong where.
 """
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import inspect
 from enum import Enum
 from typing import TypeVar
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -52,8 +56,9 @@ from .form_parsing import (
     parse_date,
     parse_local_datetime,
 )
+from . import geometry
 from .formatting import humanize, plural
-from .worker import Worker, start
+from .tasks import Task, TaskError, runner_for
 
 E = TypeVar("E", bound=Enum)
 DEBOUNCE_MS = 150
@@ -87,6 +92,18 @@ def _line(name: str, placeholder: str = "") -> QLineEdit:
     return edit
 
 
+def _inputs_in(widgets) -> list[QWidget]:
+    """The inputs among ``widgets`` and inside them, in order."""
+    kinds = (QLineEdit, QComboBox, QCheckBox)
+    found: list[QWidget] = []
+    for w in widgets:
+        if isinstance(w, kinds):
+            found.append(w)
+        else:
+            found.extend(c for c in w.findChildren(QWidget) if isinstance(c, kinds))
+    return found
+
+
 def _text(edit: QLineEdit) -> str:
     return edit.text().strip()
 
@@ -106,6 +123,8 @@ class OrderForm(QWidget):
         self.messages = FieldMessages()
         self.problems: list[Problem] = []
         self.unplaced: list[Problem] = []
+        self._check: Task | None = None
+        self._unreadable: list[Problem] = []
         self._order, self._subject = ctx.intake.blank()
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self.validate_now)
@@ -137,8 +156,19 @@ class OrderForm(QWidget):
             box.addLayout(line)
         message = QLabel()
         box.addWidget(message)
-        self.messages.register(path, message, *(inputs if inputs is not None else widgets))
-        form.addRow(label, holder)
+        marked = list(inputs if inputs is not None else widgets)
+        named = _inputs_in(widgets)
+        self.messages.register(path, message, *marked, described=named)
+        caption = QLabel(label)
+        if named:
+            caption.setBuddy(named[0])          # the label names the input, and Alt+key reaches it
+        for w in named:
+            hint = w.placeholderText() if isinstance(w, QLineEdit) else ""
+            name = label if len(named) == 1 or not hint else f"{label}: {hint}"
+            if isinstance(w, QCheckBox):
+                name = w.text()
+            w.setAccessibleName(name)
+        form.addRow(caption, holder)
 
     @staticmethod
     def _form(group: QGroupBox) -> QFormLayout:
@@ -333,17 +363,39 @@ class OrderForm(QWidget):
         self._timer.start()
 
     @Slot()
-    def validate_now(self) -> list[Problem]:
+    def validate_now(self) -> Task:
+        """Check the form as it is now, on the store lane; ``checked`` follows."""
         self._timer.stop()
         order, subject, unreadable = self.build()
+        if self._check is not None:
+            self._check.cancel()               # a newer edit: the older answer is stale
+        self._unreadable = unreadable
+        self._check = runner_for(self.ctx).run(self.ctx.intake.check, order, subject, name="check the order",
+                                               on_done=self._show_checked, on_error=self._check_failed)
+        return self._check
+
+    @Slot(object)
+    def _show_checked(self, problems: list[Problem]) -> None:
+        if self.sender() is not self._check:
+            return
+        self._check = None
         # A field that cannot be read says so, instead of the rules' "missing".
-        unreadable_paths = {p.field for p in unreadable}
-        checked = [p for p in self.ctx.intake.check(order, subject)
-                   if not any(p.field.startswith(u) for u in unreadable_paths)]
-        self.problems = [*unreadable, *checked]
+        unreadable_paths = {p.field for p in self._unreadable}
+        checked = [p for p in problems if not any(p.field.startswith(u) for u in unreadable_paths)]
+        self.problems = [*self._unreadable, *checked]
         self.unplaced = self.messages.show(self.problems)
         self.checked.emit(self.problems)
-        return self.problems
+
+    @Slot(object)
+    def _check_failed(self, error: TaskError) -> None:
+        if self.sender() is not self._check:
+            return
+        self._check = None
+        self.problems = list(self._unreadable)
+        self.unplaced = [*self.messages.show(self.problems),
+                         Problem(code="CHECK-FAILED", field="", message=f"The order could not be checked. "
+                                                                        f"{error.sentence}")]
+        self.checked.emit(self.problems)
 
     def message_for(self, path: str) -> str:
         return self.messages.message_for(path)
@@ -367,6 +419,9 @@ class OrderForm(QWidget):
         self._subject = subject
 
 
+PREFERRED = QSize(1180, 820)      # shrunk to fit the screen; the fields scroll
+
+
 class OrderFormDialog(QDialog):
     """The form, a running summary of problems, and Submit (runs on the service thread)."""
 
@@ -378,7 +433,7 @@ class OrderFormDialog(QDialog):
         self.result_value = None
         self.setWindowTitle("New order")
         self.setObjectName("orderFormDialog")
-        self.resize(1180, 820)
+        geometry.restore(self, "order_form", PREFERRED)
 
         self.form = OrderForm(ctx, self)
         scroll = QScrollArea(self)
@@ -450,14 +505,10 @@ class OrderFormDialog(QDialog):
         order, subject, unreadable = self.form.build()
         self._set_busy(True)
         intake = self.ctx.intake
-        takes_extra = "extra_problems" in inspect.signature(intake.submit).parameters
-        if takes_extra:
-            worker = Worker(intake.submit, order, subject, extra_problems=unreadable)
-        else:
-            worker = Worker(intake.submit, order, subject)
-        worker.finished.connect(self._submitted)
-        worker.failed.connect(self._submit_failed)
-        start(worker)
+        extra = {"extra_problems": unreadable} if "extra_problems" in inspect.signature(intake.submit).parameters \
+            else {}
+        runner_for(self.ctx).run(intake.submit, order, subject, name="submit the order",
+                                 on_done=self._submitted, on_error=self._submit_failed, **extra)
 
     @Slot(object)
     def _submitted(self, result) -> None:
@@ -479,10 +530,10 @@ class OrderFormDialog(QDialog):
         self.result_label.style().polish(self.result_label)
         self.submitted.emit(result)
 
-    @Slot(str)
-    def _submit_failed(self, message: str) -> None:
+    @Slot(object)
+    def _submit_failed(self, error: TaskError) -> None:
         self._set_busy(False)
-        self.result_label.setText(f"Not saved: {message}")
+        self.result_label.setText(f"Not saved. {error.sentence}")
         self.result_label.setProperty("state", "draft")
 
     @Slot()
@@ -501,3 +552,7 @@ class OrderFormDialog(QDialog):
     def reject(self) -> None:
         if not self.busy.isVisible():   # a submit in flight must land before we go
             super().reject()
+
+    def done(self, result: int) -> None:
+        geometry.save(self, "order_form")
+        super().done(result)

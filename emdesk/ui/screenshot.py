@@ -10,15 +10,19 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
+from .geometry import FRAME, LAPTOP
 from .main_window import MainWindow
 from .qt_app import make_application
+
+# The window as it opens on a 1366x768 laptop (less the taskbar and the window frame).
+LAPTOP_WINDOW = (LAPTOP.width() - FRAME.width(), LAPTOP.height() - 40 - FRAME.height())
 
 
 class ScreenshotError(RuntimeError):
     pass
 
 
-def render_workspace(ctx, path: str | Path, size: tuple[int, int] = (1440, 900), *,
+def render_workspace(ctx, path: str | Path, size: tuple[int, int] = LAPTOP_WINDOW, *,
                      workspace: str | None = None, timeout_s: float = 30.0) -> Path:
     """Save a PNG of the window for ``ctx.user``; ``workspace`` picks a tab by key."""
     app = QApplication.instance() or make_application([])

@@ -1,10 +1,13 @@
 """The session loop: sign in, work in the main window, sign out, sign in again.
 
 The shell owns each session's context and closes it (and so the store) when the
-window goes, whether by signing out or quitting.
+window goes, whether by signing out or quitting: first every background task of the
+session is cancelled and waited for (``end_session``, bounded), so nothing -- a
+service call, a sync round, a pairing waiting on a prompt -- still uses the store.
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Slot
@@ -12,7 +15,8 @@ from PySide6.QtWidgets import QApplication
 
 from .main_window import MainWindow
 from .sign_in import SignInDialog
-from .worker import wait_for_workers
+from .tasks import TaskRunner, end_session
+from .tasks.runner import SHUTDOWN_S
 
 
 class Shell(QObject):
@@ -22,12 +26,14 @@ class Shell(QObject):
         self.dialog: SignInDialog | None = None
         self.window: MainWindow | None = None
         self.ctx: Any = None
+        self.runner = TaskRunner("emdesk-shell", self)      # sign-in, before there is a session
+        self.last_end_s = 0.0                                 # how long the last session took to end
         app = QApplication.instance()
         if app is not None:
-            app.aboutToQuit.connect(self._end_session)
+            app.aboutToQuit.connect(self.quit)
 
     def start(self, username: str = "") -> None:
-        self.dialog = SignInDialog(self._sign_in, username=username)
+        self.dialog = SignInDialog(self._sign_in, username=username, runner=self.runner)
         self.dialog.signed_in.connect(self._open_window)
         self.dialog.rejected.connect(self._cancelled)
         self.dialog.show()
@@ -51,11 +57,19 @@ class Shell(QObject):
         if self.window is None:
             QApplication.quit()
 
+    @Slot()
+    def quit(self) -> None:
+        """The application is quitting: end the session and stop sign-in work (bounded)."""
+        self._end_session()
+        self.runner.shutdown(SHUTDOWN_S / 3)
+
     def _end_session(self) -> None:
-        if self.window is not None:
-            self.window.deleteLater()
-            self.window = None
-        if self.ctx is not None:
-            wait_for_workers()     # nothing may still be using the store
-            self.ctx.close()
-            self.ctx = None
+        began = time.monotonic()
+        window, self.window = self.window, None
+        ctx, self.ctx = self.ctx, None
+        if window is not None:
+            window.end_session()   # stops its timers, closes its dialogs (a wizard cancels its pairing)
+            window.deleteLater()
+        if ctx is not None:
+            end_session(ctx)       # cancel and wait for every task, then close the store
+        self.last_end_s = time.monotonic() - began

@@ -1,6 +1,6 @@
 """Sign-in: the password unlocks the store, which takes a moment (argon2/scrypt).
 
-The callable runs on the service thread so the window stays responsive; a failure
+The callable runs on a background lane (``TaskRunner``) so the window stays responsive; a failure
 is shown in plain words under the fields and the person can try again.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from .resources import APP_ICON
-from .worker import Worker, start
+from .tasks import TaskError, TaskRunner
 
 SignIn = Callable[[str, str], Any]
 
@@ -32,9 +32,11 @@ class SignInDialog(QDialog):
     signed_in = Signal(object)     # the AppContext
     sign_in_failed = Signal(str)
 
-    def __init__(self, sign_in: SignIn, parent=None, *, username: str = ""):
+    def __init__(self, sign_in: SignIn, parent=None, *, username: str = "", runner: TaskRunner | None = None):
         super().__init__(parent)
         self._sign_in = sign_in
+        # Before sign-in there is no session: the shell's runner, or one of the dialog's own.
+        self.runner = runner or TaskRunner("emdesk-sign-in", self)
         self.context: Any = None
         self.setWindowTitle("Sign in to emdesk")
         self.setObjectName("signInDialog")
@@ -55,8 +57,10 @@ class SignInDialog(QDialog):
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText("password")
         form = QFormLayout()
-        form.addRow("Username", self.username)
-        form.addRow("Password", self.password)
+        form.addRow("&Username", self.username)
+        form.addRow("&Password", self.password)
+        self.username.setAccessibleName("Username")
+        self.password.setAccessibleName("Password")
 
         self.error_label = QLabel("", objectName="signInError")
         self.error_label.setWordWrap(True)
@@ -103,10 +107,8 @@ class SignInDialog(QDialog):
             self._show_error("Enter your username and password.")
             return
         self._set_busy(True)
-        worker = Worker(self._sign_in, username, password)
-        worker.finished.connect(self._succeeded)
-        worker.failed.connect(self._failed)
-        start(worker)
+        self.runner.run(self._sign_in, username, password, name="sign in",
+                        on_done=self._succeeded, on_error=self._failed)
 
     @Slot(object)
     def _succeeded(self, context: Any) -> None:
@@ -115,8 +117,9 @@ class SignInDialog(QDialog):
         self.signed_in.emit(context)
         self.accept()
 
-    @Slot(str)
-    def _failed(self, message: str) -> None:
+    @Slot(object)
+    def _failed(self, error: TaskError) -> None:
+        message = error.sentence
         self._set_busy(False)
         self.password.clear()
         self.password.setFocus()
@@ -126,6 +129,8 @@ class SignInDialog(QDialog):
     def _show_error(self, message: str) -> None:
         self.error_label.setText(message)
         self.error_label.setVisible(True)
+        # A screen reader reads the reason with the field the person must fix.
+        self.password.setAccessibleDescription(message)
 
     def _set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)

@@ -1,29 +1,21 @@
 """Background sync for the main window: on a timer, when the network returns, and on demand.
 
-Sync runs on its own worker thread (network waits must not hold up service calls);
-the store's lock keeps it from interleaving with them.  The app stays fully usable
-offline: a failed round only changes the status text and schedules a retry.
+Sync runs on the session's network lane (network waits must not hold up service
+calls); the store's lock keeps it from interleaving with them.  The status is read on
+the store lane, never on the GUI thread (it takes the store's lock, which a round may
+hold).  The app stays fully usable offline: a failed round only changes the status text
+and schedules a retry.  Signing out cancels a round between its batches.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
+import inspect
 
-from .worker import Worker, start
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from .tasks import NETWORK, STORE, Task, TaskError, TaskRunner
 
 ROUND_INTERVAL_MS = 5 * 60 * 1000        # a quiet desktop syncs every five minutes
 RETRY_MS = (30_000, 60_000, 120_000, 300_000)   # after failures: back off, then the normal round
-
-_pool: QThreadPool | None = None
-
-
-def sync_pool() -> QThreadPool:
-    global _pool
-    if _pool is None:
-        _pool = QThreadPool()
-        _pool.setObjectName("emdesk-sync")
-        _pool.setMaxThreadCount(1)
-    return _pool
-
 
 def describe(status) -> str:
     """The status-bar text for a sync status."""
@@ -41,56 +33,93 @@ class SyncController(QObject):
 
     state_changed = Signal(str)       # status-bar text
     synced = Signal(object)           # SyncStatus after a round (ok or not)
+    status_read = Signal(object)      # SyncStatus read on request (``read_status``)
     busy_changed = Signal(bool)
 
-    def __init__(self, port, parent: QObject | None = None, *, interval_ms: int = ROUND_INTERVAL_MS):
+    def __init__(self, port, runner: TaskRunner, parent: QObject | None = None, *,
+                 interval_ms: int = ROUND_INTERVAL_MS):
         super().__init__(parent)
         self.port = port
+        self.runner = runner
         self.interval_ms = interval_ms
-        self._worker: Worker | None = None
+        self.task: Task | None = None
+        self.last_status = None
         self._failures = 0
+        self._stopped = False
         self.timer = QTimer(self, singleShot=True, timeout=self.sync_now)
         self._watch_network()
 
     @property
     def busy(self) -> bool:
-        return self._worker is not None
+        return self.task is not None
 
     def start(self) -> None:
-        self.state_changed.emit(describe(self.port.status()))
+        self.read_status()
         self.sync_now()
 
     def stop(self) -> None:
+        """No more rounds; cancel the one in flight (it stops between batches)."""
+        self._stopped = True
         self.timer.stop()
+        if self.task is not None:
+            self.task.cancel()
+
+    def read_status(self) -> Task:
+        """The status (the store's bookkeeping) read on the store lane; ``status_read`` follows."""
+        def got(status) -> None:
+            self.last_status = status
+            if self.task is None:
+                self.state_changed.emit(describe(status))
+            self.status_read.emit(status)
+        return self.runner.run(self.port.status, lane=STORE, name="sync status", on_done=got)
 
     def sync_now(self) -> None:
-        if self._worker is not None:
+        if self.task is not None or self._stopped:
             return
         self.timer.stop()
-        worker = Worker(self.port.sync_now)
-        worker.progress.connect(lambda pct, text: self.state_changed.emit(f"Sync: {text} ({pct}%)"))
-        self._worker = worker
         self.busy_changed.emit(True)
         self.state_changed.emit("Sync: connecting to the hub…")
-        start(worker, on_done=self._done, on_error=self._failed, pool=sync_pool())
+        task = Task(self._round, (), {}, name="sync round", lane=NETWORK)
+        task.progress.connect(lambda done, total, text: self.state_changed.emit(f"Sync: {text} ({done}%)"))
+        task.succeeded.connect(self._done)
+        task.failed.connect(self._failed)
+        task.cancelled.connect(self._cancelled)
+        self.task = task
+        self.runner.start(task)
+
+    def _round(self, progress, cancel):
+        def report(percent: int, text: str = "") -> None:
+            cancel.check()                   # between batches: each batch is committed or not sent
+            progress(percent, 100, text)
+        if _takes(self.port.sync_now, "cancel"):
+            return self.port.sync_now(progress=report, cancel=cancel)
+        return self.port.sync_now(progress=report)
 
     def _done(self, status) -> None:
-        self._worker = None
+        self.task = None
+        self.last_status = status
         self.busy_changed.emit(False)
         self._failures = 0 if status.ok else self._failures + 1
         self.state_changed.emit(describe(status))
         self.synced.emit(status)
         self._schedule()
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, error: TaskError) -> None:
         # A bug, not an unreachable hub (that comes back as a status): say so, keep going.
-        self._worker = None
+        self.task = None
         self.busy_changed.emit(False)
         self._failures += 1
-        self.state_changed.emit(f"Sync: failed ({message}) · working offline")
+        self.state_changed.emit(f"Sync: {error.sentence} Working offline.")
         self._schedule()
 
+    def _cancelled(self) -> None:
+        self.task = None
+        self.busy_changed.emit(False)
+        self.state_changed.emit("Sync: stopped; your changes are kept and go with the next round")
+
     def _schedule(self) -> None:
+        if self._stopped:
+            return
         delay = RETRY_MS[min(self._failures, len(RETRY_MS)) - 1] if self._failures else self.interval_ms
         self.timer.start(min(delay, self.interval_ms))
 
@@ -110,3 +139,10 @@ class SyncController(QObject):
         from PySide6.QtNetwork import QNetworkInformation
         if reachability == QNetworkInformation.Reachability.Online and self._failures:
             self.sync_now()
+
+
+def _takes(fn, name: str) -> bool:
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False

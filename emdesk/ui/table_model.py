@@ -2,10 +2,15 @@
 
 Each column is described once (header, how to get the value, how to show it), so a
 workspace's table is a list of ``Column`` and nothing else.
+
+New rows are applied row by row, keyed by record id (the row's first field unless a
+``key`` is given): rows gone are removed, rows changed are updated in place, new rows
+inserted.  The model is never reset, so a view keeps its selection and scroll position
+across a background refresh.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, Callable, Generic, Sequence, TypeVar
 
 from PySide6.QtCore import (
@@ -52,17 +57,62 @@ class Column(Generic[R]):
         return str(value)
 
 
+def record_key(row: Any) -> Any:
+    """A row's identity: its record id (the first field of a service row)."""
+    if is_dataclass(row):
+        return getattr(row, fields(row)[0].name)
+    return getattr(row, "id", None) or id(row)
+
+
 class RowTableModel(QAbstractTableModel, Generic[R]):
-    def __init__(self, columns: Sequence[Column[R]], parent=None):
+    def __init__(self, columns: Sequence[Column[R]], parent=None, *, key: Callable[[R], Any] = record_key):
         super().__init__(parent)
         self.columns: list[Column[R]] = list(columns)
         self._rows: list[R] = []
+        self.key = key
 
     # -- data in -------------------------------------------------------------
     def set_rows(self, rows: Sequence[R]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
+        """Apply ``rows`` as changes to what is shown, keyed by record id."""
+        new = list(rows)
+        new_keys = [self.key(r) for r in new]
+        if len(set(new_keys)) != len(new_keys):      # no identity to go by: start over
+            self.beginResetModel()
+            self._rows = new
+            self.endResetModel()
+            return
+        wanted = dict(zip(new_keys, new))
+        # 1. rows that are gone
+        for i in range(len(self._rows) - 1, -1, -1):
+            if self.key(self._rows[i]) not in wanted:
+                self.beginRemoveRows(QModelIndex(), i, i)
+                del self._rows[i]
+                self.endRemoveRows()
+        # 2. rows kept: in the new order, with their new values
+        old_keys = [self.key(r) for r in self._rows]
+        present = set(old_keys)
+        order = [k for k in new_keys if k in present]
+        if order != old_keys:
+            self.layoutAboutToBeChanged.emit()
+            position = {k: i for i, k in enumerate(order)}
+            for index in self.persistentIndexList():
+                if index.isValid():
+                    moved = position[old_keys[index.row()]]
+                    self.changePersistentIndex(index, self.index(moved, index.column()))
+            by_key = dict(zip(old_keys, self._rows))
+            self._rows = [by_key[k] for k in order]
+            self.layoutChanged.emit()
+        last = len(self.columns) - 1
+        for i, k in enumerate(order):
+            if self._rows[i] != wanted[k]:
+                self._rows[i] = wanted[k]
+                self.dataChanged.emit(self.index(i, 0), self.index(i, last))
+        # 3. rows that are new, each at its place
+        for i, k in enumerate(new_keys):
+            if k not in present:
+                self.beginInsertRows(QModelIndex(), i, i)
+                self._rows.insert(i, wanted[k])
+                self.endInsertRows()
 
     def rows(self) -> list[R]:
         return list(self._rows)

@@ -6,8 +6,12 @@ from datetime import datetime, timezone
 import pytest
 from PySide6.QtCore import QSettings
 
+import threading
+import time
+
 from emdesk.ui.qt_app import apply_look
-from emdesk.ui.worker import wait_for_workers
+from emdesk.ui.tasks import runner
+from emdesk.ui.tasks.session import _runners
 
 
 @pytest.fixture(autouse=True)
@@ -26,9 +30,23 @@ def styled_app(qapp):
 
 
 @pytest.fixture(autouse=True)
-def no_work_left_behind():
+def no_work_left_behind(qapp):
+    """Every task runner (each lane's pool, the device thread) and every thread a test
+    started is finished when it ends: none may leak into the next test."""
+    before = set(threading.enumerate())
     yield
-    assert wait_for_workers(10_000), "service work still running after the test"
+    stuck = [r.name for r in runner.all_runners() if not r.shutdown(5.0)]
+    _runners.clear()
+    qapp.processEvents()
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline:
+        left = [t for t in threading.enumerate() if t not in before and t.is_alive()
+                and not isinstance(t, threading._DummyThread)]
+        if not left:
+            break
+        time.sleep(0.02)
+    assert not stuck, f"background work still running after the test: {stuck}"
+    assert not left, f"threads left running after the test: {[t.name for t in left]}"
 
 
 # The demo day: 08:00 in London, when the officers' visits for the day are all ahead.

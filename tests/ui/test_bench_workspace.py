@@ -8,7 +8,7 @@ from emdesk.domain.devices import Device, DeviceKind, DeviceState
 from emdesk.domain.geocoding import GazetteerGeocoder
 from emdesk.domain.users import Role, User
 from emdesk.services.context import AppContext
-from emdesk.ui.pairing.device_thread import device_worker, shutdown_device_worker
+from emdesk.ui.tasks import end_session, runner_for
 from emdesk.ui.workspaces.bench import BenchWorkspace
 from hardware.emulator import EmulatedDevice
 from hardware.testing import FAST, KEY
@@ -40,8 +40,8 @@ def bench(qtbot, ctx, monkeypatch):
     with qtbot.waitSignal(ws.loaded, timeout=10_000):
         ws.refresh()
     yield ws
-    ws.disconnect_device()
-    shutdown_device_worker()
+    ws.end_session()
+    assert end_session(ctx, close=False), "the bench's device work did not stop in time"
 
 
 def connect(qtbot, ws, dev):
@@ -64,7 +64,7 @@ def test_diagnostics_of_a_genuine_device_on_approved_firmware(qtbot, bench):
         assert "Home monitoring unit HMU-400001" in text and "Firmware 3.2.1 (approved)" in text
         assert "genuine" in text and "Battery 87%" in text
         assert "Fit to issue" in bench.findings.text()
-        assert device_worker().thread.is_alive()
+        assert runner_for(bench.ctx).device_worker().thread.is_alive()
 
 
 def test_unapproved_firmware_is_a_finding(qtbot, bench):
@@ -82,7 +82,7 @@ def test_event_log_downloads_page_by_page_into_the_table(qtbot, bench):
             dev.close_strap()
         connect(qtbot, bench, dev)
         totals = []
-        bench.jobs.progress.connect(lambda done, total: totals.append((done, total)))
+        bench.download_progress.connect(lambda done, total: totals.append((done, total)))
         with qtbot.waitSignal(bench.device_done, timeout=20_000, check_params_cb=lambda n: n == "events"):
             qtbot.mouseClick(bench.download_button, Qt.MouseButton.LeftButton)
         expected = len(dev.unit.events)

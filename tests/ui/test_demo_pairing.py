@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 from PySide6.QtCore import Qt
 
-from emdesk.app import _pairing_example
+from emdesk.app.demo_printout import pairing_example as _pairing_example
 from emdesk.devices.worker import DeviceWorker
 from emdesk.domain.clock import FixedClock
 from emdesk.domain.devices import Device, DeviceState

@@ -14,7 +14,8 @@ POSTCODE = "subject.addresses[0].postcode"
 def dialog(qtbot, operator_ctx):
     dialog = OrderFormDialog(operator_ctx)
     qtbot.addWidget(dialog)
-    dialog.show()
+    with qtbot.waitSignal(dialog.form.checked, timeout=5000):     # the first check, off the GUI thread
+        dialog.show()
     return dialog
 
 

@@ -52,11 +52,29 @@ def test_roles():
     assert model.index(0, 1).data(Qt.ItemDataRole.TextAlignmentRole) == int(Qt.AlignmentFlag.AlignRight)
 
 
-def test_set_rows_resets(qtbot):
+def test_set_rows_applies_changes_row_by_row_and_never_resets(qtbot):
+    from emdesk.ui.table_view import make_table
+
+    table = make_table(COLUMNS, name="t", sort_column=None)
+    qtbot.addWidget(table.view)
+    table.set_rows(ROWS)
+    table.view.selectRow(2)                                     # gamma
+    resets, changed = [], []
+    table.model.modelReset.connect(lambda: resets.append(True))
+    table.model.dataChanged.connect(lambda a, b: changed.append(a.row()))
+    # beta goes, gamma's count changes and it moves first, delta arrives.
+    table.set_rows([Row("gamma", 7, None), Row("Alpha", 2, None), Row("delta", 3, None)])
+    assert not resets
+    assert [table.model.index(i, 0).data() for i in range(3)] == ["gamma", "Alpha", "delta"]
+    assert table.model.index(0, 1).data() == "7" and changed == [0]
+    assert table.selected_row() == Row("gamma", 7, None)      # the selection followed its record
+
+
+def test_rows_without_an_identity_fall_back_to_a_reset(qtbot):
     model = model_with_rows()
     with qtbot.waitSignal(model.modelReset):
-        model.set_rows(ROWS[:1])
-    assert model.rowCount() == 1
+        model.set_rows([ROWS[0], ROWS[0]])
+    assert model.rowCount() == 2
 
 
 def names(proxy):

@@ -1,10 +1,9 @@
 """Pairing a tag to its home unit from the desktop, and where it shows in the app.
 
 - ``wizard``        ``PairingWizard``: connect -> pair step by step -> record
-- ``runner``        ``PairingRunner``: one pairing on the device thread, as Qt signals
+- ``runner``        ``PairingRunner``: one pairing on the session's device lane, as Qt signals
 - ``ports``         ``PortPicker``: the ports found, or one typed in (``socket://...``)
 - ``keys``          ``manufacturer_key(ctx)``: the key file, or the emulator's on the demo
-- ``device_thread`` the shared ``DeviceWorker``; ``ask_services`` from device work
 - ``actions``       Today's "Pair devices…" and the Devices menu
 """
 from .actions import add_pairing_actions, open_pairing_for_visit

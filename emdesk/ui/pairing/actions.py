@@ -12,11 +12,11 @@ from PySide6.QtWidgets import QMenu, QMessageBox, QPushButton, QWidget
 
 from emdesk.domain.users import Permission
 
-from ..worker import run_async
+from ..tasks import TaskError, runner_for
 
 
 def open_pairing_for_visit(parent: QWidget, ctx, visit_id: str, **wizard_kw):
-    """Load the install job on the service thread, then show the wizard for it."""
+    """Load the install job on the store lane, then show the wizard for it."""
     from .wizard import PairingWizard
 
     def show(job) -> None:
@@ -26,10 +26,10 @@ def open_pairing_for_visit(parent: QWidget, ctx, visit_id: str, **wizard_kw):
         _last["wizard"] = wizard
         wizard.destroyed.connect(lambda *_: _last.pop("wizard", None))
 
-    def refuse(message: str) -> None:
-        QMessageBox.information(parent, "Pair devices", f"Cannot pair for this visit: {message}")
+    def refuse(error: TaskError) -> None:
+        QMessageBox.information(parent, "Pair devices", f"Cannot pair for this visit. {error.sentence}")
 
-    run_async(ctx.installs.job, visit_id, on_done=show, on_error=refuse)
+    runner_for(ctx).run(ctx.installs.job, visit_id, name="load the install job", on_done=show, on_error=refuse)
 
 
 _last: dict = {}
@@ -75,7 +75,10 @@ def add_pairing_actions(window) -> None:
     button.clicked.connect(open_for_selected)
     view = today.table.view
     view.selectionModel().selectionChanged.connect(update)
-    today.table.model.modelReset.connect(update)
+    # A refresh changes rows in place: the selection stays, the row's status may change.
+    model = today.table.model
+    for signal in (model.modelReset, model.dataChanged, model.rowsRemoved, model.rowsInserted, model.layoutChanged):
+        signal.connect(update)
     view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
 
     def context_menu(pos) -> None:

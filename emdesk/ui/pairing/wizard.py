@@ -17,13 +17,13 @@ Three pages, like a QWizard but with the buttons a field officer needs at the do
    device refused as counterfeit, which is set aside as faulty.
 
 All device I/O runs on the shared device thread (:mod:`.runner`); all store work on the
-service thread (``run_async``); this dialog only ever handles signals.
+store lane of the session's ``TaskRunner``; this dialog only ever handles signals.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -56,8 +56,8 @@ from emdesk.devices.worker import DeviceWorker
 from emdesk.domain.conditions import Conditions
 from emdesk.services.installs import InstallJob
 
-from ..worker import run_async
-from .device_thread import device_worker
+from .. import geometry
+from ..tasks import TaskError, runner_for
 from .keys import is_test_key, manufacturer_key
 from .ports import PortPicker
 from .runner import PairingRunner
@@ -170,7 +170,7 @@ class PairingWizard(QDialog):
         self.ctx, self.job = ctx, job
         self.bench = isinstance(job, BenchJob)
         self.setWindowTitle("Pair devices" + (" — bench" if self.bench else f" — {job.subject_name}"))
-        self.resize(860, 640)
+        geometry.restore(self, "pairing_wizard", QSize(860, 640))
         self.result: PairingResult | None = None
         self.record = None
         self._key = key
@@ -180,7 +180,8 @@ class PairingWizard(QDialog):
                 self._key = manufacturer_key(ctx)
             except KeyFileError as e:
                 self._key_error = str(e)
-        self.runner = PairingRunner(worker or device_worker(), policy=policy, parent=self)
+        self.tasks = runner_for(ctx)
+        self.runner = PairingRunner(self.tasks, device=worker, policy=policy, parent=self)
         self.runner.progress.connect(self._on_progress)
         self.runner.identified.connect(self._on_identified)
         self.runner.prompt.connect(self._on_prompt)
@@ -534,8 +535,7 @@ class PairingWizard(QDialog):
             self._record_refused(result.error.serial)
 
     def _on_crashed(self, text: str) -> None:
-        self.error_text.setText(f"the pairing stopped on a software fault ({text}): press Retry; "
-                                "if it happens again, report it")
+        self.error_text.setText(f"The pairing stopped. {text}")
         self.error_note.setText("The devices discard an unfinished pairing by themselves.")
         self.retry_button.setText("Retry")
         self.error_box.setVisible(True)
@@ -580,7 +580,7 @@ class PairingWizard(QDialog):
                     result.hmu_serial, result.pairing_id)
         else:
             call = (self.ctx.bench.record_bench_pairing, result.tag_serial, result.hmu_serial, result.pairing_id)
-        run_async(*call, on_done=self._recorded, on_error=self._record_error)
+        self.tasks.run(*call, name="record the pairing", on_done=self._recorded, on_error=self._record_error)
 
     def _recorded(self, record) -> None:
         self.record = record
@@ -593,10 +593,11 @@ class PairingWizard(QDialog):
         self.recorded.emit(record)
         self._update_buttons()
 
-    def _record_error(self, message: str) -> None:
+    def _record_error(self, error: TaskError) -> None:
+        message = error.sentence
         self.rows[RECORD].set("failed", message)
-        self.record_text.setText(f"The devices ARE paired, but the installation could not be recorded: {message}. "
-                                 "Press Retry recording (it is safe to repeat).")
+        self.record_text.setText(f"The devices ARE paired, but the installation could not be recorded. {message} "
+                                 "Then press Retry recording (it is safe to repeat).")
         self.record_text.setStyleSheet("color: #b42318; font-weight: bold;")
         self.record_retry.setVisible(True)
         self.record_failed.emit(message)
@@ -612,10 +613,15 @@ class PairingWizard(QDialog):
             self.error_note.setText(refused.message[:1].upper() + refused.message[1:] + ".")
             self.refused_recorded.emit(refused)
 
-        run_async(*call, on_done=done, on_error=lambda m: self.error_note.setText(
-            f"Could not record the refused device: {m}"), **kwargs)
+        self.tasks.run(*call, name="record the refused device", on_done=done,
+                       on_error=lambda e: self.error_note.setText(f"Could not record the refused device. {e.sentence}"),
+                       **kwargs)
 
     # -- closing ------------------------------------------------------------------------
+
+    def done(self, result: int) -> None:
+        geometry.save(self, "pairing_wizard")
+        super().done(result)
 
     def reject(self) -> None:
         if self.runner.running:

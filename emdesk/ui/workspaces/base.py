@@ -1,7 +1,9 @@
-"""What every workspace shares: a header, a busy bar, loading on the service thread.
+"""What every workspace shares: a header, a busy bar, loading on the session's store lane.
 
 A workspace says what to ask the services (``request``, built on the GUI thread so
-the worker never reads widgets) and how to show the answer (``show_data``).
+the task never reads widgets) and how to show the answer (``show_data``).  Tables
+apply a reload row by row (``RowTableModel.set_rows``), so a refresh after a sync
+keeps the selection, the scroll position and the actions that depend on them.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Any, Callable, ClassVar
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QProgressBar, QVBoxLayout, QWidget
 
-from ..worker import Worker, start
+from ..tasks import Task, TaskError, runner_for
 
 
 class Workspace(QWidget):
@@ -24,7 +26,7 @@ class Workspace(QWidget):
         super().__init__(parent)
         self.setObjectName(f"workspace-{self.key}")
         self.ctx = ctx
-        self._generation = 0
+        self._task: Task | None = None
         self._loading = False
         self.last_error = ""
 
@@ -76,6 +78,8 @@ class Workspace(QWidget):
 
     def add_search(self, table, placeholder: str = "Filter…") -> QLineEdit:
         search = QLineEdit(placeholderText=placeholder, objectName="search")
+        search.setAccessibleName(f"Filter {self.title.lower()}")
+        search.setAccessibleDescription(placeholder.rstrip("…"))
         search.setClearButtonEnabled(True)
         search.setFixedWidth(220)
         search.textChanged.connect(table.proxy.setFilterFixedString)
@@ -88,16 +92,14 @@ class Workspace(QWidget):
         return self._loading
 
     def refresh(self) -> None:
-        self._generation += 1
-        generation = self._generation
+        if self._task is not None:
+            self._task.cancel()            # an older load answering late would be stale
         self._loading = True
         self.busy.setVisible(True)
-        worker = Worker(self.request())
-        worker.signals.setProperty("generation", generation)
         # Bound methods of this widget: Qt drops them if the widget is gone first.
-        worker.finished.connect(self._on_finished)
-        worker.failed.connect(self._on_failed)
-        start(worker)
+        self._task = runner_for(self.ctx).run(self.request(), name=f"load {self.key}",
+                                              on_done=self._on_finished, on_error=self._on_failed,
+                                              on_cancelled=self._on_cancelled)
 
     @Slot(object)
     def _on_finished(self, data: Any) -> None:
@@ -109,22 +111,31 @@ class Workspace(QWidget):
         self.show_data(data)
         self.loaded.emit()
 
-    @Slot(str)
-    def _on_failed(self, message: str) -> None:
+    @Slot(object)
+    def _on_failed(self, error: TaskError) -> None:
         if self._stale():
             return
         self._done()
-        self.last_error = message
-        self.error_label.setText(f"Could not load {self.title.lower()}: {message}")
+        self.last_error = error.sentence
+        self.error_label.setText(f"Could not load {self.title.lower()}. {error.sentence}")
         self.error_label.setVisible(True)
-        self.load_failed.emit(message)
+        self.load_failed.emit(self.last_error)
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        if not self._stale():
+            self._done()
+            self.load_failed.emit("")
+
+    def end_session(self) -> None:
+        """The session is ending: stop what this screen started (the shell waits for it)."""
+        if self._task is not None:
+            self._task.cancel()
 
     def _stale(self) -> bool:
-        # An older load answering after a newer refresh started: ignore it.
-        sender = self.sender()
-        generation = sender.property("generation") if sender is not None else None
-        return generation is not None and generation != self._generation
+        return self.sender() is not self._task
 
     def _done(self) -> None:
+        self._task = None
         self._loading = False
         self.busy.setVisible(False)

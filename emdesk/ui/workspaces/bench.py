@@ -7,14 +7,15 @@ typing the device's serial), or pair a tag with its home unit (the pairing wizar
 Right: the bench queue (recovered, faulty and uncollected kit in the region), the
 event log downloaded, and batch check-in of returned kit by serial.
 
-Device work runs on the shared device thread; what it did is then recorded through
-``ctx.bench`` on the service thread.  The workspace's own load is the bench queue.
+Device work runs on the session's device lane; what it did is then recorded through
+``ctx.bench`` on the store lane (both of the session's ``TaskRunner``).  Each device
+job has its own handler for its typed result.  The workspace's own load is the queue.
 """
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -51,12 +52,11 @@ from emdesk.services.bench_records import (
 from emdesk.services.rows import DeviceRow
 
 from ..formatting import plural
-from ..pairing.device_thread import device_worker
 from ..pairing.keys import manufacturer_key
 from ..pairing.ports import PortPicker
 from ..table_model import Column
 from ..table_view import make_table
-from ..worker import run_async
+from ..tasks import DEVICE, Task, TaskError, runner_for
 from .base import Workspace
 
 _SEVERITY_COLOURS = {Severity.OK: "#067647", Severity.WARNING: "#93370d", Severity.FAULT: "#b42318"}
@@ -96,32 +96,6 @@ CHECKIN_COLUMNS = [
            foreground=lambda r: _GREEN if r.ok else _RED, bold=lambda r: True),
     Column("What happens", lambda r: r.message, width=420, foreground=lambda r: None if r.ok else _RED),
 ]
-
-
-class DeviceJobs(QObject):
-    """Runs bench functions on the device thread; answers come back as signals."""
-
-    done = Signal(str, object)        # job name, result
-    failed = Signal(str, str)         # job name, "what: action"
-    progress = Signal(int, int)       # done, total (event log download)
-
-    def __init__(self, parent: QObject | None = None):
-        super().__init__(parent)
-        self.busy = False
-
-    def run(self, name: str, fn, *args, **kwargs) -> None:
-        self.busy = True
-        fut = device_worker().submit(fn, *args, **kwargs)
-
-        def finished(f) -> None:
-            self.busy = False
-            error = f.exception()
-            if error is None:
-                self.done.emit(name, f.result())
-            else:
-                text = str(error) if isinstance(error, DeviceError) else f"{type(error).__name__}: {error}"
-                self.failed.emit(name, text)
-        fut.add_done_callback(finished)
 
 
 class ConfirmSerialDialog(QDialog):
@@ -167,6 +141,7 @@ class BenchWorkspace(Workspace):
     device_failed = Signal(str, str)
     recorded = Signal(str)
     checked_in = Signal(object)
+    download_progress = Signal(int, int)     # events downloaded, of how many
 
     # Replaced in tests: (title, warning, serial) -> the serial typed, or None.
     confirm = staticmethod(ask_serial)
@@ -178,10 +153,8 @@ class BenchWorkspace(Workspace):
         self.diagnosis: Diagnosis | None = None
         self.events: list[DeviceEvent] = []
         self.last_message = ""
-        self.jobs = DeviceJobs(self)
-        self.jobs.done.connect(self._job_done)
-        self.jobs.failed.connect(self._job_failed)
-        self.jobs.progress.connect(self._download_progress)
+        self.tasks = runner_for(ctx)
+        self.job: Task | None = None       # the device job in flight (one cable, one at a time)
         try:
             self.auth_key = manufacturer_key(ctx)
             self.key_error = ""
@@ -343,8 +316,34 @@ class BenchWorkspace(Workspace):
     def connected(self) -> bool:
         return self.link is not None
 
+    def _device_job(self, name: str, fn, *args, on_done, on_progress=None, **kwargs) -> Task:
+        """Run ``fn`` on the device lane; ``on_done(result)`` then the ``device_done`` signal."""
+        def done(result) -> None:
+            self.job = None
+            on_done(result)
+            self._update()
+            self.device_done.emit(name)
+
+        def failed(error: TaskError) -> None:
+            self.job = None
+            self._job_failed(name, error)
+
+        def cancelled() -> None:
+            self.job = None
+            self._update()
+
+        task = self.tasks.run(fn, *args, lane=DEVICE, name=f"bench {name}", on_done=done, on_error=failed,
+                              on_cancelled=cancelled, on_progress=on_progress, **kwargs)
+        self.job = task if not task.is_done else None
+        self._update()
+        return task
+
+    @property
+    def busy_with_device(self) -> bool:
+        return self.job is not None
+
     def _update(self, *args) -> None:
-        busy = self.jobs.busy
+        busy = self.busy_with_device
         on = self.connected
         self.connect_button.setEnabled(bool(self.ports.port()) and not busy and not on and self.auth_key is not None)
         self.disconnect_button.setEnabled(on and not busy)
@@ -360,11 +359,15 @@ class BenchWorkspace(Workspace):
 
     def connect_device(self) -> None:
         port = self.ports.port()
-        if not port or self.jobs.busy:
+        if not port or self.busy_with_device:
             return
         self._say(f"Connecting to {port}…")
-        self.jobs.run("connect", self._open_and_diagnose, port)
-        self._update()
+        self._device_job("connect", self._open_and_diagnose, port, on_done=self._connected)
+
+    def _connected(self, result) -> None:
+        self.link, diagnosis = result
+        self._show_diagnosis(diagnosis)
+        self._say(f"Connected to {self.link.name}.")
 
     def _open_and_diagnose(self, port: str):
         link = DeviceLink.open(port, policy=self.policy) if self.policy else DeviceLink.open(port)
@@ -377,13 +380,17 @@ class BenchWorkspace(Workspace):
     def run_diagnostics(self) -> None:
         if self.link is not None:
             self._say("Running diagnostics…")
-            self.jobs.run("diagnose", bench_ops.diagnose, self.link, key=self.auth_key, approved=DEFAULT_APPROVED)
-            self._update()
+            self._device_job("diagnose", bench_ops.diagnose, self.link, key=self.auth_key, approved=DEFAULT_APPROVED,
+                             on_done=self._diagnosed)
+
+    def _diagnosed(self, diagnosis: Diagnosis) -> None:
+        self._show_diagnosis(diagnosis)
+        self._say("Diagnostics done.")
 
     def disconnect_device(self) -> None:
         link, self.link = self.link, None
         if link is not None:
-            device_worker().submit(link.close)
+            self.tasks.run(link.close, lane=DEVICE, name="close the cradle port")
         self.diagnosis = None
         self.device_label.setText("No device connected.")
         self.findings.setText("Connect a device to see its battery health, firmware and self-test.")
@@ -396,13 +403,29 @@ class BenchWorkspace(Workspace):
         self.download_bar.setRange(0, 0)
         self.download_bar.setVisible(True)
         self._say("Downloading the event log…")
-        self.jobs.run("events", bench_ops.download_events, self.link, key=self.auth_key,
-                      progress=lambda done, total: self.jobs.progress.emit(done, total))
-        self._update()
+        link, key = self.link, self.auth_key
 
-    def _download_progress(self, done: int, total: int) -> None:
+        def download(progress, cancel):
+            def page(done: int, total: int) -> None:
+                cancel.check()                # stop between pages when the session ends
+                progress(done, total, "events")
+            return bench_ops.download_events(link, key=key, progress=page)
+
+        self._device_job("events", download, on_done=self._downloaded, on_progress=self._download_progress)
+
+    def _download_progress(self, done: int, total: int, text: str = "") -> None:
         self.download_bar.setRange(0, max(total, 1))
         self.download_bar.setValue(done)
+        self.download_progress.emit(done, total)
+
+    def _downloaded(self, events: list[DeviceEvent]) -> None:
+        self.events = events
+        self.events_table.set_rows(events)
+        serial = self.diagnosis.identity.serial if self.diagnosis else "the device"
+        self.events_label.setText(f"{plural(len(events), 'event')} from {serial}")
+        self.download_bar.setVisible(False)
+        self.tabs.setCurrentIndex(1)
+        self._say(f"Downloaded {plural(len(events), 'event')}.")
 
     def unpair_device(self) -> None:
         serial = self.diagnosis.identity.serial if self.diagnosis else ""
@@ -416,8 +439,8 @@ class BenchWorkspace(Workspace):
             self._say("The serial typed does not match the device: nothing was changed.", error=True)
             return
         self._say(f"Unpairing {serial}…")
-        self.jobs.run("unpair", bench_ops.unpair, self.link, key=self.auth_key)
-        self._update()
+        self._device_job("unpair", bench_ops.unpair, self.link, key=self.auth_key,
+                         on_done=lambda _: self._record_change("unpair", serial))
 
     def factory_reset(self) -> None:
         serial = self.diagnosis.identity.serial if self.diagnosis else ""
@@ -428,8 +451,8 @@ class BenchWorkspace(Workspace):
         if typed is None:
             return
         self._say(f"Resetting {serial}…")
-        self.jobs.run("reset", bench_ops.factory_reset, self.link, key=self.auth_key, confirm_serial=typed)
-        self._update()
+        self._device_job("reset", bench_ops.factory_reset, self.link, key=self.auth_key, confirm_serial=typed,
+                         on_done=lambda _: self._record_change("reset", serial))
 
     def open_pairing(self):
         from ..pairing.wizard import BenchJob, PairingWizard
@@ -443,45 +466,36 @@ class BenchWorkspace(Workspace):
 
     # -- answers from the device thread ------------------------------------------------------
 
-    def _job_done(self, name: str, result) -> None:
-        if name == "connect":
-            self.link, diagnosis = result
-            self._show_diagnosis(diagnosis)
-            self._say(f"Connected to {self.link.name}.")
-        elif name == "diagnose":
-            self._show_diagnosis(result)
-            self._say("Diagnostics done.")
-        elif name == "events":
-            self.events = result
-            self.events_table.set_rows(result)
-            serial = self.diagnosis.identity.serial if self.diagnosis else "the device"
-            self.events_label.setText(f"{plural(len(result), 'event')} from {serial}")
-            self.download_bar.setVisible(False)
-            self.tabs.setCurrentIndex(1)
-            self._say(f"Downloaded {plural(len(result), 'event')}.")
-        elif name in ("unpair", "reset"):
-            serial = self.diagnosis.identity.serial if self.diagnosis else ""
-            record = self.ctx.bench.record_unpaired if name == "unpair" else self.ctx.bench.record_factory_reset
-            what = "unpaired" if name == "unpair" else "reset to factory state"
-            self._say(f"{serial} {what}; recording it…")
-            def saved(*_):
-                self._say(f"{serial} {what} and recorded.")
-                self.recorded.emit(name)
-                self.refresh()
-            run_async(record, serial, on_done=saved,
-                      on_error=lambda m: self._say(f"{serial} {what}, but the records could not be "
-                                                   f"updated: {m}", error=True))
-            self.run_diagnostics()
-        self._update()
-        self.device_done.emit(name)
+    def _record_change(self, name: str, serial: str) -> None:
+        """The device was unpaired or reset: write it to the records, then diagnose again."""
+        record = self.ctx.bench.record_unpaired if name == "unpair" else self.ctx.bench.record_factory_reset
+        what = "unpaired" if name == "unpair" else "reset to factory state"
+        self._say(f"{serial} {what}; recording it…")
 
-    def _job_failed(self, name: str, text: str) -> None:
+        def saved(*_) -> None:
+            self._say(f"{serial} {what} and recorded.")
+            self.recorded.emit(name)
+            self.refresh()
+
+        self.tasks.run(record, serial, name=f"record {name}", on_done=saved,
+                       on_error=lambda e: self._say(f"{serial} {what}, but the records could not be updated. "
+                                                    f"{e.sentence}", error=True))
+        self.run_diagnostics()
+
+    def _job_failed(self, name: str, error: TaskError) -> None:
         self.download_bar.setVisible(False)
+        text = error.sentence
         self._say(text, error=True)
         if name == "connect":
             self.link = None
         self._update()
         self.device_failed.emit(name, text)
+
+    def end_session(self) -> None:
+        super().end_session()
+        if self.job is not None:
+            self.job.cancel()
+        self.disconnect_device()
 
     def _show_diagnosis(self, d: Diagnosis) -> None:
         self.diagnosis = d
@@ -512,8 +526,8 @@ class BenchWorkspace(Workspace):
         reason = self.reason_edit.text()
         self.checkin_summary.setText("Checking in…")
         self.checkin_button.setEnabled(False)
-        run_async(self.ctx.bench.check_in_returned, serials, outcome, reason,
-                  on_done=self._checked_in, on_error=self._check_in_refused)
+        self.tasks.run(self.ctx.bench.check_in_returned, serials, outcome, reason, name="check in",
+                       on_done=self._checked_in, on_error=self._check_in_refused)
 
     def _checked_in(self, result: CheckIn) -> None:
         self.checkin_table.set_rows(list(result.lines))
@@ -527,7 +541,8 @@ class BenchWorkspace(Workspace):
             self.refresh()
         self.checked_in.emit(result)
 
-    def _check_in_refused(self, message: str) -> None:
+    def _check_in_refused(self, error: TaskError) -> None:
+        message = error.sentence.rstrip(".")
         self.checkin_table.set_rows([])
         self.checkin_summary.setText(f"<b style='color:#b42318'>{message[:1].upper()}{message[1:]}.</b>")
         self.checkin_button.setEnabled(True)
@@ -535,4 +550,4 @@ class BenchWorkspace(Workspace):
         self.checked_in.emit(None)
 
 
-__all__ = ["BenchWorkspace", "CheckInLine", "ConfirmSerialDialog", "DeviceJobs"]
+__all__ = ["BenchWorkspace", "CheckInLine", "ConfirmSerialDialog"]
