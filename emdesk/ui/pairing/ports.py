@@ -28,9 +28,12 @@ class PortPicker(QWidget):
     changed = Signal(str)
     _manual: ClassVar[list[PortCandidate]] = []        # shared by all pickers
 
-    def __init__(self, parent: QWidget | None = None, *, name: str = "ports", stacked: bool = False):
+    def __init__(self, parent: QWidget | None = None, *, name: str = "ports", stacked: bool = False,
+                 label: str = "Port"):
         super().__init__(parent)
         self.combo = QComboBox(objectName=name)
+        self.combo.setAccessibleName(label)
+        self.combo.setAccessibleDescription("The serial port or network cradle the device is on")
         self.combo.setMinimumWidth(220)
         self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -38,6 +41,8 @@ class PortPicker(QWidget):
         self.refresh_button = QPushButton("Refresh", objectName=f"{name}Refresh")
         self.add_button = QPushButton("Add port…", objectName=f"{name}Add")
         self.add_button.setToolTip("A port that is not listed: /dev/ttyUSB0, COM7, socket://host:port")
+        self.refresh_button.setAccessibleName(f"Refresh the list of ports ({label.lower()})")
+        self.add_button.setAccessibleName(f"Add a port by hand ({label.lower()})")
         for button in (self.refresh_button, self.add_button):
             button.setAutoDefault(False)       # Enter starts the dialog's own action, not a refresh
         grid = QGridLayout(self)

@@ -83,6 +83,9 @@ class Workspace(QWidget):
         search.setClearButtonEnabled(True)
         search.setFixedWidth(220)
         search.textChanged.connect(table.proxy.setFilterFixedString)
+        label = QLabel("Fi&lter:")
+        label.setBuddy(search)
+        self.tools.addWidget(label)
         self.tools.addWidget(search)
         return search
 

@@ -165,6 +165,7 @@ class OrdersWorkspace(Workspace):
         # An operator's orders are all in her region: the column would repeat it.
         self.panel = OrdersPanel(self, show_region=ctx.user.can(Permission.VIEW_ALL_CASES))
         self.only_problems = QCheckBox("Only orders with problems", objectName="onlyProblems")
+        self.only_problems.setAccessibleName("Only orders with problems")
         self.only_problems.toggled.connect(self._filter_problems)
         self.tools.addWidget(self.only_problems)
         self.add_search(self.panel.table, "Filter by reference, name…")

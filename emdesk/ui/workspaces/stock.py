@@ -6,7 +6,7 @@ table shows only what the service hands over: the name on an allocation, no more
 from __future__ import annotations
 
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QComboBox
+from PySide6.QtWidgets import QComboBox, QLabel
 
 from emdesk.domain.devices import DeviceState
 from emdesk.services.rows import DeviceRow
@@ -50,8 +50,12 @@ class StockWorkspace(Workspace):
         self.region_combo.addItem("All regions", None)
         self.region_combo.setMinimumWidth(190)
         self._regions_known = False
-        self.tools.addWidget(self.state_combo)
-        self.tools.addWidget(self.region_combo)
+        for text, combo in (("&State:", self.state_combo), ("Re&gion:", self.region_combo)):
+            label = QLabel(text)
+            label.setBuddy(combo)
+            combo.setAccessibleName(text.replace("&", "").rstrip(":"))
+            self.tools.addWidget(label)
+            self.tools.addWidget(combo)
         self.table = make_table(COLUMNS, self, name="stockTable")
         self.add_search(self.table, "Filter by serial, name…")
         self.body.addWidget(self.table.view)
