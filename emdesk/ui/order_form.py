@@ -92,6 +92,14 @@ def _line(name: str, placeholder: str = "") -> QLineEdit:
     return edit
 
 
+def _caption(text: str, field: QWidget) -> QLabel:
+    """A small label beside the second or third input of a row: each input has its own."""
+    label = QLabel(text, objectName="inlineCaption")
+    label.setBuddy(field)
+    field.setAccessibleName(text)
+    return label
+
+
 def _inputs_in(widgets) -> list[QWidget]:
     """The inputs among ``widgets`` and inside them, in order."""
     kinds = (QLineEdit, QComboBox, QCheckBox)
@@ -162,12 +170,13 @@ class OrderForm(QWidget):
         caption = QLabel(label)
         if named:
             caption.setBuddy(named[0])          # the label names the input, and Alt+key reaches it
-        for w in named:
-            hint = w.placeholderText() if isinstance(w, QLineEdit) else ""
-            name = label if len(named) == 1 or not hint else f"{label}: {hint}"
+        for i, w in enumerate(named):
             if isinstance(w, QCheckBox):
-                name = w.text()
-            w.setAccessibleName(name)
+                w.setAccessibleName(w.text())
+            elif i == 0:
+                w.setAccessibleName(label)
+            elif not w.accessibleName():            # captioned beside it (``_caption``)
+                w.setAccessibleName(f"{label}: {w.placeholderText() or i + 1}")
         form.addRow(caption, holder)
 
     @staticmethod
@@ -212,7 +221,9 @@ class OrderForm(QWidget):
         self.adult_relationship = _line("adult_relationship", "relationship")
         self.adult_phone = _line("adult_phone", "phone")
         self._row(form, "Responsible adult", "subject.responsible_adult",
-                  self.adult_name, self.adult_relationship, self.adult_phone)
+                  self.adult_name, _caption("Relationship", self.adult_relationship), self.adult_relationship,
+                  _caption("Phone", self.adult_phone), self.adult_phone,
+                  inputs=[self.adult_name, self.adult_relationship, self.adult_phone])
 
         self.address_1 = _line("address_line_1", "house number and street")
         self.address_2 = _line("address_line_2", "second line (optional)")
@@ -221,7 +232,11 @@ class OrderForm(QWidget):
         lines_box.setContentsMargins(0, 0, 0, 0)
         lines_box.setSpacing(4)
         lines_box.addWidget(self.address_1)
-        lines_box.addWidget(self.address_2)
+        second = QHBoxLayout()
+        second.setSpacing(6)
+        second.addWidget(_caption("Line 2", self.address_2))
+        second.addWidget(self.address_2, 1)
+        lines_box.addLayout(second)
         self._row(form, "Address", "subject.addresses[0].lines", lines, inputs=[self.address_1, self.address_2])
         self.town = _line("town", "town or city")
         self._row(form, "Town", "subject.addresses[0].town", self.town)
