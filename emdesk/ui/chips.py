@@ -5,13 +5,14 @@ from PySide6.QtCore import QModelIndex, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from . import palette
 from .formatting import humanize
 from .table_model import SORT_ROLE
 
 # Flags that put an officer at risk at the door: red. Everything else: amber.
 DANGER = {"dangerous_dog", "violence_to_staff", "weapons", "lone_working_risk", "domestic_abuse"}
-RED = (QColor("#b42318"), QColor("#fde8e7"))
-AMBER = (QColor("#93370d"), QColor("#fef0c7"))
+RED = (palette.colour("bad"), palette.colour("bad-chip"))
+AMBER = (palette.colour("warn"), palette.colour("warn-chip"))
 
 PAD_X, GAP, RADIUS = 6, 4, 8
 
@@ -57,7 +58,7 @@ class ChipDelegate(QStyledItemDelegate):
             if x + w > right and i > 0:
                 # No room: say how many more rather than clip a chip in half.
                 more = f"+{len(flags) - i}"
-                painter.setPen(QColor("#475467"))
+                painter.setPen(palette.colour("muted"))
                 painter.drawText(QRectF(x, y, right - x, h), Qt.AlignmentFlag.AlignVCenter, more)
                 break
             fg, bg = flag_colours(flag)

@@ -12,8 +12,6 @@ accessible description, so a screen reader says what is wrong where.
 from __future__ import annotations
 
 import inspect
-from enum import Enum
-from typing import TypeVar
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
@@ -33,34 +31,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from emdesk.domain.conditions import AlcoholMonitoring, CheckIns, Conditions, LocationMonitoring
 from emdesk.domain.devices import DeviceKind
-from emdesk.domain.orders import (
-    Cohort,
-    Document,
-    DocumentKind,
-    Installation,
-    Order,
-    OrderType,
-    ResponsibleOfficer,
-)
-from emdesk.domain.people import Address, AddressKind, Identifiers, ResponsibleAdult, Sex, Subject
+from emdesk.domain.orders import Cohort, Order, OrderType
+from emdesk.domain.people import Sex, Subject
 from emdesk.domain.validation.problems import Problem
 
-from .field_messages import FieldMessages
-from .form_parsing import (
-    CURFEW_HINT,
-    FormValueError,
-    form_problem,
-    parse_curfew_text,
-    parse_date,
-    parse_local_datetime,
-)
 from . import geometry
+from .field_messages import FieldMessages
+from .form_parsing import CURFEW_HINT
+from .form_widgets import caption as _caption
+from .form_widgets import chosen as _chosen
+from .form_widgets import combo as _combo
+from .form_widgets import inputs_in as _inputs_in
+from .form_widgets import line as _line
 from .formatting import humanize, plural
+from .order_records import build_records
 from .tasks import Task, TaskError, runner_for
 
-E = TypeVar("E", bound=Enum)
 DEBOUNCE_MS = 150
 
 ORDER_TYPE_LABELS = {
@@ -69,55 +56,6 @@ ORDER_TYPE_LABELS = {
     OrderType.COMMUNITY_ORDER: "Community order", OrderType.SUSPENDED_SENTENCE: "Suspended sentence",
     OrderType.MAPPA: "MAPPA", OrderType.TPIM: "TPIM", OrderType.SIAC: "SIAC",
 }
-
-
-def _combo(name: str, items: list[tuple[str, Enum]]) -> QComboBox:
-    # Item data holds the enum's value: a str-based Enum put in a QVariant comes back
-    # as a plain str, so ``_chosen`` turns it back into the enum.
-    combo = QComboBox(objectName=name)
-    combo.addItem("— choose —", None)
-    for text, value in items:
-        combo.addItem(text, value.value)
-    return combo
-
-
-def _chosen(combo: QComboBox, enum: type[E]) -> E | None:
-    value = combo.currentData()
-    return enum(value) if value is not None else None
-
-
-def _line(name: str, placeholder: str = "") -> QLineEdit:
-    edit = QLineEdit(objectName=name)
-    edit.setPlaceholderText(placeholder)
-    return edit
-
-
-def _caption(text: str, field: QWidget) -> QLabel:
-    """A small label beside the second or third input of a row: each input has its own."""
-    label = QLabel(text, objectName="inlineCaption")
-    label.setBuddy(field)
-    field.setAccessibleName(text)
-    return label
-
-
-def _inputs_in(widgets) -> list[QWidget]:
-    """The inputs among ``widgets`` and inside them, in order."""
-    kinds = (QLineEdit, QComboBox, QCheckBox)
-    found: list[QWidget] = []
-    for w in widgets:
-        if isinstance(w, kinds):
-            found.append(w)
-        else:
-            found.extend(c for c in w.findChildren(QWidget) if isinstance(c, kinds))
-    return found
-
-
-def _text(edit: QLineEdit) -> str:
-    return edit.text().strip()
-
-
-def _opt(edit: QLineEdit) -> str | None:
-    return edit.text().strip() or None
 
 
 class OrderForm(QWidget):
@@ -316,61 +254,7 @@ class OrderForm(QWidget):
     # -- records from the form -----------------------------------------------
     def build(self) -> tuple[Order, Subject, list[Problem]]:
         """The records as typed so far, and what could not even be read."""
-        unreadable: list[Problem] = []
-
-        def read(path: str, parse, edit: QLineEdit):
-            try:
-                return parse(edit.text())
-            except FormValueError as exc:
-                unreadable.append(form_problem(path, exc))
-                return None
-
-        lines = tuple(t for t in (_text(self.address_1), _text(self.address_2)) if t)
-        address = Address(kind=AddressKind.PRIMARY, lines=lines, town=_text(self.town),
-                          postcode=_text(self.postcode).upper())
-        has_address = bool(lines or address.town or address.postcode)
-        adult = ResponsibleAdult(name=_text(self.adult_name), relationship=_text(self.adult_relationship),
-                                 phone=_text(self.adult_phone))
-        subject = self._subject.evolve(
-            given_name=_text(self.given_name), family_name=_text(self.family_name),
-            date_of_birth=read("subject.date_of_birth", parse_date, self.date_of_birth),
-            sex=_chosen(self.sex, Sex), phone=_opt(self.phone),
-            identifiers=Identifiers(pnc=_opt(self.pnc), nomis=_opt(self.nomis), delius_crn=_opt(self.delius),
-                                    prison_number=_opt(self.prison_number),
-                                    home_office_ref=_opt(self.home_office_ref)),
-            language=_opt(self.language), interpreter_needed=self.interpreter.isChecked(),
-            responsible_adult=adult if (adult.name or adult.relationship or adult.phone) else None,
-            addresses=(address,) if has_address else (),
-        )
-
-        kinds = tuple(k for k, box in self.device_boxes.items() if box.isChecked())
-        curfew = read("order.conditions.curfew", parse_curfew_text, self.curfew)
-        # The devices chosen imply what is monitored beyond the curfew.
-        conditions = Conditions(
-            curfew=curfew,
-            location=LocationMonitoring() if DeviceKind.GPS_TAG in kinds else None,
-            alcohol=AlcoholMonitoring() if DeviceKind.ALCOHOL_TAG in kinds else None,
-            checkins=CheckIns() if DeviceKind.NON_FITTED in kinds else None,
-        )
-        documents = ()
-        if self.licence.isChecked():
-            documents = (Document(kind=DocumentKind.LICENCE, name="Licence (received with the order)",
-                                  received_at=self.ctx.clock.now()),)
-        order = self._order.evolve(
-            subject_id=subject.id,
-            reference=_text(self.reference),
-            order_type=_chosen(self.order_type, OrderType), cohort=_chosen(self.cohort, Cohort),
-            issuing_body=_text(self.issuing_body), notifying_organisation=_text(self.notifying_org),
-            responsible_officer=ResponsibleOfficer(
-                name=_text(self.officer_name), organisation=_text(self.officer_org),
-                phone=_text(self.officer_phone), email=_text(self.officer_email)),
-            start=read("order.start", parse_date, self.start),
-            end=read("order.end", parse_date, self.end),
-            installation=Installation(appointment=read("order.installation.appointment",
-                                                       parse_local_datetime, self.appointment)),
-            conditions=conditions, device_kinds=kinds, documents=documents,
-        )
-        return order, subject, unreadable
+        return build_records(self)
 
     # -- live validation -------------------------------------------------------
     @Slot()

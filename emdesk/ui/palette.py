@@ -26,8 +26,8 @@ def _palette() -> dict[str, str]:
 
 
 def css(name: str) -> str:
-    """The colour ``name`` as ``#rrggbb`` (for rich text); black if the sheet lacks it."""
-    return _palette().get(name, "#000000")
+    """The colour ``name`` for rich text (``#rrggbb``); black if the sheet lacks it."""
+    return _palette().get(name, "black")
 
 
 def colour(name: str) -> QColor:

@@ -13,122 +13,29 @@ job has its own handler for its typed result.  The workspace's own load is the q
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPlainTextEdit,
-    QProgressBar,
-    QPushButton,
-    QSplitter,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from emdesk.devices import bench as bench_ops
 from emdesk.devices.auth import KeyFileError
-from emdesk.devices.bench import Diagnosis, Severity
-from emdesk.devices.errors import DeviceError
+from emdesk.devices.bench import Diagnosis
 from emdesk.devices.firmware import DEFAULT_APPROVED
 from emdesk.devices.link import DeviceLink, LinkPolicy
-from emdesk.devices.protocol.codes import EventCode
 from emdesk.devices.protocol.messages import DeviceEvent
-from emdesk.services.bench_records import (
-    CheckIn,
-    CheckInLine,
-    CheckInOutcome,
-    parse_serials,
-)
+from emdesk.services.bench_records import CheckInLine
 from emdesk.services.rows import DeviceRow
 
 from ..formatting import plural
 from ..pairing.keys import manufacturer_key
-from ..pairing.ports import PortPicker
-from ..table_model import Column
 from ..table_view import make_table
+from ..style import set_prop
 from ..tasks import DEVICE, Task, TaskError, runner_for
 from .base import Workspace
-
-_SEVERITY_COLOURS = {Severity.OK: "#067647", Severity.WARNING: "#93370d", Severity.FAULT: "#b42318"}
-_RED, _GREEN = QColor("#b42318"), QColor("#067647")
-
-QUEUE_COLUMNS = [
-    Column("Serial", lambda r: r.serial, width=130, bold=lambda r: True),
-    Column("Kind", lambda r: r.kind, width=160),
-    Column("Model", lambda r: r.model, width=150),
-    Column("Firmware", lambda r: r.firmware, width=95),
-    Column("State", lambda r: r.state, width=150,
-           foreground=lambda r: _RED if r.state == "Faulty" else None),
-    Column("Region", lambda r: r.region, width=170),
-]
-
-
-_VALUED = {EventCode.BATTERY_LOW, EventCode.CHARGING, EventCode.ALCOHOL_READING, EventCode.CONFIG_APPLIED,
-           EventCode.SELF_TEST}
-
-
-def _event_time(e: DeviceEvent) -> datetime | None:
-    return datetime.fromtimestamp(e.at, UTC) if e.at else None
-
-
-EVENT_COLUMNS = [
-    Column("#", lambda e: e.seq, width=60, align=Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-    Column("Time (UTC)", _event_time, width=175,
-           fmt=lambda t: t.strftime("%d %b %Y %H:%M:%S") if t else "clock not set"),
-    Column("Event", lambda e: e.code.name.replace("_", " ").capitalize(), width=170),
-    Column("Value", lambda e: e.value if e.code in _VALUED else None, width=80),
-    Column("Detail", lambda e: e.text.replace("\r\n", " ").strip(), width=360),
-]
-
-CHECKIN_COLUMNS = [
-    Column("Serial", lambda r: r.serial, width=130, bold=lambda r: True),
-    Column("Result", lambda r: "✓" if r.ok else "✗", width=60, align=Qt.AlignmentFlag.AlignCenter,
-           foreground=lambda r: _GREEN if r.ok else _RED, bold=lambda r: True),
-    Column("What happens", lambda r: r.message, width=420, foreground=lambda r: None if r.ok else _RED),
-]
-
-
-class ConfirmSerialDialog(QDialog):
-    """Type the device's serial to confirm something that cannot be undone."""
-
-    def __init__(self, parent: QWidget | None, title: str, warning: str, serial: str):
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.serial = serial
-        text = QLabel(f"{warning}<br><br>Type the serial <b>{serial}</b> to confirm:")
-        text.setWordWrap(True)
-        self.edit = QLineEdit(objectName="confirmSerial")
-        self.edit.setAccessibleName(f"Serial of the device to {title.lower()}")
-        text.setBuddy(self.edit)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok.setText(title)
-        self.ok.setEnabled(False)
-        self.edit.textChanged.connect(lambda t: self.ok.setEnabled(t.strip().upper() == serial.upper()))
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(text)
-        layout.addWidget(self.edit)
-        layout.addWidget(self.buttons)
-
-    def typed(self) -> str:
-        return self.edit.text().strip()
-
-
-def ask_serial(parent: QWidget, title: str, warning: str, serial: str) -> str | None:
-    dialog = ConfirmSerialDialog(parent, title, warning, serial)
-    return dialog.typed() if dialog.exec() == QDialog.DialogCode.Accepted else None
+from .bench_checkin import CheckInPanel
+from .bench_columns import EVENT_COLUMNS, QUEUE_COLUMNS
+from .bench_confirm import ConfirmSerialDialog, ask_serial
+from .bench_cradle import NO_DEVICE, NO_FINDINGS, CradlePanel
+from .bench_diagnosis import device_html, findings_html
 
 
 class BenchWorkspace(Workspace):
@@ -163,11 +70,11 @@ class BenchWorkspace(Workspace):
         except KeyFileError as e:
             self.auth_key, self.key_error = None, str(e)
 
-        # An ID-styled button keeps its colour when disabled unless told otherwise.
-        self.setStyleSheet("QPushButton#primary:disabled { background: #f2f4f7; color: #98a2b3; "
-                           "border: 1px solid #e4e7ec; font-weight: normal; }")
+        key_text = f"Authenticity key: {self.auth_key.key_id}" if self.auth_key else self.key_error
+        self.cradle = CradlePanel(key_text, self.auth_key is not None)
+        self._wire_cradle()
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(self._cradle_panel())
+        splitter.addWidget(self.cradle)
         splitter.addWidget(self._tabs())
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
@@ -177,83 +84,21 @@ class BenchWorkspace(Workspace):
 
     # -- layout -------------------------------------------------------------------------
 
-    def _cradle_panel(self) -> QWidget:
-        panel = QWidget(objectName="cradlePanel")
-        panel.setMinimumWidth(430)
-        connect = QGroupBox("Device on the cradle")
-        form = QVBoxLayout(connect)
-        self.ports = PortPicker(name="benchPort", stacked=True, label="Cradle port")
-        port_label = QLabel("&Port:")
-        port_label.setBuddy(self.ports.combo)
-        self.connect_button = QPushButton("Connect", objectName="primary")
-        self.disconnect_button = QPushButton("Disconnect", objectName="disconnect")
-        self.connect_button.clicked.connect(self.connect_device)
-        self.disconnect_button.clicked.connect(self.disconnect_device)
-        self.ports.changed.connect(self._update)
-        row = QHBoxLayout()
-        row.addWidget(self.connect_button)
-        row.addWidget(self.disconnect_button)
-        row.addStretch(1)
-        self.device_label = QLabel("No device connected.", objectName="deviceSummary")
-        self.device_label.setWordWrap(True)
-        self.device_label.setTextFormat(Qt.TextFormat.RichText)
-        self.status_text = QLabel("", objectName="benchStatus")
-        self.status_text.setWordWrap(True)
-        form.addWidget(port_label)
-        form.addWidget(self.ports)
-        form.addLayout(row)
-        form.addWidget(self.device_label)
-        form.addWidget(self.status_text)
-
-        diag = QGroupBox("Diagnostics")
-        d = QVBoxLayout(diag)
-        self.findings = QLabel("Connect a device to see its battery health, firmware and self-test.",
-                               objectName="findings")
-        self.findings.setWordWrap(True)
-        self.findings.setTextFormat(Qt.TextFormat.RichText)
-        self.findings.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        d.addWidget(self.findings)
-
-        actions = QGroupBox("Actions")
-        a = QVBoxLayout(actions)
-        self.diagnose_button = QPushButton("Run diagnostics again", objectName="diagnose")
-        self.download_button = QPushButton("Download event log", objectName="downloadEvents")
-        self.unpair_button = QPushButton("Unpair…", objectName="unpair")
-        self.reset_button = QPushButton("Factory reset…", objectName="factoryReset")
-        self.pair_button = QPushButton("Pair a tag with a home unit…", objectName="benchPair")
-        self.diagnose_button.clicked.connect(self.run_diagnostics)
-        self.download_button.clicked.connect(self.download_events)
-        self.unpair_button.clicked.connect(self.unpair_device)
-        self.reset_button.clicked.connect(self.factory_reset)
-        self.pair_button.clicked.connect(self.open_pairing)
-        self.pair_button.setToolTip("Opens the pairing wizard for two devices on their own cables "
-                                    "(disconnect the device above first)")
-        grid = QHBoxLayout()
-        grid.addWidget(self.diagnose_button)
-        grid.addWidget(self.download_button)
-        a.addLayout(grid)
-        grid2 = QHBoxLayout()
-        grid2.addWidget(self.unpair_button)
-        grid2.addWidget(self.reset_button)
-        a.addLayout(grid2)
-        a.addWidget(self.pair_button)
-        self.download_bar = QProgressBar(objectName="downloadProgress")
-        self.download_bar.setFormat("%v of %m events")
-        self.download_bar.setVisible(False)
-        a.addWidget(self.download_bar)
-        self.key_label = QLabel(f"Authenticity key: {self.auth_key.key_id}" if self.auth_key else self.key_error,
-                                objectName="keyLabel" if self.auth_key else "errorText")
-        self.key_label.setWordWrap(True)
-        self.key_label.setStyleSheet("color: #667085;" if self.auth_key else "")
-
-        layout = QVBoxLayout(panel)
-        layout.setContentsMargins(0, 0, 6, 0)
-        layout.addWidget(connect)
-        layout.addWidget(diag)
-        layout.addWidget(actions)
-        layout.addWidget(self.key_label)
-        layout.addStretch(1)
-        return panel
+    def _wire_cradle(self) -> None:
+        c = self.cradle
+        # The panel owns its widgets; the workspace (and its tests) reach them by these names.
+        for name in ("ports", "connect_button", "disconnect_button", "device_label", "status_text", "findings",
+                     "diagnose_button", "download_button", "unpair_button", "reset_button", "pair_button",
+                     "download_bar", "key_label"):
+            setattr(self, name, getattr(c, name))
+        c.connect_button.clicked.connect(self.connect_device)
+        c.disconnect_button.clicked.connect(self.disconnect_device)
+        c.ports.changed.connect(self._update)
+        c.diagnose_button.clicked.connect(self.run_diagnostics)
+        c.download_button.clicked.connect(self.download_events)
+        c.unpair_button.clicked.connect(self.unpair_device)
+        c.reset_button.clicked.connect(self.factory_reset)
+        c.pair_button.clicked.connect(self.open_pairing)
 
     def _tabs(self) -> QWidget:
         self.tabs = QTabWidget(objectName="benchTabs")
@@ -274,37 +119,13 @@ class BenchWorkspace(Workspace):
         lg.addWidget(self.events_table.view)
         self.tabs.addTab(log, "Event log")
 
-        checkin = QWidget()
-        c = QVBoxLayout(checkin)
-        c.setContentsMargins(6, 6, 6, 6)
-        form = QFormLayout()
-        self.serials_edit = QPlainTextEdit(objectName="checkinSerials")
-        self.serials_edit.setPlaceholderText("Scan or paste serials: one per line, or separated by commas")
-        self.serials_edit.setFixedHeight(110)
-        self.outcome_combo = QComboBox(objectName="checkinOutcome")
-        for outcome in CheckInOutcome:
-            self.outcome_combo.addItem(outcome.label, outcome.value)
-        self.reason_edit = QLineEdit(objectName="checkinReason")
-        self.reason_edit.setPlaceholderText("e.g. returned after order ended; strap sensor fault; RMA 1234")
-        self.checkin_button = QPushButton("Check in", objectName="checkinButton")
-        self.checkin_button.clicked.connect(self.check_in)
-        # addRow(text, field) makes the label the field's buddy.
-        form.addRow("&Serials:", self.serials_edit)
-        form.addRow("&Outcome:", self.outcome_combo)
-        form.addRow("&Reason:", self.reason_edit)
-        self.serials_edit.setAccessibleName("Serials of the returned devices")
-        self.outcome_combo.setAccessibleName("Outcome of the check-in")
-        self.reason_edit.setAccessibleName("Reason")
-        c.addLayout(form)
-        row = QHBoxLayout()
-        self.checkin_summary = QLabel("", objectName="checkinSummary")
-        self.checkin_summary.setWordWrap(True)
-        row.addWidget(self.checkin_summary, 1)
-        row.addWidget(self.checkin_button)
-        c.addLayout(row)
-        self.checkin_table = make_table(CHECKIN_COLUMNS, checkin, name="checkinResults", sort_column=None)
-        c.addWidget(self.checkin_table.view, 1)
-        self.tabs.addTab(checkin, "Check in returned kit")
+        self.checkin = CheckInPanel(self.ctx, self.tasks)
+        self.checkin.applied.connect(self.refresh)
+        self.checkin.checked_in.connect(self.checked_in.emit)
+        for name in ("serials_edit", "outcome_combo", "reason_edit", "checkin_button", "checkin_summary",
+                     "checkin_table", "check_in"):
+            setattr(self, name, getattr(self.checkin, name))
+        self.tabs.addTab(self.checkin, "Check in returned kit")
         return self.tabs
 
     # -- the workspace's load: the bench queue --------------------------------------------
@@ -364,7 +185,7 @@ class BenchWorkspace(Workspace):
     def _say(self, text: str, error: bool = False) -> None:
         self.last_message = text
         self.status_text.setText(text)
-        self.status_text.setStyleSheet("color: #b42318; font-weight: bold;" if error else "color: #475467;")
+        set_prop(self.status_text, "tone", "bad" if error else "muted")
 
     def connect_device(self) -> None:
         port = self.ports.port()
@@ -401,8 +222,8 @@ class BenchWorkspace(Workspace):
         if link is not None:
             self.tasks.run(link.close, lane=DEVICE, name="close the cradle port")
         self.diagnosis = None
-        self.device_label.setText("No device connected.")
-        self.findings.setText("Connect a device to see its battery health, firmware and self-test.")
+        self.device_label.setText(NO_DEVICE)
+        self.findings.setText(NO_FINDINGS)
         self._say("Disconnected.")
         self._update()
 
@@ -508,55 +329,12 @@ class BenchWorkspace(Workspace):
 
     def _show_diagnosis(self, d: Diagnosis) -> None:
         self.diagnosis = d
-        ident, st = d.identity, d.status
-        authentic = {True: "genuine", False: "<b style='color:#b42318'>FAILED the authenticity check</b>",
-                     None: "not checked"}[d.authentic]
-        pairing = (f"paired with {st.partner_serial}" if st.paired else "not paired")
-        self.device_label.setText(
-            f"<b>{ident.kind.label} {ident.serial}</b> · {ident.model} rev {ident.hardware_rev}<br>"
-            f"Firmware {ident.firmware} ({'approved' if d.firmware_approved else 'NOT approved'}) · {authentic}<br>"
-            f"Battery {st.battery_pct}% · health {st.battery_health_pct}% over {st.battery_cycles} cycles "
-            f"({d.battery.label.lower()}) · {pairing}")
-        lines = []
-        for f in d.findings:
-            colour = _SEVERITY_COLOURS[f.severity]
-            action = f" — {f.action}" if f.action else ""
-            lines.append(f"<span style='color:{colour}; font-weight:bold'>{f.severity.value.upper()}</span> "
-                         f"{f.text}{action}")
-        verdict = ("<b style='color:#067647'>Fit to issue</b>" if d.fit_to_issue
-                   else "<b style='color:#b42318'>Not fit to issue</b>")
-        self.findings.setText(verdict + "<br>" + "<br>".join(lines))
+        self.device_label.setText(device_html(d))
+        self.findings.setText(findings_html(d))
 
-    # -- check-in ---------------------------------------------------------------------------
-
-    def check_in(self) -> None:
-        serials = parse_serials(self.serials_edit.toPlainText())
-        outcome = self.outcome_combo.currentData()
-        reason = self.reason_edit.text()
-        self.checkin_summary.setText("Checking in…")
-        self.checkin_button.setEnabled(False)
-        self.tasks.run(self.ctx.bench.check_in_returned, serials, outcome, reason, name="check in",
-                       on_done=self._checked_in, on_error=self._check_in_refused)
-
-    def _checked_in(self, result: CheckIn) -> None:
-        self.checkin_table.set_rows(list(result.lines))
-        colour = "#067647" if result.applied else "#b42318"
-        self.checkin_summary.setText(f"<b style='color:{colour}'>{result.summary[:1].upper()}"
-                                     f"{result.summary[1:]}.</b>")
-        self.checkin_button.setEnabled(True)
-        self.last_check_in = result
-        if result.applied:
-            self.serials_edit.clear()
-            self.refresh()
-        self.checked_in.emit(result)
-
-    def _check_in_refused(self, error: TaskError) -> None:
-        message = error.sentence.rstrip(".")
-        self.checkin_table.set_rows([])
-        self.checkin_summary.setText(f"<b style='color:#b42318'>{message[:1].upper()}{message[1:]}.</b>")
-        self.checkin_button.setEnabled(True)
-        self.last_check_in = None
-        self.checked_in.emit(None)
+    @property
+    def last_check_in(self):
+        return self.checkin.last_check_in
 
 
 __all__ = ["BenchWorkspace", "CheckInLine", "ConfirmSerialDialog"]

@@ -1,17 +1,16 @@
 """The cases a user may see: her own (field officer), her region, or all."""
 from __future__ import annotations
 
-from PySide6.QtGui import QColor
-
 from emdesk.domain.users import Permission
 from emdesk.services.rows import CaseRow
 
+from .. import palette
 from ..formatting import fmt_date, fmt_when, humanize, plural
 from ..table_model import Column
 from ..table_view import make_table
 from .base import Workspace
 
-_SUBMITTED = QColor("#475467")
+_SUBMITTED = palette.colour("muted")
 
 COLUMNS = [
     Column("Name", lambda r: r.name, width=165, bold=lambda r: True),

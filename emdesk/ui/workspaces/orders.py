@@ -8,7 +8,6 @@ from __future__ import annotations
 from html import escape
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -22,14 +21,17 @@ from PySide6.QtWidgets import (
 from emdesk.domain.users import Permission
 from emdesk.services.rows import OrderRow
 
+from .. import palette
 from ..formatting import fmt_datetime, humanize, plural
 from ..problem_text import field_label, parse_problem_line
+from ..style import set_prop
 from ..table_model import Column
 from ..table_view import make_table
 from .base import Workspace
 
-PROBLEM_TINT = QColor("#fff1e6")
-PROBLEM_TEXT = QColor("#b42318")
+PROBLEM_TINT = palette.colour("problem-tint")
+PROBLEM_TEXT = palette.colour("bad")
+FINE_TEXT = palette.colour("good")
 
 
 def _tint(row: OrderRow):
@@ -43,7 +45,7 @@ def _problems_tip(row: OrderRow) -> str:
 COLUMNS = [
     Column("Problems", lambda r: r.problem_count, width=100, align=Qt.AlignmentFlag.AlignCenter,
            show=lambda r: str(r.problem_count) if r.problem_count else "✓",
-           foreground=lambda r: PROBLEM_TEXT if r.problem_count else QColor("#067647"),
+           foreground=lambda r: PROBLEM_TEXT if r.problem_count else FINE_TEXT,
            bold=lambda r: True, background=_tint, tooltip=_problems_tip),
     Column("Reference", lambda r: r.reference, width=130, background=_tint),
     Column("Subject", lambda r: r.subject_name, width=190, background=_tint, bold=lambda r: True),
@@ -100,22 +102,23 @@ class OrderDetails(QFrame):
                 f"received {fmt_datetime(row.received_at)}" if row.received_at else ""]
         self.meta.setText(" · ".join(b for b in bits if b))
         if not row.problems:
-            self._heading("No problems found at intake", "#067647")
+            self._heading("No problems found at intake", "heading-good")
             return
-        self._heading(f"{plural(len(row.problems), 'problem')} to resolve", "#b42318")
+        self._heading(f"{plural(len(row.problems), 'problem')} to resolve", "heading-bad")
         blocks = []
+        ink, faint = palette.css("problem-ink"), palette.css("faint")
         for line in row.problems:
             p = parse_problem_line(line)
             self._messages.append(f"{p.message} ({field_label(p.field)})" if p.field else p.message)
             where = " · ".join(x for x in (field_label(p.field), p.code) if x)
             blocks.append(
-                f"<p style='margin:0 0 10px 0'><span style='color:#7a271a'>{escape(p.message)}</span><br>"
-                f"<span style='color:#667085; font-size:9pt'>{escape(where)}</span></p>")
+                f"<p style='margin:0 0 10px 0'><span style='color:{ink}'>{escape(p.message)}</span><br>"
+                f"<span style='color:{faint}; font-size:9pt'>{escape(where)}</span></p>")
         self.problem_text.setText("".join(blocks))
 
-    def _heading(self, text: str, colour: str) -> None:
+    def _heading(self, text: str, tone: str) -> None:
         self.heading.setText(text)
-        self.heading.setStyleSheet(f"color: {colour};" if colour else "")
+        set_prop(self.heading, "tone", tone)
 
     def problem_messages(self) -> list[str]:
         return list(self._messages)

@@ -5,22 +5,22 @@ table shows only what the service hands over: the name on an allocation, no more
 """
 from __future__ import annotations
 
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QLabel
 
 from emdesk.domain.devices import DeviceState
 from emdesk.services.rows import DeviceRow
 
+from .. import palette
 from ..formatting import plural
 from ..table_model import Column
 from ..table_view import make_table
 from .base import Workspace
 
 _STATE_COLOURS = {
-    DeviceState.FAULTY.label: QColor("#b42318"),
-    DeviceState.LOST.label: QColor("#b42318"),
-    DeviceState.AWAITING_COLLECTION.label: QColor("#93370d"),
-    DeviceState.IN_STOCK.label: QColor("#067647"),
+    DeviceState.FAULTY.label: palette.colour("bad"),
+    DeviceState.LOST.label: palette.colour("bad"),
+    DeviceState.AWAITING_COLLECTION.label: palette.colour("warn"),
+    DeviceState.IN_STOCK.label: palette.colour("good"),
 }
 
 COLUMNS = [

@@ -4,18 +4,18 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
 
 from emdesk.domain.clock import local_date
 from emdesk.services.rows import VisitRow
 
+from .. import palette
 from ..chips import DANGER
 from ..formatting import fmt_window, humanize, plural
 from ..table_model import Column
 from ..table_view import make_table
 from .base import Workspace
 
-_DANGER_TINT = QColor("#fff5f4")
+_DANGER_TINT = palette.colour("danger-tint")
 
 
 def _danger(row: VisitRow) -> bool:
