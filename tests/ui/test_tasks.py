@@ -46,9 +46,10 @@ def test_a_result_arrives_on_the_gui_thread_from_its_lane(qtbot, runner, lane):
 def test_failures_reach_the_user_as_a_sentence_saying_what_to_do(qtbot, runner, exc, words):
     def fail():
         raise exc
-    with qtbot.waitSignal(runner.run(fail).failed, timeout=5000) as failed:
-        pass
-    error = failed.args[0]
+    errors = []
+    runner.run(fail, on_error=errors.append)      # connected before the task can finish
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+    error = errors[0]
     assert isinstance(error, TaskError) and error.exception is exc
     sentence = error.sentence
     assert sentence[0].isupper() and sentence.endswith(".")
