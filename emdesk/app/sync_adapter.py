@@ -16,6 +16,7 @@ class SyncAdapter:
         self._client = SyncClient(store)
         self._hub = store.sync_value("hub_url") or ""
         self._last_message, self._ok = "", True
+        self._changed: int | None = None
 
     def status(self):
         from emdesk.services.sync_port import SyncStatus
@@ -23,6 +24,7 @@ class SyncAdapter:
             configured=bool(self._hub), hub=self._hub, last_sync=self._client.last_sync(),
             pending=self._client.pending_count(), ok=self._ok, message=self._last_message,
             refusals=tuple(f"{r.get('table')}/{r.get('row_id')}: {r.get('reason')}" for r in self._client.refusals()),
+            changed=self._changed,
         )
 
     def sync_now(self, progress=None, cancel=None):
@@ -39,8 +41,11 @@ class SyncAdapter:
         try:
             result = self._client.sync_once(progress=report)
             self._ok, self._last_message = True, result.summary()
+            # What the round brought in decides whether the screens reload (a rebuild: all).
+            self._changed = None if getattr(result, "rebuilt", False) else sum(
+                int(getattr(result, name, 0) or 0) for name in ("pulled", "evicted", "bootstrapped", "conflicts"))
         except SyncError as exc:
-            self._ok, self._last_message = False, exc.message
+            self._ok, self._last_message, self._changed = False, exc.message, None
         return self.status()
 
     def reachable(self) -> bool:

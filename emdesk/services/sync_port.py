@@ -20,6 +20,7 @@ class SyncStatus:
     ok: bool = True
     message: str = ""                       # the outcome of the last attempt, in words
     refusals: tuple[str, ...] = field(default=())   # edits the hub refused, with reasons
+    changed: int | None = None              # records the last round brought in (None: not known)
 
 
 class SyncPort(Protocol):
@@ -27,7 +28,8 @@ class SyncPort(Protocol):
         """Cheap: local bookkeeping only (no network)."""
 
     def sync_now(self, progress: Callable[[int, str], None] | None = None) -> SyncStatus:
-        """One push-then-pull round; blocking, so call it on a worker thread."""
+        """One push-then-pull round; blocking, so call it on a worker thread.  ``progress``
+        may raise to stop the round between batches (an adapter may also take ``cancel``)."""
 
     def reachable(self) -> bool:
         """Whether the hub answers now (a quick health probe)."""

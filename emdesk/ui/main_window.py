@@ -263,9 +263,11 @@ class MainWindow(QMainWindow):
         controller.state_changed.connect(self.set_sync_state)
         self.set_sync_state("Sync: reading the local changes…")
         controller.synced.connect(self._after_sync)
-        controller.busy_changed.connect(lambda busy: self.sync_action.setEnabled(not busy))
+        controller.busy_changed.connect(self._sync_busy)
+        # One action: Sync now, or Stop while a round runs (long work can always be cancelled).
         self.sync_action = QAction("S&ync now", self, shortcut=QKeySequence("Ctrl+Shift+S"),
-                                   triggered=controller.sync_now)
+                                   triggered=lambda: controller.cancel_round() if controller.busy
+                                   else controller.sync_now())
         self.sync_problems_action = QAction("Sync &problems…", self, triggered=self._show_sync_problems)
         file_menu = self.menuBar().actions()[0].menu()
         file_menu.insertActions(file_menu.actions()[0], [self.sync_action, self.sync_problems_action])
@@ -275,9 +277,18 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(button)
         return controller
 
+    def _sync_busy(self, busy: bool) -> None:
+        self.sync_action.setText("Stop s&ync" if busy else "S&ync now")
+        self.sync_action.setToolTip("Stop this round: what was sent is kept" if busy
+                                    else "Send your changes to the hub and fetch new ones")
+        button = self.statusBar().findChild(QToolButton, "syncButton")
+        if button is not None:
+            button.setText("Stop sync" if busy else "Sync")
+
     def _after_sync(self, status) -> None:
-        if status.ok:
-            self.refresh_all()         # row by row: selection and scroll stay
+        # Only a round that brought something in reloads; row by row, so selection and scroll stay.
+        if status.ok and getattr(status, "changed", None) != 0:
+            self.refresh_all()
 
     def _show_sync_problems(self) -> None:
         # The refusals live in the store: read there, shown when they arrive.

@@ -64,6 +64,11 @@ class SyncController(QObject):
         if self.task is not None:
             self.task.cancel()
 
+    def cancel_round(self) -> None:
+        """Stop the round in flight (the person pressed Stop); the next one is still scheduled."""
+        if self.task is not None:
+            self.task.cancel()
+
     def read_status(self) -> Task:
         """The status (the store's bookkeeping) read on the store lane; ``status_read`` follows."""
         def got(status) -> None:
@@ -116,6 +121,7 @@ class SyncController(QObject):
         self.task = None
         self.busy_changed.emit(False)
         self.state_changed.emit("Sync: stopped; your changes are kept and go with the next round")
+        self._schedule()
 
     def _schedule(self) -> None:
         if self._stopped:

@@ -167,3 +167,20 @@ def test_pairing_on_the_bench_records_both_devices_as_a_pair(qtbot, bench, store
         assert store.find(Device, where={"serial": "RF-500001"})[0].paired_with == "HMU-400001"
         assert store.find(Device, where={"serial": "HMU-400001"})[0].paired_with == "RF-500001"
         assert store.find(Device, where={"serial": "RF-500001"})[0].state is DeviceState.IN_STOCK   # not installed
+
+
+def test_a_long_download_can_be_stopped(qtbot, bench):
+    with EmulatedDevice.start("rf_tag", "RF-200001", "delay=0.05") as dev:
+        for _ in range(30):
+            dev.open_strap()
+            dev.close_strap()
+        connect(qtbot, bench, dev)
+        pages = []
+        bench.download_progress.connect(lambda done, total: pages.append(done))
+        qtbot.mouseClick(bench.download_button, Qt.MouseButton.LeftButton)
+        assert bench.download_button.text() == "Stop download" and bench.download_button.isEnabled()
+        qtbot.waitUntil(lambda: bool(pages), timeout=10_000)
+        with qtbot.waitSignal(bench.device_failed, timeout=10_000, check_params_cb=lambda n, t: n == "events"):
+            qtbot.mouseClick(bench.download_button, Qt.MouseButton.LeftButton)
+        assert bench.last_message == "Stopped." and pages[-1] < len(dev.unit.events)
+        assert bench.download_button.text() == "Download event log" and bench.connected

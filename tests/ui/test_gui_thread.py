@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 from PySide6.QtWidgets import QApplication
@@ -162,4 +163,23 @@ def test_a_background_sync_keeps_selection_scroll_and_actions(qtbot, ctx_for):
     assert caseload.table.selected_row() == chosen
     assert bar.value() == scrolled
     assert window.pair_devices_action.isEnabled() and not disabled
+    window.sync.stop()
+
+
+def test_a_round_that_brought_nothing_in_does_not_reload_the_screens(qtbot, store, operator_ctx):
+    class QuietRound(StoreRound):
+        def sync_now(self, progress=None):
+            status = super().sync_now(progress)
+            return replace(status, changed=0)
+
+    operator_ctx.sync = QuietRound(store, batches=1, pause=0.0)
+    window = MainWindow(operator_ctx, load=False, remember=False)
+    qtbot.addWidget(window)
+    loads = []
+    for ws in window.workspaces:
+        ws.loaded.connect(lambda: loads.append(True))
+    with qtbot.waitSignal(window.sync.synced, timeout=10_000):
+        window.sync.sync_now()
+    QApplication.processEvents()
+    assert not window.is_loading() and loads == []
     window.sync.stop()

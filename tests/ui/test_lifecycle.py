@@ -117,3 +117,18 @@ def test_quit_during_a_sync_round(qtbot, store, ctx, world):
     shell.quit()
     assert time.monotonic() - began < BOUND_S
     assert port.errors == [] and store_is_closed(store)
+
+
+def test_a_sync_round_shows_progress_and_can_be_stopped_by_hand(qtbot, store, ctx, world):
+    shell, port = sync_round_under_way(qtbot, store, ctx)
+    window = shell.window
+    assert window.sync_action.text().replace("&", "") == "Stop sync"
+    qtbot.waitUntil(lambda: "%" in window.sync_label.text(), timeout=5000)     # progress shown
+    with qtbot.waitSignal(window.sync.busy_changed, timeout=BOUND_S * 1000):
+        window.sync_action.trigger()
+    assert port.rounds == 0 and port.errors == []
+    assert "stopped" in window.sync_label.text()
+    assert window.sync_action.text().replace("&", "") == "Sync now"
+    assert window.sync.timer.isActive()                # the next round is still scheduled
+    window.sign_out_action.trigger()
+    qtbot.addWidget(shell.dialog)

@@ -160,7 +160,10 @@ class BenchWorkspace(Workspace):
 
         def cancelled() -> None:
             self.job = None
+            self.download_bar.setVisible(False)
+            self._say("Stopped.")
             self._update()
+            self.device_failed.emit(name, "stopped")
 
         task = self.tasks.run(fn, *args, lane=DEVICE, name=f"bench {name}", on_done=done, on_error=failed,
                               on_cancelled=cancelled, on_progress=on_progress, **kwargs)
@@ -179,6 +182,10 @@ class BenchWorkspace(Workspace):
         self.disconnect_button.setEnabled(on and not busy)
         for button in (self.diagnose_button, self.download_button, self.unpair_button, self.reset_button):
             button.setEnabled(on and not busy)
+        # A long download can be stopped between pages.
+        downloading = self.job is not None and self.job.name == "bench events"
+        self.download_button.setText("Stop download" if downloading else "Download event log")
+        self.download_button.setEnabled((on and not busy) or downloading)
         self.pair_button.setEnabled(not on and not busy and self.auth_key is not None)
         self.checkin_button.setEnabled(True)
 
@@ -228,6 +235,9 @@ class BenchWorkspace(Workspace):
         self._update()
 
     def download_events(self) -> None:
+        if self.job is not None and self.job.name == "bench events":
+            self.job.cancel()
+            return
         if self.link is None:
             return
         self.download_bar.setRange(0, 0)
