@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 from .geometry import FRAME, LAPTOP
 from .main_window import MainWindow
 from .qt_app import make_application
+from .tasks import end_session
 
 # The window as it opens on a 1366x768 laptop (less the taskbar and the window frame).
 LAPTOP_WINDOW = (LAPTOP.width() - FRAME.width(), LAPTOP.height() - 40 - FRAME.height())
@@ -48,6 +49,7 @@ def render_workspace(ctx, path: str | Path, size: tuple[int, int] = LAPTOP_WINDO
     finally:
         window.close()
         window.deleteLater()
+        end_session(ctx, close=False)      # its loads stopped and waited for; the caller closes the store
 
 
 def _wait_loaded(window: MainWindow, timeout_s: float) -> None:

@@ -17,6 +17,20 @@ from .tasks import NETWORK, STORE, Task, TaskError, TaskRunner
 ROUND_INTERVAL_MS = 5 * 60 * 1000        # a quiet desktop syncs every five minutes
 RETRY_MS = (30_000, 60_000, 120_000, 300_000)   # after failures: back off, then the normal round
 
+class _NetworkLanes:
+    def waitForDone(self, msecs: int = -1) -> bool:  # noqa: N802 - the old QThreadPool's name
+        from .tasks import live_runners
+        from .tasks.runner import all_runners
+        timeout = None if msecs < 0 else msecs / 1000
+        return all(r.wait_lane(NETWORK, timeout) for r in {*all_runners(), *live_runners()})
+
+
+def sync_pool() -> _NetworkLanes:
+    """For callers of the old sync pool: ``sync_pool().waitForDone(ms)`` waits for every
+    session's network lane (sync rounds), as the pool did."""
+    return _NetworkLanes()
+
+
 def describe(status) -> str:
     """The status-bar text for a sync status."""
     if not status.configured:

@@ -162,6 +162,14 @@ class TaskRunner(QObject):
     def busy(self, lane: str | None = None) -> bool:
         return any(lane is None or t.lane == lane for t in self.tasks)
 
+    def wait_lane(self, lane: str, timeout: float | None = None) -> bool:
+        """Wait (from the GUI thread, at most ``timeout``) until ``lane`` has no work left."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for task in [t for t in self.tasks if t.lane == lane]:
+            if not task.wait(None if deadline is None else max(0.0, deadline - time.monotonic())):
+                return False
+        return True
+
     @property
     def closed(self) -> bool:
         return self._closed

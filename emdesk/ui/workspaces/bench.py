@@ -35,7 +35,7 @@ from .bench_checkin import CheckInPanel
 from .bench_columns import EVENT_COLUMNS, QUEUE_COLUMNS
 from .bench_confirm import ConfirmSerialDialog, ask_serial
 from .bench_cradle import NO_DEVICE, NO_FINDINGS, CradlePanel
-from .bench_diagnosis import device_html, findings_html
+from .bench_diagnosis import device_html, findings_html, open_and_diagnose
 
 
 class BenchWorkspace(Workspace):
@@ -199,20 +199,12 @@ class BenchWorkspace(Workspace):
         if not port or self.busy_with_device:
             return
         self._say(f"Connecting to {port}…")
-        self._device_job("connect", self._open_and_diagnose, port, on_done=self._connected)
+        self._device_job("connect", open_and_diagnose, port, self.policy, self.auth_key, on_done=self._connected)
 
     def _connected(self, result) -> None:
         self.link, diagnosis = result
         self._show_diagnosis(diagnosis)
         self._say(f"Connected to {self.link.name}.")
-
-    def _open_and_diagnose(self, port: str):
-        link = DeviceLink.open(port, policy=self.policy) if self.policy else DeviceLink.open(port)
-        try:
-            return link, bench_ops.diagnose(link, key=self.auth_key, approved=DEFAULT_APPROVED)
-        except BaseException:
-            link.close()
-            raise
 
     def run_diagnostics(self) -> None:
         if self.link is not None:

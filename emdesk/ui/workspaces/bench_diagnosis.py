@@ -1,7 +1,10 @@
 """A device's diagnosis in words: who it is, and the findings against the approved list."""
 from __future__ import annotations
 
+from emdesk.devices import bench as bench_ops
 from emdesk.devices.bench import Diagnosis, Severity
+from emdesk.devices.firmware import DEFAULT_APPROVED
+from emdesk.devices.link import DeviceLink, LinkPolicy
 
 from .. import palette
 
@@ -29,3 +32,13 @@ def findings_html(d: Diagnosis) -> str:
     verdict = (f"<b style='color:{palette.css('good')}'>Fit to issue</b>" if d.fit_to_issue
                else f"<b style='color:{palette.css('bad')}'>Not fit to issue</b>")
     return verdict + "<br>" + "<br>".join(lines)
+
+
+def open_and_diagnose(port: str, policy: LinkPolicy | None, key) -> tuple[DeviceLink, Diagnosis]:
+    """Open the cradle's port and diagnose the device on it (device lane); the link stays open."""
+    link = DeviceLink.open(port, policy=policy) if policy else DeviceLink.open(port)
+    try:
+        return link, bench_ops.diagnose(link, key=key, approved=DEFAULT_APPROVED)
+    except BaseException:
+        link.close()
+        raise
