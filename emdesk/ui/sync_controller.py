@@ -18,7 +18,7 @@ ROUND_INTERVAL_MS = 5 * 60 * 1000        # a quiet desktop syncs every five minu
 RETRY_MS = (30_000, 60_000, 120_000, 300_000)   # after failures: back off, then the normal round
 
 class _NetworkLanes:
-    def waitForDone(self, msecs: int = -1) -> bool:  # noqa: N802 - the old QThreadPool's name
+    def waitForDone(self, msecs: int = -1) -> bool:  # noqa: N802 - the old pool's method name
         from .tasks import live_runners
         from .tasks.runner import all_runners
         timeout = None if msecs < 0 else msecs / 1000
