@@ -19,7 +19,7 @@ import weakref
 from concurrent.futures import Future
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Slot
 
 from emdesk.devices.worker import DeviceWorker
 
@@ -77,6 +77,9 @@ class TaskRunner(QObject):
 
     def start(self, task: Task, *, device: DeviceWorker | None = None) -> Task:
         """Queue a prepared task (connect its signals first)."""
+        # Owned by the runner (C++ side): a lane's thread dropping the last Python reference
+        # must never delete it there.  ``_release`` deletes it on the GUI thread.
+        task.setParent(self)
         task.finished.connect(self._release)
         with self._lock:
             closed = self._closed
@@ -84,14 +87,14 @@ class TaskRunner(QObject):
                 self._active.add(task)
         if closed:
             task.token.cancel()
-            task.execute()               # reports "cancelled" at once: the session is over
+            task.run_on_lane()           # reports "cancelled" at once: the session is over
             return task
         if task.lane == DEVICE:
             worker = device or self.device_worker()
-            fut = worker.submit(task.execute)
-            fut.add_done_callback(lambda f, t=task: self._lost(t, f))
+            fut = worker.submit(task.run_on_lane)
+            fut.add_done_callback(lambda f, t=task: _lost(t, f))
         else:
-            self._pool(task.lane).start(QRunnable.create(task.execute))
+            self._pool(task.lane).start(QRunnable.create(task.run_on_lane))
         return task
 
     # -- from worker threads -------------------------------------------------------------
@@ -147,12 +150,13 @@ class TaskRunner(QObject):
         task = self.sender()
         with self._lock:
             self._active.discard(task)
+        self._dispose(task)
 
-    def _lost(self, task: Task, fut: Future) -> None:
-        # A device job the worker cancelled (it was shut down) never ran: say so.
-        if fut.cancelled() and not task.is_done:
-            task.token.cancel()
-            task.execute()
+    def _dispose(self, task: Task) -> None:
+        if task.returned.is_set():
+            task.deleteLater()
+        else:                            # its thread is still leaving run_on_lane: a moment more
+            QTimer.singleShot(5, self, lambda: self._dispose(task))
 
     @property
     def tasks(self) -> list[Task]:
@@ -200,17 +204,23 @@ class TaskRunner(QObject):
 
     def when_idle(self, fn: Callable[[], None], timeout: float = 120.0) -> None:
         """Call ``fn`` (on a helper thread) once every task has returned: the store's
-        close when ``shutdown`` ran out of time, so nothing is closed under running work."""
-        tasks = list(self._active)
+        close when ``shutdown`` ran out of time, so nothing is closed under running work.
+        The helper holds only the tasks' events, never a Qt object."""
+        events = [task.returned for task in self._active]
 
         def wait() -> None:
             deadline = time.monotonic() + timeout
-            for task in tasks:
-                task.wait(max(0.0, deadline - time.monotonic()))
-            for pool in self._pools.values():
-                pool.waitForDone(int(max(0.0, deadline - time.monotonic()) * 1000))
+            for event in events:
+                event.wait(max(0.0, deadline - time.monotonic()))
             fn()
         threading.Thread(target=wait, name=f"{self.name}-closer", daemon=True).start()
+
+
+def _lost(task: Task, fut: Future) -> None:
+    # A device job the worker cancelled (it was shut down) never ran: say so.
+    if fut.cancelled() and not task.is_done:
+        task.token.cancel()
+        task.run_on_lane()
 
 
 __all__ = ["DEVICE", "NETWORK", "STORE", "TaskRunner"]

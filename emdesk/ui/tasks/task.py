@@ -90,6 +90,7 @@ class Task(QObject):
         self.result: Any = None
         self.error: TaskError | None = None
         self._done = threading.Event()
+        self.returned = threading.Event()   # the lane's thread is through with this object
         if _accepts(fn, "progress"):
             self.kwargs.setdefault("progress", self.report)
         if _accepts(fn, "cancel"):
@@ -114,6 +115,14 @@ class Task(QObject):
         self.progress.emit(int(done), int(total), text)
 
     # -- the lane's thread ---------------------------------------------------------------
+    def run_on_lane(self) -> None:
+        """What a lane runs: the work, then a mark that this thread will touch it no more
+        (the runner deletes the task on the GUI thread only after that)."""
+        try:
+            self.execute()
+        finally:
+            self.returned.set()
+
     def execute(self) -> None:
         if self.token.cancelled:
             self._finish("cancelled")
