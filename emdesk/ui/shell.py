@@ -21,7 +21,8 @@ from .tasks.runner import SHUTDOWN_S
 
 class Shell(QObject):
     def __init__(self, sign_in: Callable[[str, str], Any], parent=None):
-        super().__init__(parent)
+        # Lives as long as the application, and is destroyed by it (on the GUI thread).
+        super().__init__(parent if parent is not None else QApplication.instance())
         self._sign_in = sign_in
         self.dialog: SignInDialog | None = None
         self.window: MainWindow | None = None

@@ -19,7 +19,8 @@ import weakref
 from concurrent.futures import Future
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Slot
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, QTimer, Slot
 
 from emdesk.devices.worker import DeviceWorker
 
@@ -40,7 +41,9 @@ def all_runners() -> list["TaskRunner"]:
 
 class TaskRunner(QObject):
     def __init__(self, name: str = "emdesk", parent: QObject | None = None):
-        super().__init__(parent)
+        # Owned by Qt (the application by default), never by Python's garbage collector,
+        # which may run on any thread: a QObject must be destroyed on its own.
+        super().__init__(parent if parent is not None else QCoreApplication.instance())
         self.name = name
         self._pools: dict[str, QThreadPool] = {}
         self._device: DeviceWorker | None = None
@@ -194,6 +197,11 @@ class TaskRunner(QObject):
         ok = all(task.wait(left()) for task in tasks)
         for pool in self._pools.values():
             ok = pool.waitForDone(int(left() * 1000)) and ok
+        if ok:
+            # Idle lanes: end their threads now, here on the GUI thread.
+            for pool in self._pools.values():
+                shiboken6.delete(pool)
+            self._pools.clear()
         if self._device is not None:
             self._device.shutdown(wait=False)
             self._device.thread.join(left())
