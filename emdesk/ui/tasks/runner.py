@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import weakref
 from concurrent.futures import Future
 from typing import Any, Callable
 
@@ -31,11 +30,12 @@ log = logging.getLogger(__name__)
 
 STORE, NETWORK, DEVICE = "store", "network", "device"
 SHUTDOWN_S = 1.5          # sign-out and quit return within two seconds
-_every: "weakref.WeakSet[TaskRunner]" = weakref.WeakSet()
+# Every runner not yet shut down (cleanly): the tests' leak guard checks them all.
+_every: set["TaskRunner"] = set()
 
 
 def all_runners() -> list["TaskRunner"]:
-    """Every runner still alive (the tests' leak guard shuts them all down)."""
+    """Every runner not yet shut down (cleanly)."""
     return list(_every)
 
 
@@ -51,6 +51,10 @@ class TaskRunner(QObject):
         self._lock = threading.Lock()
         self._closed = False
         _every.add(self)
+        # Made first, so that if an owner destroys this runner, the lanes (which wait for
+        # their running work) go before the tasks that work reports through.
+        for lane in (STORE, NETWORK):
+            self._pool(lane)
 
     # -- starting work (GUI thread) -----------------------------------------------------
     def run(self, fn: Callable[..., Any], *args: Any, lane: str = STORE, name: str = "",
@@ -188,6 +192,16 @@ class TaskRunner(QObject):
         True when every lane is idle and every thread has ended: the store may close.
         """
         deadline = time.monotonic() + timeout
+        if not shiboken6.isValid(self):
+            # Destroyed with its owner (a dialog): its pools waited for their threads as they went.
+            ok = True
+            if self._device is not None:
+                self._device.shutdown(wait=False)
+                self._device.thread.join(timeout)
+                ok = not self._device.thread.is_alive()
+            if ok:
+                _every.discard(self)
+            return ok
         with self._lock:
             self._closed = True
             tasks = list(self._active)
@@ -206,7 +220,9 @@ class TaskRunner(QObject):
             self._device.shutdown(wait=False)
             self._device.thread.join(left())
             ok = ok and not self._device.thread.is_alive()
-        if not ok:
+        if ok:
+            _every.discard(self)
+        else:
             log.warning("%s: background work still running after %.1f s", self.name, timeout)
         return ok
 
