@@ -49,6 +49,7 @@ def _changed_fields(before: str, after: str) -> str:
 
 
 _STAMPS = {"updated_at", "origin", "hlc"}
+_OUTBOX_COLUMNS = "seq, op_id, table_name, row_id, op, hlc, payload, changed, action, action_id"
 
 
 def _row(record: Record) -> dict[str, Any]:
@@ -148,6 +149,19 @@ class Store:
                     # A deferred foreign key fails at COMMIT and leaves it open.
                     self.db.execute("ROLLBACK")
                     raise
+
+    @contextmanager
+    def action(self, kind: str) -> Iterator[sqlite_utils.Database]:
+        """One write transaction whose changes form a field action (an installation, a
+        removal...): they travel to the hub together, and it takes all of them or none."""
+        with self.transaction() as db:
+            if db.execute("SELECT action_id FROM sync_control").fetchone()[0] is not None:
+                raise StoreError("a field action cannot contain another one")
+            db.execute("UPDATE sync_control SET action = ?, action_id = ?", [str(kind), new_id()])
+            try:
+                yield db
+            finally:
+                db.execute("UPDATE sync_control SET action = NULL, action_id = NULL")
 
     @contextmanager
     def reading(self) -> Iterator[sqlite_utils.Database]:
@@ -435,12 +449,25 @@ class Store:
         so a subject always reaches the hub no later than the orders that refer to it."""
         order = list(table_order)
         rank = " ".join(f"WHEN ? THEN {i}" for i in range(len(order)))
-        sql = (f"SELECT seq, op_id, table_name, row_id, op, hlc, payload, changed FROM outbox "
+        sql = (f"SELECT {_OUTBOX_COLUMNS} FROM outbox "
                f"ORDER BY CASE table_name {rank} ELSE {len(order)} END, seq LIMIT {int(limit)}")
         with self.reading() as db:
             cur = db.execute(sql, order)
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    def outbox_actions(self, action_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """Every pending op of these field actions, in outbox order (an action travels whole)."""
+        ids = list(dict.fromkeys(action_ids))
+        out: list[dict[str, Any]] = []
+        with self.reading() as db:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                cur = db.execute(f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE action_id IN "
+                                 f"({', '.join('?' * len(chunk))}) ORDER BY seq", chunk)
+                names = [d[0] for d in cur.description]
+                out += [dict(zip(names, row)) for row in cur.fetchall()]
+        return out
 
     def outbox_orders_naming(self, subject_ids: Iterable[str]) -> list[dict[str, Any]]:
         """Every pending op of the orders that name one of these people, in outbox order."""
@@ -449,7 +476,7 @@ class Store:
         with self.reading() as db:
             for start in range(0, len(ids), 500):
                 chunk = ids[start:start + 500]
-                cur = db.execute("SELECT seq, op_id, table_name, row_id, op, hlc, payload, changed FROM outbox "
+                cur = db.execute(f"SELECT {_OUTBOX_COLUMNS} FROM outbox "
                                  "WHERE table_name = 'orders' AND row_id IN (SELECT row_id FROM outbox "
                                  "WHERE table_name = 'orders' AND json_extract(payload, '$.subject_id') IN "
                                  f"({', '.join('?' * len(chunk))})) ORDER BY seq", chunk)

@@ -293,7 +293,8 @@ class SyncClient:
                 return
             ops = [p.Op(op_id=r["op_id"], device_seq=r["seq"], table=r["table_name"], row_id=r["row_id"],
                         kind=r["op"], hlc=r["hlc"], payload=r["payload"],
-                        changed=msgspec.json.decode(r["changed"]) if r["changed"] else None) for r in batch]
+                        changed=msgspec.json.decode(r["changed"]) if r["changed"] else None,
+                        action=r["action"] or "", action_id=r["action_id"] or "") for r in batch]
             try:
                 answer = self._post("/v1/push", p.PushRequest(schema_version=self.schema_version,
                                                               device_id=self.store.desktop_id, ops=ops,
@@ -330,12 +331,20 @@ class SyncClient:
     def _next_batch(self) -> list[dict]:
         """The next ops to push.  A person made here goes with every pending order that names
         them, even past the batch size: the hub judges a new person by their case, and an
-        order never reaches it without its person."""
+        order never reaches it without its person.  A field action (an installation) goes
+        whole, for the hub takes all of it or none."""
         batch = self.store.outbox_batch(self.push_batch, TABLE_ORDER)
+        if len(batch) < self.push_batch:
+            return batch
+        have = {r["op_id"] for r in batch}
         people = {r["row_id"] for r in batch if r["table_name"] == "subjects"}
-        if people and len(batch) >= self.push_batch:
-            have = {r["op_id"] for r in batch}
-            batch += [r for r in self.store.outbox_orders_naming(people) if r["op_id"] not in have]
+        if people:
+            extra = [r for r in self.store.outbox_orders_naming(people) if r["op_id"] not in have]
+            batch += extra
+            have |= {r["op_id"] for r in extra}
+        actions = {r["action_id"] for r in batch if r["action_id"]}
+        if actions:
+            batch += [r for r in self.store.outbox_actions(actions) if r["op_id"] not in have]
         return batch
 
     # -- pull -----------------------------------------------------------------------

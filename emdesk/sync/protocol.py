@@ -66,6 +66,8 @@ class Op(msgspec.Struct, kw_only=True):
     hlc: str
     payload: str                      # the record's JSON, as stored locally
     changed: list[str] | None = None  # top-level fields this op changed (None: all)
+    action: str = ""                  # a field action this op is part of ("installation"...)
+    action_id: str = ""               # ops of one action share it: the hub takes all or none
 
 
 class PushRequest(msgspec.Struct, kw_only=True):

@@ -31,6 +31,7 @@ Schema (same on both; PostgreSQL adds roles and RLS, see ``postgres.py``):
 """
 from __future__ import annotations
 
+import copy
 import queue
 import re
 import secrets
@@ -94,6 +95,7 @@ class Tx:
         self._seq_dirty = False
         self.memo: dict[str, Any] = {}    # the engine's per-transaction cache
         self._deferred: dict[str, list[tuple]] = {}
+        self._savepoints = 0
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self._pg else sql
@@ -133,14 +135,39 @@ class Tx:
         nothing reads back inside the transaction (the change log, applied op ids)."""
         self._deferred.setdefault(sql, []).extend(rows)
 
-    def flush_seq(self) -> None:
-        """Called by ``write`` just before COMMIT (with the deferred inserts)."""
+    def flush_deferred(self) -> None:
         deferred, self._deferred = self._deferred, {}
         for sql, rows in deferred.items():
             self.executemany(sql, rows)
+
+    def flush_seq(self) -> None:
+        """Called by ``write`` just before COMMIT (with the deferred inserts)."""
+        self.flush_deferred()
         if self._seq_dirty:
             self.execute("UPDATE hub_state SET seq = ? WHERE id = 1", [self._seq])
             self._seq_dirty = False
+
+    @contextmanager
+    def savepoint(self) -> Iterator["Savepoint"]:
+        """A part of the transaction that can be undone alone (``sp.undo()``), with the
+        engine's caches and the seqs it allocated: a field action applied as one unit."""
+        self.flush_deferred()
+        self._savepoints += 1
+        name = f"emdesk_sp{self._savepoints}"
+        kept = (copy.deepcopy(self.memo), self._seq, self._seq_dirty)
+        self.execute(f"SAVEPOINT {name}")
+        point = Savepoint()
+        try:
+            yield point
+            if point.undone:
+                self._deferred = {}
+                self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                self.memo, self._seq, self._seq_dirty = kept
+            else:
+                self.flush_deferred()
+            self.execute(f"RELEASE SAVEPOINT {name}")
+        finally:
+            self._savepoints -= 1
 
     def current_seq(self) -> int:
         if self._seq is not None:
@@ -149,6 +176,13 @@ class Tx:
 
     def horizon(self) -> int:
         return int(self.scalar("SELECT horizon FROM hub_state WHERE id = 1", default=0))
+
+
+class Savepoint:
+    undone = False
+
+    def undo(self) -> None:
+        self.undone = True
 
 
 class _Pool:
