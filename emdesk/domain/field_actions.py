@@ -44,6 +44,7 @@ class Grant:
 
     fields: frozenset[str]
     releases: bool = False      # may take the row out of the writer's scope (kit back to stock)
+    claims: bool = False        # may take unallocated stock, outside the writer's scope, onto her case
 
 
 @dataclass(frozen=True)
@@ -184,8 +185,8 @@ def _check_removal(writer_id: str, rows: list[ActionRow], lookup: Lookup) -> str
             return f"{serial} is not in the hub's stock records"
         if d.before.get("serial") != serial:
             return f"{serial}: a device's serial cannot change"
-        if d.before.get("order_id") != order_id or d.before.get("state") not in ("installed", "recovered", "lost"):
-            return f"{serial} is not installed on this order on the hub"
+        if d.before.get("order_id") != order_id or d.before.get("state") not in ("installed", "awaiting_collection"):
+            return f"{serial} is not with the wearer of this order on the hub"
         want = "recovered" if serial in recovered else "lost"
         if d.after.get("state") != want:
             return f"{serial} must be recorded as {want}"
@@ -216,7 +217,7 @@ def _check_device_refused(writer_id: str, rows: list[ActionRow], lookup: Lookup)
 ACTIONS: dict[FieldAction, ActionSpec] = {s.action: s for s in (
     ActionSpec(FieldAction.INSTALLATION, FIELD_ROLES, {
         "visits": Grant(VISIT_OUTCOME),
-        "devices": Grant(DEVICE_MOVE),
+        "devices": Grant(DEVICE_MOVE, claims=True),
         "orders": Grant(frozenset({"status", "history", "device_kinds", "device_serials"})),
     }, _check_installation),
     ActionSpec(FieldAction.REMOVAL, FIELD_ROLES, {

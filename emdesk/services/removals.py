@@ -1,7 +1,8 @@
 """Removing monitoring equipment at the end of an order: what the officer records at the door.
 
 ``record_removal`` writes, in ONE field action (``Store.action``), the removal visit
-(completed: removed, or equipment not recovered) and every device of the order:
+(completed: removed, or equipment not recovered) and every device of the order still with
+the wearer (installed, or awaiting collection since the order ended):
 recovered kit back to the officer's hands (``recovered``, off the order and the wearer,
 unpaired), kit that could not be recovered ``lost``.  The hub takes the removal whole or
 not at all.  Only about 60% of devices come back when an order ends (NAO): recording
@@ -20,6 +21,10 @@ from emdesk.domain.visits import OutcomeCode, Visit, VisitKind, VisitStatus
 from emdesk.store import Store
 
 from .errors import AccessDenied, ServiceError
+
+
+# Kit still with the wearer: fitted, or waiting to be collected after the order ended.
+ON_THE_WEARER = (DeviceState.INSTALLED, DeviceState.AWAITING_COLLECTION)
 
 
 class RemovalError(ServiceError):
@@ -61,7 +66,7 @@ class RemovalService:
     def fitted(self, visit_id: str) -> list[Device]:
         """The devices to take off: everything installed on the visit's order."""
         visit = self._own_visit(visit_id)
-        return self.store.find(Device, where={"order_id": visit.order_id, "state": DeviceState.INSTALLED},
+        return self.store.find(Device, where={"order_id": visit.order_id, "state": list(ON_THE_WEARER)},
                                order_by="serial")
 
     def record_removal(self, visit_id: str, recovered: Iterable[str], notes: str = "") -> RemovalRecord:
@@ -71,7 +76,7 @@ class RemovalService:
             visit = self._own_visit(visit_id)
             if visit.status in (VisitStatus.COMPLETED, VisitStatus.CANCELLED):
                 raise RemovalError(f"this visit is already {visit.status.value}: nothing was recorded")
-            devices = self.store.find(Device, where={"order_id": visit.order_id, "state": DeviceState.INSTALLED},
+            devices = self.store.find(Device, where={"order_id": visit.order_id, "state": list(ON_THE_WEARER)},
                                       order_by="serial")
             if not devices:
                 raise RemovalError("no equipment is recorded as installed on this order: nothing was recorded")

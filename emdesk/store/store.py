@@ -157,7 +157,7 @@ class Store:
         with self.transaction() as db:
             if db.execute("SELECT action_id FROM sync_control").fetchone()[0] is not None:
                 raise StoreError("a field action cannot contain another one")
-            db.execute("UPDATE sync_control SET action = ?, action_id = ?", [str(kind), new_id()])
+            db.execute("UPDATE sync_control SET action = ?, action_id = ?", [getattr(kind, "value", kind), new_id()])
             try:
                 yield db
             finally:

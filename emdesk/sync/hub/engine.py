@@ -93,6 +93,11 @@ def _dumps(data: dict) -> str:
     return _json.encode(data).decode()
 
 
+def _unallocated(data: dict) -> bool:
+    """Stock on the shelf: an installation may claim it (its region is checked by the action)."""
+    return data.get("state") == "in_stock" and not data.get("order_id")
+
+
 def _sees(principal: str, aud: Iterable[str]) -> bool:
     aud = set(aud)
     return principal in aud or EVERYONE in aud or (principal == ALL and bool(aud))
@@ -491,9 +496,10 @@ class Hub(Accounts):
             return refused(f"{op.table}: this record was deleted on the hub; the change cannot bring it back")
         current = self._load(tx, op.table, op.row_id)
         principal = who.principal
-        if current is not None and not _sees(principal, current.audience):
-            return refused(f"{op.table}: this record is not in your caseload or region, so your change was not accepted")
         grant = spec.grants.get(op.table) if spec else None
+        if current is not None and not _sees(principal, current.audience) and not (
+                grant is not None and grant.claims and _unallocated(current.data)):
+            return refused(f"{op.table}: this record is not in your caseload or region, so your change was not accepted")
         reason = may_write(rule, Writer(who.user_id, who.role), current.hub_row() if current else None, data,
                            grant=grant, action=spec.action.label if spec else "", changed=op.changed)
         if reason:
