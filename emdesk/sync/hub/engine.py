@@ -89,6 +89,12 @@ def _canonical(table: str, payload: str | bytes) -> Record:
     return dec.decode(payload)
 
 
+def _plain(record: Record) -> dict:
+    """A record as the hub holds it: JSON-shaped (lists, not tuples), so a value sent again
+    compares equal to the one stored."""
+    return msgspec.json.decode(_json.encode(record))
+
+
 def _dumps(data: dict) -> str:
     return _json.encode(data).decode()
 
@@ -425,7 +431,7 @@ class Hub(Accounts):
             if rule is None or grant is None:
                 return refuse_all(f"an {label} does not change {op.table}: {whole}")
             try:
-                data = msgspec.to_builtins(_canonical(op.table, op.payload))
+                data = _plain(_canonical(op.table, op.payload))
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                 return refuse_all(f"{op.table}: the change could not be read ({exc}): {whole}")
             current = self._load(tx, op.table, op.row_id)
@@ -489,7 +495,7 @@ class Hub(Accounts):
             return refused(f"{op.table}: the change could not be read ({exc})")
         if record.id != op.row_id:
             return refused(f"{op.table}: the change names two different records")
-        data = msgspec.to_builtins(record)
+        data = _plain(record)
         deleted = op.kind == "delete" or bool(record.deleted)
         data["hlc"], data["deleted"] = op.hlc, deleted
         if (op.table, op.row_id) in tx.memo.get("purged", ()):
