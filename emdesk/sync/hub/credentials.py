@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .storage import Tx
 
-# Sign-in limits.  argon2 costs ~50 ms and 64 MiB per attempt, so attempts from one
+# Sign-in limits.  argon2 is deliberately expensive (64 MiB a hash by default), so attempts from one
 # address are bounded whatever their outcome; failures per account lock it for a while.
 ADDRESS_LIMIT, ADDRESS_WINDOW_MS = 60, 10 * 60_000
 ACCOUNT_LIMIT, ACCOUNT_WINDOW_MS = 10, 15 * 60_000
