@@ -2,11 +2,13 @@
 PostgreSQL, what the hub role itself can and cannot reach."""
 from __future__ import annotations
 
+import sqlite3
+import uuid
 from datetime import timedelta
 
 import psycopg
 import pytest
-from synckit import NOW, OFFICER, SUPERVISOR, ASGIClient, HubKit, make_hub, new_pg_database
+from synckit import HUB_ROLE, NOW, OFFICER, SUPERVISOR, ASGIClient, HubKit, make_hub, new_pg_database
 
 from emdesk.domain.clock import FixedClock
 from emdesk.store.migrations import LATEST
@@ -15,6 +17,7 @@ from emdesk.sync.client import REFRESH
 from emdesk.sync.errors import HubRefused, HubUnreachable
 from emdesk.sync.hub import HubError, create_app
 from emdesk.sync.hub.credentials import AUTH_TABLES, token_hash
+from emdesk.sync.hub.postgres import init_postgres
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -257,3 +260,44 @@ def test_the_hub_role_cannot_read_secrets_nor_get_a_session_without_the_password
             hub.enrol_device("laptop")
     finally:
         admin.storage.close()
+
+
+# -- a hub made before tokens rotated -------------------------------------------------------------
+
+OLD_DEVICES = ("CREATE TABLE hub_devices (device_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, name TEXT NOT NULL, "
+               "refresh_hash TEXT NOT NULL, created_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT NULL, cursor BIGINT, "
+               "revoked INTEGER NOT NULL DEFAULT 0, last_device_seq BIGINT NOT NULL DEFAULT 0)")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_desktops_of_an_older_hub_stay_signed_in(backend, request, tmp_path, small_world):
+    user = next(u for u, _ in small_world.users if u.username == OFFICER)
+    row = ["old-desk", user.id, "old laptop", token_hash("old-refresh"), 0, 0]
+    insert = "INSERT INTO hub_devices (device_id, user_id, name, refresh_hash, created_ms, last_seen_ms) VALUES "
+    if backend == "sqlite":
+        url = str(tmp_path / "hub.db")
+        with sqlite3.connect(url) as conn:
+            conn.execute(OLD_DEVICES)
+            conn.execute(insert + "(?, ?, ?, ?, ?, ?)", row)
+    else:
+        cluster = request.getfixturevalue("pg_cluster")
+        name = "t_" + uuid.uuid4().hex[:12]
+        with psycopg.connect(cluster.owner_dsn_for("postgres"), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        cluster.created.append(name)
+        with psycopg.connect(cluster.owner_dsn_for(name)) as conn:
+            conn.execute(OLD_DEVICES)
+            conn.execute(insert + "(%s, %s, %s, %s, %s, %s)", row)
+        init_postgres(cluster.owner_dsn_for(name), HUB_ROLE)
+        url = cluster.hub_dsn_for(name)
+    hub = make_hub(url, FixedClock(NOW))
+    try:
+        hub.load(small_world.users, small_world.records())
+        answer = _refresh(hub, "old-desk", "old-refresh")
+        assert answer.user.username == OFFICER and answer.refresh_token != "old-refresh"
+        assert hub.authenticate(answer.access_token).device_id == "old-desk"
+        with hub.storage.bookkeeping() as tx:
+            columns = [d[0] for d in tx.execute("SELECT * FROM hub_devices LIMIT 0").description]
+        assert "refresh_hash" not in columns
+    finally:
+        hub.storage.close()
