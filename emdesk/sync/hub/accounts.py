@@ -155,14 +155,14 @@ class Accounts:
     def authenticate(self, bearer: str | None) -> Account:
         if not bearer:
             raise HubError(401, "unauthorised", "Sign in to the hub first.")
-        found = self.storage.credentials.session(token_hash(bearer), self.now_ms())
-        if found.status == "expired":
-            raise HubError(401, "token_expired", "The hub sign-in has expired; it will be renewed.")
-        if found.status == "revoked":
-            raise HubError(401, "unauthorised", "This desktop's sign-in to the hub was revoked: join it again.")
-        if found.status != "ok":
-            raise HubError(401, "unauthorised", "The hub did not accept this sign-in; sign in again.")
         with self.storage.bookkeeping() as tx:
+            found = self.storage.credentials.session(tx, token_hash(bearer), self.now_ms())
+            if found.status == "expired":
+                raise HubError(401, "token_expired", "The hub sign-in has expired; it will be renewed.")
+            if found.status == "revoked":
+                raise HubError(401, "unauthorised", "This desktop's sign-in to the hub was revoked: join it again.")
+            if found.status != "ok":
+                raise HubError(401, "unauthorised", "The hub did not accept this sign-in; sign in again.")
             user = self._active_user(tx, found.user_id)
         return Account(user_id=user.id, username=user.username, role=user.role, region=user.region,
                        device_id=found.device_id)

@@ -235,10 +235,9 @@ class SQLiteCredentials:
             tx.execute("UPDATE hub_devices SET last_seen_ms = ? WHERE device_id = ?", [now, device_id])
         return Outcome("ok", dev[0], device_id)
 
-    def session(self, access_hash: str, now: int) -> Outcome:
-        with self.storage.bookkeeping() as tx:
-            row = tx.one("SELECT s.user_id, s.device_id, s.expires_ms, d.user_id, d.revoked FROM hub_sessions s "
-                         "LEFT JOIN hub_devices d ON d.device_id = s.device_id WHERE s.token_hash = ?", [access_hash])
+    def session(self, tx: Tx, access_hash: str, now: int) -> Outcome:
+        row = tx.one("SELECT s.user_id, s.device_id, s.expires_ms, d.user_id, d.revoked FROM hub_sessions s "
+                     "LEFT JOIN hub_devices d ON d.device_id = s.device_id WHERE s.token_hash = ?", [access_hash])
         if row is None:
             return Outcome("unknown")
         if row[3] != row[0] or row[4]:

@@ -426,8 +426,8 @@ class PostgresCredentials:
                                      [device_id, refresh_hash, new_refresh_hash, access_hash, now, expires])
         return Outcome(status, user_id, device_id)
 
-    def session(self, access_hash: str, now: int) -> Outcome:
-        status, user_id, device_id = self._call("SELECT * FROM emdesk_auth_session(?, ?)", [access_hash, now])
+    def session(self, tx: Tx, access_hash: str, now: int) -> Outcome:
+        status, user_id, device_id = tx.one("SELECT * FROM emdesk_auth_session(?, ?)", [access_hash, now])
         return Outcome(status, user_id, device_id)
 
     def _devices(self, sql: str, args: list) -> list[DeviceInfo]:
