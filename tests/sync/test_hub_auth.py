@@ -3,6 +3,7 @@ PostgreSQL, what the hub role itself can and cannot reach."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 import uuid
 from datetime import timedelta
 
@@ -301,3 +302,32 @@ def test_desktops_of_an_older_hub_stay_signed_in(backend, request, tmp_path, sma
         assert "refresh_hash" not in columns
     finally:
         hub.storage.close()
+
+
+def test_first_sign_ins_of_one_desktop_at_once_enrol_it_once(auth):
+    kit, admin = auth
+    _, password = kit.user(OFFICER)
+    barrier, answers, errors = threading.Barrier(4), [], []
+
+    def sign_in():
+        barrier.wait()
+        try:
+            answers.append(kit.hub.token(p.TokenRequest(device_id="new-desk", username=OFFICER, password=password,
+                                                        schema_version=LATEST)))
+        except BaseException as exc:      # surfaced below
+            errors.append(exc)
+    threads = [threading.Thread(target=sign_in) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(answers) == 4
+    assert [d.device_id for d in admin.devices()].count("new-desk") == 1
+    # Each sign-in started the desktop's chain afresh: exactly one refresh token is live.
+    live = 0
+    for answer in answers:
+        try:
+            live += _refresh(kit.hub, "new-desk", answer.refresh_token).user.username == OFFICER
+        except HubError as exc:
+            assert exc.code == "unauthorised"
+    assert live == 1 and not _device(admin, "new-desk").revoked

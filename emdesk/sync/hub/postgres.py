@@ -170,15 +170,13 @@ BEGIN
     RETURN;
   END IF;
   DELETE FROM hub_signin_attempts WHERE username = p_username AND kind = 'failure';
+  -- A new desktop is enrolled here (two first sign-ins at once: one inserts, both then lock it).
+  INSERT INTO hub_devices (device_id, user_id, name, created_ms, last_seen_ms)
+    VALUES (p_device_id, uid, p_device_name, p_now, p_now) ON CONFLICT (device_id) DO NOTHING;
   SELECT d.user_id, d.revoked INTO dev_user, dev_revoked FROM hub_devices d WHERE d.device_id = p_device_id FOR UPDATE;
-  IF FOUND AND dev_revoked <> 0 THEN RETURN QUERY SELECT 'revoked'::text, uid, 0::bigint; RETURN; END IF;
-  IF FOUND AND dev_user <> uid THEN RETURN QUERY SELECT 'taken'::text, uid, 0::bigint; RETURN; END IF;
-  IF FOUND THEN
-    UPDATE hub_devices SET name = p_device_name, last_seen_ms = p_now WHERE device_id = p_device_id;
-  ELSE
-    INSERT INTO hub_devices (device_id, user_id, name, created_ms, last_seen_ms)
-      VALUES (p_device_id, uid, p_device_name, p_now, p_now);
-  END IF;
+  IF dev_revoked <> 0 THEN RETURN QUERY SELECT 'revoked'::text, uid, 0::bigint; RETURN; END IF;
+  IF dev_user <> uid THEN RETURN QUERY SELECT 'taken'::text, uid, 0::bigint; RETURN; END IF;
+  UPDATE hub_devices SET name = p_device_name, last_seen_ms = p_now WHERE device_id = p_device_id;
   DELETE FROM hub_refresh_tokens WHERE device_id = p_device_id;
   {_ISSUE}
   RETURN QUERY SELECT 'ok'::text, uid, 0::bigint;
