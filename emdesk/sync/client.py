@@ -241,9 +241,12 @@ class SyncClient:
     def _remember(self, answer: p.TokenResponse) -> None:
         self._token = answer.access_token
         self._token_deadline = time.monotonic() + max(0.0, (answer.expires_at_ms - answer.hub_time_ms) / 1000 - 30)
+        # The hub rotated the refresh token: the old one is spent (presenting it again after a
+        # short grace revokes this desktop), so the new one is kept in the same transaction.
         with self.store.transaction():
-            for key, value in ((USER_ID, answer.user.id), (USERNAME, answer.user.username),
-                               (ROLE, answer.user.role), (REGION, answer.user.region)):
+            for key, value in ((REFRESH, answer.refresh_token), (USER_ID, answer.user.id),
+                               (USERNAME, answer.user.username), (ROLE, answer.user.role),
+                               (REGION, answer.user.region)):
                 self.store.set_sync_value(key, value)
 
     # -- registration -------------------------------------------------------------
@@ -258,7 +261,6 @@ class SyncClient:
                                 p.TokenResponse, auth=False)
             with self.store.transaction():
                 self.store.set_sync_value(HUB_URL, self.hub_url)
-                self.store.set_sync_value(REFRESH, answer.refresh_token)
                 self.store.set_sync_value(DEVICE_NAME, name)
                 self._remember(answer)
             return answer.user
