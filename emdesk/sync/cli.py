@@ -31,7 +31,8 @@ from .errors import HubUnreachable, SyncError
 
 # (seed, subjects, now) -> ([(User, password)], [Record]): the seeded demo world.  The
 # generator lives in emdesk.services, which sync may not import: emdesk.cli passes it in.
-DemoWorldSource = Callable[[int, int, datetime], tuple[list, list]]
+# (seed, subjects, now) -> (users, records) or (users, records, a hint printed after loading)
+DemoWorldSource = Callable[[int, int, datetime], tuple]
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -135,9 +136,11 @@ def hub_main(argv: list[str], *, demo_world: DemoWorldSource | None = None, **hu
             if held:
                 return _fail(f"this hub already holds records ({held}): load-demo only fills an empty hub. "
                              f"Make a new one with `emdesk hub init --store NEW` and load that.")
-            users, records = demo_world(args.seed, args.subjects, hub.clock.now())
+            users, records, *hint = demo_world(args.seed, args.subjects, hub.clock.now())
             counts = hub.load(users, records)
             print("loaded " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+            if hint and hint[0]:
+                print(hint[0])
             return 0
         if args.command == "gc":
             report = hub.gc()

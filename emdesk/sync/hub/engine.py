@@ -1,6 +1,6 @@
 """The hub's logic, over any ``HubStorage``: push, pull, bootstrap, GC (accounts in accounts.py).
 
-Stateless: everything lives in the storage (including the token secret), so several
+Stateless: everything lives in the storage (accounts and sessions included), so several
 hub processes can serve the same database behind a load balancer.  Clocks are
 injectable (``clock``), so tests and the benchmark can move the hub's time.
 
@@ -123,7 +123,6 @@ class Hub(Accounts):
         self.applied_ops_days = applied_ops_days
         self.hasher = hasher or PasswordHasher()
         self.max_page = max_page
-        self._secret: str | None = None
         self._hlc: hlcmod.Stamp | None = None
 
     # -- time and versions ----------------------------------------------------
