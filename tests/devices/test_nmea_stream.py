@@ -35,9 +35,9 @@ CAPTURES = sorted(_data().glob("*.log")) if _data().is_dir() else []
 def long_road(lines) -> tuple[list, int, int]:
     decoder, assembler, fixes = SentenceDecoder(), EpochAssembler(REFERENCE), []
     for line in lines:
-        item = decoder.decode(line)
-        if item is not None and (fix := assembler.feed(item)) is not None:
-            fixes.append(fix)
+        for item in decoder.decode_all(line):
+            if (fix := assembler.feed(item)) is not None:
+                fixes.append(fix)
     if (fix := assembler.flush()) is not None:
         fixes.append(fix)
     return fixes, decoder.sentence_count, decoder.malformed_count
