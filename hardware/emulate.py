@@ -45,6 +45,7 @@ _HELP = {
     "unapproved_firmware": "firmware not on the approved list",
     "counterfeit": "cannot answer the authenticity challenge",
     "out_of_range": "its radio hears nothing",
+    "lose_radio_ack": "the partner commits over the radio but its acknowledgement of the first N commits is lost",
     "no_gps_fix": "GPS receiver never gets a fix",
     "no_mains": "home unit unplugged from the wall",
 }

@@ -15,6 +15,7 @@ import pty
 import random
 import select
 import socket
+import termios
 import threading
 import time
 import tty
@@ -31,6 +32,7 @@ from .unit import Unit
 
 log = logging.getLogger(__name__)
 TICK = 0.05
+_MARK_SPEED = termios.B9600
 
 
 class EmulatedDevice:
@@ -180,6 +182,7 @@ class EmulatedDevice:
             os.set_blocking(master, False)
             self._master, self._slave = master, slave
             self.port = os.ttyname(slave)
+            self._mark_line()
         self._decoder.reset()
         self._out.clear()
 
@@ -249,9 +252,11 @@ class EmulatedDevice:
             self._client, _ = self._server.accept()
             self._client.setblocking(False)
             self._decoder.reset()
+            self.unit.new_connection()
         if fd is not None and fd in ready:
             data = self._read(fd)
             if data:
+                self._notice_new_connection()
                 for item in self._decoder.feed(data):
                     if isinstance(item, Frame):
                         self._on_request(item)
@@ -263,6 +268,31 @@ class EmulatedDevice:
                 for frame in events:
                     self._send(frame)
         self._flush_out()
+
+    def _mark_line(self) -> None:
+        """Set the pty's line speed to a marker no app uses: opening the port (pyserial sets
+        115200 baud) changes it, which is how a pty shows a new connection -- the part a
+        USB cradle plays by raising DTR."""
+        if self._slave is None:
+            return
+        try:
+            attrs = termios.tcgetattr(self._slave)
+            attrs[4] = attrs[5] = _MARK_SPEED
+            termios.tcsetattr(self._slave, termios.TCSANOW, attrs)
+        except termios.error:
+            pass
+
+    def _notice_new_connection(self) -> None:
+        if self._slave is None:
+            return
+        try:
+            speed = termios.tcgetattr(self._slave)[4]
+        except termios.error:
+            return
+        if speed != _MARK_SPEED:
+            self._decoder.reset()
+            self.unit.new_connection()
+            self._mark_line()
 
     def _read(self, fd: int) -> bytes:
         try:

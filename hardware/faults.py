@@ -36,6 +36,7 @@ class Faults:
     unapproved_firmware: bool = False   # reports hardware.factory.UNAPPROVED_FIRMWARE
     counterfeit: bool = False           # secret not derived from the factory key
     out_of_range: bool = False          # its radio hears nothing
+    lose_radio_ack: int = 0             # the partner's acknowledgement of the first N commits over the radio is lost
     no_gps_fix: bool = False            # GPS tag: receiver never gets a fix
     no_mains: bool = False              # HMU: unplugged from the wall
 

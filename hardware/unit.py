@@ -126,6 +126,7 @@ class Unit:
                                    secrets.token_bytes(m.LINK_KEY_LEN), DeviceConfig().encode())
         self.events: list[m.DeviceEvent] = []
         self._seq = 0
+        self._radio_acks_lost = 0
         self.outbox: list[Frame] = []
         self.wake: Callable[[], None] = lambda: None
         self._next_fix = 0.0
@@ -269,6 +270,13 @@ class Unit:
         except PayloadError as e:
             payload = m.encode_response(Status.BAD_REQUEST, m.ErrorDetail(str(e)).encode())
         return Frame(frame.rid, frame.cmd | 0x80, payload)
+
+    def new_connection(self) -> None:
+        """The line was (re)opened (a USB cradle raises DTR; a network cradle accepts a
+        connection): what this session remembered for replay and its authentication
+        belong to the old connection.  Unlike HELLO it keeps an uncommitted pairing."""
+        with self.lock:
+            self._new_session()
 
     def _new_session(self) -> None:
         self.authenticated = False
@@ -414,7 +422,7 @@ class Unit:
         if k in TAG_KINDS:
             add(SelfTestId.STRAP, not p.strap_open)
         add(SelfTestId.CASE, not p.case_open)
-        partner = (self.pairing or self.pending)
+        partner = self.pending or self.pairing          # the pairing being made, if any
         if partner and partner.partner_serial:
             add(SelfTestId.PARTNER_RANGE, self._partner_heard(), -58 if self._partner_heard() else -127)
         elif k is not DeviceKind.NON_FITTED and k is not DeviceKind.GPS_TAG:
@@ -437,14 +445,16 @@ class Unit:
         return self.self_test().encode()
 
     def _partner_heard(self) -> bool:
-        cur = self.pairing or self.pending
+        # A pairing being prepared comes before the one it will replace (re-pairing the
+        # same tag and home unit after only one of them was unpaired), on both sides.
+        cur = self.pending or self.pairing
         if not cur or not cur.partner_serial:
             return False
         other = self.air.find(cur.partner_serial)
         if not self.air.reachable(self, other):
             return False
-        theirs = other.pairing or other.pending
-        return bool(theirs and theirs.pairing_id == cur.pairing_id and theirs.partner_serial == self.serial)
+        return any(theirs is not None and theirs.pairing_id == cur.pairing_id and theirs.partner_serial == self.serial
+                   for theirs in (other.pending, other.pairing))
 
     def _commit_blockers(self) -> None:
         p = self.pending
@@ -489,7 +499,12 @@ class Unit:
             other = self.air.find(p.partner_serial)
             if not self.air.reachable(self, other):
                 raise _Refuse(Status.PARTNER_NOT_IN_RANGE, p.partner_serial)
-            st = other.air_commit(pid, self.serial)          # partner first, then us: one atomic step
+            st = other.air_commit(pid, self.serial)          # partner first, then us
+            if st is Status.OK and self._radio_acks_lost < self.faults.lose_radio_ack:
+                # The partner committed, but its acknowledgement never came back: as far
+                # as we can tell it did not answer, so we do not commit.
+                self._radio_acks_lost += 1
+                raise _Refuse(Status.PARTNER_NOT_IN_RANGE, f"no acknowledgement from {p.partner_serial}")
             if st is not Status.OK:
                 raise _Refuse(st, p.partner_serial if st is Status.STRAP_OPEN else f"partner {p.partner_serial}")
         self._do_commit()

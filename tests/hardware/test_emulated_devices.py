@@ -7,7 +7,8 @@ import pytest
 
 from emdesk.devices import errors
 from emdesk.devices.auth import authenticate
-from emdesk.devices.protocol import CheckOutcome, Command, DeviceConfig, PairingState, SelfTestId
+from emdesk.devices.client import DeviceClient
+from emdesk.devices.protocol import CheckOutcome, Command, DeviceConfig, PairingState, SelfTestId, StatusFlag
 from emdesk.devices.protocol import messages as m
 from emdesk.domain.conditions import Polygon, Zone, ZoneKind
 from emdesk.domain.devices import DeviceKind
@@ -236,3 +237,24 @@ def test_fault_specs():
         Faults.parse("unplug_when=sometime")
     with pytest.raises(ValueError):
         Faults.parse("corrupt_every=-1")
+
+
+@pytest.mark.parametrize("listen", [None, ("127.0.0.1", 0)], ids=["pty", "socket"])
+def test_answers_kept_for_replay_do_not_survive_a_reconnection(listen):
+    from emdesk.devices.link import DeviceLink
+    from hardware.emulator import EmulatedDevice
+    from hardware.testing import FAST
+    with EmulatedDevice.start("hmu", "HMU-000777", listen=listen) as dev:
+        with DeviceLink.open(dev.port, policy=FAST) as first:
+            client = DeviceClient(first)
+            client.hello()
+            before = client.status()
+            rid = first._rid
+        dev.set_battery(40)
+        with DeviceLink.open(dev.port, policy=FAST) as second:
+            second._rid = rid - 1                    # the next request reuses the last one's id
+            after = DeviceClient(second).status()    # no HELLO: e.g. check_pairing after a reconnect
+        assert before.battery_pct != 40
+        assert after.battery_pct == 40               # before: the old answer, replayed
+        with DeviceLink.open(dev.port, policy=FAST) as third:
+            assert not DeviceClient(third).status().flags & StatusFlag.AUTHENTICATED
