@@ -22,11 +22,12 @@ import tty
 from collections import deque
 from collections.abc import Callable
 
-from emdesk.devices.protocol.frame import Frame, FrameDecoder
+from emdesk.devices.protocol.codes import Command
+from emdesk.devices.protocol.frame import EVENT_RID, VERSION, Frame, FrameDecoder, encode_frame
 from emdesk.domain.devices import DeviceKind
 
 from .air import Air
-from .factory import DEFAULT_SERIAL_PREFIX, EMULATOR_MASTER_KEY
+from .factory import DEFAULT_SERIAL_PREFIX, EMULATOR_MANUFACTURER, Manufacturer
 from .faults import Faults
 from .unit import Unit
 
@@ -46,7 +47,8 @@ class EmulatedDevice:
         self.bytes_written = 0           # bytes actually put on the line (wait_for(...) on it)
         self.plugged = True
         self._silent = False
-        self._lost_req_done = self._lost_resp_done = False
+        self._lost_req_done = self._lost_resp_done = self._lost_ack_done = False
+        self.acks = 0                    # event acknowledgements that reached the line
         self._out: deque[tuple[float, bytes]] = deque()
         self._controls: deque[tuple[Callable[[], None], threading.Event]] = deque()
         self._decoder = FrameDecoder()
@@ -65,7 +67,7 @@ class EmulatedDevice:
 
     @classmethod
     def start(cls, kind: DeviceKind | str, serial: str | None = None, faults: Faults | str | None = None, *,
-              air: Air | None = None, master_key: bytes = EMULATOR_MASTER_KEY,
+              air: Air | None = None, manufacturer: Manufacturer = EMULATOR_MANUFACTURER,
               listen: tuple[str, int] | None = None, clock: Callable[[], float] = time.time) -> EmulatedDevice:
         kind = DeviceKind(kind)
         if serial is None:
@@ -73,7 +75,7 @@ class EmulatedDevice:
         if isinstance(faults, str):
             faults = Faults.parse(faults)
         faults = faults or Faults()
-        unit = Unit(kind, serial, faults=faults, master_key=master_key, air=air, clock=clock)
+        unit = Unit(kind, serial, faults=faults, manufacturer=manufacturer, air=air, clock=clock)
         dev = cls(unit, faults, listen=listen)
         dev._thread.start()
         return dev
@@ -261,11 +263,9 @@ class EmulatedDevice:
                     if isinstance(item, Frame):
                         self._on_request(item)
         self.unit.tick()
-        with self.unit.lock:
-            events, self.unit.outbox = self.unit.outbox, []
         with self._cond:
-            if self.plugged:
-                for frame in events:
+            if self.plugged and not self._silent:
+                for frame in self.unit.take_event_frames():
                     self._send(frame)
         self._flush_out()
 
@@ -310,6 +310,19 @@ class EmulatedDevice:
 
     def _on_request(self, frame: Frame) -> None:
         f = self.faults
+        if frame.rid == EVENT_RID and frame.cmd == Command.EVENT_ACK:
+            with self._cond:                    # not a request: never answered, not counted as one
+                if not self.plugged:
+                    return
+                self.acks += 1
+                if f.lose_ack == self.acks and not self._lost_ack_done:
+                    self._lost_ack_done = True
+                    self._cond.notify_all()
+                    return
+            self.unit.ack_events(frame.payload)
+            with self._cond:
+                self._cond.notify_all()
+            return
         with self._cond:
             if not self.plugged:
                 return                          # the cable is out: nobody hears this
@@ -340,7 +353,7 @@ class EmulatedDevice:
         f = self.faults
         self.frames_sent += 1
         n = self.frames_sent
-        data = bytearray(frame.encode())
+        data = bytearray(encode_frame(frame.rid, frame.cmd, frame.payload, version=f.frame_version or VERSION))
         if f.noise_every and n % f.noise_every == 0:
             noise = bytes(self._rng.randrange(256) for _ in range(self._rng.randrange(1, 12)))
             self._queue(b"\xa5" + noise)

@@ -37,7 +37,7 @@ from emdesk.domain.clock import Clock, SystemClock
 from emdesk.domain.conditions import Conditions
 from emdesk.domain.devices import DeviceKind
 
-from .auth import ManufacturerKey, authenticate
+from .auth import ManufacturerKey, authenticate, seal_link_key
 from .client import DeviceClient
 from .errors import (
     AlreadyPaired, BatteryTooLow, Cancelled, CaseOpen, ConditionsNotSupported, DeviceError,
@@ -379,7 +379,9 @@ class PairingProcedure:
                 pairing_id=self._pairing_id,
                 partner_kind=partner.identity.kind if partner else None,
                 partner_serial=partner.identity.serial if partner else "",
-                link_key=self._link_key, ttl_s=self.options.pairing_ttl_s))
+                sealed_link_key=seal_link_key(side.client.session_key, self._pairing_id, side.identity.serial,
+                                              self._link_key),
+                ttl_s=self.options.pairing_ttl_s))
 
     def _write_config(self) -> None:
         for side in self._sides:
