@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from emdesk.devices.auth import Certificate
 from emdesk.devices.protocol import (
     Command, ConfigTag, DeviceConfig, PayloadError, Status, UnplaceableCondition, command_name, configs_for,
 )
@@ -60,7 +61,7 @@ def test_truncated_or_padded_payloads_are_payload_errors(msg):
 @given(st.binary(max_size=200))
 def test_random_payloads_only_ever_raise_payload_error(data):
     for cls in (m.DeviceIdentity, m.DeviceStatus, m.EventsPage, m.SelfTestReport, m.PairPrepare, m.PairCommitted,
-                m.DeviceEvent, DeviceConfig):
+                m.DeviceEvent, DeviceConfig, m.AuthChallenge, m.AuthResponse, m.EventNotice, m.EventAck, Certificate):
         try:
             cls.decode(data)
         except PayloadError:

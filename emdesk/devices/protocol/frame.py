@@ -16,7 +16,7 @@ from enum import Enum
 
 SOF = 0xA5
 VERSION = 0x01                     # the frame format (the protocol version is agreed in HELLO)
-MAX_VERSION = 0x0F                 # frame formats a future device might use, recognised to report them
+MAX_VERSION = 0x0F                 # VER of a later protocol version that changed the frame layout
 HEADER_LEN = 7                     # SOF VER RID RID CMD LEN LEN
 CRC_LEN = 2
 MAX_PAYLOAD = 1024
@@ -55,7 +55,7 @@ class ProtocolErrorKind(str, Enum):
     GARBAGE = "garbage"          # bytes that are not the start of a frame
     BAD_CRC = "bad_crc"          # a frame-shaped run whose checksum does not match
     TRUNCATED = "truncated"      # a partial frame abandoned when the line went idle
-    VERSION = "version"          # a well-formed frame in another frame format (``version``): a newer device
+    VERSION = "version"          # a well-formed frame of a later protocol version (``version``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +65,14 @@ class ProtocolError:
     kind: ProtocolErrorKind
     skipped: int                 # bytes given up on
     detail: str = ""
-    version: int = 0             # for VERSION: the frame format the device uses
+    version: int = 0             # for VERSION: the protocol version the device speaks
 
 
 class FrameDecoder:
     """Bytes in, frames out.  Bounded memory, linear work, no exceptions on bad input.
 
     A candidate frame starts at SOF followed by VER and a length <= MAX_PAYLOAD.  A
-    frame whose VER is another format (2..15) that still checks out is reported as a
+    frame whose VER is a later protocol's (3..15) that still checks out is reported as a
     VERSION error, so the caller can tell the user the device is newer.  If its
     CRC fails, only the SOF byte is dropped and scanning resumes at the next byte, so a
     real frame hidden behind a corrupted one is still found.  A candidate that claims more
@@ -123,7 +123,7 @@ class FrameDecoder:
                 garbage += j - i
                 i = j
                 continue
-            if n - i >= 2 and not 1 <= buf[i + 1] <= MAX_VERSION:
+            if n - i >= 2 and buf[i + 1] != VERSION and not 3 <= buf[i + 1] <= MAX_VERSION:
                 garbage += 1
                 i += 1
                 continue
