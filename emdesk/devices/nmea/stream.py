@@ -1,12 +1,13 @@
 """Lines in, fix epochs out: the sentence layer and the epoch assembler in one loop.
 
-``decode_stream`` could simply hand each line to :meth:`SentenceDecoder.decode` and each
+``decode_stream`` could simply hand each line to :meth:`SentenceDecoder.decode_all` and each
 sentence to :meth:`EpochAssembler.feed`.  It does exactly that for anything unusual
 (comments, AIS, leading garbage, bad checksums, overlong or unknown sentences), but the
 common line -- a well-formed ``$...*hh`` sentence with a known address -- takes a
 shorter road: framed by one regular expression, checksummed inline, then
 
-* tokenised by pynmea2 (the fix-bearing GGA, RMC, GLL, GNS, ZDA) or ``str.split`` and
+* tokenised -- the fix-bearing GGA, RMC, GLL, GNS and ZDA exactly as pynmea2 does
+  (its ``data`` is the body split at commas; building its objects is skipped) -- and
   given to :meth:`EpochAssembler.sentence`, or
 * for sentences that cannot change the fix (satellites in view, headings, depths,
   text...), given as text to :meth:`EpochAssembler.skim`, which splits it only if a
@@ -23,7 +24,7 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import date
 
-from .decoder import _HEX_PAIRS, PARSED, PLAIN, SentenceDecoder, checksum, tag_kind
+from .decoder import _HEX_PAIRS, PARSED, PLAIN, SentenceDecoder, tag_kind
 from .epochs import MAX_SENTENCE, EpochAssembler, Fix
 from .phrases import SPLIT_HANDLERS, lookup, with_reading
 from .satellites import gsv_head_of_body
@@ -86,7 +87,17 @@ def _prepare(line: str) -> tuple | None:
     body, tag, hh = m.groups()
     if len(body) > _MAX_BODY:
         return None
-    if checksum(body) != _HEX_PAIRS[hh]:
+    # checksum(body), inlined (every distinct line pays it; the body is ASCII and at
+    # most 126 bytes, so folding one integer in halves gives the XOR of its bytes).
+    x = int.from_bytes(body.encode(), "little")
+    x ^= x >> 512
+    x ^= x >> 256
+    x ^= x >> 128
+    x ^= x >> 64
+    x ^= x >> 32
+    x ^= x >> 16
+    x ^= x >> 8
+    if x & 0xFF != _HEX_PAIRS[hh]:
         return None
     road = _ROADS.get(tag) or _road(tag)
     if road is None:
