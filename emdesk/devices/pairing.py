@@ -461,7 +461,7 @@ class PairingProcedure:
         finish the commit, or undo the half that was committed."""
         partner = self._partner_of(target)
         here = self._committed_on(target)
-        there = self._committed_on(partner) if partner else False
+        there = self._committed_on(partner) if partner else None
         if here is True:
             # The target commits only after its partner has: both hold it.
             self._warnings.append(f"the answer to the commit was lost; {target.identity.serial} confirms the pairing")

@@ -279,3 +279,17 @@ def test_check_pairing_undoes_a_half_pairing_it_finds_after_reconnecting():
         assert check_pairing(tl, hl, result.pairing_id, key=KEY) is PairingOutcome.NOT_PAIRED
         assert_untouched(tag, hmu)
         assert DeviceClient(tl).status().pairing_state is PairingState.NONE
+
+
+@pytest.mark.parametrize("when, paired", [("before", False), ("after", True)])
+def test_a_standalone_device_lost_at_its_commit_is_unknown_not_not_paired(when, paired):
+    with EmulatedDevice.start("gps_tag", "SOLO-1") as dev:
+        clean = pair_devices(dev.port, None, Conditions(zones=ZONES), key=KEY)
+        assert clean.paired
+        commit = dev.requests - 1                       # the last request is VERIFY's STATUS
+    with EmulatedDevice.start("gps_tag", "SOLO-1", f"unplug_at={commit},unplug_when={when}") as dev:
+        from emdesk.devices.link import DeviceLink
+        with DeviceLink.open(dev.port, policy=FAST) as link:
+            result = pair_devices(link, None, Conditions(zones=ZONES), key=KEY)
+        assert result.outcome is PairingOutcome.UNKNOWN and result.failed_step is PairingStep.COMMIT
+        assert (dev.unit.pairing is not None) is paired
