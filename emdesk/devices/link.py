@@ -13,8 +13,9 @@ behind a corrupted length field is still found.
 
 Events are numbered by the device and acknowledged here (EVENT_ACK, see ``events.py``)
 once ``on_event`` has returned, in order, each delivered once per ``cursor``.  A frame
-in another frame format raises UnsupportedProtocol at once ("this device speaks
-protocol version N; update emdesk") instead of looking like a silent device.
+of a later protocol version (another VER byte) raises UnsupportedProtocol at once
+("this device speaks protocol version N; update emdesk") instead of looking like a
+silent device.
 """
 from __future__ import annotations
 
