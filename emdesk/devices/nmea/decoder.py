@@ -1,15 +1,19 @@
 """NMEA 0183 sentence layer: framing, checksum, tokenising.
 
-One line of a capture (or of a serial stream) goes in, one of these comes out:
+One line of a capture (or of a serial stream) goes in (:meth:`SentenceDecoder.decode_all`),
+and a list of these comes out:
 
-* a :class:`Sentence` -- a complete, checksummed ``$...*hh`` or ``!...*hh`` sentence;
+* :class:`Sentence` -- a complete, checksummed ``$...*hh`` or ``!...*hh`` sentence
+  (several when sentences were written one after another without line endings);
 * a :class:`DateComment` -- a ``# Date: yyyy-mm-dd`` line (gpsd's regression captures
   use it to say when they were recorded; it fixes the GPS week-rollover reference);
-* ``None`` -- a blank line, another comment, or a malformed line (counted).
+* nothing -- a blank line, another comment, or a malformed line (counted).
 
-Framing follows gpsd's packet layer: a sentence must carry a valid checksum; leading
-garbage before a ``$``/``!`` is skipped (gpsd resynchronises on the next start
-character); a line whose every candidate sentence fails is *malformed*.
+Framing follows gpsd's packet layer: a sentence must carry a valid checksum; garbage
+before a ``$``/``!`` is skipped (gpsd resynchronises on the next start character); each
+run of text that is no sentence counts once as *malformed*.  The work is linear in
+the line's length whatever it holds (a line is cut at its start characters once, never
+rescanned from each of them).
 
 Field tokenising of the position/time sentences the epoch assembler interprets is
 done by pynmea2 (``pynmea2.parse``): its data list becomes ``Sentence.fields``.  The
