@@ -24,7 +24,7 @@ from emdesk.domain.devices import DeviceKind
 
 from .air import Air
 from .emulator import EmulatedDevice
-from .factory import DEFAULT_SERIAL_PREFIX, EMULATOR_MASTER_KEY, key_file_json, read_key_file
+from .factory import DEFAULT_SERIAL_PREFIX, EMULATOR_MANUFACTURER, Manufacturer
 from .faults import UNPLUG_HOW, UNPLUG_WHEN, Faults
 
 _HELP = {
@@ -45,6 +45,11 @@ _HELP = {
     "unapproved_firmware": "firmware not on the approved list",
     "counterfeit": "cannot answer the authenticity challenge",
     "out_of_range": "its radio hears nothing",
+    "lose_radio_ack": "the partner commits over the radio but its acknowledgement of the first N commits is lost",
+    "lose_ack": "the Nth event acknowledgement from the host is lost (once)",
+    "protocol_version": "speak only this protocol version (a newer or older device)",
+    "frame_version": "send frames in this frame format (a newer device)",
+    "max_payload": "take requests of at most N payload bytes",
     "no_gps_fix": "GPS receiver never gets a fix",
     "no_mains": "home unit unplugged from the wall",
 }
@@ -59,8 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device", action="append", default=[], metavar="KIND:SERIAL[:FAULTS]",
                    help="a device on its own port; repeat for several (e.g. hmu:HMU-000123)")
     p.add_argument("--listen", metavar="HOST:PORT", help="serve socket://HOST:PORT instead of a pty")
-    p.add_argument("--key-file", help="manufacturer key file to provision secrets from (default: the emulator test key)")
-    p.add_argument("--write-key-file", metavar="PATH", help="write the manufacturer key file for emdesk and continue")
+    p.add_argument("--key-file", metavar="PATH",
+                   help="the factory's signing key file to certify the devices with (default: the emulator test key)")
+    p.add_argument("--write-key-file", metavar="PATH",
+                   help="write the manufacturer key file for emdesk (public key and revocation list) and continue")
+    p.add_argument("--revoke", action="append", default=[], metavar="SERIAL",
+                   help="list this serial as revoked in the key file written (repeat for several)")
     p.add_argument("--fault", action="append", default=[], metavar="SPEC", help="faults as text, e.g. strap_open,delay=0.5")
     p.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
     g = p.add_argument_group("faults (apply to every device)")
@@ -106,13 +115,16 @@ def main(argv: list[str] | None = None) -> int:
         p.error(str(e))
     if not specs:
         p.error("say which device(s): --kind KIND or --device KIND:SERIAL")
-    master = EMULATOR_MASTER_KEY
+    maker = EMULATOR_MANUFACTURER
     if args.key_file:
-        with open(args.key_file, encoding="utf-8") as fh:
-            master = read_key_file(fh.read())
+        try:
+            with open(args.key_file, encoding="utf-8") as fh:
+                maker = Manufacturer.from_signing_file(fh.read())
+        except (OSError, ValueError, KeyError) as e:
+            p.error(f"--key-file {args.key_file}: {e}")
     if args.write_key_file:
         with open(args.write_key_file, "w", encoding="utf-8") as fh:
-            fh.write(key_file_json(master))
+            fh.write(maker.key_file_json(args.revoke))
     listen = None
     if args.listen:
         host, _, port = args.listen.rpartition(":")
@@ -126,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         for i, (kind, serial, faults) in enumerate(specs):
             addr = (listen[0], listen[1] + i if listen[1] else 0) if listen else None
             serial = serial or f"{DEFAULT_SERIAL_PREFIX[kind]}-{100000 + i:06d}"
-            dev = EmulatedDevice.start(kind, serial, faults, air=air, master_key=master, listen=addr)
+            dev = EmulatedDevice.start(kind, serial, faults, air=air, manufacturer=maker, listen=addr)
             devices.append(dev)
             print(dev.port, flush=True)
             logging.getLogger("hardware").info("%s %s on %s", kind.value, serial, dev.port)

@@ -35,9 +35,9 @@ CAPTURES = sorted(_data().glob("*.log")) if _data().is_dir() else []
 def long_road(lines) -> tuple[list, int, int]:
     decoder, assembler, fixes = SentenceDecoder(), EpochAssembler(REFERENCE), []
     for line in lines:
-        item = decoder.decode(line)
-        if item is not None and (fix := assembler.feed(item)) is not None:
-            fixes.append(fix)
+        for item in decoder.decode_all(line):
+            if (fix := assembler.feed(item)) is not None:
+                fixes.append(fix)
     if (fix := assembler.flush()) is not None:
         fixes.append(fix)
     return fixes, decoder.sentence_count, decoder.malformed_count
@@ -97,3 +97,27 @@ def test_repeated_lines_and_byte_lines_count_alike():
 @given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=200))
 def test_folded_checksum_is_the_xor_checksum(body):
     assert checksum(body) == reduce(xor, body.encode(), 0)
+
+
+@pytest.mark.skipif(not CAPTURES, reason="gpsd captures not found (set EMDESK_GPSD_DATA)")
+def test_the_short_road_tokenises_fix_sentences_exactly_as_pynmea2():
+    import pynmea2
+
+    from emdesk.devices.nmea.decoder import PARSED, tag_kind
+    seen = 0
+    for path in CAPTURES:
+        for line in _lines(path):
+            line = line.rstrip()
+            if not line.startswith("$") or "*" not in line:
+                continue
+            body = line[1:line.index("*")]
+            tag = body.split(",", 1)[0]
+            if tag_kind(tag) is not PARSED or "," not in body:
+                continue
+            try:
+                data = pynmea2.parse(body).data
+            except pynmea2.ParseError:
+                continue
+            assert [tag, *data] == body.split(","), line
+            seen += 1
+    assert seen > 5000
