@@ -47,6 +47,7 @@ from .accounts import Account, Accounts, HubError
 from .storage import HubStorage, Tx
 
 DAY_MS = 86_400_000
+MAX_PUSH_OPS = 10_000       # a desktop sends 500 at a time (a little more to keep an action whole)
 OLDEST_SCHEMA = SCHEMA_VERSION - 1   # the hub serves the current and the previous version
 
 
@@ -330,6 +331,9 @@ class Hub(Accounts):
         if req.device_id != who.device_id:
             raise HubError(403, "wrong_device", "This sign-in belongs to another desktop.")
         now = self.now_ms()
+        if len(req.ops) > MAX_PUSH_OPS:
+            raise HubError(413, "too_large", f"A push may carry at most {MAX_PUSH_OPS} changes ({len(req.ops)} sent): "
+                           "send them in smaller batches.", hub_time_ms=now)
         limit = now + self.max_skew_ms
         for op in req.ops:
             try:
@@ -502,6 +506,8 @@ class Hub(Accounts):
         current = self._load(tx, op.table, op.row_id)
         principal = who.principal
         grant = spec.grants.get(op.table) if spec else None
+        if spec is not None and deleted:
+            return refused(f"{op.table}: an {spec.action.label} does not delete records")
         if current is not None and not _sees(principal, current.audience) and not (
                 grant is not None and grant.claims and _unallocated(current.data)):
             return refused(f"{op.table}: this record is not in your caseload or region, so your change was not accepted")
