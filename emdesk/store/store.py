@@ -317,6 +317,14 @@ class Store:
         with self.reading() as db:
             return audit.entries(db, subject_id=subject_id, limit=limit)
 
+    def audit_head(self) -> tuple[int, str]:
+        with self.reading() as db:
+            return audit.head(db)
+
+    def audit_hash_at(self, seq: int) -> str:
+        with self.reading() as db:
+            return audit.hash_at(db, seq)
+
     def verify_audit(self) -> audit.AuditVerdict:
         with self.reading() as db:
             return audit.verify(db)
