@@ -267,6 +267,16 @@ class Store:
             rows = db.execute(f"SELECT data FROM {cls.table}{sql}", args).fetchall()
         return [decode(cls, r[0]) for r in rows]
 
+    def find_by_field(self, cls: type[R], path: str, value: Any, *, limit: int = 10) -> list[R]:
+        """Live records whose JSON field at ``path`` ("identifiers.pnc") equals ``value``: for
+        the rare look-ups on fields that have no column (matching a person on import)."""
+        if not all(part.replace("_", "").isalnum() for part in path.split(".")):
+            raise ValueError(f"bad field path {path!r}")
+        with self.reading() as db:
+            rows = db.execute(f"SELECT data FROM {cls.table} WHERE deleted = 0 AND json_extract(data, ?) = ? "
+                              f"ORDER BY id LIMIT {int(limit)}", [f"$.{path}", value]).fetchall()
+        return [decode(cls, r[0]) for r in rows]
+
     def latest_by(self, cls: type[R], group_column: str, time_column: str, *,
                   where: dict[str, Any] | None = None) -> dict[Any, Any]:
         """The greatest ``time_column`` per value of ``group_column`` among matching records,
