@@ -21,7 +21,7 @@ from emdesk.domain.ids import new_id
 from emdesk.domain.records import Record
 
 from . import audit, migrations
-from .connection import connect
+from .connection import connect, database_errors, not_a_store
 from .errors import StoreError, StoreLocked
 from .keyring import Keyring
 from .tables import BY_TABLE, columns_for, stamp, subject_of
@@ -95,18 +95,32 @@ class Store:
         path = Path(path)
         if not path.exists():
             raise StoreError(f"{path}: no store there; create one with `emdesk init --db {path}` or run `emdesk demo`")
+        what = not_a_store(path)
+        if what:
+            raise StoreError(what)
         ring = Keyring.load(path)
-        plain = ring.plain if ring else False
-        if not plain and key is None:
+        if ring is None:
+            raise StoreError(f"{path}: no key file beside it ({path}.keys), so it is not an emdesk store or its "
+                             "key file was lost: restore both from backup")
+        if not ring.plain and key is None:
             raise StoreLocked(f"{path} is encrypted: sign in to unlock it")
-        return cls(connect(path, None if plain else key), path, encrypted=not plain, clock=clock)
+        db = connect(path, None if ring.plain else key)
+        try:
+            return cls(db, path, encrypted=not ring.plain, clock=clock)
+        except database_errors() as exc:
+            db.conn.close()
+            raise StoreError(f"{path} is damaged ({exc}): restore it from backup") from exc
 
     @classmethod
     def unlock(cls, path: str | Path, username: str, password: str, *, clock: Clock | None = None) -> "Store":
         """Open a store with an account's password (plain stores need none)."""
+        what = not_a_store(path) if Path(path).exists() else None
+        if what:
+            raise StoreError(what)
         ring = Keyring.load(path)
         if ring is None:
-            raise StoreError(f"{path}: no key file beside it ({path}.keys); restore it from backup")
+            raise StoreError(f"{path}: no key file beside it ({path}.keys), so it is not an emdesk store or its "
+                             "key file was lost: restore both from backup")
         key = None if ring.plain else ring.unlock(username, password)
         return cls.open(path, key=key, clock=clock)
 
