@@ -4,7 +4,7 @@
 - ``unit``      the device itself: state, event log, and its answer to each command
 - ``air``       the radio between a tag and its home unit (devices in one process)
 - ``faults``    ``Faults``: line and device fault switches
-- ``factory``   models, firmware versions, per-device secrets from the master key
+- ``factory``   models, firmware versions, each device's key pair and manufacturer certificate
 - ``nmea``      RMC/GGA/GSA sentences as a GPS receiver writes them
 - ``emulate``   the command line: ``python -m hardware.emulate --kind hmu``
 - ``testing``   helpers for tests (test key, fast link policy, a tag+HMU pair)

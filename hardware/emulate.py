@@ -24,7 +24,7 @@ from emdesk.domain.devices import DeviceKind
 
 from .air import Air
 from .emulator import EmulatedDevice
-from .factory import DEFAULT_SERIAL_PREFIX, EMULATOR_MASTER_KEY, key_file_json, read_key_file
+from .factory import DEFAULT_SERIAL_PREFIX, EMULATOR_MANUFACTURER, Manufacturer
 from .faults import UNPLUG_HOW, UNPLUG_WHEN, Faults
 
 _HELP = {
@@ -45,6 +45,11 @@ _HELP = {
     "unapproved_firmware": "firmware not on the approved list",
     "counterfeit": "cannot answer the authenticity challenge",
     "out_of_range": "its radio hears nothing",
+    "lose_radio_ack": "the partner commits over the radio but its acknowledgement of the first N commits is lost",
+    "lose_ack": "the Nth event acknowledgement from the host is lost (once)",
+    "protocol_version": "speak only this protocol version (a newer or older device)",
+    "frame_version": "send frames in this frame format (a newer device)",
+    "max_payload": "take requests of at most N payload bytes",
     "no_gps_fix": "GPS receiver never gets a fix",
     "no_mains": "home unit unplugged from the wall",
 }
@@ -58,9 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--serial", help="its serial number (default: made up)")
     p.add_argument("--device", action="append", default=[], metavar="KIND:SERIAL[:FAULTS]",
                    help="a device on its own port; repeat for several (e.g. hmu:HMU-000123)")
-    p.add_argument("--listen", metavar="HOST:PORT", help="serve socket://HOST:PORT instead of a pty")
-    p.add_argument("--key-file", help="manufacturer key file to provision secrets from (default: the emulator test key)")
-    p.add_argument("--write-key-file", metavar="PATH", help="write the manufacturer key file for emdesk and continue")
+    p.add_argument("--listen", metavar="HOST:PORT", type=_address,
+                   help="serve socket://HOST:PORT instead of a pty (port 0: any free port)")
+    p.add_argument("--key-file", metavar="PATH",
+                   help="the factory's signing key file to certify the devices with (default: the emulator test key)")
+    p.add_argument("--write-key-file", metavar="PATH",
+                   help="write the manufacturer key file for emdesk (public key and revocation list) and continue")
+    p.add_argument("--revoke", action="append", default=[], metavar="SERIAL",
+                   help="list this serial as revoked in the key file written (repeat for several)")
     p.add_argument("--fault", action="append", default=[], metavar="SPEC", help="faults as text, e.g. strap_open,delay=0.5")
     p.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
     g = p.add_argument_group("faults (apply to every device)")
@@ -77,6 +87,14 @@ def _parser() -> argparse.ArgumentParser:
             g.add_argument(flag, type=typ, metavar="N" if typ is int else "S" if typ is float else "SERIAL",
                            help=_HELP.get(f.name))
     return p
+
+
+def _address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r}: give HOST:PORT with a port from 0 to 65535, "
+                                         "e.g. 127.0.0.1:4001")
+    return host or "127.0.0.1", int(port)
 
 
 def _faults(args: argparse.Namespace) -> Faults:
@@ -104,19 +122,27 @@ def main(argv: list[str] | None = None) -> int:
             specs.append((kind, serial, Faults.parse(parts[2], common) if len(parts) > 2 else common))
     except ValueError as e:
         p.error(str(e))
-    if not specs:
+    if not specs and not args.write_key_file:
         p.error("say which device(s): --kind KIND or --device KIND:SERIAL")
-    master = EMULATOR_MASTER_KEY
+    maker = EMULATOR_MANUFACTURER
     if args.key_file:
-        with open(args.key_file, encoding="utf-8") as fh:
-            master = read_key_file(fh.read())
+        try:
+            with open(args.key_file, encoding="utf-8") as fh:
+                maker = Manufacturer.from_signing_file(fh.read())
+        except (OSError, ValueError, KeyError) as e:
+            p.error(f"--key-file {args.key_file}: {e}")
     if args.write_key_file:
-        with open(args.write_key_file, "w", encoding="utf-8") as fh:
-            fh.write(key_file_json(master))
-    listen = None
-    if args.listen:
-        host, _, port = args.listen.rpartition(":")
-        listen = (host or "127.0.0.1", int(port))
+        try:
+            with open(args.write_key_file, "w", encoding="utf-8") as fh:
+                fh.write(maker.key_file_json(args.revoke))
+        except OSError as e:
+            p.error(f"--write-key-file {args.write_key_file}: {e.strerror or e}")
+        print(f"wrote the manufacturer key file {args.write_key_file}", file=sys.stderr, flush=True)
+        if not specs:
+            return 0
+    listen = args.listen
+    if listen and listen[1] and listen[1] + len(specs) - 1 > 65535:
+        p.error(f"--listen: {len(specs)} devices need ports {listen[1]} to {listen[1] + len(specs) - 1}")
     air = Air()
     devices: list[EmulatedDevice] = []
     stop = threading.Event()
@@ -126,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         for i, (kind, serial, faults) in enumerate(specs):
             addr = (listen[0], listen[1] + i if listen[1] else 0) if listen else None
             serial = serial or f"{DEFAULT_SERIAL_PREFIX[kind]}-{100000 + i:06d}"
-            dev = EmulatedDevice.start(kind, serial, faults, air=air, master_key=master, listen=addr)
+            dev = EmulatedDevice.start(kind, serial, faults, air=air, manufacturer=maker, listen=addr)
             devices.append(dev)
             print(dev.port, flush=True)
             logging.getLogger("hardware").info("%s %s on %s", kind.value, serial, dev.port)

@@ -15,22 +15,25 @@ import pty
 import random
 import select
 import socket
+import termios
 import threading
 import time
 import tty
 from collections import deque
 from collections.abc import Callable
 
-from emdesk.devices.protocol.frame import Frame, FrameDecoder
+from emdesk.devices.protocol.codes import Command
+from emdesk.devices.protocol.frame import EVENT_RID, VERSION, Frame, FrameDecoder, encode_frame
 from emdesk.domain.devices import DeviceKind
 
 from .air import Air
-from .factory import DEFAULT_SERIAL_PREFIX, EMULATOR_MASTER_KEY
+from .factory import DEFAULT_SERIAL_PREFIX, EMULATOR_MANUFACTURER, Manufacturer
 from .faults import Faults
 from .unit import Unit
 
 log = logging.getLogger(__name__)
 TICK = 0.05
+_MARK_SPEED = termios.B9600
 
 
 class EmulatedDevice:
@@ -44,7 +47,8 @@ class EmulatedDevice:
         self.bytes_written = 0           # bytes actually put on the line (wait_for(...) on it)
         self.plugged = True
         self._silent = False
-        self._lost_req_done = self._lost_resp_done = False
+        self._lost_req_done = self._lost_resp_done = self._lost_ack_done = False
+        self.acks = 0                    # event acknowledgements that reached the line
         self._out: deque[tuple[float, bytes]] = deque()
         self._controls: deque[tuple[Callable[[], None], threading.Event]] = deque()
         self._decoder = FrameDecoder()
@@ -63,7 +67,7 @@ class EmulatedDevice:
 
     @classmethod
     def start(cls, kind: DeviceKind | str, serial: str | None = None, faults: Faults | str | None = None, *,
-              air: Air | None = None, master_key: bytes = EMULATOR_MASTER_KEY,
+              air: Air | None = None, manufacturer: Manufacturer = EMULATOR_MANUFACTURER,
               listen: tuple[str, int] | None = None, clock: Callable[[], float] = time.time) -> EmulatedDevice:
         kind = DeviceKind(kind)
         if serial is None:
@@ -71,7 +75,7 @@ class EmulatedDevice:
         if isinstance(faults, str):
             faults = Faults.parse(faults)
         faults = faults or Faults()
-        unit = Unit(kind, serial, faults=faults, master_key=master_key, air=air, clock=clock)
+        unit = Unit(kind, serial, faults=faults, manufacturer=manufacturer, air=air, clock=clock)
         dev = cls(unit, faults, listen=listen)
         dev._thread.start()
         return dev
@@ -180,6 +184,7 @@ class EmulatedDevice:
             os.set_blocking(master, False)
             self._master, self._slave = master, slave
             self.port = os.ttyname(slave)
+            self._mark_line()
         self._decoder.reset()
         self._out.clear()
 
@@ -249,20 +254,45 @@ class EmulatedDevice:
             self._client, _ = self._server.accept()
             self._client.setblocking(False)
             self._decoder.reset()
+            self.unit.new_connection()
         if fd is not None and fd in ready:
             data = self._read(fd)
             if data:
+                self._notice_new_connection()
                 for item in self._decoder.feed(data):
                     if isinstance(item, Frame):
                         self._on_request(item)
         self.unit.tick()
-        with self.unit.lock:
-            events, self.unit.outbox = self.unit.outbox, []
         with self._cond:
-            if self.plugged:
-                for frame in events:
+            if self.plugged and not self._silent:
+                for frame in self.unit.take_event_frames():
                     self._send(frame)
         self._flush_out()
+
+    def _mark_line(self) -> None:
+        """Set the pty's line speed to a marker no app uses: opening the port (pyserial sets
+        115200 baud) changes it, which is how a pty shows a new connection -- the part a
+        USB cradle plays by raising DTR."""
+        if self._slave is None:
+            return
+        try:
+            attrs = termios.tcgetattr(self._slave)
+            attrs[4] = attrs[5] = _MARK_SPEED
+            termios.tcsetattr(self._slave, termios.TCSANOW, attrs)
+        except termios.error:
+            pass
+
+    def _notice_new_connection(self) -> None:
+        if self._slave is None:
+            return
+        try:
+            speed = termios.tcgetattr(self._slave)[4]
+        except termios.error:
+            return
+        if speed != _MARK_SPEED:
+            self._decoder.reset()
+            self.unit.new_connection()
+            self._mark_line()
 
     def _read(self, fd: int) -> bytes:
         try:
@@ -280,6 +310,19 @@ class EmulatedDevice:
 
     def _on_request(self, frame: Frame) -> None:
         f = self.faults
+        if frame.rid == EVENT_RID and frame.cmd == Command.EVENT_ACK:
+            with self._cond:                    # not a request: never answered, not counted as one
+                if not self.plugged:
+                    return
+                self.acks += 1
+                if f.lose_ack == self.acks and not self._lost_ack_done:
+                    self._lost_ack_done = True
+                    self._cond.notify_all()
+                    return
+            self.unit.ack_events(frame.payload)
+            with self._cond:
+                self._cond.notify_all()
+            return
         with self._cond:
             if not self.plugged:
                 return                          # the cable is out: nobody hears this
@@ -310,7 +353,7 @@ class EmulatedDevice:
         f = self.faults
         self.frames_sent += 1
         n = self.frames_sent
-        data = bytearray(frame.encode())
+        data = bytearray(encode_frame(frame.rid, frame.cmd, frame.payload, version=f.frame_version or VERSION))
         if f.noise_every and n % f.noise_every == 0:
             noise = bytes(self._rng.randrange(256) for _ in range(self._rng.randrange(1, 12)))
             self._queue(b"\xa5" + noise)

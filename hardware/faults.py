@@ -36,6 +36,11 @@ class Faults:
     unapproved_firmware: bool = False   # reports hardware.factory.UNAPPROVED_FIRMWARE
     counterfeit: bool = False           # secret not derived from the factory key
     out_of_range: bool = False          # its radio hears nothing
+    lose_radio_ack: int = 0             # the partner's acknowledgement of the first N commits over the radio is lost
+    lose_ack: int = 0                   # the Nth event acknowledgement from the host never arrives (once)
+    protocol_version: int = 0           # speaks only this protocol version (0: emdesk's)
+    frame_version: int = 0              # puts this in every frame's VER byte (0: 1; a later protocol: 3..)
+    max_payload: int = 0                # takes requests of at most this many payload bytes (0: 1024)
     no_gps_fix: bool = False            # GPS tag: receiver never gets a fix
     no_mains: bool = False              # HMU: unplugged from the wall
 

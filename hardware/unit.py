@@ -1,12 +1,12 @@
 """One emulated device: its state and its firmware's answers to each command.
 
 ``Unit.handle(frame) -> [response frames]`` is pure request handling (no I/O); the
-server in ``emulator.py`` moves bytes.  Asynchronous events go to ``outbox``.
+server in ``emulator.py`` moves bytes and sends what ``take_event_frames`` gives it
+(numbered events, sent until acknowledged).
 Everything runs under the air's lock (see ``air.py``).
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import random
@@ -18,6 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from emdesk.devices import auth as spec
 from emdesk.devices.protocol import messages as m
 from emdesk.devices.protocol.codes import (
     PRIVILEGED, CheckOutcome, Command, EventCode, SelfTestId, Status,
@@ -29,14 +33,15 @@ from emdesk.domain.devices import DeviceKind
 
 from . import nmea
 from .air import DEFAULT_AIR, Air
-from .factory import EMULATOR_MASTER_KEY, MODELS, UNAPPROVED_FIRMWARE, counterfeit_secret, provision_secret
+from .factory import EMULATOR_MANUFACTURER, MODELS, UNAPPROVED_FIRMWARE, Manufacturer, public_bytes
 from .faults import Faults
 
 log = logging.getLogger(__name__)
 
-AUTH_LABEL = b"EMDESK-AUTH-1"
 CACHE_SIZE = 32                  # answers remembered for replay to retried requests
 EVENT_LOG_SIZE = 2000
+EVENT_RESEND_S = 1.0             # unacknowledged events are sent again after this long
+EVENT_WINDOW = 16                # ...this many at a time, oldest first
 MIN_WRITE_BATTERY = 5            # below this the flash is not written
 SELF_TEST_BATTERY = 20
 HOME = (51.50135, -0.14189)      # where an emulated GPS tag thinks it is by default
@@ -88,7 +93,7 @@ class Physical:
 
 class Unit:
     def __init__(self, kind: DeviceKind | str, serial: str, *, faults: Faults | None = None,
-                 master_key: bytes = EMULATOR_MASTER_KEY, air: Air | None = None,
+                 manufacturer: Manufacturer = EMULATOR_MANUFACTURER, air: Air | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.kind = DeviceKind(kind)
         self.serial = serial
@@ -97,7 +102,11 @@ class Unit:
         self.model = model.name
         self.hardware_rev = model.hardware_rev
         self.firmware = UNAPPROVED_FIRMWARE if faults.unapproved_firmware else model.firmware
-        self.secret = counterfeit_secret() if faults.counterfeit else provision_secret(master_key, serial)
+        maker = Manufacturer.counterfeiter() if faults.counterfeit else manufacturer
+        self.device_key = maker.device_key(serial)
+        self.certificate = maker.certify(self.kind, serial, public_bytes(self.device_key))
+        self.protocol_version = faults.protocol_version or m.PROTOCOL_VERSION
+        self.max_payload = faults.max_payload or MAX_PAYLOAD
         self.air = air or DEFAULT_AIR
         self.lock = self.air.lock
         self._clock = clock
@@ -126,7 +135,11 @@ class Unit:
                                    secrets.token_bytes(m.LINK_KEY_LEN), DeviceConfig().encode())
         self.events: list[m.DeviceEvent] = []
         self._seq = 0
-        self.outbox: list[Frame] = []
+        self._radio_acks_lost = 0
+        self.acked = 0                   # every event up to this one is stored by a host
+        self.session_open = False        # events are sent only in a session (after HELLO)
+        self._sent_upto = 0
+        self._last_sent = 0.0
         self.wake: Callable[[], None] = lambda: None
         self._next_fix = 0.0
         self._new_session()
@@ -186,6 +199,7 @@ class Unit:
         with self.lock:
             self._discard_pending("power cycle")
             self._new_session()
+            self.session_open = False
             self.booted = self.mono()
             self.emit(EventCode.POWER_ON)
 
@@ -230,9 +244,45 @@ class Unit:
         ev = m.DeviceEvent(self._seq, self.now(), code, value, text)
         self.events.append(ev)
         del self.events[:-EVENT_LOG_SIZE]
-        self.outbox.append(Frame(EVENT_RID, Command.EVENT, ev.encode()))
         self.wake()
         return ev
+
+    def unacked(self) -> list[m.DeviceEvent]:
+        if not self.events:
+            return []
+        start = max(0, self.acked + 1 - self.events[0].seq)
+        return self.events[start:]
+
+    def take_event_frames(self) -> list[Frame]:
+        """EVENT frames to send now: new events at once, and the unacknowledged ones again
+        (oldest first) when no acknowledgement came for EVENT_RESEND_S."""
+        with self.lock:
+            if not self.session_open or not self.powered:
+                return []
+            waiting = self.unacked()
+            if not waiting:
+                return []
+            now = self.mono()
+            if waiting[-1].seq > self._sent_upto:
+                chosen = [e for e in waiting if e.seq > self._sent_upto]
+            elif now - self._last_sent >= EVENT_RESEND_S:
+                chosen = waiting[:EVENT_WINDOW]
+            else:
+                return []
+            self._sent_upto = max(self._sent_upto, chosen[-1].seq)
+            self._last_sent = now
+            oldest = waiting[0].seq
+            return [Frame(EVENT_RID, Command.EVENT, m.EventNotice(oldest, e).encode()) for e in chosen]
+
+    def ack_events(self, payload: bytes) -> None:
+        """EVENT_ACK from the host (request id 0, never answered)."""
+        with self.lock:
+            try:
+                seq = m.EventAck.decode(payload).seq
+            except PayloadError:
+                return
+            if self.acked < seq <= self._seq:
+                self.acked = seq
 
     # -- request handling ------------------------------------------------------------
 
@@ -240,6 +290,9 @@ class Unit:
         with self.lock:
             if not self.powered:
                 return []
+            if len(frame.payload) > self.max_payload:
+                return [Frame(frame.rid, frame.cmd | 0x80, m.encode_response(Status.BAD_REQUEST, m.ErrorDetail(
+                    f"payload of {len(frame.payload)} bytes; this device takes {self.max_payload}").encode()))]
             if frame.cmd == Command.HELLO:
                 return [self._answer(frame)]                 # never replayed: it starts a session
             key = (frame.cmd, frame.payload)
@@ -270,8 +323,18 @@ class Unit:
             payload = m.encode_response(Status.BAD_REQUEST, m.ErrorDetail(str(e)).encode())
         return Frame(frame.rid, frame.cmd | 0x80, payload)
 
+    def new_connection(self) -> None:
+        """The line was (re)opened (a USB cradle raises DTR; a network cradle accepts a
+        connection): what this session remembered for replay and its authentication
+        belong to the old connection.  Unlike HELLO it keeps an uncommitted pairing."""
+        with self.lock:
+            self._new_session()
+            self.session_open = False
+
     def _new_session(self) -> None:
         self.authenticated = False
+        self.session_key: bytes | None = None
+        self._pending_key = b""
         self._host_nonce: bytes | None = None
         self._device_nonce: bytes | None = None
         self._cache: OrderedDict[int, tuple[tuple[int, bytes], list[Frame]]] = OrderedDict()
@@ -280,12 +343,16 @@ class Unit:
 
     def _cmd_hello(self, payload: bytes) -> bytes:
         hello = m.Hello.decode(payload)
-        if hello.host_version != m.PROTOCOL_VERSION:
-            raise _Refuse(Status.UNSUPPORTED_VERSION, f"device speaks version {m.PROTOCOL_VERSION}")
+        # This firmware speaks only its own version: a host that offers less is told which.
+        if hello.host_version < self.protocol_version:
+            raise _Refuse(Status.UNSUPPORTED_VERSION, f"device speaks protocol version {self.protocol_version}")
         self._discard_pending("new session")
         self._new_session()
+        self.session_open = True
+        self._sent_upto = self.acked             # send whatever is unacknowledged again
         return m.DeviceIdentity(kind=self.kind, serial=self.serial, model=self.model, firmware=self.firmware,
-                                hardware_rev=self.hardware_rev, max_payload=MAX_PAYLOAD).encode()
+                                hardware_rev=self.hardware_rev, protocol_version=self.protocol_version,
+                                max_payload=self.max_payload).encode()
 
     def status(self) -> m.DeviceStatus:
         p = self.physical
@@ -326,21 +393,31 @@ class Unit:
         return m.Text(self.nmea()).encode()
 
     def _cmd_auth_challenge(self, payload: bytes) -> bytes:
-        self._host_nonce = m.AuthChallenge.decode(payload).host_nonce
+        req = m.AuthChallenge.decode(payload)
+        self._host_nonce = req.host_nonce
         self._device_nonce = secrets.token_bytes(m.NONCE_LEN)
         self.authenticated = False
-        mac = hmac.new(self.secret, AUTH_LABEL + b"\x01" + _str8(self.serial) + self._host_nonce, hashlib.sha256).digest()
-        return m.AuthResponse(mac, self._device_nonce).encode()
+        self.session_key = None
+        ephemeral = X25519PrivateKey.generate()
+        share = ephemeral.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        try:
+            shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(req.host_share))
+        except ValueError:
+            raise _Refuse(Status.BAD_REQUEST, "host share is not an X25519 key") from None
+        self._pending_key = spec.session_key(shared, self.serial, self._host_nonce, self._device_nonce)
+        signature = self.device_key.sign(spec.auth_signed_data(
+            self.serial, self.firmware, self._host_nonce, self._device_nonce, req.host_share, share))
+        return m.AuthResponse(self._device_nonce, share, self.certificate, signature).encode()
 
     def _cmd_auth_confirm(self, payload: bytes) -> bytes:
         mac = m.AuthConfirm.decode(payload).mac
         if self._host_nonce is None or self._device_nonce is None:
             raise _Refuse(Status.AUTH_FAILED, "no challenge outstanding")
-        want = hmac.new(self.secret, AUTH_LABEL + b"\x02" + _str8(self.serial) + self._device_nonce + self._host_nonce,
-                        hashlib.sha256).digest()
+        want = spec.host_proof(self._pending_key, self._host_nonce, self._device_nonce)
         if not hmac.compare_digest(mac, want):
             raise _Refuse(Status.AUTH_FAILED, "host proof does not match")
         self.authenticated = True
+        self.session_key = self._pending_key
         return b""
 
     def _cmd_pair_prepare(self, payload: bytes) -> bytes:
@@ -352,10 +429,14 @@ class Unit:
             raise _Refuse(Status.BATTERY_TOO_LOW, f"{self.physical.battery_pct}%")
         if self.pairing and self.pairing.partner_serial != req.partner_serial:
             raise _Refuse(Status.ALREADY_PAIRED, self.pairing.partner_serial or "standalone installation")
+        try:
+            link_key = spec.open_link_key(self.session_key, req.pairing_id, self.serial, req.sealed_link_key)
+        except ValueError as e:
+            raise _Refuse(Status.BAD_REQUEST, str(e)) from None
         if self.pending and self.pending.pairing_id != req.pairing_id:
             self._discard_pending("replaced")
         if not self.pending:
-            self.pending = Pending(req.pairing_id, req.partner_kind, req.partner_serial, req.link_key,
+            self.pending = Pending(req.pairing_id, req.partner_kind, req.partner_serial, link_key,
                                    expires=self.mono() + req.ttl_s)
         return b""
 
@@ -414,7 +495,7 @@ class Unit:
         if k in TAG_KINDS:
             add(SelfTestId.STRAP, not p.strap_open)
         add(SelfTestId.CASE, not p.case_open)
-        partner = (self.pairing or self.pending)
+        partner = self.pending or self.pairing          # the pairing being made, if any
         if partner and partner.partner_serial:
             add(SelfTestId.PARTNER_RANGE, self._partner_heard(), -58 if self._partner_heard() else -127)
         elif k is not DeviceKind.NON_FITTED and k is not DeviceKind.GPS_TAG:
@@ -437,14 +518,16 @@ class Unit:
         return self.self_test().encode()
 
     def _partner_heard(self) -> bool:
-        cur = self.pairing or self.pending
+        # A pairing being prepared comes before the one it will replace (re-pairing the
+        # same tag and home unit after only one of them was unpaired), on both sides.
+        cur = self.pending or self.pairing
         if not cur or not cur.partner_serial:
             return False
         other = self.air.find(cur.partner_serial)
         if not self.air.reachable(self, other):
             return False
-        theirs = other.pairing or other.pending
-        return bool(theirs and theirs.pairing_id == cur.pairing_id and theirs.partner_serial == self.serial)
+        return any(theirs is not None and theirs.pairing_id == cur.pairing_id and theirs.partner_serial == self.serial
+                   for theirs in (other.pending, other.pairing))
 
     def _commit_blockers(self) -> None:
         p = self.pending
@@ -489,7 +572,12 @@ class Unit:
             other = self.air.find(p.partner_serial)
             if not self.air.reachable(self, other):
                 raise _Refuse(Status.PARTNER_NOT_IN_RANGE, p.partner_serial)
-            st = other.air_commit(pid, self.serial)          # partner first, then us: one atomic step
+            st = other.air_commit(pid, self.serial)          # partner first, then us
+            if st is Status.OK and self._radio_acks_lost < self.faults.lose_radio_ack:
+                # The partner committed, but its acknowledgement never came back: as far
+                # as we can tell it did not answer, so we do not commit.
+                self._radio_acks_lost += 1
+                raise _Refuse(Status.PARTNER_NOT_IN_RANGE, f"no acknowledgement from {p.partner_serial}")
             if st is not Status.OK:
                 raise _Refuse(st, p.partner_serial if st is Status.STRAP_OPEN else f"partner {p.partner_serial}")
         self._do_commit()
@@ -529,7 +617,7 @@ class Unit:
         after = [e for e in self.events if e.seq >= req.from_seq]
         for e in after:
             n = len(e.encode())
-            if len(chosen) >= max(1, req.max_count) or size + n > MAX_PAYLOAD - 1:
+            if len(chosen) >= max(1, req.max_count) or size + n > self.max_payload - 1:
                 break
             chosen.append(e)
             size += n
@@ -542,6 +630,7 @@ class Unit:
             raise _Refuse(Status.CONFIRMATION_MISMATCH, "confirmation is not this device's serial")
         self.pairing = self.pending = None
         self.events.clear()
+        self.acked = self._sent_upto = self._seq
         self.clock_set = False
         self._time_offset = 0.0
         self.emit(EventCode.FACTORY_RESET)

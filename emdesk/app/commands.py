@@ -21,13 +21,14 @@ from .wiring import Prompt, _acting_user, _context, _open, _role, _screenshot, m
 
 
 def demo_world_source(seed: int, subjects: int, now: datetime):
-    """The seeded demo world as the hub loads it: accounts and every record."""
+    """The seeded demo world as the hub loads it: accounts, every record, and how to pair
+    today's first install (for the walkthrough of an offline installation)."""
     from emdesk.services.demo import intake_checked
     from emdesk.services.demo_world import generate_world
     world = generate_world(seed, now=now, subjects=subjects)
     records = [*world.subjects, *intake_checked(world), *world.devices, *world.visits,
                *world.notes, *world.telemetry]
-    return world.users, records
+    return world.users, records, pairing_example(world)
 
 
 def sync_command(name: str, argv: list[str]) -> int:

@@ -5,13 +5,14 @@ turns payload decoding problems into ProtocolFault so callers only see DeviceErr
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
-from .errors import ProtocolFault
+from .errors import DeviceRefused, ProtocolFault, UnsupportedProtocol
 from .link import DeviceLink
 from .protocol import messages as m
-from .protocol.codes import Command, command_name
+from .protocol.codes import Command, Status, command_name
 from .protocol.wire import PayloadError
 
 T = TypeVar("T")
@@ -21,6 +22,7 @@ class DeviceClient:
     def __init__(self, link: DeviceLink) -> None:
         self.link = link
         self.identity: m.DeviceIdentity | None = None
+        self.session_key: bytes | None = None     # set by ``auth.authenticate``
 
     @property
     def port(self) -> str:
@@ -40,9 +42,22 @@ class DeviceClient:
                                 port=self.port, serial=self.serial) from e
 
     def hello(self, **kw) -> m.DeviceIdentity:
-        ident = self._call(Command.HELLO, m.Hello().encode(), m.DeviceIdentity.decode, **kw)
+        """Start a session; the device says who it is and which protocol version it speaks.
+
+        Raises UnsupportedProtocol, worded for the user, if that is not emdesk's."""
+        self.session_key = None
+        try:
+            ident = self._call(Command.HELLO, m.Hello().encode(), m.DeviceIdentity.decode, **kw)
+        except DeviceRefused as e:
+            if e.status == Status.UNSUPPORTED_VERSION:
+                match = re.search(r"\d+", e.what.partition("protocol version")[2] or "")
+                raise UnsupportedProtocol.on(self.port, int(match.group()) if match else None) from e
+            raise
+        if ident.protocol_version != m.PROTOCOL_VERSION:
+            raise UnsupportedProtocol.on(self.port, ident.protocol_version, serial=ident.serial)
         self.identity = ident
         self.link.serial = ident.serial
+        self.link.max_payload = min(self.link.max_payload, ident.max_payload)
         return ident
 
     def status(self, **kw) -> m.DeviceStatus:
@@ -51,8 +66,9 @@ class DeviceClient:
     def set_time(self, unix: int) -> None:
         self._call(Command.SET_TIME, m.SetTime(unix).encode(), m.empty)
 
-    def auth_challenge(self, host_nonce: bytes) -> m.AuthResponse:
-        return self._call(Command.AUTH_CHALLENGE, m.AuthChallenge(host_nonce).encode(), m.AuthResponse.decode)
+    def auth_challenge(self, host_nonce: bytes, host_share: bytes) -> m.AuthResponse:
+        return self._call(Command.AUTH_CHALLENGE, m.AuthChallenge(host_nonce, host_share).encode(),
+                          m.AuthResponse.decode)
 
     def auth_confirm(self, mac: bytes) -> None:
         self._call(Command.AUTH_CONFIRM, m.AuthConfirm(mac).encode(), m.empty)
@@ -70,7 +86,9 @@ class DeviceClient:
         self._call(Command.UNPAIR, b"", m.empty)
 
     def write_config(self, pairing_id: bytes, blob: bytes, *, chunk: int = m.CONFIG_CHUNK_MAX) -> m.ConfigAck:
-        """Send a configuration blob in chunks; returns the final acknowledgement."""
+        """Send a configuration blob in chunks (as large as the device takes); returns the
+        final acknowledgement."""
+        chunk = max(1, min(chunk, self.link.max_payload - m.CONFIG_CHUNK_HEADER))
         ack = m.ConfigAck(0, False)
         offset = 0
         while True:

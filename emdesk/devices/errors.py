@@ -66,6 +66,27 @@ class GarbledLine(DeviceError):
                    "reseat the cable or try another cable or port, then press Retry", port=port)
 
 
+class UnsupportedProtocol(DeviceError):
+    """The device speaks another version of the protocol than this emdesk."""
+
+    code = "unsupported_protocol"
+    retryable = False
+
+    @classmethod
+    def on(cls, port: str, version: int | None, *, serial: str | None = None) -> UnsupportedProtocol:
+        from .protocol.messages import PROTOCOL_VERSION
+        dev = f"the device on {port}" + (f" ({serial})" if serial else "")
+        if version is None:
+            return cls(f"{dev} speaks another protocol version than emdesk's ({PROTOCOL_VERSION})",
+                       "update emdesk, or the device's firmware on the bench", port=port, serial=serial)
+        if version > PROTOCOL_VERSION:
+            return cls(f"this device speaks protocol version {version}; update emdesk "
+                       f"({dev}; this emdesk speaks version {PROTOCOL_VERSION})",
+                       "ask IT for the current emdesk, or use another device meanwhile", port=port, serial=serial)
+        return cls(f"this device speaks protocol version {version}, older than emdesk's {PROTOCOL_VERSION} ({dev})",
+                   "update its firmware on the bench, or use another device", port=port, serial=serial)
+
+
 class ProtocolFault(DeviceError):
     """The device answered something we cannot understand, or refused a request as malformed."""
 

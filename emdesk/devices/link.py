@@ -10,6 +10,12 @@ acted on the first copy replays its cached answer instead of acting twice.  Answ
 whose request id or command do not match are stale (the answer to an earlier attempt)
 and dropped.  When an attempt times out the decoder is flushed, so a frame hidden
 behind a corrupted length field is still found.
+
+Events are numbered by the device and acknowledged here (EVENT_ACK, see ``events.py``)
+once ``on_event`` has returned, in order, each delivered once per ``cursor``.  A frame
+of a later protocol version (another VER byte) raises UnsupportedProtocol at once
+("this device speaks protocol version N; update emdesk") instead of looking like a
+silent device.
 """
 from __future__ import annotations
 
@@ -21,16 +27,21 @@ from dataclasses import dataclass
 
 import serial
 
-from .errors import DeviceDisconnected, DeviceError, GarbledLine, NoAnswer, ProtocolFault, error_for_status
+from .errors import (
+    DeviceDisconnected, DeviceError, GarbledLine, NoAnswer, ProtocolFault, UnsupportedProtocol, error_for_status,
+)
+from .events import ACCEPT, DUPLICATE, EventCursor, MemoryCursor, judge
 from .protocol.codes import Command, Status, command_name
-from .protocol.frame import EVENT_RID, Frame, FrameDecoder, ProtocolError, ProtocolErrorKind, encode_frame
-from .protocol.messages import DeviceEvent, ErrorDetail, decode_response
+from .protocol.frame import (
+    EVENT_RID, MAX_PAYLOAD, Frame, FrameDecoder, ProtocolError, ProtocolErrorKind, encode_frame,
+)
+from .protocol.messages import DeviceEvent, ErrorDetail, EventAck, EventNotice, decode_response
 from .protocol.wire import PayloadError
 from .transport import POLL_INTERVAL, PORT_ERRORS, open_port
 
 log = logging.getLogger(__name__)
 
-EventCallback = Callable[[DeviceEvent], None]
+EventCallback = Callable[[DeviceEvent], None]   # returns once the event is stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,19 +58,25 @@ class LinkStats:
     requests: int = 0
     retries: int = 0
     stale: int = 0
-    events: int = 0
+    events: int = 0                 # delivered to on_event (and acknowledged)
     damaged: int = 0
+    duplicates: int = 0             # events seen again (their acknowledgement was lost): acknowledged again
+    acks: int = 0
 
 
 class DeviceLink:
     def __init__(self, port: serial.SerialBase, *, name: str | None = None, policy: LinkPolicy | None = None,
-                 on_event: EventCallback | None = None, close_port: bool = True) -> None:
+                 on_event: EventCallback | None = None, close_port: bool = True,
+                 cursor: EventCursor | None = None) -> None:
         self.port = port
         self.name = name or getattr(port, "name", None) or getattr(port, "port", None) or "serial port"
         self.policy = policy or LinkPolicy()
         self.on_event = on_event
+        self.cursor: EventCursor = cursor if cursor is not None else MemoryCursor()
         self.serial: str | None = None          # set once the device has said who it is
+        self.max_payload = MAX_PAYLOAD          # lowered to what the device takes, at HELLO
         self.stats = LinkStats()
+        self._backlog: list[Frame | ProtocolError] = []   # read behind an answer, not yet handled
         self._decoder = FrameDecoder()
         self._rid = secrets.randbelow(0xFFFF) + 1
         self._broken: DeviceError | None = None
@@ -101,6 +118,9 @@ class DeviceLink:
         """
         if self._broken:
             raise self._broken
+        if len(payload) > self.max_payload:
+            raise ProtocolFault(f"a {command_name(cmd)} request of {len(payload)} bytes is more than the device on "
+                                f"{self.name} takes ({self.max_payload})", "report a software fault", port=self.name)
         timeout = self.policy.timeout if timeout is None else timeout
         retries = self.policy.retries if retries is None else retries
         rid = self._next_rid()
@@ -134,11 +154,11 @@ class DeviceLink:
             raise self._broken
         before = self.stats.events
         deadline = time.monotonic() + timeout
+        self._handle_backlog()
         while True:
             data = self._read(block=timeout > 0)
             for item in self._decoder.feed(data) if data else []:
-                if isinstance(item, Frame):
-                    self._dispatch_unmatched(item)
+                self._handle_unmatched(item)
             if time.monotonic() >= deadline or (self.stats.events > before and not data):
                 break
         return self.stats.events - before
@@ -174,6 +194,7 @@ class DeviceLink:
         damaged = 0
         want = cmd | 0x80
         last_byte = time.monotonic()
+        self._handle_backlog()
         while True:
             data = self._read(block=True)
             now = time.monotonic()
@@ -184,13 +205,16 @@ class DeviceLink:
                 items = self._decoder.flush()
             else:
                 items = []
-            for item in items:
+            for n, item in enumerate(items):
                 if isinstance(item, ProtocolError):
+                    if item.kind is ProtocolErrorKind.VERSION:
+                        raise UnsupportedProtocol.on(self.name, item.version, serial=self.serial)
                     if item.kind is not ProtocolErrorKind.GARBAGE:
                         damaged += 1
                         self.stats.damaged += 1
                     continue
                 if item.rid == rid and item.cmd == want:
+                    self._backlog.extend(items[n + 1:])     # (events behind the answer: handled next)
                     return item, damaged
                 self._dispatch_unmatched(item)
             if now >= deadline or (damaged and not data and not self._decoder.pending):
@@ -202,24 +226,57 @@ class DeviceLink:
         while time.monotonic() < deadline:
             data = self._read(block=True)
             for item in self._decoder.feed(data) if data else []:
-                if isinstance(item, Frame):
-                    self._dispatch_unmatched(item)
+                self._handle_unmatched(item)
+
+    def _handle_backlog(self) -> None:
+        while self._backlog:
+            self._handle_unmatched(self._backlog.pop(0))
+
+    def _handle_unmatched(self, item: Frame | ProtocolError) -> None:
+        if isinstance(item, Frame):
+            self._dispatch_unmatched(item)
+        elif item.kind is ProtocolErrorKind.VERSION:
+            raise UnsupportedProtocol.on(self.name, item.version, serial=self.serial)
 
     def _dispatch_unmatched(self, frame: Frame) -> None:
         if frame.rid == EVENT_RID and frame.cmd == Command.EVENT:
             try:
-                event = DeviceEvent.decode(frame.payload)
+                notice = EventNotice.decode(frame.payload)
             except PayloadError:
                 log.warning("%s: undecodable event frame dropped", self.name)
                 return
-            self.stats.events += 1
-            if self.on_event is not None:
-                try:
-                    self.on_event(event)
-                except Exception:      # a broken listener must not break the link
-                    log.exception("%s: event callback failed", self.name)
+            self._take_event(notice)
         else:
             self.stats.stale += 1
+
+    def _take_event(self, notice: EventNotice) -> None:
+        """Deliver an event once and in order, then acknowledge it (see ``events.py``)."""
+        serial = self.serial or ""
+        last = self.cursor.last(serial)
+        verdict = judge(notice, last)
+        if verdict is DUPLICATE:
+            self.stats.duplicates += 1
+            self._ack(last)
+            return
+        if verdict is not ACCEPT:
+            return                     # one before it was lost on the line; the device sends both again
+        event = notice.event
+        if event.seq != last + 1 and last:
+            log.warning("%s: events %d..%d of %s were lost on the device (its log overflowed)",
+                        self.name, last + 1, event.seq - 1, serial)
+        if self.on_event is not None:
+            try:
+                self.on_event(event)
+            except Exception:          # a broken listener must not break the link; the event comes again
+                log.exception("%s: event callback failed; event %d not acknowledged", self.name, event.seq)
+                return
+        self.cursor.stored(serial, event.seq)
+        self.stats.events += 1
+        self._ack(event.seq)
+
+    def _ack(self, seq: int) -> None:
+        self.stats.acks += 1
+        self._write(encode_frame(EVENT_RID, Command.EVENT_ACK, EventAck(seq).encode()))
 
     def _read(self, *, block: bool) -> bytes:
         try:

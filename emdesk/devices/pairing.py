@@ -5,16 +5,19 @@ Steps: detect -> identify -> check allocation -> authenticate -> prepare -> writ
 
 Consistency.  Nothing changes on a device until PREPARE, and what PREPARE and
 WRITE_CONFIG stage is volatile: a device discards an uncommitted pairing when its TTL
-runs out, when a new session starts (HELLO, i.e. reconnecting) or on PAIR_ABORT.  The
-only durable change is PAIR_COMMIT, sent to ONE device (the home unit): it commits its
-partner over the radio first, then itself, in one step, and refuses if the partner is
-not ready.  So whatever frame is lost or whichever cable is pulled:
+runs out, when a new session starts (HELLO) or on PAIR_ABORT.  The only durable change
+is PAIR_COMMIT, sent to ONE device (the home unit): it commits its partner over the
+radio first, then itself.  The radio can lose the partner's acknowledgement, so a home
+unit's "no" (or silence) does not prove nothing was committed: the tag may hold the
+pairing alone.  So whatever frame is lost or whichever cable is pulled:
 
 * before COMMIT was sent: abort both (best effort); anything left expires -> NOT_PAIRED;
 * COMMIT sent, answer received: PAIRED;
-* COMMIT sent, no answer: ask whichever device still answers; its pairing state decides
-  (PAIRED, or NOT_PAIRED after aborting what is pending); if neither answers: UNKNOWN,
-  and the devices are still either both paired or both not (never half).
+* COMMIT refused or unanswered: read both devices back.  The home unit holds it: both
+  do -> PAIRED.  Neither: abort -> NOT_PAIRED.  Only the tag: send the commit again
+  (finish) -> PAIRED, or else unpair the tag (undo) -> NOT_PAIRED.  A device that does
+  not answer and could hold half of it: UNKNOWN, and ``check_pairing`` settles it
+  after reconnecting.
 
 Retries resend the same request id and devices replay their cached answer, so a lost
 answer never makes a device act twice.  The service records the pairing (serials on
@@ -34,7 +37,7 @@ from emdesk.domain.clock import Clock, SystemClock
 from emdesk.domain.conditions import Conditions
 from emdesk.domain.devices import DeviceKind
 
-from .auth import ManufacturerKey, authenticate
+from .auth import ManufacturerKey, authenticate, seal_link_key
 from .client import DeviceClient
 from .errors import (
     AlreadyPaired, BatteryTooLow, Cancelled, CaseOpen, ConditionsNotSupported, DeviceError,
@@ -229,6 +232,7 @@ class PairingProcedure:
         self._prepared = False       # PAIR_PREPARE may have reached a device
         self._commit_sent = False
         self._committed = False
+        self._settled: PairingOutcome | None = None   # what reading the devices back after a failed commit found
         self._warnings: list[str] = []
         self.result: PairingResult | None = None
 
@@ -375,7 +379,9 @@ class PairingProcedure:
                 pairing_id=self._pairing_id,
                 partner_kind=partner.identity.kind if partner else None,
                 partner_serial=partner.identity.serial if partner else "",
-                link_key=self._link_key, ttl_s=self.options.pairing_ttl_s))
+                sealed_link_key=seal_link_key(side.client.session_key, self._pairing_id, side.identity.serial,
+                                              self._link_key),
+                ttl_s=self.options.pairing_ttl_s))
 
     def _write_config(self) -> None:
         for side in self._sides:
@@ -430,8 +436,16 @@ class PairingProcedure:
     def _commit(self) -> None:
         target = self._side(Role.HMU) or self._side(Role.TAG)
         self._commit_sent = True
-        done = target.client.pair_commit(self._pairing_id)
+        try:
+            done = target.client.pair_commit(self._pairing_id)
+        except DeviceError as e:
+            self._settled = self._settle(target, e)
+            if self._settled is not PairingOutcome.PAIRED:
+                raise
+            done = None
         self._committed = True                  # from here on the devices hold the pairing
+        if done is None:
+            return                              # settled by reading the devices back; VERIFY checks them
         partner = self._partner_of(target)
         if done.pairing_id != self._pairing_id or done.config_crc != zlib.crc32(target.blob) or (
                 partner and (done.partner_serial != partner.identity.serial
@@ -439,6 +453,57 @@ class PairingProcedure:
             raise ProtocolFault(f"{target.identity.serial} confirmed a different pairing from the one prepared",
                                 "check both devices on the bench before fitting them",
                                 port=target.client.port, serial=target.identity.serial)
+
+    def _settle(self, target: _Side, error: DeviceError) -> PairingOutcome:
+        """The commit failed, or its answer is missing.  A device's "no" does not prove
+        nothing was committed (the partner may have committed over the radio and its
+        acknowledgement been lost), so read both devices back and make them agree:
+        finish the commit, or undo the half that was committed."""
+        partner = self._partner_of(target)
+        here = self._committed_on(target)
+        there = self._committed_on(partner) if partner else None
+        if here is True:
+            # The target commits only after its partner has: both hold it.
+            self._warnings.append(f"the answer to the commit was lost; {target.identity.serial} confirms the pairing")
+            return PairingOutcome.PAIRED
+        if here is None:
+            if there is False:          # the partner commits first: nothing was committed
+                self._abort_all()
+                return PairingOutcome.NOT_PAIRED
+            return PairingOutcome.UNKNOWN
+        if partner is None or there is False:
+            self._abort_all()
+            return PairingOutcome.NOT_PAIRED
+        if there is None:
+            return PairingOutcome.UNKNOWN
+        # Half paired: the partner holds the pairing, the target does not.  Finish...
+        who = f"{partner.identity.serial} committed but {target.identity.serial} did not hear it"
+        try:
+            target.client.pair_commit(self._pairing_id)
+        except DeviceError:
+            pass
+        if self._committed_on(target) is True:
+            self._warnings.append(f"{who}; the commit was sent again and finished")
+            return PairingOutcome.PAIRED
+        # ...or undo it.
+        try:
+            partner.client.unpair()
+        except DeviceError:
+            pass
+        if self._committed_on(partner) is False:
+            self._abort_all()
+            self._warnings.append(f"{who}; it was undone on {partner.identity.serial}")
+            return PairingOutcome.NOT_PAIRED
+        return PairingOutcome.UNKNOWN
+
+    def _committed_on(self, side: _Side) -> bool | None:
+        """Does ``side`` hold this pairing (None: it does not answer)?"""
+        try:
+            st = side.client.status()
+        except DeviceError:
+            return None
+        side.final_status = st
+        return st.paired and st.pairing_id == self._pairing_id
 
     def _verify(self) -> None:
         for side in self._sides:
@@ -457,33 +522,15 @@ class PairingProcedure:
     # -- finishing ---------------------------------------------------------------------
 
     def _finish_failed(self, step: PairingStep, error: DeviceError) -> None:
-        if self._committed:
-            # The commit was answered, but what the devices report is not what was sent.
+        if self._settled is not None and not self._committed:
+            self._finish(self._settled, step, error)
+        elif self._committed:
+            # The commit was settled, but what the devices report is not what was sent.
             self._finish(PairingOutcome.UNKNOWN, step, error)
-        elif self._commit_sent and not self._committed:
-            self._finish(self._resolve(error), step, error)
         else:
             if self._prepared:
                 self._abort_all()
             self._finish(PairingOutcome.NOT_PAIRED, step, error)
-
-    def _resolve(self, error: DeviceError) -> PairingOutcome:
-        """The commit's answer is missing: find out from the devices what happened."""
-        if error.status is not None:
-            self._abort_all()                   # the device answered "no": nothing was committed
-            return PairingOutcome.NOT_PAIRED
-        for side in sorted(self._sides, key=lambda s: s.role is Role.HMU):   # partner first
-            try:
-                st = side.client.status()
-            except DeviceError:
-                continue
-            if st.paired and st.pairing_id == self._pairing_id:
-                side.final_status = st
-                self._warnings.append(f"the answer to the commit was lost; {side.identity.serial} confirms the pairing")
-                return PairingOutcome.PAIRED
-            self._abort_all()
-            return PairingOutcome.NOT_PAIRED
-        return PairingOutcome.UNKNOWN
 
     def _abort_all(self) -> None:
         for side in self._sides:
@@ -531,16 +578,40 @@ def pair_devices(tag: DeviceLink | str, hmu: DeviceLink | str | None, conditions
     return PairingProcedure(tag, hmu, conditions, key=key, options=options, callbacks=callbacks, clock=clock).run()
 
 
-def check_pairing(tag: DeviceLink, hmu: DeviceLink | None, pairing_id: str) -> PairingOutcome:
-    """After an UNKNOWN outcome: reconnect and ask the devices (no HELLO, so nothing is discarded)."""
+def check_pairing(tag: DeviceLink, hmu: DeviceLink | None, pairing_id: str, *,
+                  key: ManufacturerKey | None = None) -> PairingOutcome:
+    """After an UNKNOWN outcome: reconnect and ask the devices (no HELLO, so nothing is discarded).
+
+    The home unit commits only after its tag has, so a home unit holding the pairing
+    means both do.  A tag holding it alone is half a pairing: with ``key`` it is
+    undone (the home unit's side of it was lost with the connection) and the answer is
+    NOT_PAIRED; without, UNKNOWN.
+    """
     want = bytes.fromhex(pairing_id)
-    states = []
-    for link in (tag, hmu) if hmu else (tag,):
+
+    def holds(link: DeviceLink) -> bool | None:
         try:
             st = DeviceClient(link).status()
         except DeviceError:
-            continue
-        states.append(st.pairing_state is PairingState.PAIRED and st.pairing_id == want)
-    if not states:
+            return None
+        return st.pairing_state is PairingState.PAIRED and st.pairing_id == want
+
+    on_tag = holds(tag)
+    if hmu is None:
+        return PairingOutcome.UNKNOWN if on_tag is None else (
+            PairingOutcome.PAIRED if on_tag else PairingOutcome.NOT_PAIRED)
+    on_hmu = holds(hmu)
+    if on_hmu:
+        return PairingOutcome.PAIRED
+    if on_tag is False:
+        return PairingOutcome.NOT_PAIRED
+    if on_tag is None or on_hmu is None or key is None:
         return PairingOutcome.UNKNOWN
-    return PairingOutcome.PAIRED if any(states) else PairingOutcome.NOT_PAIRED
+    try:                                       # half paired: undo the tag's half
+        client = DeviceClient(tag)
+        client.hello()
+        authenticate(client, key)
+        client.unpair()
+    except DeviceError:
+        return PairingOutcome.UNKNOWN
+    return PairingOutcome.NOT_PAIRED if holds(tag) is False else PairingOutcome.UNKNOWN

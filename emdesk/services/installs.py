@@ -14,6 +14,9 @@ questions from the store and writes down what happened:
 * ``record_refused_device(...)``: a device that failed the authenticity check is set
   aside as faulty (or, if emdesk has never heard of it, the serial is audited).
 
+Each of these writes is a field action (``Store.action``): it reaches the hub as one unit,
+which the hub accepts or refuses whole (``emdesk.domain.field_actions``).
+
 Only a field officer records installations, and only on her own visits.  The service
 never talks to devices (``emdesk.services`` must not import ``emdesk.devices``): the
 pairing id and serials come from the wizard, which only calls ``record_installation``
@@ -34,6 +37,7 @@ from emdesk.domain.devices import (
     DeviceTransitionError,
     move_device,
 )
+from emdesk.domain.field_actions import FieldAction
 from emdesk.domain.orders import Order, OrderStatus, transition
 from emdesk.domain.people import Subject
 from emdesk.domain.users import Permission, User
@@ -41,6 +45,7 @@ from emdesk.domain.visits import OutcomeCode, Visit, VisitKind, VisitStatus
 from emdesk.store import Store
 
 from .errors import AccessDenied, ServiceError
+from .field_visits import own_visit
 
 INSTALLABLE_ORDER = (OrderStatus.SUBMITTED, OrderStatus.ACTIVE)
 COUNTERFEIT_REASON = "failed authenticity check"
@@ -117,16 +122,7 @@ class InstallService:
     # -- permissions --------------------------------------------------------------
 
     def _own_visit(self, visit_id: str) -> Visit:
-        if not self.user.can(Permission.RECORD_VISITS):
-            raise AccessDenied(f"{self.user.role.label} accounts cannot record installations")
-        visit = self.store.get(Visit, visit_id)
-        if visit is None:
-            raise AccessDenied("no such visit")
-        if visit.officer_id != self.user.id:
-            raise AccessDenied("that visit is booked to another officer: only she can record it")
-        if visit.kind is not VisitKind.INSTALL:
-            raise InstallError(f"this is a {visit.kind.value} visit, not an install")
-        return visit
+        return own_visit(self.store, self.user, visit_id, VisitKind.INSTALL, "installations", InstallError)
 
     def _order_for(self, visit: Visit, order_id: str | None = None) -> Order:
         if order_id is not None and order_id != visit.order_id:
@@ -208,7 +204,7 @@ class InstallService:
         serials = (tag_serial,) + ((hmu_serial,) if hmu_serial else ())
         if len(set(serials)) != len(serials):
             raise InstallError("the tag and the home unit have the same serial")
-        with self.store.transaction():
+        with self.store.action(FieldAction.INSTALLATION):
             visit = self._own_visit(visit_id)
             order = self._order_for(visit, order_id)
             devices = {}
@@ -290,7 +286,7 @@ def record_refused_device(store: Store, user: User, clock: Clock, serial: str, *
     if not serial:
         raise ServiceError("no serial given")
     now = clock.now()
-    with store.transaction():
+    with store.action(FieldAction.DEVICE_REFUSED):
         found = store.find(Device, where={"serial": serial})
         detail = {"serial": serial, "reason": reason, "visit_id": visit_id, "known": bool(found)}
         if not found:

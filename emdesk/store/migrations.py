@@ -122,6 +122,36 @@ def _v3_outbox_changed_fields_and_conflicts(db: sqlite_utils.Database) -> None:
         losing_value TEXT, losing_hlc TEXT NOT NULL, winning_hlc TEXT NOT NULL, at TEXT NOT NULL)""")
 
 
+def _outbox_triggers_v4(table: str) -> list[str]:
+    # As v1, and each outbox row carries the field action its change belongs to (if any),
+    # so the hub can take an installation's rows as one unit.
+    body = (
+        "INSERT INTO outbox(op_id, table_name, row_id, op, hlc, at, payload, action, action_id) VALUES ("
+        "lower(hex(randomblob(16))), '{t}', NEW.id, "
+        "CASE WHEN NEW.deleted THEN 'delete' ELSE 'upsert' END, NEW.hlc, NEW.updated_at, NEW.data, "
+        "(SELECT action FROM sync_control), (SELECT action_id FROM sync_control));"
+    ).format(t=table)
+    guard = "WHEN (SELECT capture FROM sync_control) = 1"
+    return [
+        f"CREATE TRIGGER {table}_outbox_insert AFTER INSERT ON {table} {guard} BEGIN {body} END",
+        f"CREATE TRIGGER {table}_outbox_update AFTER UPDATE ON {table} {guard} BEGIN {body} END",
+    ]
+
+
+def _v4_field_actions(db: sqlite_utils.Database) -> None:
+    ex = db.execute
+    ex("ALTER TABLE outbox ADD COLUMN action TEXT")
+    ex("ALTER TABLE outbox ADD COLUMN action_id TEXT")
+    ex("CREATE INDEX outbox_by_action ON outbox(action_id) WHERE action_id IS NOT NULL")
+    ex("ALTER TABLE sync_control ADD COLUMN action TEXT")
+    ex("ALTER TABLE sync_control ADD COLUMN action_id TEXT")
+    for table in V1_TABLES:
+        ex(f"DROP TRIGGER {table}_outbox_insert")
+        ex(f"DROP TRIGGER {table}_outbox_update")
+        for trigger in _outbox_triggers_v4(table):
+            ex(trigger)
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -133,6 +163,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1_initial),
     Migration(2, "query indexes and sync state", _v2_query_indexes_and_sync_state),
     Migration(3, "outbox changed fields and merge conflicts", _v3_outbox_changed_fields_and_conflicts),
+    Migration(4, "field actions in the outbox", _v4_field_actions),
 )
 
 LATEST = MIGRATIONS[-1].version

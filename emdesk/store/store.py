@@ -21,7 +21,7 @@ from emdesk.domain.ids import new_id
 from emdesk.domain.records import Record
 
 from . import audit, migrations
-from .connection import connect
+from .connection import connect, database_errors, not_a_store
 from .errors import StoreError, StoreLocked
 from .keyring import Keyring
 from .tables import BY_TABLE, columns_for, stamp, subject_of
@@ -49,6 +49,7 @@ def _changed_fields(before: str, after: str) -> str:
 
 
 _STAMPS = {"updated_at", "origin", "hlc"}
+_OUTBOX_COLUMNS = "seq, op_id, table_name, row_id, op, hlc, payload, changed, action, action_id"
 
 
 def _row(record: Record) -> dict[str, Any]:
@@ -94,18 +95,32 @@ class Store:
         path = Path(path)
         if not path.exists():
             raise StoreError(f"{path}: no store there; create one with `emdesk init --db {path}` or run `emdesk demo`")
+        what = not_a_store(path)
+        if what:
+            raise StoreError(what)
         ring = Keyring.load(path)
-        plain = ring.plain if ring else False
-        if not plain and key is None:
+        if ring is None:
+            raise StoreError(f"{path}: no key file beside it ({path}.keys), so it is not an emdesk store or its "
+                             "key file was lost: restore both from backup")
+        if not ring.plain and key is None:
             raise StoreLocked(f"{path} is encrypted: sign in to unlock it")
-        return cls(connect(path, None if plain else key), path, encrypted=not plain, clock=clock)
+        db = connect(path, None if ring.plain else key)
+        try:
+            return cls(db, path, encrypted=not ring.plain, clock=clock)
+        except database_errors() as exc:
+            db.conn.close()
+            raise StoreError(f"{path} is damaged ({exc}): restore it from backup") from exc
 
     @classmethod
     def unlock(cls, path: str | Path, username: str, password: str, *, clock: Clock | None = None) -> "Store":
         """Open a store with an account's password (plain stores need none)."""
+        what = not_a_store(path) if Path(path).exists() else None
+        if what:
+            raise StoreError(what)
         ring = Keyring.load(path)
         if ring is None:
-            raise StoreError(f"{path}: no key file beside it ({path}.keys); restore it from backup")
+            raise StoreError(f"{path}: no key file beside it ({path}.keys), so it is not an emdesk store or its "
+                             "key file was lost: restore both from backup")
         key = None if ring.plain else ring.unlock(username, password)
         return cls.open(path, key=key, clock=clock)
 
@@ -148,6 +163,19 @@ class Store:
                     # A deferred foreign key fails at COMMIT and leaves it open.
                     self.db.execute("ROLLBACK")
                     raise
+
+    @contextmanager
+    def action(self, kind: str) -> Iterator[sqlite_utils.Database]:
+        """One write transaction whose changes form a field action (an installation, a
+        removal...): they travel to the hub together, and it takes all of them or none."""
+        with self.transaction() as db:
+            if db.execute("SELECT action_id FROM sync_control").fetchone()[0] is not None:
+                raise StoreError("a field action cannot contain another one")
+            db.execute("UPDATE sync_control SET action = ?, action_id = ?", [getattr(kind, "value", kind), new_id()])
+            try:
+                yield db
+            finally:
+                db.execute("UPDATE sync_control SET action = NULL, action_id = NULL")
 
     @contextmanager
     def reading(self) -> Iterator[sqlite_utils.Database]:
@@ -253,6 +281,16 @@ class Store:
             rows = db.execute(f"SELECT data FROM {cls.table}{sql}", args).fetchall()
         return [decode(cls, r[0]) for r in rows]
 
+    def find_by_field(self, cls: type[R], path: str, value: Any, *, limit: int = 10) -> list[R]:
+        """Live records whose JSON field at ``path`` ("identifiers.pnc") equals ``value``: for
+        the rare look-ups on fields that have no column (matching a person on import)."""
+        if not all(part.replace("_", "").isalnum() for part in path.split(".")):
+            raise ValueError(f"bad field path {path!r}")
+        with self.reading() as db:
+            rows = db.execute(f"SELECT data FROM {cls.table} WHERE deleted = 0 AND json_extract(data, ?) = ? "
+                              f"ORDER BY id LIMIT {int(limit)}", [f"$.{path}", value]).fetchall()
+        return [decode(cls, r[0]) for r in rows]
+
     def latest_by(self, cls: type[R], group_column: str, time_column: str, *,
                   where: dict[str, Any] | None = None) -> dict[Any, Any]:
         """The greatest ``time_column`` per value of ``group_column`` among matching records,
@@ -302,6 +340,14 @@ class Store:
     def audit_entries(self, *, subject_id: str | None = None, limit: int | None = None) -> list[audit.AuditEntry]:
         with self.reading() as db:
             return audit.entries(db, subject_id=subject_id, limit=limit)
+
+    def audit_head(self) -> tuple[int, str]:
+        with self.reading() as db:
+            return audit.head(db)
+
+    def audit_hash_at(self, seq: int) -> str:
+        with self.reading() as db:
+            return audit.hash_at(db, seq)
 
     def verify_audit(self) -> audit.AuditVerdict:
         with self.reading() as db:
@@ -435,12 +481,25 @@ class Store:
         so a subject always reaches the hub no later than the orders that refer to it."""
         order = list(table_order)
         rank = " ".join(f"WHEN ? THEN {i}" for i in range(len(order)))
-        sql = (f"SELECT seq, op_id, table_name, row_id, op, hlc, payload, changed FROM outbox "
+        sql = (f"SELECT {_OUTBOX_COLUMNS} FROM outbox "
                f"ORDER BY CASE table_name {rank} ELSE {len(order)} END, seq LIMIT {int(limit)}")
         with self.reading() as db:
             cur = db.execute(sql, order)
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    def outbox_actions(self, action_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """Every pending op of these field actions, in outbox order (an action travels whole)."""
+        ids = list(dict.fromkeys(action_ids))
+        out: list[dict[str, Any]] = []
+        with self.reading() as db:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                cur = db.execute(f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE action_id IN "
+                                 f"({', '.join('?' * len(chunk))}) ORDER BY seq", chunk)
+                names = [d[0] for d in cur.description]
+                out += [dict(zip(names, row)) for row in cur.fetchall()]
+        return out
 
     def outbox_orders_naming(self, subject_ids: Iterable[str]) -> list[dict[str, Any]]:
         """Every pending op of the orders that name one of these people, in outbox order."""
@@ -449,7 +508,7 @@ class Store:
         with self.reading() as db:
             for start in range(0, len(ids), 500):
                 chunk = ids[start:start + 500]
-                cur = db.execute("SELECT seq, op_id, table_name, row_id, op, hlc, payload, changed FROM outbox "
+                cur = db.execute(f"SELECT {_OUTBOX_COLUMNS} FROM outbox "
                                  "WHERE table_name = 'orders' AND row_id IN (SELECT row_id FROM outbox "
                                  "WHERE table_name = 'orders' AND json_extract(payload, '$.subject_id') IN "
                                  f"({', '.join('?' * len(chunk))})) ORDER BY seq", chunk)

@@ -5,10 +5,13 @@
   emdesk hub load-demo --store S [--seed N] [--subjects N]
   emdesk hub gc        --store S
   emdesk hub revoke    --store S DEVICE_ID
+  emdesk hub enrol     --store S DEVICE_ID
+  emdesk hub devices   --store S
   emdesk join --hub URL --user NAME [--db PATH] [--plain] [--ca FILE] [--device-name NAME]
   emdesk sync [--db PATH] [--user NAME] [--ca FILE]
 
-``S`` is ``postgresql://user@host:port/db`` or a SQLite file path.  Passwords come from
+``S`` is ``postgresql://user@host:port/db`` or a SQLite file path; only ``init`` and
+``load-demo`` create a SQLite hub, and on PostgreSQL only the owner may ``enrol``.  Passwords come from
 EMDESK_PASSWORD or a prompt.  Exit codes: 0 done, 2 refused / bad use, 3 hub unreachable
 (offline: nothing lost, run again later).
 """
@@ -28,7 +31,8 @@ from .errors import HubUnreachable, SyncError
 
 # (seed, subjects, now) -> ([(User, password)], [Record]): the seeded demo world.  The
 # generator lives in emdesk.services, which sync may not import: emdesk.cli passes it in.
-DemoWorldSource = Callable[[int, int, datetime], tuple[list, list]]
+# (seed, subjects, now) -> (users, records) or (users, records, a hint printed after loading)
+DemoWorldSource = Callable[[int, int, datetime], tuple]
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -67,9 +71,14 @@ def _hub_parser() -> argparse.ArgumentParser:
     d.add_argument("--subjects", type=int, default=300)
     g = sub.add_parser("gc", help="drop tombstones all active desktops have synced past")
     g.add_argument("--store", required=True)
-    r = sub.add_parser("revoke", help="revoke a desktop's refresh token")
+    r = sub.add_parser("revoke", help="revoke a desktop: its tokens stop working, a password does not bring it back")
     r.add_argument("--store", required=True)
     r.add_argument("device_id")
+    e = sub.add_parser("enrol", help="re-enrol a revoked desktop (PostgreSQL: as the owner)")
+    e.add_argument("--store", required=True)
+    e.add_argument("device_id")
+    v = sub.add_parser("devices", help="list the desktops: user, name, last seen, revoked")
+    v.add_argument("--store", required=True)
     return p
 
 
@@ -99,7 +108,7 @@ def hub_main(argv: list[str], *, demo_world: DemoWorldSource | None = None, **hu
                 open_storage(args.store).close()
                 print(f"hub store ready: {args.store}")
             return 0
-        storage = open_storage(args.store)
+        storage = open_storage(args.store, create=args.command == "load-demo")
     except StorageUnavailable as exc:
         return _fail(str(exc))
     hub = Hub(storage, **hub_options)
@@ -110,9 +119,16 @@ def hub_main(argv: list[str], *, demo_world: DemoWorldSource | None = None, **hu
             if args.cert is None and not _is_loopback(args.host) and not args.allow_plain_http:
                 return _fail(f"refusing plain HTTP on {args.host}: give --cert and --key "
                              "(or --allow-plain-http behind a TLS-terminating proxy)")
+            warning = storage.rls_warning()
+            if warning:
+                print(f"emdesk: {warning}", file=sys.stderr, flush=True)
             import uvicorn
+
+            from emdesk import logs
+            log_file = logs.setup("hub")
             scheme = "https" if args.cert else "http"
-            print(f"emdesk hub on {scheme}://{args.host}:{args.port} ({storage.kind}: {storage.label})", flush=True)
+            print(f"emdesk hub on {scheme}://{args.host}:{args.port} ({storage.kind}: {storage.label}); "
+                  f"log {log_file}", flush=True)
             uvicorn.run(create_app(hub, gc_interval_s=args.gc_interval), host=args.host, port=args.port,
                         ssl_certfile=str(args.cert) if args.cert else None,
                         ssl_keyfile=str(args.key) if args.key else None, log_level=args.log_level)
@@ -120,21 +136,68 @@ def hub_main(argv: list[str], *, demo_world: DemoWorldSource | None = None, **hu
         if args.command == "load-demo":
             if demo_world is None:
                 return _fail("load-demo needs the demo world generator: run it as `emdesk hub load-demo`")
-            users, records = demo_world(args.seed, args.subjects, hub.clock.now())
+            held = _records_held(storage)
+            if held:
+                return _fail(f"this hub already holds records ({held}): load-demo only fills an empty hub. "
+                             f"Make a new one with `emdesk hub init --store NEW` and load that.")
+            users, records, *hint = demo_world(args.seed, args.subjects, hub.clock.now())
             counts = hub.load(users, records)
             print("loaded " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+            if hint and hint[0]:
+                print(hint[0])
             return 0
         if args.command == "gc":
             report = hub.gc()
             print(", ".join(f"{k} {v}" for k, v in report.items()))
             return 0
-        if args.command == "revoke":
-            return 0 if hub.revoke_device(args.device_id) else _fail(f"no desktop {args.device_id} on this hub")
+        if args.command in ("revoke", "enrol"):
+            return _revoke_or_enrol(hub, args)
+        if args.command == "devices":
+            _print_devices(hub.devices())
+            return 0
     except StorageUnavailable as exc:
         return _fail(str(exc))
     finally:
         storage.close()
     return 2
+
+
+def _records_held(storage) -> str:
+    """How many records a hub already holds ('' when empty)."""
+    with storage.read("all") as tx:
+        rows = int(tx.scalar("SELECT count(*) FROM hub_rows", default=0))
+    return f"{rows} records" if rows else ""
+
+
+def _who(device) -> str:
+    return f"desktop {device.device_id} ({device.name}) of {device.username or '?'} (user {device.user_id})"
+
+
+def _revoke_or_enrol(hub, args) -> int:
+    if args.command == "revoke":
+        device = hub.revoke_device(args.device_id)
+    else:
+        device = hub.enrol_device(args.device_id)
+    if device is None:
+        return _fail(f"no desktop {args.device_id} on this hub: `emdesk hub devices --store {args.store}` "
+                     "lists them")
+    if args.command == "revoke":
+        print(f"revoked {_who(device)}: its tokens stop working at once, and it cannot sign in again, even with "
+              f"the password, until it is re-enrolled (`emdesk hub enrol --store {args.store} {device.device_id}`)")
+    else:
+        print(f"re-enrolled {_who(device)}: it may sign in again with its user's password (`emdesk join`)")
+    return 0
+
+
+def _print_devices(devices) -> None:
+    from datetime import timezone
+    rows = [("DEVICE", "USER", "NAME", "LAST SEEN (UTC)", "STATUS")]
+    for d in devices:
+        seen = datetime.fromtimestamp(d.last_seen_ms / 1000, timezone.utc).strftime("%Y-%m-%d %H:%M")
+        rows.append((d.device_id, d.username or d.user_id, d.name, seen, "revoked" if d.revoked else "active"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
 
 
 # -- emdesk join / emdesk sync -------------------------------------------------------------

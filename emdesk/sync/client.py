@@ -51,6 +51,8 @@ DEVICE_NAME, CURSOR, LAST_SYNC, OFFSET, REFUSALS = "device_name", "cursor", "las
 BOOT_SNAPSHOT, BOOT_TABLE, BOOT_ID, BOOT_TOTAL, BOOT_DONE = (
     "bootstrap_snapshot", "bootstrap_after_table", "bootstrap_after_id", "bootstrap_total", "bootstrap_done")
 
+AUDIT_ANCHOR = "audit_anchor"
+
 MAX_REFUSALS_KEPT = 1000
 CLOCK_MARGIN_MS = 60_000       # re-stamped ops land at most this far ahead of the hub
 OFFSET_JITTER_MS = 2_000       # smaller disagreements with the hub clock are left alone
@@ -85,6 +87,7 @@ class SyncReport:
     bootstrapped: int = 0
     rebuilt: bool = False
     cursor: int = 0
+    audit_alarm: str = ""          # the hub found this desktop's audit log shorter or rewritten
 
     def summary(self) -> str:
         parts = [f"pushed {self.pushed}", f"refused {len(self.refused)}", f"pulled {self.pulled}",
@@ -241,9 +244,12 @@ class SyncClient:
     def _remember(self, answer: p.TokenResponse) -> None:
         self._token = answer.access_token
         self._token_deadline = time.monotonic() + max(0.0, (answer.expires_at_ms - answer.hub_time_ms) / 1000 - 30)
+        # The hub rotated the refresh token: the old one is spent (presenting it again after a
+        # short grace revokes this desktop), so the new one is kept in the same transaction.
         with self.store.transaction():
-            for key, value in ((USER_ID, answer.user.id), (USERNAME, answer.user.username),
-                               (ROLE, answer.user.role), (REGION, answer.user.region)):
+            for key, value in ((REFRESH, answer.refresh_token), (USER_ID, answer.user.id),
+                               (USERNAME, answer.user.username), (ROLE, answer.user.role),
+                               (REGION, answer.user.region)):
                 self.store.set_sync_value(key, value)
 
     # -- registration -------------------------------------------------------------
@@ -258,7 +264,6 @@ class SyncClient:
                                 p.TokenResponse, auth=False)
             with self.store.transaction():
                 self.store.set_sync_value(HUB_URL, self.hub_url)
-                self.store.set_sync_value(REFRESH, answer.refresh_token)
                 self.store.set_sync_value(DEVICE_NAME, name)
                 self._remember(answer)
             return answer.user
@@ -274,6 +279,7 @@ class SyncClient:
             if self.cursor() is None:
                 report.bootstrapped += self._bootstrap(progress)
             self._pull(report, progress)
+            report.audit_alarm = self._anchor_audit()
             report.cursor = self.cursor() or 0
             self.store.set_sync_value(LAST_SYNC, datetime.now(timezone.utc).isoformat(timespec="seconds"))
             return report
@@ -282,6 +288,34 @@ class SyncClient:
         """Load (or finish loading) this user's whole scope from a hub snapshot; returns rows."""
         with self._lock:
             return self._bootstrap(progress or (lambda stage, done, total: None))
+
+    # -- the audit log's anchor ---------------------------------------------------------
+
+    def _anchor_audit(self) -> str:
+        """Hand the hub this desktop's audit-log head, proving the log still holds the last
+        anchor; keep the hub's answer.  Returns the hub's alarm, if any."""
+        for _ in range(2):        # a second time if this desktop did not know the latest anchor
+            known = self.audit_anchor()
+            seq, digest = self.store.audit_head()
+            answer = self._post("/v1/audit", p.AuditAnchorRequest(
+                schema_version=self.schema_version, device_id=self.store.desktop_id, head_seq=seq, head_hash=digest,
+                proof_seq=known.seq, proof_hash=self.store.audit_hash_at(known.seq) if known.seq else ""),
+                p.AuditAnchorResponse)
+            self.store.set_sync_value(AUDIT_ANCHOR, p.encode(answer.anchor).decode())
+            if answer.alarm or answer.anchor.seq == seq or answer.anchor.seq == known.seq:
+                return answer.alarm
+        return ""
+
+    def audit_anchor(self) -> p.AuditAnchor:
+        """The last anchor the hub confirmed, as this desktop keeps it (offline use)."""
+        text = self._state(AUDIT_ANCHOR)
+        return p.decode(text.encode(), p.AuditAnchor) if text else p.AuditAnchor()
+
+    def hub_audit_anchor(self) -> p.AuditAnchorResponse:
+        """The hub's own record of this desktop's last anchor (and any alarm)."""
+        return self._post("/v1/audit", p.AuditAnchorRequest(schema_version=self.schema_version,
+                                                             device_id=self.store.desktop_id, head_seq=-1),
+                          p.AuditAnchorResponse)
 
     # -- push -----------------------------------------------------------------------
 
@@ -293,7 +327,8 @@ class SyncClient:
                 return
             ops = [p.Op(op_id=r["op_id"], device_seq=r["seq"], table=r["table_name"], row_id=r["row_id"],
                         kind=r["op"], hlc=r["hlc"], payload=r["payload"],
-                        changed=msgspec.json.decode(r["changed"]) if r["changed"] else None) for r in batch]
+                        changed=msgspec.json.decode(r["changed"]) if r["changed"] else None,
+                        action=r["action"] or "", action_id=r["action_id"] or "") for r in batch]
             try:
                 answer = self._post("/v1/push", p.PushRequest(schema_version=self.schema_version,
                                                               device_id=self.store.desktop_id, ops=ops,
@@ -330,12 +365,20 @@ class SyncClient:
     def _next_batch(self) -> list[dict]:
         """The next ops to push.  A person made here goes with every pending order that names
         them, even past the batch size: the hub judges a new person by their case, and an
-        order never reaches it without its person."""
+        order never reaches it without its person.  A field action (an installation) goes
+        whole, for the hub takes all of it or none."""
         batch = self.store.outbox_batch(self.push_batch, TABLE_ORDER)
+        if len(batch) < self.push_batch:
+            return batch
+        have = {r["op_id"] for r in batch}
         people = {r["row_id"] for r in batch if r["table_name"] == "subjects"}
-        if people and len(batch) >= self.push_batch:
-            have = {r["op_id"] for r in batch}
-            batch += [r for r in self.store.outbox_orders_naming(people) if r["op_id"] not in have]
+        if people:
+            extra = [r for r in self.store.outbox_orders_naming(people) if r["op_id"] not in have]
+            batch += extra
+            have |= {r["op_id"] for r in extra}
+        actions = {r["action_id"] for r in batch if r["action_id"]}
+        if actions:
+            batch += [r for r in self.store.outbox_actions(actions) if r["op_id"] not in have]
         return batch
 
     # -- pull -----------------------------------------------------------------------

@@ -2,13 +2,21 @@
 
 - append-only (telemetry, notes): ids are made where the event happens; a second
   copy is ignored, nothing is ever overwritten, so they never conflict;
-- owner fields last-writer-wins (visits): only the visit's officer (or a supervisor)
-  writes; each field keeps its own HLC, a newer field wins and the losing value is
-  kept in the conflicts table for a supervisor to see;
+- fields last-writer-wins (visits, orders, devices): each field keeps its own HLC, a
+  newer field wins and the losing value is kept in the conflicts table for a supervisor
+  to see; histories (``union_fields``) are merged entry by entry, never lost; a visit is
+  written only by its officer (``owner_field``) or the monitoring centre;
 - forward-only (alerts): status only moves forward and the first acknowledgement wins;
-- hub-authoritative (orders, subjects, users, reference data): only roles entrusted
-  with them may change them, and a refusal says why;
-- row last-writer-wins (devices, incidents, packs, outcomes): the newer stamp wins.
+- hub-authoritative (subjects, users, reference data): only roles entrusted with them
+  may change them, and a refusal says why;
+- row last-writer-wins (incidents, packs, outcomes): the newer stamp wins.
+
+Roles outside a table's writers change it only through a field action
+(``emdesk.domain.field_actions``), and then only the fields the action grants: a field
+officer's installation moves her order to active with its serials, nothing else.
+
+Stamps are compared as numbers (``hlc.key``), never as text.  Replaying a version the
+hub already holds (same content, older stamp) is a duplicate, not a conflict.
 
 Every function here is pure: (current hub row, incoming op, who) -> decision.
 """
@@ -18,6 +26,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+import msgspec
+
+from emdesk.domain import hlc as hlcmod
+from emdesk.domain.field_actions import Grant, changed_outside
 from emdesk.domain.monitoring import ALERT_ORDER, AlertStatus
 from emdesk.domain.users import Role
 
@@ -27,7 +39,7 @@ META_FIELDS = frozenset({"id", "created_at", "updated_at", "origin", "deleted", 
 
 class Policy(str, Enum):
     APPEND_ONLY = "append_only"
-    OWNER_FIELDS_LWW = "owner_fields_lww"
+    FIELDS_LWW = "fields_lww"
     FORWARD_ONLY = "forward_only"
     HUB_AUTHORITATIVE = "hub_authoritative"
     ROW_LWW = "row_lww"
@@ -44,6 +56,7 @@ class TableRule:
     writers: frozenset[Role]
     refusal: str                      # said to a user whose role may not write here
     owner_field: str | None = None    # the record field naming the one user who may write it
+    union_fields: frozenset[str] = frozenset()   # lists merged entry by entry (histories)
 
 
 RULES: dict[str, TableRule] = {r.table: r for r in (
@@ -51,18 +64,20 @@ RULES: dict[str, TableRule] = {r.table: r for r in (
               "telemetry comes from devices"),
     TableRule("notes", Policy.APPEND_ONLY, ALL_ROLES - {Role.TECHNICIAN},
               "technicians do not write case notes"),
-    TableRule("visits", Policy.OWNER_FIELDS_LWW, frozenset({Role.FIELD_OFFICER, Role.MONITORING_OPERATOR}) | SUPERVISING,
+    TableRule("visits", Policy.FIELDS_LWW, frozenset({Role.FIELD_OFFICER, Role.MONITORING_OPERATOR}) | SUPERVISING,
               "only the visiting officer or the monitoring centre records a visit", owner_field="officer_id"),
     TableRule("alerts", Policy.FORWARD_ONLY, frozenset({Role.MONITORING_OPERATOR}) | SUPERVISING,
               "alerts are worked by the monitoring centre"),
-    TableRule("orders", Policy.HUB_AUTHORITATIVE, frozenset({Role.MONITORING_OPERATOR}) | SUPERVISING,
-              "orders are kept by the monitoring centre: ask them to vary the order"),
+    TableRule("orders", Policy.FIELDS_LWW, frozenset({Role.MONITORING_OPERATOR}) | SUPERVISING,
+              "orders are kept by the monitoring centre: ask them to vary the order",
+              union_fields=frozenset({"history", "variations"})),
     TableRule("subjects", Policy.HUB_AUTHORITATIVE, frozenset({Role.MONITORING_OPERATOR}) | SUPERVISING,
               "personal details are kept by the monitoring centre: ask them to correct the record"),
     TableRule("users", Policy.HUB_AUTHORITATIVE, frozenset({Role.ADMIN}),
               "accounts are managed by an administrator"),
-    TableRule("devices", Policy.ROW_LWW, frozenset({Role.TECHNICIAN, Role.FIELD_OFFICER}) | SUPERVISING,
-              "device stock is kept by technicians and installing officers"),
+    TableRule("devices", Policy.FIELDS_LWW, frozenset({Role.TECHNICIAN}) | SUPERVISING,
+              "device stock is kept by technicians; officers change kit by installing, removing or refusing it",
+              union_fields=frozenset({"history"})),
     TableRule("incidents", Policy.ROW_LWW, frozenset({Role.MONITORING_OPERATOR}) | SUPERVISING,
               "incidents are built by the monitoring centre"),
     TableRule("breach_packs", Policy.ROW_LWW, frozenset({Role.MONITORING_OPERATOR}) | SUPERVISING,
@@ -110,15 +125,34 @@ def refuse(reason: str) -> Decision:
     return Decision("refused", reason=reason)
 
 
-def may_write(rule: TableRule, who: Writer, current: HubRow | None, incoming: dict[str, Any]) -> str | None:
-    """Why this user may not push this op, or None if they may."""
-    if who.role not in rule.writers:
+def may_write(rule: TableRule, who: Writer, current: HubRow | None, incoming: dict[str, Any], *,
+              grant: Grant | None = None, action: str = "", changed: list[str] | None = None) -> str | None:
+    """Why this user may not push this op, or None if they may.
+
+    ``grant``: the op is part of a field action that grants these fields of this table (the
+    action itself is judged as a whole elsewhere); then only the granted fields may change,
+    whoever writes."""
+    if grant is not None:
+        names = changed if changed is not None and current is not None else list(incoming)
+        outside = changed_outside(grant, names)
+        if outside:
+            return (f"{rule.table}: an {action or 'action'} may not change {', '.join(outside)}: "
+                    "ask the monitoring centre")
+    elif who.role not in rule.writers:
         return f"{rule.table}: {rule.refusal}"
     if rule.owner_field and who.role is Role.FIELD_OFFICER:
         for version in (current.data if current else None, incoming):
             if version is not None and version.get(rule.owner_field) not in (who.user_id, None):
                 return f"{rule.table}: this belongs to another officer; only they or the monitoring centre can change it"
     return None
+
+
+def _newer(a: str, b: str) -> bool:
+    return hlcmod.key(a) > hlcmod.key(b)
+
+
+def _content(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in META_FIELDS}
 
 
 def merge(rule: TableRule, current: HubRow | None, incoming: dict[str, Any], hlc: str, *,
@@ -134,38 +168,60 @@ def merge(rule: TableRule, current: HubRow | None, incoming: dict[str, Any], hlc
         return Decision("merged", None, (Loser("*", incoming, hlc, current.hlc),),
                         reason="the record was deleted")
     if deleted:
-        newer = hlc > current.hlc
+        newer = _newer(hlc, current.hlc)
         data = dict(incoming) if newer else dict(current.data)
         data["deleted"] = True
-        return Decision("applied", HubRow(data, max(hlc, current.hlc), dict(current.field_hlcs), True))
+        return Decision("applied", HubRow(data, hlcmod.later(hlc, current.hlc), dict(current.field_hlcs), True))
     if rule.policy is Policy.FORWARD_ONLY:
         return _forward_only(current, incoming, hlc)
-    if rule.policy is Policy.OWNER_FIELDS_LWW:
-        return _fields_lww(current, incoming, hlc, changed)
+    if rule.policy is Policy.FIELDS_LWW:
+        return _fields_lww(rule, current, incoming, hlc, changed)
     return _row_lww(current, incoming, hlc)
 
 
 def _row_lww(current: HubRow, incoming: dict, hlc: str) -> Decision:
-    if hlc <= current.hlc:
+    if not _newer(hlc, current.hlc):
+        if _content(incoming) == _content(current.data):
+            return Decision("duplicate")         # an old version sent again: nothing lost, no conflict
         return Decision("merged", None, (Loser("*", incoming, hlc, current.hlc),))
     fields = {k: hlc for k in incoming if k not in META_FIELDS}
     return Decision("applied", HubRow(dict(incoming), hlc, fields, False))
 
 
-def _fields_lww(current: HubRow, incoming: dict, hlc: str, changed: list[str] | None) -> Decision:
+def _entry_key(entry: Any) -> str:
+    return msgspec.json.encode(entry, order="sorted").decode()
+
+
+def union(held: list | tuple | None, incoming: list | tuple | None) -> list:
+    """Two versions of a history merged: every entry of either, once, in time order (``at``)."""
+    seen: dict[str, Any] = {}
+    for entry in (*(held or ()), *(incoming or ())):
+        seen.setdefault(_entry_key(entry), entry)
+    entries = list(seen.values())
+    if all(isinstance(e, dict) and isinstance(e.get("at"), str) for e in entries):
+        entries.sort(key=lambda e: e["at"])      # ISO instants of one form: text order is time order
+    return entries
+
+
+def _fields_lww(rule: TableRule, current: HubRow, incoming: dict, hlc: str, changed: list[str] | None) -> Decision:
     names = [k for k in (changed if changed is not None else incoming) if k not in META_FIELDS and k in incoming]
     data, field_hlcs, losers = dict(current.data), dict(current.field_hlcs), []
     for name in names:
         held = field_hlcs.get(name, current.hlc)
-        if incoming[name] == data.get(name):
-            field_hlcs[name] = max(held, hlc)
-        elif hlc > held:
+        if name in rule.union_fields:
+            merged = union(data.get(name), incoming[name])
+            if merged != list(data.get(name) or ()):
+                data[name] = merged
+            field_hlcs[name] = hlcmod.later(held, hlc)
+        elif incoming[name] == data.get(name):
+            field_hlcs[name] = hlcmod.later(held, hlc)
+        elif _newer(hlc, held):
             losers.append(Loser(name, data.get(name), held, hlc))
             data[name], field_hlcs[name] = incoming[name], hlc
         else:
             losers.append(Loser(name, incoming[name], hlc, held))
-    new_hlc = max(current.hlc, hlc)
-    if hlc >= current.hlc:
+    new_hlc = hlcmod.later(current.hlc, hlc)
+    if not _newer(current.hlc, hlc):
         data.update({k: incoming[k] for k in ("updated_at", "origin") if k in incoming})
     data["hlc"] = new_hlc
     row = HubRow(data, new_hlc, field_hlcs, False)
@@ -187,7 +243,7 @@ def _forward_only(current: HubRow, incoming: dict, hlc: str) -> Decision:
         data["acknowledged_at"] = incoming.get("acknowledged_at")
     elif incoming.get("acknowledged_by") not in (None, data.get("acknowledged_by")):
         losers.append(Loser("acknowledged_by", incoming["acknowledged_by"], hlc, current.hlc))
-    new_hlc = max(current.hlc, hlc)
+    new_hlc = hlcmod.later(current.hlc, hlc)
     data["hlc"] = new_hlc
     row = HubRow(data, new_hlc, dict(current.field_hlcs), False)
     return Decision("merged" if losers else "applied", row, tuple(losers))

@@ -25,6 +25,21 @@ TECH = "tech"
 FINISHED_VISIT = frozenset({"completed", "failed", "cancelled"})
 
 
+# The records a row points at, by field: a writer may only point a row at records she may
+# hold herself (a case note on a person of another region would hand her that person).
+REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
+    "orders": (("subject_id", "subjects"),),
+    "visits": (("order_id", "orders"), ("subject_id", "subjects")),
+    "devices": (("order_id", "orders"), ("subject_id", "subjects")),
+    "notes": (("order_id", "orders"), ("subject_id", "subjects")),
+    "telemetry": (("order_id", "orders"),),
+    "alerts": (("order_id", "orders"), ("subject_id", "subjects")),
+    "incidents": (("order_id", "orders"), ("subject_id", "subjects")),
+    "breach_packs": (("order_id", "orders"), ("incident_id", "incidents")),
+    "outcomes": (("order_id", "orders"), ("incident_id", "incidents")),
+}
+
+
 def officer(user_id: str) -> str:
     return f"officer:{user_id}"
 

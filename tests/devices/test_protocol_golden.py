@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from emdesk.devices import auth
-from emdesk.devices.protocol import DeviceConfig, Frame, FrameDecoder, crc16_ccitt, encode_frame
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from emdesk.devices.protocol import (
+    CODE_KINDS, DeviceConfig, Frame, FrameDecoder, ProtocolError, ProtocolErrorKind, crc16_ccitt, encode_frame,
+)
 from emdesk.devices.protocol import messages as m
 from emdesk.domain.conditions import Circle, CurfewWindow, Zone, ZoneKind
 from hardware import factory, nmea
@@ -42,8 +48,8 @@ def of_kind(kind: str) -> list[dict[str, str]]:
 
 def test_the_document_has_vectors_of_every_kind():
     kinds = {b["kind"] for b in BLOCKS}
-    assert kinds == {"crc", "auth", "frame", "config", "nmea"}
-    assert len(of_kind("frame")) >= 8
+    assert kinds == {"crc", "auth", "frame", "config", "nmea", "foreign"}
+    assert len(of_kind("frame")) >= 10
 
 
 @pytest.mark.parametrize("v", of_kind("crc"))
@@ -74,7 +80,7 @@ def test_frame_vectors_encode_and_decode(v):
         if cmd & 0x80:
             assert payload[0] == 0
         msg = cls.decode(body)
-        for name, want in json.loads(v["fields"]).items():
+        for name, want in json.loads(v.get("fields", "{}")).items():
             got = getattr(msg, name)
             assert (got.value if hasattr(got, "value") else got) == want, name
         assert msg.encode() == body
@@ -82,13 +88,43 @@ def test_frame_vectors_encode_and_decode(v):
 
 @pytest.mark.parametrize("v", of_kind("auth"))
 def test_auth_vectors_hold_for_app_and_factory(v):
-    master, serial = _hex(v["master_key"]), v["serial"]
-    secret = _hex(v["secret"])
-    assert auth.derive_device_secret(master, serial) == secret
-    assert factory.provision_secret(master, serial) == secret          # the factory's own implementation
+    maker = factory.Manufacturer(_hex(v["manufacturer_signing_key"]), v["key_id"])
+    assert maker.public_key == _hex(v["manufacturer_public_key"])
+    device = Ed25519PrivateKey.from_private_bytes(_hex(v["device_signing_key"]))
+    serial, firmware = v["serial"], v["firmware"]
+    kind = CODE_KINDS[int(v["kind_code"], 16)]
+    cert = _hex(v["certificate"])
+    assert maker.certify(kind, serial, factory.public_bytes(device)) == cert      # the factory's side
+    laptop = auth.ManufacturerKey(v["key_id"], maker.public_key)                  # the app's side
+    decoded = auth.Certificate.decode(cert)
+    assert laptop.verify_certificate(decoded) and (decoded.serial, decoded.kind) == (serial, kind)
     hn, dn = _hex(v["host_nonce"]), _hex(v["device_nonce"])
-    assert auth.device_proof(secret, serial, hn) == _hex(v["device_proof"])
-    assert auth.host_proof(secret, serial, hn, dn) == _hex(v["host_proof"])
+    host_eph = X25519PrivateKey.from_private_bytes(_hex(v["host_ephemeral"]))
+    dev_eph = X25519PrivateKey.from_private_bytes(_hex(v["device_ephemeral"]))
+    hs, ds = _raw(host_eph), _raw(dev_eph)
+    assert (hs, ds) == (_hex(v["host_share"]), _hex(v["device_share"]))
+    signed = auth.auth_signed_data(serial, firmware, hn, dn, hs, ds)
+    assert device.sign(signed) == _hex(v["signature"])                            # Ed25519 is deterministic
+    key = auth.session_key(host_eph.exchange(dev_eph.public_key()), serial, hn, dn)
+    assert key == auth.session_key(dev_eph.exchange(host_eph.public_key()), serial, hn, dn) == _hex(v["session_key"])
+    assert auth.host_proof(key, hn, dn) == _hex(v["host_proof"])
+    pid, link = _hex(v["pairing_id"]), _hex(v["link_key"])
+    sealed = auth.seal_link_key(key, pid, serial, link, nonce=_hex(v["seal_nonce"]))
+    assert sealed == _hex(v["sealed_link_key"]) and link not in sealed
+    assert auth.open_link_key(key, pid, serial, sealed) == link
+    with pytest.raises(ValueError):
+        auth.open_link_key(bytes(32), pid, serial, sealed)
+
+
+def _raw(key) -> bytes:
+    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+@pytest.mark.parametrize("v", of_kind("foreign"))
+def test_a_frame_of_another_format_is_reported_not_ignored(v):
+    [item] = FrameDecoder().feed(_hex(v["bytes"]))
+    assert isinstance(item, ProtocolError) and item.kind is ProtocolErrorKind.VERSION
+    assert item.version == int(v["version"])
 
 
 CONFIGS = {

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from emdesk.devices.auth import Certificate
 from emdesk.devices.protocol import (
     Command, ConfigTag, DeviceConfig, PayloadError, Status, UnplaceableCondition, command_name, configs_for,
 )
@@ -26,8 +27,10 @@ SAMPLES = [
                    partner_serial="HMU-1", config_crc=0xDEADBEEF, last_event_seq=9, uptime_s=100, device_time=1_800_000_000,
                    temperature_c=-5),
     m.SetTime(1_800_000_000),
-    m.AuthChallenge(bytes(16)), m.AuthResponse(bytes(32), bytes(16)), m.AuthConfirm(bytes(range(32))),
-    m.PairPrepare(b"abcdefgh", None, "", bytes(16), 60),
+    m.AuthChallenge(bytes(16), bytes(range(32))), m.AuthResponse(bytes(16), bytes(32), b"cert", bytes(64)),
+    m.AuthConfirm(bytes(range(32))),
+    m.PairPrepare(b"abcdefgh", None, "", bytes(m.SEALED_LINK_KEY_LEN), 60),
+    m.EventNotice(3, m.DeviceEvent(7, 1_800_000_000, EventCode.STRAP_TAMPER)), m.EventAck(7),
     m.PairingRef(b"abcdefgh"), m.PairCommitted(b"abcdefgh", "RF-1", 1, 2),
     m.ConfigChunk(b"abcdefgh", 100, 40, b"xyz"), m.ConfigAck(100, True, 0xFFFFFFFF),
     m.SelfTestReport((m.CheckResult(SelfTestId.STRAP, CheckOutcome.FAIL),
@@ -58,7 +61,7 @@ def test_truncated_or_padded_payloads_are_payload_errors(msg):
 @given(st.binary(max_size=200))
 def test_random_payloads_only_ever_raise_payload_error(data):
     for cls in (m.DeviceIdentity, m.DeviceStatus, m.EventsPage, m.SelfTestReport, m.PairPrepare, m.PairCommitted,
-                m.DeviceEvent, DeviceConfig):
+                m.DeviceEvent, DeviceConfig, m.AuthChallenge, m.AuthResponse, m.EventNotice, m.EventAck, Certificate):
         try:
             cls.decode(data)
         except PayloadError:

@@ -4,14 +4,17 @@ from __future__ import annotations
 import secrets
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from emdesk.devices import errors
-from emdesk.devices.auth import authenticate
-from emdesk.devices.protocol import CheckOutcome, Command, DeviceConfig, PairingState, SelfTestId
+from emdesk.devices.auth import authenticate, seal_link_key
+from emdesk.devices.client import DeviceClient
+from emdesk.devices.protocol import CheckOutcome, Command, DeviceConfig, PairingState, SelfTestId, StatusFlag
 from emdesk.devices.protocol import messages as m
 from emdesk.domain.conditions import Polygon, Zone, ZoneKind
 from emdesk.domain.devices import DeviceKind
-from hardware.factory import MODELS, UNAPPROVED_FIRMWARE
+from hardware.factory import MODELS, UNAPPROVED_FIRMWARE, Manufacturer
 from hardware.faults import Faults
 from hardware.testing import KEY
 
@@ -19,7 +22,8 @@ PID = bytes.fromhex("0102030405060708")
 
 
 def prepare(client, partner_kind=DeviceKind.HMU, partner="HMU-000123", pid=PID, ttl=60):
-    client.pair_prepare(m.PairPrepare(pid, partner_kind, partner, bytes(16), ttl))
+    sealed = seal_link_key(client.session_key or bytes(32), pid, client.serial or "", bytes(16))
+    client.pair_prepare(m.PairPrepare(pid, partner_kind, partner, sealed, ttl))
 
 
 @pytest.mark.parametrize("kind", list(DeviceKind))
@@ -56,7 +60,8 @@ def test_privileged_commands_need_authentication(start):
 def test_a_wrong_host_proof_is_refused(start):
     dev, c = start("rf_tag", "RF-1")
     c.hello()
-    c.auth_challenge(secrets.token_bytes(16))
+    share = X25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    c.auth_challenge(secrets.token_bytes(16), share)
     with pytest.raises(errors.CounterfeitDevice) as e:
         c.auth_confirm(bytes(32))
     assert "manufacturer key file" in str(e.value)
@@ -67,7 +72,8 @@ def test_counterfeit_device_is_refused(start):
     c.hello()
     with pytest.raises(errors.CounterfeitDevice) as e:
         authenticate(c, KEY)
-    assert str(e.value) == ("device RF-104233 failed the authenticity check: it may be counterfeit or tampered with: "
+    assert str(e.value) == ("device RF-104233 failed the authenticity check (its certificate is not signed by the "
+                            "manufacturer): it may be counterfeit or tampered with: "
                             "do not fit it; set it aside as faulty and report it to the equipment supplier")
     assert not e.value.retryable
     with pytest.raises(errors.NotAuthenticated):
@@ -75,7 +81,7 @@ def test_counterfeit_device_is_refused(start):
 
 
 def test_a_device_from_another_factory_key_is_refused(start):
-    dev, c = start("rf_tag", "RF-104233", master_key=secrets.token_bytes(32))
+    dev, c = start("rf_tag", "RF-104233", manufacturer=Manufacturer(secrets.token_bytes(32)))
     c.hello()
     with pytest.raises(errors.CounterfeitDevice):
         authenticate(c, KEY)
@@ -236,3 +242,24 @@ def test_fault_specs():
         Faults.parse("unplug_when=sometime")
     with pytest.raises(ValueError):
         Faults.parse("corrupt_every=-1")
+
+
+@pytest.mark.parametrize("listen", [None, ("127.0.0.1", 0)], ids=["pty", "socket"])
+def test_answers_kept_for_replay_do_not_survive_a_reconnection(listen):
+    from emdesk.devices.link import DeviceLink
+    from hardware.emulator import EmulatedDevice
+    from hardware.testing import FAST
+    with EmulatedDevice.start("hmu", "HMU-000777", listen=listen) as dev:
+        with DeviceLink.open(dev.port, policy=FAST) as first:
+            client = DeviceClient(first)
+            client.hello()
+            before = client.status()
+            rid = first._rid
+        dev.set_battery(40)
+        with DeviceLink.open(dev.port, policy=FAST) as second:
+            second._rid = rid - 1                    # the next request reuses the last one's id
+            after = DeviceClient(second).status()    # no HELLO: e.g. check_pairing after a reconnect
+        assert before.battery_pct != 40
+        assert after.battery_pct == 40               # before: the old answer, replayed
+        with DeviceLink.open(dev.port, policy=FAST) as third:
+            assert not DeviceClient(third).status().flags & StatusFlag.AUTHENTICATED

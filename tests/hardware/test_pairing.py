@@ -232,3 +232,64 @@ def test_the_tag_refuses_its_commit_over_the_radio_if_the_strap_opens_at_the_las
         assert r.outcome is PairingOutcome.NOT_PAIRED and r.failed_step is PairingStep.COMMIT
         assert str(r.error) == "strap open on RF-104233: close the strap and press Retry"
         assert_untouched(tag, hmu)
+
+
+# -- issue 10, items 6 and 7 ----------------------------------------------------------------
+
+def test_re_pairing_after_only_the_tag_was_unpaired_on_the_bench():
+    from emdesk.devices import bench
+    with tag_and_hmu() as (tag, hmu, tl, hl):
+        first = pair_devices(tl, hl, CONDITIONS, key=KEY)
+        assert_paired(tag, hmu, first)
+        bench.unpair(tl, key=KEY)                        # the home unit still holds the old pairing
+        assert tag.unit.pairing is None and hmu.unit.pairing is not None
+        second = pair_devices(tl, hl, CONDITIONS, key=KEY)
+        assert second.error is None, second.message      # before: "cannot hear its partner within 5 metres"
+        assert_paired(tag, hmu, second)
+        assert second.pairing_id != first.pairing_id
+
+
+def test_a_radio_acknowledgement_lost_at_commit_is_finished():
+    with tag_and_hmu(hmu_faults="lose_radio_ack=1") as (tag, hmu, tl, hl):
+        result = pair_devices(tl, hl, CONDITIONS, key=KEY)
+        # Before: "not paired" while the tag held the pairing and the home unit did not.
+        assert result.outcome is PairingOutcome.PAIRED, result.message
+        assert_paired(tag, hmu, result)
+        assert any("sent again and finished" in w for w in result.warnings)
+        assert hmu.unit._radio_acks_lost == 1                       # the fault really fired
+
+
+def test_a_radio_that_keeps_losing_acknowledgements_is_undone_not_left_half_paired():
+    with tag_and_hmu(hmu_faults="lose_radio_ack=99") as (tag, hmu, tl, hl):
+        result = pair_devices(tl, hl, CONDITIONS, key=KEY)
+        assert result.outcome is PairingOutcome.NOT_PAIRED and result.failed_step is PairingStep.COMMIT
+        assert_untouched(tag, hmu)
+        assert any("undone on RF-104233" in w for w in result.warnings)
+        assert isinstance(result.error, errors.PartnerNotInRange)
+
+
+def test_check_pairing_undoes_a_half_pairing_it_finds_after_reconnecting():
+    from emdesk.devices.client import DeviceClient
+    from emdesk.devices.pairing import check_pairing
+    with tag_and_hmu() as (tag, hmu, tl, hl):
+        result = pair_devices(tl, hl, CONDITIONS, key=KEY)
+        hmu.unit.pairing = None                                # as if the home unit's commit was lost
+        assert check_pairing(tl, hl, result.pairing_id) is PairingOutcome.UNKNOWN
+        assert tag.unit.pairing is not None
+        assert check_pairing(tl, hl, result.pairing_id, key=KEY) is PairingOutcome.NOT_PAIRED
+        assert_untouched(tag, hmu)
+        assert DeviceClient(tl).status().pairing_state is PairingState.NONE
+
+
+@pytest.mark.parametrize("when, paired", [("before", False), ("after", True)])
+def test_a_standalone_device_lost_at_its_commit_is_unknown_not_not_paired(when, paired):
+    with EmulatedDevice.start("gps_tag", "SOLO-1") as dev:
+        clean = pair_devices(dev.port, None, Conditions(zones=ZONES), key=KEY)
+        assert clean.paired
+        commit = dev.requests - 1                       # the last request is VERIFY's STATUS
+    with EmulatedDevice.start("gps_tag", "SOLO-1", f"unplug_at={commit},unplug_when={when}") as dev:
+        from emdesk.devices.link import DeviceLink
+        with DeviceLink.open(dev.port, policy=FAST) as link:
+            result = pair_devices(link, None, Conditions(zones=ZONES), key=KEY)
+        assert result.outcome is PairingOutcome.UNKNOWN and result.failed_step is PairingStep.COMMIT
+        assert (dev.unit.pairing is not None) is paired

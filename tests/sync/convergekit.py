@@ -118,15 +118,36 @@ def small_world(at: datetime = NOW) -> World:
                                       officer_id=order.assigned_officer_id, window_start=at + timedelta(hours=i)), at))
     records.append(_stamped(Visit(order_id=orders[3].id, subject_id=orders[3].subject_id, kind=VisitKind.REPAIR,
                                   officer_id=a, window_start=at + timedelta(hours=9)), at))        # cover
+    # Field work to come: for each officer a new case waiting for its kit (submitted, a tag and
+    # a home unit allocated, an install visit) and an ended one whose kit is to be collected.
+    for n, (who, region) in enumerate(((a, NW), (b, NW), (c, LDN))):
+        person = _stamped(Subject(given_name=f"Fitting{n}", family_name="Test", phone=f"0711{n}"), at)
+        records.insert(len(subjects), person)
+        waiting = _stamped(Order(reference=f"INSTALL-{n}", subject_id=person.id, assigned_officer_id=who,
+                                 region=region, status=OrderStatus.SUBMITTED), at)
+        ended = _stamped(Order(reference=f"ENDED-{n}", subject_id=person.id, assigned_officer_id=who,
+                               region=region, status=OrderStatus.ENDED), at)
+        orders += [waiting, ended]
+        records += [waiting, ended]
+        for kind, serial, state, order in ((DeviceKind.RF_TAG, f"RF-{n}", DeviceState.ALLOCATED, waiting),
+                                           (DeviceKind.HMU, f"HMU-{n}", DeviceState.ALLOCATED, waiting),
+                                           (DeviceKind.RF_TAG, f"OLD-RF-{n}", DeviceState.AWAITING_COLLECTION, ended),
+                                           (DeviceKind.HMU, f"OLD-HMU-{n}", DeviceState.AWAITING_COLLECTION, ended)):
+            records.append(_stamped(Device(kind=kind, serial=serial, state=state, region=region, order_id=order.id,
+                                           subject_id=person.id), at))
+        records.append(_stamped(Visit(order_id=waiting.id, subject_id=person.id, kind=VisitKind.INSTALL,
+                                      officer_id=who, window_start=at + timedelta(hours=2)), at))
+        records.append(_stamped(Visit(order_id=ended.id, subject_id=person.id, kind=VisitKind.REMOVAL,
+                                      officer_id=who, window_start=at + timedelta(hours=3)), at))
     for order in orders:
         records.append(_stamped(Note(subject_id=order.subject_id, order_id=order.id, at=at, text="case opened"), at))
     for s in subjects:
         records.append(_stamped(Note(subject_id=s.id, at=at, text="person noted"), at))
-    for i, order in enumerate(orders):
+    for i, order in enumerate(orders[:5]):
         for n in range(2):
             records.append(_stamped(TelemetryEvent(id=device_event_id(f"TAG-{i}", n), device_serial=f"TAG-{i}",
                                                    order_id=order.id, at=at, kind=EventKind.CHECKIN), at))
-    for i, order in enumerate(orders):
+    for i, order in enumerate(orders[:5]):
         records.append(_stamped(Alert(order_id=order.id, subject_id=order.subject_id, kind=EventKind.STRAP_TAMPER,
                                       raised_at=at), at))
     return World(users, records)
@@ -520,6 +541,8 @@ def check_converged(hub: Hub, replicas: list[Replica], *, made: Made, seeded: se
         if dup:
             problems.append(f"hub: op ids applied twice: {dup}")
 
+    problems += field_work_whole(rows)
+
     held: dict[str, dict[str, dict[str, tuple[bool, dict]]]] = {}
     for rep in replicas:
         name = rep.name
@@ -572,6 +595,32 @@ def check_converged(hub: Hub, replicas: list[Replica], *, made: Made, seeded: se
                     if a[t][i] != b[t][i]:
                         problems.append(f"{names[x]} and {names[y]} disagree on {t} {i}")
     assert not problems, "not converged:\n  " + "\n  ".join(problems[:40])
+
+
+def field_work_whole(rows: dict[str, dict[str, tuple[bool, dict]]]) -> list[str]:
+    """Installations and removals on the hub are whole: a visit recorded as installed has its
+    order listing the serials and the devices fitted on that order (or since taken off it by a
+    removal); a removal's recovered devices are off the order."""
+    problems = []
+    by_serial = {d["serial"]: d for _, d in rows["devices"].values()}
+    for vid, (deleted, v) in rows["visits"].items():
+        if deleted or v["status"] != "completed":
+            continue
+        if v["outcome"] == "installed":
+            order = rows["orders"].get(v["order_id"], (False, {}))[1]
+            missing = set(v["device_serials"]) - set(order.get("device_serials") or ())
+            if missing:
+                problems.append(f"hub: installation {vid} is not on its order: {sorted(missing)}")
+            for serial in v["device_serials"]:
+                d = by_serial.get(serial, {})
+                if d.get("state") == "allocated" or (d.get("state") == "installed" and d.get("order_id") != v["order_id"]):
+                    problems.append(f"hub: installation {vid} left {serial} {d.get('state')} on {d.get('order_id')}")
+        elif v["outcome"] in ("removed", "equipment_not_recovered"):
+            for serial in v["device_serials"]:
+                d = by_serial.get(serial, {})
+                if d.get("order_id") == v["order_id"]:
+                    problems.append(f"hub: removal {vid} left {serial} on its order")
+    return problems
 
 
 # -- a small office, for scripted scenarios -------------------------------------------------------------

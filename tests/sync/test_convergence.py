@@ -67,12 +67,15 @@ from hypothesis.stateful import (
     rule,
 )
 
-from emdesk.domain.devices import Device
+from emdesk.domain.devices import Device, DeviceKind, DeviceState
 from emdesk.domain.monitoring import ALERT_ORDER, Alert, EventKind, Note, TelemetryEvent
 from emdesk.domain.orders import Order, OrderStatus
 from emdesk.domain.people import Subject
 from emdesk.domain.users import Role
 from emdesk.domain.visits import OutcomeCode, Visit, VisitKind, VisitStatus
+from emdesk.services.errors import AccessDenied
+from emdesk.services.installs import InstallError, InstallService
+from emdesk.services.removals import RemovalError, RemovalService
 from emdesk.sync import protocol as p
 from emdesk.sync.errors import HubUnreachable
 from emdesk.sync.hub import create_app
@@ -342,7 +345,7 @@ class Convergence(RuleBasedStateMachine):
             self._put(rep, s.evolve(phone="not allowed"))
         elif what == "device" and rep.live(Device):
             d = rep.live(Device)[pick % len(rep.live(Device))]
-            self._put(rep, d.evolve(firmware=self._text("fw", rep)))     # allowed: officers keep kit
+            self._put(rep, d.evolve(firmware=self._text("fw", rep)))     # officers change kit only by field actions
         elif what == "others_visit":
             theirs = [v for v in rep.live(Visit) if v.officer_id != rep.user.id]
             if theirs:
@@ -365,6 +368,46 @@ class Convergence(RuleBasedStateMachine):
             records.append(Visit(order_id=order.id, subject_id=subject.id, kind=VisitKind.INSTALL, officer_id=who,
                                  window_start=now + timedelta(days=1)))
         rep.store.put_many(records, actor=rep.user.id)
+
+    @rule(r=REPLICA, pick=PICK)
+    @guarded
+    def officer_installs_offline(self, r, pick):
+        """An officer fits the allocated kit at the door; the installation is one unit."""
+        rep = self._rep(r, (Role.FIELD_OFFICER,))
+        jobs = [v for v in rep.live(Visit, kind=VisitKind.INSTALL, status=VisitStatus.SCHEDULED)
+                if v.officer_id == rep.user.id] if rep else []
+        if not jobs:
+            return
+        visit = jobs[pick % len(jobs)]
+        kit = {d.kind: d for d in rep.live(Device, order_id=visit.order_id) if d.state is DeviceState.ALLOCATED}
+        tag = kit.get(DeviceKind.RF_TAG) or kit.get(DeviceKind.GPS_TAG)
+        if tag is None:
+            return
+        hmu = kit.get(DeviceKind.HMU)
+        try:
+            InstallService(rep.store, rep.user, rep.store.clock).record_installation(
+                visit.order_id, visit.id, tag.serial, hmu.serial if hmu else None, f"PAIR-{pick}")
+            event("installed offline")
+        except (InstallError, AccessDenied):
+            pass
+
+    @rule(r=REPLICA, pick=PICK)
+    @guarded
+    def officer_removes_offline(self, r, pick):
+        """An officer collects the kit of an ended order: some of it may not come back."""
+        rep = self._rep(r, (Role.FIELD_OFFICER,))
+        jobs = [v for v in rep.live(Visit, kind=VisitKind.REMOVAL, status=VisitStatus.SCHEDULED)
+                if v.officer_id == rep.user.id] if rep else []
+        if not jobs:
+            return
+        visit = jobs[pick % len(jobs)]
+        service = RemovalService(rep.store, rep.user, rep.store.clock)
+        try:
+            fitted = service.fitted(visit.id)
+            service.record_removal(visit.id, [d.serial for i, d in enumerate(fitted) if (pick >> i) & 1 or i == 0])
+            event("removed offline")
+        except (RemovalError, AccessDenied):
+            pass
 
     # -- sync, and what goes wrong with it -----------------------------------------------------------
 
@@ -521,7 +564,8 @@ def test_a_scripted_day_converges(office):
     a, b = office.desk("officer.a", skew_ms=-HOUR_MS), office.desk("officer.b")
     centre, boss = office.desk("monitor.nw"), office.desk("supervisor")
     a_id, b_id = office.user_id("officer.a"), office.user_id("officer.b")
-    case = next(o for o in a.live(Order) if o.subject_id not in {x.subject_id for x in b.live(Order)})
+    case = next(o for o in a.live(Order) if o.reference.startswith("REF-")
+                and o.subject_id not in {x.subject_id for x in b.live(Order)})
     visit = a.live(Visit, order_id=case.id)[0]
 
     # A works offline: she finishes the visit and writes a case note.

@@ -34,8 +34,14 @@ def test_every_synced_table_has_a_rule():
     assert set(BY_TABLE) == set(RULES)
 
 
+def t(n) -> str:
+    """A real stamp for a small number (the cases read better with numbers)."""
+    return f"{int(n):013d}-0000-test"
+
+
 def row(data, hlc, fields=None, deleted=False):
-    return HubRow(dict(data), hlc, fields or {k: hlc for k in data}, deleted)
+    fields = {k: t(v) for k, v in fields.items()} if fields else {k: t(hlc) for k in data}
+    return HubRow(dict(data), t(hlc), fields, deleted)
 
 
 @pytest.mark.parametrize("policy_table, current, incoming, hlc, changed, status, expect, losers", [
@@ -63,11 +69,20 @@ def row(data, hlc, fields=None, deleted=False):
      {"status": "acknowledged", "acknowledged_by": "m2"}, "1", None, "applied",
      {"status": "acknowledged", "acknowledged_by": "m2"}, []),
     # row LWW
-    ("devices", row({"state": "in_stock"}, "5"), {"state": "faulty"}, "6", None, "applied", {"state": "faulty"}, []),
-    ("devices", row({"state": "in_stock"}, "5"), {"state": "faulty"}, "4", None, "merged", {"state": "in_stock"}, [("*", None)]),
+    ("incidents", row({"serious": False}, "5"), {"serious": True}, "6", None, "applied", {"serious": True}, []),
+    ("incidents", row({"serious": False}, "5"), {"serious": True}, "4", None, "merged", {"serious": False},
+     [("*", None)]),
+    # ... and the same version sent again under a new op id is a duplicate, not a conflict
+    ("incidents", row({"serious": False}, "5"), {"serious": False}, "4", None, "duplicate", {"serious": False}, []),
+    # histories merge entry by entry: the centre's move and the officer's both survive
+    ("orders", row({"status": "active", "history": [{"at": "2026-11-26T08:00:00Z", "by": "m"}]}, "5"),
+     {"status": "active", "history": [{"at": "2026-11-26T07:00:00Z", "by": "a"}]}, "4", ["history"], "applied",
+     {"history": [{"at": "2026-11-26T07:00:00Z", "by": "a"}, {"at": "2026-11-26T08:00:00Z", "by": "m"}]}, []),
+    ("devices", row({"state": "allocated", "history": [1]}, "5"), {"state": "installed", "history": [1, 2]}, "6",
+     ["state", "history"], "applied", {"state": "installed", "history": [1, 2]}, [("state", "allocated")]),
 ])
 def test_merge(policy_table, current, incoming, hlc, changed, status, expect, losers):
-    d = merge(RULES[policy_table], current, incoming, hlc, changed=changed)
+    d = merge(RULES[policy_table], current, incoming, t(hlc), changed=changed)
     assert d.status == status
     result = d.row.data if d.row else current.data
     for k, v in (expect or {}).items():
@@ -77,15 +92,15 @@ def test_merge(policy_table, current, incoming, hlc, changed, status, expect, lo
 
 @pytest.mark.parametrize("table", ["visits", "devices", "orders", "alerts"])
 def test_tombstones_are_final(table):
-    deleted = merge(RULES[table], row({"a": 1}, "5"), {"a": 1}, "6", deleted=True)
+    deleted = merge(RULES[table], row({"a": 1}, "5"), {"a": 1}, t(6), deleted=True)
     assert deleted.row.deleted
-    late_edit = merge(RULES[table], deleted.row, {"a": 2}, "9")
+    late_edit = merge(RULES[table], deleted.row, {"a": 2}, t(9))
     assert late_edit.status == "merged" and late_edit.row is None
 
 
 def test_first_version_is_applied_as_sent():
-    d = merge(RULES["orders"], None, {"id": "o", "status": "draft"}, "3")
-    assert d.status == "applied" and d.row.data["status"] == "draft" and d.row.field_hlcs["status"] == "3"
+    d = merge(RULES["orders"], None, {"id": "o", "status": "draft"}, t(3))
+    assert d.status == "applied" and d.row.data["status"] == "draft" and d.row.field_hlcs["status"] == t(3)
 
 
 def test_policies_are_declared_not_hard_coded():

@@ -22,7 +22,7 @@ OFFICER = "officer.leeds"
 @pytest.fixture
 def hub(tmp_path):
     hub = Hub(open_storage(str(tmp_path / "hub.db")), clock=FixedClock(NOW), hasher=FAST_HASHER)
-    users, records = demo_world_source(2026, 24, NOW)
+    users, records, _ = demo_world_source(2026, 24, NOW)
     hub.load(users, records)
     server = ServerThread(create_app(hub)).__enter__()
     yield server

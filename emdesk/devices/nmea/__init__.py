@@ -6,7 +6,9 @@ Usage::
     result = decode_file("capture.log")
     records = [fix_to_json(f) for f in result.fixes]
 
-``decode_lines`` is the streaming form (an iterator of :class:`Fix`).  Malformed lines
+``decode_lines`` is the streaming form (an iterator of :class:`Fix`); ``read_lines``
+cuts a binary file into lines in bounded memory (``decode_file`` and ``emdesk nmea
+decode`` use it, so a capture of any size needs a few megabytes).  Malformed lines
 are counted and skipped, never raised.  See :mod:`.epochs` for how sentences are
 grouped into epochs (gpsd's reporting-cycle rules), :mod:`.decoder` for framing and
 :mod:`.stream` for the loop that joins them.
@@ -20,6 +22,7 @@ from os import PathLike
 
 from .decoder import DateComment, Sentence, SentenceDecoder
 from .epochs import EpochAssembler, Fix
+from .lines import read_lines
 from .stream import decode_stream
 
 __all__ = [
@@ -33,6 +36,7 @@ __all__ = [
     "decode_lines",
     "decode_stream",
     "fix_to_json",
+    "read_lines",
 ]
 
 
@@ -51,11 +55,9 @@ def decode_lines(lines: Iterable[str | bytes],
 
 def decode_file(path: str | PathLike[str], reference_date: date | None = None) -> DecodeResult:
     """Decode a capture file.  Raises OSError if it cannot be read."""
-    with open(path, "rb") as fh:
-        data = fh.read()
     decoder = SentenceDecoder()
-    lines = data.decode("latin-1").splitlines()
-    fixes = list(decode_stream(lines, decoder, reference_date))
+    with open(path, "rb") as fh:
+        fixes = list(decode_stream(read_lines(fh), decoder, reference_date))
     return DecodeResult(fixes=fixes, malformed_count=decoder.malformed_count,
                         sentence_count=decoder.sentence_count)
 

@@ -10,6 +10,11 @@ from __future__ import annotations
 from .readers import atoi
 
 _PART_A_SLOTS = 8          # gpsd keeps 8 type-24 part-A slots
+# gpsd assembles a multi-sentence message in a 2,048-byte bit buffer (16,384 bits, 2,730
+# six-bit characters) and drops a message that would overflow it.  Keeping to the same
+# limit also keeps repeated fragments from growing a buffer without end.
+_MAX_PAYLOAD = 16384 // 6
+_CHANNELS = 4              # fragment buffers kept at once (gpsd: one per radio channel)
 
 
 class Split24:
@@ -33,13 +38,25 @@ class Split24:
         number = atoi(f[2])
         channel = f[4]
         payload = f[5]
+        frags = self._frags
         if count > 1:
             if number == 1:
-                self._frags[channel] = payload
+                if len(payload) > _MAX_PAYLOAD:
+                    frags.pop(channel, None)
+                    return
+                if channel not in frags and len(frags) >= _CHANNELS:
+                    del frags[next(iter(frags))]
+                frags[channel] = payload
                 return
-            payload = self._frags.get(channel, "") + payload
+            before = frags.get(channel, "")
+            if len(before) + len(payload) > _MAX_PAYLOAD:
+                frags.pop(channel, None)           # overlong: gpsd drops the message
+                return
+            payload = before + payload
             if number < count:
-                self._frags[channel] = payload
+                if channel not in frags and len(frags) >= _CHANNELS:
+                    del frags[next(iter(frags))]
+                frags[channel] = payload
                 return
         if not payload:
             return

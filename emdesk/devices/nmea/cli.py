@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from . import SentenceDecoder, decode_stream, fix_to_json
+from . import SentenceDecoder, decode_stream, fix_to_json, read_lines
 
 __all__ = ["main"]
 
@@ -51,29 +51,35 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
 
 def _decode(path: str, stdout: TextIO, stderr: TextIO) -> int:
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
+        fh = open(path, "rb")  # noqa: SIM115 - closed below; read as a stream
     except OSError as exc:
-        reason = exc.strerror or exc.__class__.__name__
-        print(f"emdesk nmea decode: cannot read {path}: {reason}", file=stderr)
-        return EXIT_USAGE
+        return _unreadable(path, exc, stderr)
     decoder = SentenceDecoder()
     fixes = 0
     write = stdout.write
     dumps = json.dumps
     try:
-        for fix in decode_stream(data.decode("latin-1").splitlines(), decoder):
-            write(dumps(fix_to_json(fix), separators=(",", ":")) + "\n")
-            fixes += 1
+        with fh:
+            for fix in decode_stream(read_lines(fh), decoder):
+                write(dumps(fix_to_json(fix), separators=(",", ":")) + "\n")
+                fixes += 1
         stdout.flush()
     except BrokenPipeError:  # e.g. piped into `head`: stop quietly
         if stdout is sys.stdout:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    except OSError as exc:   # e.g. a directory, or the disk failing half way
+        return _unreadable(path, exc, stderr)
     print(f"{fixes} fixes, {decoder.malformed_count} malformed sentences skipped",
           file=stderr)
     return EXIT_OK
+
+
+def _unreadable(path: str, exc: OSError, stderr: TextIO) -> int:
+    reason = exc.strerror or exc.__class__.__name__
+    print(f"emdesk nmea decode: cannot read {path}: {reason}", file=stderr)
+    return EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover

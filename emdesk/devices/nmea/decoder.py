@@ -1,15 +1,19 @@
 """NMEA 0183 sentence layer: framing, checksum, tokenising.
 
-One line of a capture (or of a serial stream) goes in, one of these comes out:
+One line of a capture (or of a serial stream) goes in (:meth:`SentenceDecoder.decode_all`),
+and a list of these comes out:
 
-* a :class:`Sentence` -- a complete, checksummed ``$...*hh`` or ``!...*hh`` sentence;
+* :class:`Sentence` -- a complete, checksummed ``$...*hh`` or ``!...*hh`` sentence
+  (several when sentences were written one after another without line endings);
 * a :class:`DateComment` -- a ``# Date: yyyy-mm-dd`` line (gpsd's regression captures
   use it to say when they were recorded; it fixes the GPS week-rollover reference);
-* ``None`` -- a blank line, another comment, or a malformed line (counted).
+* nothing -- a blank line, another comment, or a malformed line (counted).
 
-Framing follows gpsd's packet layer: a sentence must carry a valid checksum; leading
-garbage before a ``$``/``!`` is skipped (gpsd resynchronises on the next start
-character); a line whose every candidate sentence fails is *malformed*.
+Framing follows gpsd's packet layer: a sentence must carry a valid checksum; garbage
+before a ``$``/``!`` is skipped (gpsd resynchronises on the next start character); each
+run of text that is no sentence counts once as *malformed*.  The work is linear in
+the line's length whatever it holds (a line is cut at its start characters once, never
+rescanned from each of them).
 
 Field tokenising of the position/time sentences the epoch assembler interprets is
 done by pynmea2 (``pynmea2.parse``): its data list becomes ``Sentence.fields``.  The
@@ -48,6 +52,11 @@ _PAD = ("",) * 40
 # Sentence address: upper-case letters and digits.  "PRHS " (a smart-watch sensor
 # sentence gpsd knows) really does end in a space.
 _TAG_RE = re.compile(r"[A-Z][A-Z0-9]{1,15} ?\Z")
+# Where a line is cut when it is not one good sentence (before each start character).
+_STARTS = re.compile(r"(?=[$!])")
+# Longer candidates are not sentences (gpsd reads at most NMEA_MAX bytes of one); the
+# limit keeps the work per candidate bounded.
+_MAX_FRAMED = 1024
 _DATE_COMMENT_RE = re.compile(r"#\s*Date:\s*(\d{1,4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?")
 
 
@@ -122,43 +131,59 @@ class SentenceDecoder:
         self.malformed_count = 0
 
     def decode(self, line: str | bytes) -> Sentence | DateComment | None:
-        """One line in; a sentence, a date comment, or None.  Never raises."""
-        if not isinstance(line, str):
+        """One line in; its first sentence, a date comment, or None.  Never raises.
+
+        Counts as :meth:`decode_all` does (a line can hold several sentences run
+        together); line-oriented callers that may meet such lines use that instead."""
+        items = self.decode_all(line)
+        return items[0] if items else None
+
+    def decode_all(self, line: str | bytes) -> list[Sentence | DateComment]:
+        """One line in; every sentence on it (or its date comment).  Never raises.
+
+        Work is linear in the line's length, whatever it holds.  A line that is not
+        one good sentence is cut before each start character (``$``/``!``): gpsd's
+        lexer resynchronises there, and sentences written without line endings in
+        between are all read.  Each run of pieces that are not sentences (leading
+        garbage, a broken sentence) counts once as malformed.
+        """
+        if line.__class__ is not str:
             line = bytes(line).decode("latin-1")
         line = line.rstrip()
         if not line:
-            return None
+            return []
         first = line[0]
         if first == "#":
-            return _date_comment(line)
+            comment = _date_comment(line)
+            return [comment] if comment is not None else []
         if first == "$" or first == "!":
             sentence = _frame(line)
             if sentence is not None:
                 self.sentence_count += 1
-                return sentence
-        # Leading garbage, or a broken first sentence: gpsd's lexer resynchronises on
-        # the next start character, so try each one in turn.
-        start = 1 if (first == "$" or first == "!") else 0
-        while True:
-            dollar = line.find("$", start)
-            bang = line.find("!", start)
-            if dollar < 0 and bang < 0:
-                break
-            pos = dollar if bang < 0 or (0 <= dollar < bang) else bang
-            sentence = _frame(line[pos:])
-            if sentence is not None:
-                self.sentence_count += 1
-                self.malformed_count += 1  # the garbage in front of it
-                return sentence
-            start = pos + 1
-        self.malformed_count += 1
-        return None
+                return [sentence]
+        out: list[Sentence | DateComment] = []
+        bad = False
+        for piece in _STARTS.split(line):
+            if not piece:
+                continue
+            sentence = _frame(piece.rstrip()) if piece[0] in "$!" else None
+            if sentence is None:
+                bad = True
+                continue
+            if bad:
+                self.malformed_count += 1      # the garbage in front of it
+                bad = False
+            self.sentence_count += 1
+            out.append(sentence)
+        if bad:
+            self.malformed_count += 1
+        return out
 
 
 def _frame(text: str) -> Sentence | None:
     """``$body*hh`` with a good checksum -> Sentence; anything else -> None."""
     want = _HEX_PAIRS.get(text[-2:])
-    if want is None or len(text) < 5 or text[-3] != "*":
+    if want is None or len(text) < 5 or text[-3] != "*" or len(text) > _MAX_FRAMED:
         return None
     body = text[1:-3]
     if not (body.isascii() and body.isprintable()) or "*" in body or "$" in body:

@@ -198,11 +198,11 @@ class EpochAssembler:
             self.set_reference_date(item.date)
             return None
         text = item.text
+        if len(text) > MAX_SENTENCE:
+            return None  # gpsd's packet layer drops overlong sentences, AIS ones too
         if text[0] == "!":
             self._ais.feed(item.fields)
             return None
-        if len(text) > MAX_SENTENCE:
-            return None  # gpsd's NMEA parser drops overlong sentences
         f = item.fields
         phrase = _cached(item.tag)
         if phrase is None:

@@ -18,13 +18,35 @@ _INT_RE = re.compile(r"\s*[+-]?\d+")
 _FLOAT_RE = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
+_LONG_MAX = (1 << 63) - 1
+
+
 def atoi(s: str) -> int:
+    """C's ``atoi`` as glibc does it: ``(int) strtol(s)``, saturating then truncating.
+
+    A field can hold any number of digits (an AIS sentence is not length-checked like
+    ``$`` sentences are), so a long one is never handed whole to ``int()``: Python
+    refuses strings of more than 4,300 digits, and the work would grow with the square.
+    """
     if s.isdigit():
-        return int(s)
-    if not s:
+        if len(s) <= 18:
+            return int(s)
+        m = None
+    elif not s:
         return 0
-    m = _INT_RE.match(s)
-    return int(m.group()) if m else 0
+    else:
+        m = _INT_RE.match(s)
+        if m is None:
+            return 0
+        if m.end() <= 20:
+            return int(m.group())
+    text = (m.group() if m else s).strip()
+    negative = text.startswith("-")
+    digits = text.lstrip("+-").lstrip("0")
+    value = _LONG_MAX + negative if len(digits) > 19 else min(int(digits or "0"), _LONG_MAX + negative)
+    value = -value if negative else value
+    value &= 0xFFFFFFFF                  # the cast to a 32-bit int
+    return value - (1 << 32) if value >= 1 << 31 else value
 
 
 def atof(s: str) -> float:

@@ -1,12 +1,13 @@
 """Lines in, fix epochs out: the sentence layer and the epoch assembler in one loop.
 
-``decode_stream`` could simply hand each line to :meth:`SentenceDecoder.decode` and each
+``decode_stream`` could simply hand each line to :meth:`SentenceDecoder.decode_all` and each
 sentence to :meth:`EpochAssembler.feed`.  It does exactly that for anything unusual
 (comments, AIS, leading garbage, bad checksums, overlong or unknown sentences), but the
 common line -- a well-formed ``$...*hh`` sentence with a known address -- takes a
 shorter road: framed by one regular expression, checksummed inline, then
 
-* tokenised by pynmea2 (the fix-bearing GGA, RMC, GLL, GNS, ZDA) or ``str.split`` and
+* tokenised -- the fix-bearing GGA, RMC, GLL, GNS and ZDA exactly as pynmea2 does
+  (its ``data`` is the body split at commas; building its objects is skipped) -- and
   given to :meth:`EpochAssembler.sentence`, or
 * for sentences that cannot change the fix (satellites in view, headings, depths,
   text...), given as text to :meth:`EpochAssembler.skim`, which splits it only if a
@@ -23,9 +24,7 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import date
 
-import pynmea2
-
-from .decoder import _HEX_PAIRS, PARSED, PLAIN, SentenceDecoder, checksum, tag_kind
+from .decoder import _HEX_PAIRS, PARSED, PLAIN, SentenceDecoder, tag_kind
 from .epochs import MAX_SENTENCE, EpochAssembler, Fix
 from .phrases import SPLIT_HANDLERS, lookup, with_reading
 from .satellites import gsv_head_of_body
@@ -35,7 +34,7 @@ __all__ = ["decode_stream"]
 # "$", a well-formed address and printable ASCII without "$" or "*", "*", two hex
 # digits, trailing whitespace.  Groups: body, address, checksum.
 _SENTENCE_RE = re.compile(
-    r"\$(([A-Z][A-Z0-9]{1,15} ?)(?:,[\x20-\x23\x25-\x29\x2b-\x7e]*)?)\*([0-9A-Fa-f]{2})[ \t\r\n\f\v]*")
+    r"\$(([A-Z][A-Z0-9]{1,15} ?)(?:,[\x20-\x23\x25-\x29\x2b-\x7e]*)?)\*([0-9A-Fa-f]{2})[ \t\r\n\f\v]{0,8}")
 # Handlers read fields up to f[18] (GSA's system id); the decoder pads its Sentence
 # fields further for other readers, the short road only as far as the handlers need.
 _PAD = ("",) * 20
@@ -45,7 +44,8 @@ _SKIM, _SPLIT, _PARSE, _READ = 1, 2, 3, 4
 # extra is (read, phrase taking a reading).
 _ROADS: dict[str, tuple] = {}
 _ROADS_LIMIT = 4096
-_SEEN_LIMIT = 8192             # lines remembered per stream
+_SEEN_LIMIT = 1024             # lines remembered per stream (then forgotten, all at once)
+_SEEN_LENGTH = 160            # longer lines are never remembered (they cannot be sentences)
 _LONG_ROAD = ()
 
 
@@ -87,7 +87,17 @@ def _prepare(line: str) -> tuple | None:
     body, tag, hh = m.groups()
     if len(body) > _MAX_BODY:
         return None
-    if checksum(body) != _HEX_PAIRS[hh]:
+    # checksum(body), inlined (every distinct line pays it; the body is ASCII and at
+    # most 126 bytes, so folding one integer in halves gives the XOR of its bytes).
+    x = int.from_bytes(body.encode(), "little")
+    x ^= x >> 512
+    x ^= x >> 256
+    x ^= x >> 128
+    x ^= x >> 64
+    x ^= x >> 32
+    x ^= x >> 16
+    x ^= x >> 8
+    if x & 0xFF != _HEX_PAIRS[hh]:
         return None
     road = _ROADS.get(tag) or _road(tag)
     if road is None:
@@ -100,15 +110,13 @@ def _prepare(line: str) -> tuple | None:
                 return _SPLIT, phrase, f_and_pad(body), body.count(",") + 1   # (no decoder: too short)
             return how, phrase, body, head
         return how, phrase, body, None
-    if how is _PARSE:
-        try:
-            # pynmea2 tokenises the fix sentences; its data list is exactly fields 1..n.
-            f = [tag]
-            f += pynmea2.parse(body).data
-        except ValueError:
-            return None      # the long road counts it as malformed
-    else:
-        f = body.split(",")
+    if how is _PARSE and "," not in body:
+        return None          # pynmea2 refuses it: the long road counts it as malformed
+    # For the fix sentences (how is _PARSE) this is exactly pynmea2's tokenising:
+    # ``pynmea2.parse(body).data`` is ``body.split(",")[1:]`` once its pattern matched,
+    # which the address and the comma guarantee here (``test_nmea_stream`` checks it on
+    # every capture); only building its object is left out.
+    f = body.split(",")
     count = len(f)
     f += _PAD                # (handlers only read fields: the list can be reused)
     if how is _READ:
@@ -129,7 +137,7 @@ def decode_stream(lines: Iterable[str | bytes], decoder: SentenceDecoder,
     sentence = assembler.sentence
     skim = assembler.skim
     feed = assembler.feed
-    decode = decoder.decode
+    decode_all = decoder.decode_all
     seen: dict[str, tuple] = {}
     recall = seen.get
     counted = 0                          # sentences on the short road not yet in decoder
@@ -138,7 +146,9 @@ def decode_stream(lines: Iterable[str | bytes], decoder: SentenceDecoder,
             prepared = recall(line)
             if prepared is None:
                 prepared = _prepare(line) or _LONG_ROAD
-                if len(seen) < _SEEN_LIMIT:
+                if len(line) <= _SEEN_LENGTH:
+                    if len(seen) >= _SEEN_LIMIT:
+                        seen.clear()     # (bounded memory; the hot lines come back at once)
                     seen[line] = prepared
         else:
             prepared = _LONG_ROAD        # bytes: the decoder reads them as latin-1
@@ -151,10 +161,17 @@ def decode_stream(lines: Iterable[str | bytes], decoder: SentenceDecoder,
             counted += 1
         else:
             # The long road: anything unusual, from the start.
-            item = decode(line)
-            if item is None:
+            items = decode_all(line)
+            if not items:
                 continue
-            fix = feed(item)
+            if len(items) > 1:
+                for item in items[:-1]:
+                    fix = feed(item)
+                    if fix is not None:
+                        decoder.sentence_count += counted
+                        counted = 0
+                        yield fix
+            fix = feed(items[-1])
         if fix is not None:
             decoder.sentence_count += counted
             counted = 0

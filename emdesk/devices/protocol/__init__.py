@@ -1,4 +1,4 @@
-"""The emdesk device wire protocol, version 1 (spec: hardware/PROTOCOL.md).
+"""The emdesk device wire protocol, version 2 (spec: hardware/PROTOCOL.md).
 
 ``frame``: bytes <-> frames (SOF, version, request id, command, length, payload, CRC-16).
 ``codes``: command, status, event and self-test numbers.  ``messages``: typed payloads.
@@ -16,8 +16,9 @@ from .frame import (
 )
 from .messages import (
     CONFIG_CHUNK_MAX, LINK_KEY_LEN, MAC_LEN, NO_PAIRING, NONCE_LEN, PAIRING_ID_LEN,
-    PROTOCOL_VERSION, AuthChallenge, AuthConfirm, AuthResponse, CheckResult, ConfigAck,
-    ConfigChunk, DeviceEvent, DeviceIdentity, DeviceStatus, ErrorDetail, EventsPage,
+    PROTOCOL_VERSION, SEALED_LINK_KEY_LEN, SHARE_LEN, SIGNATURE_LEN, AuthChallenge, AuthConfirm,
+    AuthResponse, CheckResult, ConfigAck, ConfigChunk, DeviceEvent, DeviceIdentity, DeviceStatus,
+    ErrorDetail, EventAck, EventNotice, EventsPage,
     FactoryReset, GetEvents, Hello, PairCommitted, PairingRef, PairingState, PairPrepare,
     SelfTestReport, SetTime, StatusFlag, Text, decode_response, encode_response,
 )
@@ -57,6 +58,11 @@ __all__ = [
     "NONCE_LEN",
     "PAIRING_ID_LEN",
     "PROTOCOL_VERSION",
+    "SEALED_LINK_KEY_LEN",
+    "SHARE_LEN",
+    "SIGNATURE_LEN",
+    "EventAck",
+    "EventNotice",
     "AuthChallenge",
     "AuthConfirm",
     "AuthResponse",

@@ -23,6 +23,7 @@ class Command(IntEnum):
     SELF_TEST = 0x40
     GET_EVENTS = 0x50       # privileged
     EVENT = 0x60            # device -> host, request id 0, never answered
+    EVENT_ACK = 0x61        # host -> device, request id 0, never answered: events stored up to a sequence number
     FACTORY_RESET = 0x7E    # privileged
 
     @property
@@ -129,7 +130,7 @@ CODE_KINDS: dict[int, DeviceKind] = {v: k for k, v in KIND_CODES.items()}
 
 
 def command_name(cmd: int) -> str:
-    base = cmd & ~RESPONSE_BIT if cmd != Command.EVENT else cmd
+    base = cmd & ~RESPONSE_BIT if cmd not in (Command.EVENT, Command.EVENT_ACK) else cmd
     try:
         name = Command(base).name
     except ValueError:

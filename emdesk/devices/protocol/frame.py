@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from enum import Enum
 
 SOF = 0xA5
-VERSION = 0x01
+VERSION = 0x01                     # the frame format (the protocol version is agreed in HELLO)
+MAX_VERSION = 0x0F                 # VER of a later protocol version that changed the frame layout
 HEADER_LEN = 7                     # SOF VER RID RID CMD LEN LEN
 CRC_LEN = 2
 MAX_PAYLOAD = 1024
@@ -38,14 +39,14 @@ class Frame:
         return encode_frame(self.rid, self.cmd, self.payload)
 
 
-def encode_frame(rid: int, cmd: int, payload: bytes = b"") -> bytes:
+def encode_frame(rid: int, cmd: int, payload: bytes = b"", *, version: int = VERSION) -> bytes:
     if not 0 <= rid <= 0xFFFF:
         raise ValueError(f"request id {rid} out of range 0..65535")
     if not 0 <= cmd <= 0xFF:
         raise ValueError(f"command {cmd} out of range 0..255")
     if len(payload) > MAX_PAYLOAD:
         raise ValueError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
-    body = bytes((VERSION, rid >> 8, rid & 0xFF, cmd, len(payload) >> 8, len(payload) & 0xFF)) + bytes(payload)
+    body = bytes((version, rid >> 8, rid & 0xFF, cmd, len(payload) >> 8, len(payload) & 0xFF)) + bytes(payload)
     crc = crc16_ccitt(body)
     return bytes((SOF,)) + body + bytes((crc >> 8, crc & 0xFF))
 
@@ -54,6 +55,7 @@ class ProtocolErrorKind(str, Enum):
     GARBAGE = "garbage"          # bytes that are not the start of a frame
     BAD_CRC = "bad_crc"          # a frame-shaped run whose checksum does not match
     TRUNCATED = "truncated"      # a partial frame abandoned when the line went idle
+    VERSION = "version"          # a well-formed frame of a later protocol version (``version``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +65,15 @@ class ProtocolError:
     kind: ProtocolErrorKind
     skipped: int                 # bytes given up on
     detail: str = ""
+    version: int = 0             # for VERSION: the protocol version the device speaks
 
 
 class FrameDecoder:
     """Bytes in, frames out.  Bounded memory, linear work, no exceptions on bad input.
 
-    A candidate frame starts at SOF followed by VER and a length <= MAX_PAYLOAD.  If its
+    A candidate frame starts at SOF followed by VER and a length <= MAX_PAYLOAD.  A
+    frame whose VER is a later protocol's (3..15) that still checks out is reported as a
+    VERSION error, so the caller can tell the user the device is newer.  If its
     CRC fails, only the SOF byte is dropped and scanning resumes at the next byte, so a
     real frame hidden behind a corrupted one is still found.  A candidate that claims more
     bytes than will ever come holds the buffer until :meth:`flush` (the caller's idle
@@ -118,7 +123,7 @@ class FrameDecoder:
                 garbage += j - i
                 i = j
                 continue
-            if n - i >= 2 and buf[i + 1] != VERSION:
+            if n - i >= 2 and buf[i + 1] != VERSION and not 3 <= buf[i + 1] <= MAX_VERSION:
                 garbage += 1
                 i += 1
                 continue
@@ -134,6 +139,22 @@ class FrameDecoder:
                 break
             body = bytes(buf[i + 1:i + HEADER_LEN + length])
             crc = (buf[i + total - 2] << 8) | buf[i + total - 1]
+            if buf[i + 1] != VERSION:
+                # Another frame format: if it checks out as one (same header, same CRC),
+                # say so -- a newer device must not look like a silent one.
+                if crc16_ccitt(body) != crc:
+                    garbage += 1
+                    i += 1
+                    continue
+                if garbage:
+                    out.append(ProtocolError(ProtocolErrorKind.GARBAGE, garbage, "bytes outside any frame"))
+                    self.errors += 1
+                    garbage = 0
+                out.append(ProtocolError(ProtocolErrorKind.VERSION, total, f"a frame of version {body[0]}",
+                                         version=body[0]))
+                self.errors += 1
+                i += total
+                continue
             if garbage:
                 out.append(ProtocolError(ProtocolErrorKind.GARBAGE, garbage, "bytes outside any frame"))
                 self.errors += 1

@@ -13,11 +13,14 @@ from emdesk.domain.devices import DeviceKind
 from .codes import CODE_KINDS, KIND_CODES, CheckOutcome, EventCode, SelfTestId, Status
 from .wire import PayloadError, Reader, Writer
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 NONCE_LEN = 16
 MAC_LEN = 32
+SHARE_LEN = 32                   # an X25519 public key
+SIGNATURE_LEN = 64               # an Ed25519 signature
 PAIRING_ID_LEN = 8
 LINK_KEY_LEN = 16
+SEALED_LINK_KEY_LEN = 12 + LINK_KEY_LEN + 16     # AES-GCM nonce, ciphertext, tag
 NO_PAIRING = bytes(PAIRING_ID_LEN)
 
 
@@ -215,32 +218,40 @@ class SetTime:
 @dataclass(frozen=True, slots=True)
 class AuthChallenge:
     host_nonce: bytes
+    host_share: bytes = bytes(SHARE_LEN)       # the host's ephemeral X25519 public key
 
     def encode(self) -> bytes:
-        if len(self.host_nonce) != NONCE_LEN:
-            raise ValueError("host nonce must be 16 bytes")
-        return self.host_nonce
+        if len(self.host_nonce) != NONCE_LEN or len(self.host_share) != SHARE_LEN:
+            raise ValueError("host nonce must be 16 bytes and the host share 32")
+        return self.host_nonce + self.host_share
 
     @classmethod
     def decode(cls, b: bytes) -> AuthChallenge:
         r = Reader(b)
-        out = cls(r.raw(NONCE_LEN))
+        out = cls(r.raw(NONCE_LEN), r.raw(SHARE_LEN))
         r.end()
         return out
 
 
 @dataclass(frozen=True, slots=True)
 class AuthResponse:
-    mac: bytes
+    """The device's proof: its certificate, and its signature over the session."""
+
     device_nonce: bytes
+    device_share: bytes                         # the device's ephemeral X25519 public key
+    certificate: bytes                          # signed by the manufacturer (see ``auth``)
+    signature: bytes                            # by the device key, over serial, firmware and both nonces
 
     def encode(self) -> bytes:
-        return self.mac + self.device_nonce
+        return (Writer().raw(self.device_nonce).raw(self.device_share).u16(len(self.certificate))
+                .raw(self.certificate).raw(self.signature).bytes())
 
     @classmethod
     def decode(cls, b: bytes) -> AuthResponse:
         r = Reader(b)
-        out = cls(r.raw(MAC_LEN), r.raw(NONCE_LEN))
+        nonce, share = r.raw(NONCE_LEN), r.raw(SHARE_LEN)
+        cert = r.raw(r.u16())
+        out = cls(nonce, share, cert, r.raw(SIGNATURE_LEN))
         r.end()
         return out
 
@@ -267,19 +278,19 @@ class PairPrepare:
     pairing_id: bytes
     partner_kind: DeviceKind | None       # None: standalone installation, no partner
     partner_serial: str
-    link_key: bytes
+    sealed_link_key: bytes                # the link key, sealed with the session key (``auth.seal_link_key``)
     ttl_s: int = 300
 
     def encode(self) -> bytes:
         return (Writer().raw(self.pairing_id).u8(KIND_CODES[self.partner_kind] if self.partner_kind else 0)
-                .str8(self.partner_serial).raw(self.link_key).u16(self.ttl_s).bytes())
+                .str8(self.partner_serial).raw(self.sealed_link_key).u16(self.ttl_s).bytes())
 
     @classmethod
     def decode(cls, b: bytes) -> PairPrepare:
         r = Reader(b)
         pid = r.raw(PAIRING_ID_LEN)
         pk = r.u8()
-        out = cls(pid, _kind(pk) if pk else None, r.str8(), r.raw(LINK_KEY_LEN), r.u16())
+        out = cls(pid, _kind(pk) if pk else None, r.str8(), r.raw(SEALED_LINK_KEY_LEN), r.u16())
         r.end()
         return out
 
@@ -323,6 +334,7 @@ class PairCommitted:
 # -- WRITE_CONFIG --------------------------------------------------------------------
 
 CONFIG_CHUNK_MAX = 960
+CONFIG_CHUNK_HEADER = PAIRING_ID_LEN + 4     # pairing id, u16 total, u16 offset
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,6 +442,44 @@ class DeviceEvent:
     def decode(cls, b: bytes) -> DeviceEvent:
         r = Reader(b)
         out = cls.read(r)
+        r.end()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class EventNotice:
+    """An EVENT frame: the event, and the oldest event the device still holds
+    unacknowledged (anything older that the host has not seen was lost to overflow)."""
+
+    oldest_unacked: int
+    event: DeviceEvent
+
+    def encode(self) -> bytes:
+        return self.event.write(Writer().u32(self.oldest_unacked)).bytes()
+
+    @classmethod
+    def decode(cls, b: bytes) -> EventNotice:
+        r = Reader(b)
+        oldest = r.u32()
+        out = cls(oldest, DeviceEvent.read(r))
+        r.end()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class EventAck:
+    """EVENT_ACK (host -> device, request id 0, never answered): every event up to and
+    including ``seq`` is stored; the device stops sending them."""
+
+    seq: int
+
+    def encode(self) -> bytes:
+        return Writer().u32(self.seq).bytes()
+
+    @classmethod
+    def decode(cls, b: bytes) -> EventAck:
+        r = Reader(b)
+        out = cls(r.u32())
         r.end()
         return out
 

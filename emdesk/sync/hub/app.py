@@ -19,7 +19,7 @@ import logging
 import msgspec
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -28,7 +28,10 @@ from .engine import Hub, HubError
 from .storage import StorageUnavailable
 
 SCHEMA_HEADER = "X-Emdesk-Schema"
-MAX_BODY = 64 * 1024 * 1024      # a push of a few thousand ops is a few MB
+# Request bodies, per endpoint, enforced while the body streams in (a chunked body
+# declares no length): a push of a few thousand ops is a few MB, the rest are tiny.
+BODY_LIMITS = {"token": 64 * 1024, "push": 64 * 1024 * 1024, "pull": 64 * 1024, "bootstrap": 64 * 1024,
+               "audit": 64 * 1024}
 log = logging.getLogger("emdesk.hub")
 
 
@@ -36,12 +39,38 @@ def _json(body, status: int = 200) -> Response:
     return Response(p.encode(body), status_code=status, media_type="application/json")
 
 
-def _error(hub: Hub, status: int, code: str, message: str, hub_time_ms: int = 0) -> Response:
-    return _json(p.ErrorBody(error=code, message=message, hub_time_ms=hub_time_ms or hub.now_ms()), status)
+def _error(hub: Hub, exc: HubError) -> Response:
+    response = _json(p.ErrorBody(error=exc.code, message=exc.message, hub_time_ms=exc.hub_time_ms or hub.now_ms()),
+                     exc.status)
+    if exc.retry_after_s:
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    if exc.status == 413:
+        response.headers["Connection"] = "close"     # the rest of the body is not read
+    return response
 
 
-def create_app(hub: Hub, *, gc_interval_s: float = 0.0) -> Starlette:
-    """The ASGI app.  ``gc_interval_s`` > 0 runs ``hub.gc()`` that often in the background."""
+def _too_large(limit: int) -> HubError:
+    return HubError(413, "too_large", f"The request is larger than the hub accepts here ({limit // 1024} KiB): "
+                    "send fewer changes at a time.")
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The request body, refused as soon as it passes ``limit`` bytes, declared or not."""
+    size = request.headers.get("content-length")
+    if size is not None and size.isdigit() and int(size) > limit:
+        raise _too_large(limit)
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise _too_large(limit)
+    return bytes(raw)
+
+
+def create_app(hub: Hub, *, gc_interval_s: float = 0.0, body_limits: dict[str, int] | None = None) -> Starlette:
+    """The ASGI app.  ``gc_interval_s`` > 0 runs ``hub.gc()`` that often in the background;
+    ``body_limits`` overrides entries of ``BODY_LIMITS``."""
+    limits = {**BODY_LIMITS, **(body_limits or {})}
 
     async def call(request: Request, body_type, handler, *, auth: bool = True) -> Response:
         try:
@@ -51,12 +80,7 @@ def create_app(hub: Hub, *, gc_interval_s: float = 0.0) -> Starlette:
                     hub.check_schema(int(header))
                 except ValueError:
                     raise HubError(400, "bad_request", f"{SCHEMA_HEADER} must be a number") from None
-            size = request.headers.get("content-length")
-            if size is not None and size.isdigit() and int(size) > MAX_BODY:
-                raise HubError(413, "too_large", "The request is too large: send fewer changes at a time.")
-            raw = await request.body()
-            if len(raw) > MAX_BODY:
-                raise HubError(413, "too_large", "The request is too large: send fewer changes at a time.")
+            raw = await _body(request, limits[request.url.path.rsplit("/", 1)[-1]])
             try:
                 body = p.decode(raw, body_type)
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -70,13 +94,18 @@ def create_app(hub: Hub, *, gc_interval_s: float = 0.0) -> Starlette:
                 result = await run_in_threadpool(handler, body)
             return _json(result)
         except HubError as exc:
-            return _error(hub, exc.status, exc.code, exc.message, exc.hub_time_ms)
+            return _error(hub, exc)
+        except ClientDisconnect:
+            return Response(status_code=400)     # gone mid-body: nobody reads the answer
         except StorageUnavailable as exc:
             log.error("hub storage unavailable: %s", exc)
-            return _error(hub, 503, "unavailable", "The hub cannot reach its database; try again shortly.")
+            return _error(hub, HubError(503, "unavailable", "The hub cannot reach its database; try again shortly."))
 
     async def token(request: Request) -> Response:
-        return await call(request, p.TokenRequest, hub.token, auth=False)
+        # Sign-in attempts are limited per client address (argon2 is expensive).  Behind a
+        # proxy this is the proxy's, unless uvicorn is told to trust its X-Forwarded-For.
+        address = request.client.host if request.client else ""
+        return await call(request, p.TokenRequest, lambda body: hub.token(body, address), auth=False)
 
     async def push(request: Request) -> Response:
         return await call(request, p.PushRequest, hub.push)
@@ -86,6 +115,9 @@ def create_app(hub: Hub, *, gc_interval_s: float = 0.0) -> Starlette:
 
     async def bootstrap(request: Request) -> Response:
         return await call(request, p.BootstrapRequest, hub.bootstrap)
+
+    async def audit(request: Request) -> Response:
+        return await call(request, p.AuditAnchorRequest, hub.anchor_audit)
 
     async def health(request: Request) -> Response:
         return Response(msgspec.json.encode({"ok": True, "hub_time_ms": hub.now_ms()}), media_type="application/json")
@@ -114,5 +146,6 @@ def create_app(hub: Hub, *, gc_interval_s: float = 0.0) -> Starlette:
         Route("/v1/push", push, methods=["POST"]),
         Route("/v1/pull", pull, methods=["POST"]),
         Route("/v1/bootstrap", bootstrap, methods=["POST"]),
+        Route("/v1/audit", audit, methods=["POST"]),
         Route("/v1/health", health, methods=["GET"]),
     ], lifespan=lifespan)

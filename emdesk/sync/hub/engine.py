@@ -1,6 +1,6 @@
 """The hub's logic, over any ``HubStorage``: push, pull, bootstrap, GC (accounts in accounts.py).
 
-Stateless: everything lives in the storage (including the token secret), so several
+Stateless: everything lives in the storage (accounts and sessions included), so several
 hub processes can serve the same database behind a load balancer.  Clocks are
 injectable (``clock``), so tests and the benchmark can move the hub's time.
 
@@ -25,25 +25,29 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+import hashlib
+
 import msgspec
 from argon2 import PasswordHasher
 
 from emdesk.domain import hlc as hlcmod
 from emdesk.domain.clock import Clock, SystemClock
-from emdesk.domain.ids import new_id
+from emdesk.domain.field_actions import ActionRow, ActionSpec, Grant, required_action, spec_for
 from emdesk.domain.records import Record
-from emdesk.domain.users import User
+from emdesk.domain.users import Role, User
 from emdesk.store.migrations import LATEST as SCHEMA_VERSION
 from emdesk.store.tables import BY_TABLE
 
+from .. import authorship
 from .. import protocol as p
 from ..ordering import CONFLICTS, RANK
-from ..policy import RULES, HubRow, Writer, may_write, merge
-from ..scope import ALL, EVERYONE, CaseLink, audience
+from ..policy import META_FIELDS, RULES, HubRow, Policy, TableRule, Writer, may_write, merge
+from ..scope import ALL, EVERYONE, REFERENCES, CaseLink, audience
 from .accounts import Account, Accounts, HubError
 from .storage import HubStorage, Tx
 
 DAY_MS = 86_400_000
+MAX_PUSH_OPS = 10_000       # a desktop sends 500 at a time (a little more to keep an action whole)
 OLDEST_SCHEMA = SCHEMA_VERSION - 1   # the hub serves the current and the previous version
 
 
@@ -86,8 +90,19 @@ def _canonical(table: str, payload: str | bytes) -> Record:
     return dec.decode(payload)
 
 
+def _plain(record: Record) -> dict:
+    """A record as the hub holds it: JSON-shaped (lists, not tuples), so a value sent again
+    compares equal to the one stored."""
+    return msgspec.json.decode(_json.encode(record))
+
+
 def _dumps(data: dict) -> str:
     return _json.encode(data).decode()
+
+
+def _unallocated(data: dict) -> bool:
+    """Stock on the shelf: an installation may claim it (its region is checked by the action)."""
+    return data.get("state") == "in_stock" and not data.get("order_id")
 
 
 def _sees(principal: str, aud: Iterable[str]) -> bool:
@@ -109,7 +124,6 @@ class Hub(Accounts):
         self.applied_ops_days = applied_ops_days
         self.hasher = hasher or PasswordHasher()
         self.max_page = max_page
-        self._secret: str | None = None
         self._hlc: hlcmod.Stamp | None = None
 
     # -- time and versions ----------------------------------------------------
@@ -299,10 +313,14 @@ class Hub(Accounts):
         return [data.get("order_id") or None, data.get("subject_id") or None, None, None]
 
     def _conflict(self, tx: Tx, tbl: str, rid: str, loser, now: int) -> None:
-        cid = new_id(ms=now)
+        value = _json.encode(loser.value).decode()
+        # The same losing value against the same winner is one conflict, however often it is sent.
+        cid = hashlib.sha256("\x1f".join((tbl, rid, loser.field, loser.hlc, loser.beaten_by, value)).encode()
+                             ).hexdigest()[:32]
+        if tx.one("SELECT 1 FROM hub_rows WHERE tbl = ? AND id = ?", [CONFLICTS, cid]) is not None:
+            return
         record = {"id": cid, "table_name": tbl, "row_id": rid, "field": loser.field,
-                  "losing_value": _json.encode(loser.value).decode(), "losing_hlc": loser.hlc,
-                  "winning_hlc": loser.beaten_by,
+                  "losing_value": value, "losing_hlc": loser.hlc, "winning_hlc": loser.beaten_by,
                   "at": datetime.fromtimestamp(now / 1000, timezone.utc).isoformat(timespec="milliseconds")}
         self._write(tx, CONFLICTS, cid, record, loser.hlc, {}, False, now, None)
 
@@ -313,6 +331,9 @@ class Hub(Accounts):
         if req.device_id != who.device_id:
             raise HubError(403, "wrong_device", "This sign-in belongs to another desktop.")
         now = self.now_ms()
+        if len(req.ops) > MAX_PUSH_OPS:
+            raise HubError(413, "too_large", f"A push may carry at most {MAX_PUSH_OPS} changes ({len(req.ops)} sent): "
+                           "send them in smaller batches.", hub_time_ms=now)
         limit = now + self.max_skew_ms
         for op in req.ops:
             try:
@@ -334,21 +355,49 @@ class Hub(Accounts):
                 results[op_id] = p.OpResult(op_id=op_id, status=status, reason=reason, hub_seq=hub_seq)
             tx.memo["purged"] = {(t, i) for t, i in self._in_chunks(
                 tx, "SELECT tbl, id FROM purged WHERE id IN ({})", list({op.row_id for op in req.ops}))}
-            for op in sorted(req.ops, key=lambda o: RANK.get(o.table, len(RANK))):
-                if op.op_id in results:      # applied before (a re-send), or twice in this batch
+            for unit in self._units(req.ops):
+                todo = [op for op in unit if op.op_id not in results]   # applied before: a re-send
+                if not todo:
                     continue
-                result = self._apply_op(tx, who, op, restores, now, req.cursor, req.ops)
-                tx.defer("INSERT INTO applied_ops (op_id, device_id, device_seq, user_id, tbl, row_id, status, "
-                         "reason, hub_seq, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         [(op.op_id, who.device_id, op.device_seq, who.user_id, op.table, op.row_id,
-                           result.status, result.reason, result.hub_seq, now)])
-                results[op.op_id] = result
+                if todo[0].action:
+                    answers = self._apply_action(tx, who, todo, restores, now, req.cursor, req.ops)
+                else:
+                    answers = [self._apply_op(tx, who, todo[0], restores, now, req.cursor, req.ops)]
+                for op, result in zip(todo, answers, strict=True):
+                    tx.defer("INSERT INTO applied_ops (op_id, device_id, device_seq, user_id, tbl, row_id, status, "
+                             "reason, hub_seq, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             [(op.op_id, who.device_id, op.device_seq, who.user_id, op.table, op.row_id,
+                               result.status, result.reason, result.hub_seq, now)])
+                    results[op.op_id] = result
             self._send_back(tx, principal, list(restores), now)
             if req.ops:
                 tx.execute("UPDATE hub_devices SET last_seen_ms = ?, last_device_seq = "
                            "CASE WHEN last_device_seq > ? THEN last_device_seq ELSE ? END WHERE device_id = ?",
                            [now, max(o.device_seq for o in req.ops), max(o.device_seq for o in req.ops), who.device_id])
         return p.PushResponse(results=[results[op.op_id] for op in req.ops], hub_time_ms=now)
+
+    @staticmethod
+    def _units(ops: list[p.Op]) -> list[list[p.Op]]:
+        """The batch as units, parents' tables first: each op alone, and each field action's ops
+        together (in table order, placed after the plain ops of its last table, so a row the
+        desktop made before the action is on the hub when the action is judged).  An op id twice
+        in a batch is one op."""
+        seen: set[str] = set()
+        singles: list[tuple[tuple, list[p.Op]]] = []
+        actions: dict[str, list[p.Op]] = {}
+        for i, op in enumerate(ops):
+            if op.op_id in seen:
+                continue
+            seen.add(op.op_id)
+            if op.action:
+                actions.setdefault(op.action_id or op.op_id, []).append(op)
+            else:
+                singles.append(((RANK.get(op.table, len(RANK)), 0, i), [op]))
+        for members in actions.values():
+            members.sort(key=lambda o: RANK.get(o.table, len(RANK)))
+            top = max(RANK.get(o.table, len(RANK)) for o in members)
+            singles.append(((top, 1, ops.index(members[0])), members))
+        return [unit for _, unit in sorted(singles, key=lambda u: u[0])]
 
     @staticmethod
     def _in_chunks(tx: Tx, sql: str, keys: list, size: int = 500) -> list[tuple]:
@@ -358,8 +407,82 @@ class Hub(Accounts):
             out += tx.all(sql.format(", ".join("?" * len(chunk))), chunk)
         return out
 
+    # -- field actions: all or nothing ----------------------------------------------------
+
+    def _apply_action(self, tx: Tx, who: Account, ops: list[p.Op], restores: dict, now: int, cursor: int,
+                      batch: list[p.Op]) -> list[p.OpResult]:
+        """A field action (an installation, a removal...) as one unit: judged whole against the
+        hub's rows, then applied inside a savepoint; any part refused refuses every part, and
+        the hub's versions of all of them go back to the desktop."""
+        spec = spec_for(ops[0].action)
+
+        def refuse_all(reason: str) -> list[p.OpResult]:
+            for op in ops:
+                if op.table in RULES:
+                    restores[(op.table, op.row_id)] = None
+            return [p.OpResult(op_id=op.op_id, status="refused", reason=reason) for op in ops]
+
+        if spec is None or any(op.action != ops[0].action for op in ops):
+            return refuse_all(f"{ops[0].action!r} is not a field action this hub knows: update emdesk")
+        label = spec.action.label
+        whole = f"the {label} was refused as a whole, nothing of it was kept"
+        if who.role not in spec.roles:
+            return refuse_all(f"{who.role.label} accounts do not record {label}s: {whole}")
+        rows: list[ActionRow] = []
+        for op in ops:
+            rule, grant = RULES.get(op.table), spec.grants.get(op.table)
+            if rule is None or grant is None:
+                return refuse_all(f"an {label} does not change {op.table}: {whole}")
+            try:
+                data = _plain(_canonical(op.table, op.payload))
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                return refuse_all(f"{op.table}: the change could not be read ({exc}): {whole}")
+            current = self._load(tx, op.table, op.row_id)
+            before = current.data if current and not current.deleted else (
+                {**current.data, "deleted": True} if current else None)
+            rows.append(ActionRow(op.table, op.row_id, before, self._effective(rule, current, data, op.changed),
+                                  frozenset(op.changed if op.changed is not None else data)))
+
+        def lookup(table: str, rid: str) -> dict | None:
+            row = self._load(tx, table, rid)
+            return None if row is None else {**row.data, "deleted": row.deleted}
+
+        problem = spec.check(who.user_id, rows, lookup)
+        if problem:
+            return refuse_all(f"{problem}: {whole}")
+        with tx.savepoint() as point:
+            results = [self._apply_op(tx, who, op, restores, now, cursor, batch, spec=spec) for op in ops]
+            failed = next((r for r in results if r.status == "refused"), None)
+            if failed is not None:
+                point.undo()
+        if failed is not None:
+            return refuse_all(f"{failed.reason}: {whole}")
+        return results
+
+    def _hub_stamp(self, current: _Row | None) -> str:
+        """A hub stamp later than every version of the row the hub holds: a field action the hub
+        has judged against its current rows is applied as the hub's own event."""
+        seen = [current.hlc, *current.field_hlcs.values()] if current else []
+        seen = [s for s in seen if hlcmod.is_valid(s)]
+        newest = max((hlcmod.Stamp.parse(s) for s in seen), key=hlcmod.Stamp.key, default=None)
+        if newest is not None:
+            self._hlc = hlcmod.receive(self._hlc, newest, self.now_ms(), "hub")
+        return self._stamp()
+
+    @staticmethod
+    def _effective(rule: TableRule, current: _Row | None, data: dict, changed: list[str] | None) -> dict:
+        """The row as it would be if every field the writer changed were taken (field merges
+        take only those; the rest stays as the hub has it)."""
+        if current is None or rule.policy is not Policy.FIELDS_LWW or changed is None:
+            return data
+        out = dict(current.data)
+        out.update({k: data[k] for k in changed if k in data and k not in META_FIELDS})
+        return out
+
+    # -- one op ------------------------------------------------------------------------------
+
     def _apply_op(self, tx: Tx, who: Account, op: p.Op, restores: dict, now: int, cursor: int,
-                  batch: list[p.Op] = ()) -> p.OpResult:
+                  batch: list[p.Op] = (), *, spec: ActionSpec | None = None) -> p.OpResult:
         def refused(reason: str) -> p.OpResult:
             if op.table in RULES:
                 restores[(op.table, op.row_id)] = None
@@ -375,26 +498,85 @@ class Hub(Accounts):
             return refused(f"{op.table}: the change could not be read ({exc})")
         if record.id != op.row_id:
             return refused(f"{op.table}: the change names two different records")
-        data = msgspec.to_builtins(record)
+        data = _plain(record)
         deleted = op.kind == "delete" or bool(record.deleted)
         data["hlc"], data["deleted"] = op.hlc, deleted
         if (op.table, op.row_id) in tx.memo.get("purged", ()):
             return refused(f"{op.table}: this record was deleted on the hub; the change cannot bring it back")
         current = self._load(tx, op.table, op.row_id)
-        if current is not None and not _sees(who.principal, current.audience):
+        principal = who.principal
+        grant = spec.grants.get(op.table) if spec else None
+        if spec is not None and deleted:
+            return refused(f"{op.table}: an {spec.action.label} does not delete records")
+        if current is not None and not _sees(principal, current.audience) and not (
+                grant is not None and grant.claims and _unallocated(current.data)):
             return refused(f"{op.table}: this record is not in your caseload or region, so your change was not accepted")
-        reason = may_write(rule, Writer(who.user_id, who.role), current.hub_row() if current else None, data)
+        reason = may_write(rule, Writer(who.user_id, who.role), current.hub_row() if current else None, data,
+                           grant=grant, action=spec.action.label if spec else "", changed=op.changed)
         if reason:
             return refused(reason)
-        if op.table == "orders" and data.get("subject_id") and tx.one(
-                "SELECT 1 FROM hub_rows WHERE tbl = 'subjects' AND id = ?", [data["subject_id"]]) is None:
-            # Never an order without its person: replicas could not hold it (orders.subject_id).
-            return refused("orders: the person this order is for is not on the hub, so the order was not accepted")
-        if current is None and not _sees(who.principal, self._audience(tx, op.table, data,
-                                                                      self._batch_cases(tx, who, op, batch))):
-            return refused(f"{op.table}: this record would be outside your caseload or region, so it was not accepted")
-        return self._decide(tx, rule, op.table, op.row_id, data, op.hlc, deleted, op.changed, current, now,
+        held = current.data if current else None
+        needed = None if spec else required_action(op.table, held, data)
+        if needed is not None and who.role is Role.FIELD_OFFICER:
+            return refused(f"{op.table}: an {needed.label} is recorded as one unit, with its devices and order "
+                           "(the pairing wizard does this): this change alone was not accepted")
+        reason = authorship.forged(op.table, who.user_id, who.device_id, held, data)
+        if reason:
+            return refused(reason)
+        data = authorship.settle(op.table, who.user_id, who.device_id, held, data,
+                                 datetime.fromtimestamp(now / 1000, timezone.utc))
+        effective = self._effective(rule, current, data, op.changed)
+        reason = self._references(tx, who, op.table, current, effective)
+        if reason:
+            return refused(reason)
+        after = self._audience(tx, op.table, effective, self._batch_cases(tx, who, op, batch))
+        if not _sees(principal, after) and not self._leaves_by_design(rule, grant, who, held, effective):
+            what = "would be outside" if current is None else "would move it out of"
+            return refused(f"{op.table}: this change {what} your caseload or region, so it was not accepted "
+                           "(a supervisor can move a case)")
+        stamp = op.hlc
+        if spec is not None:
+            stamp = data["hlc"] = self._hub_stamp(current)
+        if current is None:
+            tx.memo.setdefault("created", set()).add((op.table, op.row_id))
+        return self._decide(tx, rule, op.table, op.row_id, data, stamp, deleted, op.changed, current, now,
                             op_id=op.op_id, restores=restores, device=who.device_id, cursor=cursor)
+
+    def _references(self, tx: Tx, who: Account, table: str, current: _Row | None, effective: dict) -> str | None:
+        """A change may only point a record at people, orders and incidents the writer may hold
+        (checked where it sets or moves a reference), and a record's person is its order's."""
+        order, moved = None, current is None
+        for name, target in REFERENCES.get(table, ()):
+            value = effective.get(name)
+            if not value:
+                continue
+            row = self._load(tx, target, value)
+            if target == "orders":
+                order = row
+            if current is not None and current.data.get(name) == value:
+                continue
+            moved = True
+            noun = {"subjects": "person", "orders": "order", "incidents": "incident"}[target]
+            if row is None:
+                return f"{table}: the {noun} it is for is not on the hub, so the change was not accepted"
+            if not _sees(who.principal, row.audience) and (target, value) not in tx.memo.get("created", ()):
+                # (A person made in this same push arrives with the orders naming them: they are
+                # judged with their case when they are written, and have no other case to leak.)
+                return (f"{table}: {name} names a {noun} outside your caseload or region, so the change was "
+                        "not accepted")
+        person = effective.get("subject_id")
+        if moved and order is not None and person and order.data.get("subject_id") not in (None, "", person):
+            return f"{table}: the person named is not the person of its order, so the change was not accepted"
+        return None
+
+    @staticmethod
+    def _leaves_by_design(rule: TableRule, grant: Grant | None, who: Account, held: dict | None, after: dict) -> bool:
+        """Changes that take a row out of the writer's scope by the scope rules themselves: kit
+        released to stock by a removal, a booked officer finishing a visit on a colleague's case."""
+        if grant is not None and grant.releases:
+            return True
+        owner = rule.owner_field
+        return bool(owner and held is not None and held.get(owner) == who.user_id and after.get(owner) == who.user_id)
 
     def _batch_cases(self, tx: Tx, who: Account, op: p.Op, batch: list[p.Op]) -> dict[str, tuple[str | None, CaseLink]]:
         """For a new subject: the orders in the same batch that will link it (subjects go first, so
@@ -544,6 +726,50 @@ class Hub(Accounts):
             snapshot=snapshot, rows=[p.Change(seq=0, table=r[0], row_id=r[1], kind="upsert", hlc=r[2], payload=r[3])
                                      for r in rows],
             after_table=last[0], after_id=last[1], more=more, hub_time_ms=now, total=total)
+
+    # -- audit anchors ------------------------------------------------------------------
+
+    def anchor_audit(self, who: Account, req: p.AuditAnchorRequest) -> p.AuditAnchorResponse:
+        """Keep a desktop's audit-log head outside its store.  A head must extend the last one
+        the hub holds for that desktop (the desktop proves it still has that entry, with the
+        same hash); a log that comes back shorter or rewritten is recorded as an alarm, which
+        ``emdesk audit verify`` reports.  ``head_seq`` -1 only asks for the last anchor."""
+        self.check_schema(req.schema_version)
+        if req.device_id != who.device_id:
+            raise HubError(403, "wrong_device", "This sign-in belongs to another desktop.")
+        now = self.now_ms()
+        with self.storage.bookkeeping() as tx:
+            last = tx.one("SELECT seq, hash, at_ms FROM audit_anchors WHERE device_id = ? AND alarm = '' "
+                          "ORDER BY seq DESC, at_ms DESC LIMIT 1", [who.device_id])
+            alarms = tx.one("SELECT alarm FROM audit_anchors WHERE device_id = ? AND alarm <> '' "
+                            "ORDER BY at_ms DESC LIMIT 1", [who.device_id])
+            anchor = p.AuditAnchor(seq=int(last[0]), hash=last[1], at_ms=int(last[2])) if last else p.AuditAnchor()
+            alarm = ""
+            if req.head_seq >= 0:
+                alarm = self._audit_alarm(anchor, req)
+                if alarm:
+                    tx.execute("INSERT INTO audit_anchors (device_id, seq, hash, at_ms, alarm) VALUES (?, ?, ?, ?, ?)",
+                               [who.device_id, req.head_seq, req.head_hash[:64], now, alarm])
+                elif req.head_seq > anchor.seq and req.proof_seq == anchor.seq:
+                    tx.execute("INSERT INTO audit_anchors (device_id, seq, hash, at_ms) VALUES (?, ?, ?, ?)",
+                               [who.device_id, req.head_seq, req.head_hash, now])
+                    anchor = p.AuditAnchor(seq=req.head_seq, hash=req.head_hash, at_ms=now)
+        when = datetime.fromtimestamp(now / 1000, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        return p.AuditAnchorResponse(anchor=anchor, hub_time_ms=now,
+                                     alarm=f"{alarm} (seen by the hub {when})" if alarm else (alarms[0] if alarms else ""))
+
+    @staticmethod
+    def _audit_alarm(anchor: p.AuditAnchor, req: p.AuditAnchorRequest) -> str:
+        if len(req.head_hash) != 64 or any(c not in "0123456789abcdef" for c in req.head_hash):
+            raise HubError(400, "bad_request", "head_hash must be 64 lowercase hex digits")
+        if not anchor.seq:
+            return ""
+        if req.head_seq < anchor.seq:
+            return (f"the audit log ends at entry {req.head_seq}, but the hub anchored entry {anchor.seq}: "
+                    "entries were removed")
+        if req.proof_seq == anchor.seq and req.proof_hash != anchor.hash:
+            return f"entry {anchor.seq} of the audit log is not the one the hub anchored: the log was rewritten"
+        return ""
 
     # -- administration -----------------------------------------------------------
 

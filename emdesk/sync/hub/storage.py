@@ -23,17 +23,18 @@ Schema (same on both; PostgreSQL adds roles and RLS, see ``postgres.py``):
   row_audience  (tbl, row_id, principal): who may hold each row
   change_log    per-principal feed: (principal, seq) -> upsert | delete | evict + payload
   applied_ops   every op id ever applied and its result (re-sends return the same)
-  hub_devices   registered desktops: refresh-token hash, last seen, acknowledged cursor
-  hub_accounts  hub sign-in: username + argon2 hash
+  hub_devices   registered desktops: user, name, revoked, last seen, acknowledged cursor
   purged        ids of tombstones removed by GC (an old edit can never bring them back)
   hub_state     seq (last allocated) and horizon (change log pruned up to here)
-  hub_meta      token secret
+  hub_accounts, hub_refresh_tokens, hub_sessions, hub_signin_attempts, hub_meta: the
+                secrets, reached only through ``credentials.py`` (PostgreSQL: owner-only tables
+                behind SECURITY DEFINER functions)
 """
 from __future__ import annotations
 
+import copy
 import queue
 import re
-import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -41,16 +42,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .credentials import AUTH_SCHEMA, SQLiteCredentials, initial_auth_rows, migrate_devices
+
 WRITE_LOCK = 0x656D64736B   # "emdsk": the advisory lock id for hub writes
 
 SCHEMA: tuple[str, ...] = (
-    "CREATE TABLE IF NOT EXISTS hub_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS hub_state (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, "
     "horizon BIGINT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS hub_accounts (user_id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, "
-    "password_hash TEXT NOT NULL, changed_ms BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS hub_devices (device_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, "
-    "name TEXT NOT NULL, refresh_hash TEXT NOT NULL, created_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT NULL, "
+    "name TEXT NOT NULL, created_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT NULL, "
     "cursor BIGINT, revoked INTEGER NOT NULL DEFAULT 0, last_device_seq BIGINT NOT NULL DEFAULT 0)",
     "CREATE TABLE IF NOT EXISTS hub_rows (tbl TEXT NOT NULL, id TEXT NOT NULL, rank INTEGER NOT NULL, "
     "data TEXT NOT NULL, hlc TEXT NOT NULL, field_hlcs TEXT NOT NULL, field_meta TEXT NOT NULL DEFAULT '{}', "
@@ -74,10 +74,15 @@ SCHEMA: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS applied_ops_age ON applied_ops (at_ms)",
     "CREATE TABLE IF NOT EXISTS purged (tbl TEXT NOT NULL, id TEXT NOT NULL, at_ms BIGINT NOT NULL, "
     "PRIMARY KEY (tbl, id))",
+    # Each desktop's audit-log head as it synced (an anchor outside the desktop's own store),
+    # and what the hub saw when a head came back shorter or different (``alarm``).
+    "CREATE TABLE IF NOT EXISTS audit_anchors (device_id TEXT NOT NULL, seq BIGINT NOT NULL, hash TEXT NOT NULL, "
+    "at_ms BIGINT NOT NULL, alarm TEXT NOT NULL DEFAULT '')",
+    "CREATE INDEX IF NOT EXISTS audit_anchors_device ON audit_anchors (device_id, at_ms)",
 )
 
-TABLES = ("hub_meta", "hub_state", "hub_accounts", "hub_devices", "hub_rows", "row_audience", "change_log",
-          "applied_ops", "purged")
+TABLES = ("hub_state", "hub_devices", "hub_rows", "row_audience", "change_log", "applied_ops", "purged",
+          "audit_anchors")
 
 
 class StorageUnavailable(Exception):
@@ -94,6 +99,7 @@ class Tx:
         self._seq_dirty = False
         self.memo: dict[str, Any] = {}    # the engine's per-transaction cache
         self._deferred: dict[str, list[tuple]] = {}
+        self._savepoints = 0
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self._pg else sql
@@ -133,14 +139,39 @@ class Tx:
         nothing reads back inside the transaction (the change log, applied op ids)."""
         self._deferred.setdefault(sql, []).extend(rows)
 
-    def flush_seq(self) -> None:
-        """Called by ``write`` just before COMMIT (with the deferred inserts)."""
+    def flush_deferred(self) -> None:
         deferred, self._deferred = self._deferred, {}
         for sql, rows in deferred.items():
             self.executemany(sql, rows)
+
+    def flush_seq(self) -> None:
+        """Called by ``write`` just before COMMIT (with the deferred inserts)."""
+        self.flush_deferred()
         if self._seq_dirty:
             self.execute("UPDATE hub_state SET seq = ? WHERE id = 1", [self._seq])
             self._seq_dirty = False
+
+    @contextmanager
+    def savepoint(self) -> Iterator["Savepoint"]:
+        """A part of the transaction that can be undone alone (``sp.undo()``), with the
+        engine's caches and the seqs it allocated: a field action applied as one unit."""
+        self.flush_deferred()
+        self._savepoints += 1
+        name = f"emdesk_sp{self._savepoints}"
+        kept = (copy.deepcopy(self.memo), self._seq, self._seq_dirty)
+        self.execute(f"SAVEPOINT {name}")
+        point = Savepoint()
+        try:
+            yield point
+            if point.undone:
+                self._deferred = {}
+                self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                self.memo, self._seq, self._seq_dirty = kept
+            else:
+                self.flush_deferred()
+            self.execute(f"RELEASE SAVEPOINT {name}")
+        finally:
+            self._savepoints -= 1
 
     def current_seq(self) -> int:
         if self._seq is not None:
@@ -149,6 +180,13 @@ class Tx:
 
     def horizon(self) -> int:
         return int(self.scalar("SELECT horizon FROM hub_state WHERE id = 1", default=0))
+
+
+class Savepoint:
+    undone = False
+
+    def undo(self) -> None:
+        self.undone = True
 
 
 class _Pool:
@@ -224,17 +262,19 @@ class HubStorage:
     def close(self) -> None:   # pragma: no cover - interface
         raise NotImplementedError
 
-    def secret(self) -> str:
-        with self.bookkeeping() as tx:
-            return str(tx.scalar("SELECT value FROM hub_meta WHERE key = 'token_secret'"))
+    # Passwords, tokens, sign-in limits: see credentials.py.
+    credentials: Any = None
+
+    def rls_warning(self) -> str | None:
+        """Why row-level security would not apply to this connection (PostgreSQL), if it would not."""
+        return None
 
 
 def initial_rows(tx: Tx) -> None:
-    """The state row and a token secret, if missing (run by whoever owns the schema)."""
+    """The state row and the credentials' key, if missing (run by whoever owns the schema)."""
     if tx.one("SELECT 1 FROM hub_state WHERE id = 1") is None:
         tx.execute("INSERT INTO hub_state (id, seq, horizon) VALUES (1, 0, 0)")
-    if tx.one("SELECT 1 FROM hub_meta WHERE key = 'token_secret'") is None:
-        tx.execute("INSERT INTO hub_meta (key, value) VALUES ('token_secret', ?)", [secrets.token_urlsafe(48)])
+    initial_auth_rows(tx)
 
 
 class SQLiteHubStorage(HubStorage):
@@ -242,17 +282,23 @@ class SQLiteHubStorage(HubStorage):
 
     kind = "sqlite"
 
-    def __init__(self, path: str | Path, *, pool_size: int = 8):
+    def __init__(self, path: str | Path, *, pool_size: int = 8, create: bool = True):
         self.path = Path(path)
         self.label = str(self.path)
+        if not create and not self.path.is_file():
+            # A typo must not become a new, empty hub that desktops then sync against.
+            raise StorageUnavailable(f"there is no hub at {self.path}: create one with "
+                                     f"`emdesk hub init --store {self.path}` (or check the path)")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._pool = _Pool(self._connect, pool_size)
+        self.credentials = SQLiteCredentials(self)
         with self._pool.connection() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 tx = Tx(conn)
-                for sql in SCHEMA:
+                for sql in (*SCHEMA, *AUTH_SCHEMA):
                     tx.execute(sql)
+                migrate_devices(tx, {r[1] for r in tx.all("PRAGMA table_info(hub_devices)")})
                 initial_rows(tx)
                 conn.execute("COMMIT")
             except BaseException:
@@ -308,9 +354,10 @@ def is_postgres(url: str | Path) -> bool:
     return text.startswith(("postgresql://", "postgres://")) or re.match(r"^[a-z_]+\s*=", text) is not None
 
 
-def open_storage(url: str | Path, **kwargs) -> HubStorage:
-    """PostgreSQL for a PostgreSQL URL or conninfo; anything else is a SQLite path."""
+def open_storage(url: str | Path, *, create: bool = True, **kwargs) -> HubStorage:
+    """PostgreSQL for a PostgreSQL URL or conninfo; anything else is a SQLite path (made if
+    missing only with ``create``; a PostgreSQL schema is only ever made by ``init_postgres``)."""
     if is_postgres(url):
         from .postgres import PostgresHubStorage
         return PostgresHubStorage(str(url), **kwargs)
-    return SQLiteHubStorage(str(url).removeprefix("sqlite:///"), **kwargs)
+    return SQLiteHubStorage(str(url).removeprefix("sqlite:///"), create=create, **kwargs)

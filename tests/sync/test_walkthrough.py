@@ -1,0 +1,113 @@
+"""The README's two-desktop walkthrough, with an installation recorded offline, run as a new
+user would: real `emdesk` commands in subprocesses against a real `emdesk hub serve`."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+from datetime import datetime
+
+import httpx
+from synckit import _free_port
+
+from emdesk.domain.devices import Device
+from emdesk.domain.orders import Order, OrderStatus
+from emdesk.domain.users import User
+from emdesk.domain.visits import Visit, VisitKind, VisitStatus
+from emdesk.services.demo_world import generate_world
+from emdesk.services.installs import InstallService
+from emdesk.store import Store
+
+NOW = "2026-11-26T08:30:00Z"
+
+
+def emdesk(*args: str, password: str | None = None, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "EMDESK_NOW": NOW, **(env_extra or {})}
+    env.pop("EMDESK_PASSWORD", None)
+    if password:
+        env["EMDESK_PASSWORD"] = password
+    return subprocess.run([sys.executable, "-m", "emdesk", *args], capture_output=True, text=True, env=env,
+                          stdin=subprocess.DEVNULL, timeout=300)
+
+
+class Hub:
+    def __init__(self, store):
+        self.store, self.port, self.proc = store, _free_port(), None
+
+    def start(self):
+        env = {**os.environ, "EMDESK_NOW": NOW}
+        self.proc = subprocess.Popen([sys.executable, "-m", "emdesk", "hub", "serve", "--store", str(self.store),
+                                      "--port", str(self.port), "--log-level", "warning"], env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/v1/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError("the hub did not start")
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
+def test_an_installation_made_offline_reaches_the_centre(tmp_path):
+    hub = Hub(tmp_path / "hub.db")
+    loaded = emdesk("hub", "load-demo", "--store", str(hub.store))
+    assert loaded.returncode == 0, loaded.stderr
+    # load-demo says which officer has kit allocated for an install today, and its serials.
+    officer = re.search(r"sign in as (\S+)", loaded.stdout)[1]
+    serials = re.findall(r"--device \w+:(\S+)", loaded.stdout)
+    world = generate_world(2026, now=datetime.fromisoformat(NOW), subjects=12)     # names and regions only
+    me = next(u for u, _ in world.users if u.username == officer)
+    centre = next(u for u, _ in world.users if u.role.value == "monitoring_operator" and u.region == me.region)
+    hub.start()
+    try:
+        for user, db in ((officer, "officer.db"), (centre.username, "centre.db")):
+            joined = emdesk("join", "--hub", hub.url, "--user", user, "--db", str(tmp_path / db),
+                            password=f"demo-{user}")
+            assert joined.returncode == 0, joined.stderr
+    finally:
+        hub.stop()
+    # Offline at the door: the wizard pairs the kit and records it on the laptop.
+    store = Store.unlock(tmp_path / "officer.db", officer, f"demo-{officer}")
+    try:
+        kit = {d.serial: d for d in store.find(Device, where={"serial": serials})}
+        order = store.get(Order, next(iter(kit.values())).order_id)
+        visit = next(v for v in store.find(Visit, where={"order_id": order.id})
+                     if v.kind is VisitKind.INSTALL and v.status is VisitStatus.SCHEDULED)
+        tag = next(s for s, d in kit.items() if d.kind.worn)
+        hmu = next((s for s, d in kit.items() if not d.kind.worn), None)
+        user = store.find(User, where={"username": officer})[0]
+        InstallService(store, user, store.clock).record_installation(order.id, visit.id, tag, hmu, "PAIR-W1")
+    finally:
+        store.close()
+    offline = emdesk("sync", "--db", str(tmp_path / "officer.db"), password=f"demo-{officer}")
+    assert offline.returncode == 3, offline.stderr                  # no hub: nothing lost, exit 3
+    hub.start()
+    try:
+        pushed = emdesk("sync", "--db", str(tmp_path / "officer.db"), password=f"demo-{officer}")
+        assert pushed.returncode == 0, pushed.stderr
+        assert re.search(r"refused 0", pushed.stdout), pushed.stdout
+        pulled = emdesk("sync", "--db", str(tmp_path / "centre.db"),
+                        password=f"demo-{centre.username}")
+        assert pulled.returncode == 0, pulled.stderr
+    finally:
+        hub.stop()
+    seen = Store.unlock(tmp_path / "centre.db", centre.username, f"demo-{centre.username}")
+    try:
+        held = seen.get(Order, order.id)
+        assert held.status is OrderStatus.ACTIVE
+        assert set(held.device_serials) == set(serials)
+        assert seen.get(Visit, visit.id).status is VisitStatus.COMPLETED
+    finally:
+        seen.close()
