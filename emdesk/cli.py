@@ -8,27 +8,30 @@ import argparse
 import sys
 from pathlib import Path
 
-from emdesk.app.roles import ROLES
+from emdesk.app.roles import NAMES, ROLES, role_named
 from emdesk.prompts import password
+
+# Options that may stand anywhere on the line (``emdesk sync --db F --user U`` and
+# ``emdesk --user U --db F sync`` mean the same): they are moved in front of the command.
+GLOBAL_OPTIONS = ("--db", "--user", "--screenshot", "--as")
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="emdesk", description="Electronic monitoring desktop.")
     p.add_argument("--db", type=Path, help="store file (default: the user data directory)")
     p.add_argument("--screenshot", type=Path, metavar="PATH", help="render a workspace to PNG and exit")
-    p.add_argument("--as", dest="role", choices=sorted(ROLES), help="role whose workspace --screenshot renders")
+    p.add_argument("--as", dest="role", type=_workspace_role, metavar="ROLE",
+                   help=f"role whose workspace --screenshot renders: {', '.join(sorted(ROLES))}")
     p.add_argument("--user", help="account to act as (default: first account with the role, plain stores only)")
     sub = p.add_subparsers(dest="command")
 
     d = sub.add_parser("demo", help="build the seeded demo world in a fresh store and open the app on it")
     d.add_argument("--seed", type=int, default=2026)
     d.add_argument("--subjects", type=int, default=300)
-    d.add_argument("--db", dest="demo_db", type=Path, help="where to build it (replaced if it exists)")
-    d.add_argument("--screenshot", dest="demo_screenshot", type=Path, metavar="PATH")
-    d.add_argument("--as", dest="demo_role", choices=sorted(ROLES))
+    d.add_argument("--replace", action="store_true",
+                   help="replace the store at --db (it is kept beside it as a .bak copy)")
 
     i = sub.add_parser("init", help="create a new store with its first administrator")
-    i.add_argument("--db", dest="init_db", type=Path)
     i.add_argument("--admin", default="admin", help="administrator's username")
     i.add_argument("--plain", action="store_true", help="do NOT encrypt the store (tests and demos only)")
 
@@ -36,13 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     osub = o.add_subparsers(dest="orders_command", required=True)
     imp = osub.add_parser("import", help="validate and import orders from a JSON or CSV file")
     imp.add_argument("file", type=Path)
-    imp.add_argument("--db", dest="sub_db", type=Path)
     imp.add_argument("--json", action="store_true", help="print the report as JSON")
 
     a = sub.add_parser("audit", help="the audit trail")
     asub = a.add_subparsers(dest="audit_command", required=True)
-    ver = asub.add_parser("verify", help="check the audit log's hash chain")
-    ver.add_argument("--db", dest="sub_db", type=Path)
+    asub.add_parser("verify", help="check the audit log's hash chain (and, on a synced desktop, its anchor "
+                                   "on the hub)")
 
     n = sub.add_parser("nmea", help="NMEA 0183 captures")
     nsub = n.add_subparsers(dest="nmea_command", required=True)
@@ -58,23 +60,74 @@ def _parser() -> argparse.ArgumentParser:
     usub = u.add_subparsers(dest="users_command", required=True)
     add = usub.add_parser("add", help="add an account")
     add.add_argument("username")
-    add.add_argument("--db", dest="sub_db", type=Path)
     add.add_argument("--name", required=True, help="display name")
-    add.add_argument("--role", required=True, choices=["field_officer", "technician", "monitoring_operator", "supervisor", "admin"])
+    add.add_argument("--role", required=True, type=_any_role, metavar="ROLE", help=", ".join(NAMES))
     add.add_argument("--region", default="")
     return p
 
 
+def _any_role(text: str):
+    try:
+        return role_named(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _workspace_role(text: str) -> str:
+    role = _any_role(text)
+    name = next((n for n, value in ROLES.items() if value == role.value), None)
+    if name is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no workspace to show: choose {', '.join(sorted(ROLES))}")
+    return name
+
+
 SYNC_COMMANDS = ("hub", "join", "sync")
+COMMANDS = ("demo", "init", "orders", "audit", "nmea", "users", *SYNC_COMMANDS)
+
+
+def hoist(argv: list[str]) -> tuple[list[str], list[str]]:
+    """(global options, the rest): ``--db``, ``--user``, ``--screenshot`` and ``--as`` taken
+    from wherever they stand, as ``--opt value`` or ``--opt=value``."""
+    front, rest, i = [], [], 0
+    while i < len(argv):
+        arg = argv[i]
+        name = arg.split("=", 1)[0]
+        if arg == "--":
+            rest += argv[i:]
+            break
+        if name in GLOBAL_OPTIONS:
+            if "=" in arg:
+                front.append(arg)
+            elif i + 1 < len(argv):
+                front += [arg, argv[i + 1]]
+                i += 1
+            else:
+                front.append(arg)        # argparse says what is missing
+        else:
+            rest.append(arg)
+        i += 1
+    return front, rest
+
+
+def _sync_argv(command: str, front: list[str], rest: list[str]) -> list[str]:
+    """Global options handed to the sync commands' own parsers (``hub`` takes --store, not --db)."""
+    if command == "hub":
+        if front:
+            raise SystemExit(f"emdesk: hub commands take --store, not {front[0].split('=')[0]}: "
+                             "see `emdesk hub --help`")
+        return rest
+    return rest + front
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in SYNC_COMMANDS:
+    front, rest = hoist(argv)
+    command = next((a for a in rest if not a.startswith("-")), None)
+    if command in SYNC_COMMANDS and rest and rest[0] == command:
         # Sync commands have their own parsers (emdesk/sync/cli.py).
         from emdesk.app import commands
-        return commands.sync_command(argv[0], argv[1:])
-    args = _parser().parse_args(argv)
+        return commands.sync_command(command, _sync_argv(command, front, rest[1:]))
+    args = _parser().parse_args(front + rest)
     from emdesk.app import commands
     from emdesk.app.errors import CommandError
 

@@ -1,9 +1,13 @@
 """The bodies of ``emdesk``'s commands (cli.py parses, these do the work)."""
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import shutil
+import sys
 import tempfile
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -13,10 +17,12 @@ from emdesk.domain.users import Role, User
 from emdesk.services import auth
 from emdesk.services.errors import ServiceError
 from emdesk.store import Store, StoreError
+from emdesk.store.errors import WrongSecret
 from emdesk.store.keyring import Keyring
 
 from .demo_printout import pairing_example
 from .errors import CommandError
+from .roles import name_of
 from .wiring import Prompt, _acting_user, _context, _open, _role, _screenshot, make_clock, run_gui
 
 
@@ -46,8 +52,33 @@ def _demo_now() -> datetime:
     return datetime.combine(today, datetime.min.time().replace(hour=8), tzinfo=LONDON).astimezone(UTC)
 
 
-def build_demo_store(path: Path, seed: int, subjects: int):
+def _is_demo_store(path: Path) -> bool:
+    from emdesk.services.demo import is_demo_store
+    return is_demo_store(path)
+
+
+def _set_aside(path: Path) -> Path:
+    """Move a store and its key file out of the way, kept as a backup beside it."""
+    stamp = make_clock().now().strftime("%Y%m%dT%H%M%S")
+    backup = path.with_name(f"{path.name}.bak-{stamp}")
+    for suffix in ("", ".keys", "-wal", "-shm"):
+        src = Path(f"{path}{suffix}")
+        if src.exists():
+            os.replace(src, Path(f"{backup}{suffix}"))
+    return backup
+
+
+def build_demo_store(path: Path, seed: int, subjects: int, *, replace: bool = False):
+    """The demo world in a fresh store at ``path``.  A demo store there is rebuilt; any other
+    store is never overwritten: refused, or with ``replace`` moved aside as a backup first."""
     from emdesk.services.demo import build_demo
+    there = path.exists() or Path(f"{path}.keys").exists()
+    ours = Path(path) == paths.demo_store(seed)         # the app's own demo file, rebuilt every run
+    if there and not ours and not _is_demo_store(path):
+        if not replace:
+            raise CommandError(f"{path} holds a store that is not a demo store: it is left as it is. Choose "
+                               "another --db for the demo, or add --replace to move it aside (kept as a backup)")
+        print(f"moved the store at {path} aside to {_set_aside(path)}")
     for p in (path, Path(f"{path}.keys"), Path(f"{path}-wal"), Path(f"{path}-shm")):
         p.unlink(missing_ok=True)
     store, world = build_demo(path, seed=seed, now=_demo_now(), subjects=subjects)
@@ -56,13 +87,13 @@ def build_demo_store(path: Path, seed: int, subjects: int):
 
 
 def demo(args) -> int:
-    screenshot, role = args.demo_screenshot, args.demo_role
+    screenshot, role = args.screenshot, args.role
     if screenshot and not role:
         raise CommandError("--screenshot needs --as ROLE")
-    tmp = tempfile.mkdtemp(prefix="emdesk-demo-") if screenshot and not args.demo_db else None
-    path = args.demo_db or (Path(tmp) / "demo.db" if tmp else paths.demo_store(args.seed))
+    tmp = tempfile.mkdtemp(prefix="emdesk-demo-") if screenshot and not args.db else None
+    path = args.db or (Path(tmp) / "demo.db" if tmp else paths.demo_store(args.seed))
     try:
-        store, world = build_demo_store(path, args.seed, args.subjects)
+        store, world = build_demo_store(path, args.seed, args.subjects, replace=args.replace)
         if screenshot:
             user = _acting_user(store, None, _role(role))
             return _screenshot(_context(store, user), screenshot)
@@ -92,38 +123,76 @@ def run_app(args, prompt: Prompt) -> int:
     if not path.exists():
         raise CommandError(f"no store at {path}: run `emdesk demo` for the demo world, "
                            f"or `emdesk init --db {path}` to create one")
+    _need_display()
     return run_gui(path)
 
 
+def _need_display() -> None:
+    """The desktop needs a screen: say how to get one, rather than let Qt abort."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) \
+            and os.environ.get("QT_QPA_PLATFORM", "") in ("", "xcb", "wayland"):
+        raise CommandError("there is no display to open the app on: run it in a desktop session, or under a "
+                           "virtual screen (`xvfb-run -a emdesk ...`), or save a picture of a workspace with "
+                           "`--screenshot shot.png --as ROLE`")
+
+
 def init(args, prompt: Prompt) -> int:
-    path = args.init_db or paths.default_store()
+    from emdesk.services.setup import check_new_password, create_store
+    path = args.db or paths.default_store()
+    if path.exists() or Path(f"{path}.keys").exists():
+        raise CommandError(f"{path}: a store is already there; open it, or choose another --db")
     try:
-        store, key = Store.create(path, plain=args.plain)
-        password = prompt(f"new password for {args.admin}: ")
-        auth.add_user(store, User(username=args.admin, display_name="Administrator", role=Role.ADMIN),
-                      password, data_key=key, actor="init")
+        # The first administrator is the account that will sign in: EMDESK_PASSWORD is hers.
+        password = new_password(args.admin, prompt, variable="EMDESK_PASSWORD")
+        check_new_password(args.admin, password)
+        create_store(path, args.admin, password, plain=args.plain, clock=make_clock())
     except (StoreError, ServiceError) as exc:
         raise CommandError(str(exc)) from exc
     print(f"created {'UNENCRYPTED' if args.plain else 'encrypted'} store {path} with administrator {args.admin}")
-    store.close()
     return 0
 
 
+def new_password(username: str, prompt: Prompt, *, variable: str = "EMDESK_NEW_PASSWORD") -> str:
+    """A new account's own password: from ``variable`` for scripts, else asked twice."""
+    given = os.environ.get(variable)
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        other = "" if variable == "EMDESK_PASSWORD" else \
+            " (it is never taken from EMDESK_PASSWORD, which is the signing-in account's)"
+        raise CommandError(f"a password for {username} is needed: set {variable} or run in a terminal{other}")
+    first = getpass.getpass(f"new password for {username}: ")
+    if getpass.getpass(f"new password for {username} again: ") != first:
+        raise CommandError(f"the two passwords for {username} differ: nothing was changed")
+    return first
+
+
 def add_user(args, prompt: Prompt) -> int:
-    path = args.sub_db or args.db or paths.default_store()
-    # Adding an account to an encrypted store needs the data key: an admin unlocks it.
-    store = _open(path, args.user, prompt)
+    """An administrator adds an account, on every store (plain ones too): signed in with her
+    own password (asked once), the new account getting its own (never the admin's)."""
+    path = args.db or paths.default_store()
+    if not args.user:
+        raise CommandError("adding an account needs an administrator: give --user ADMIN")
+    admin_password = prompt(f"password for {args.user}: ")
     try:
-        key = None
-        if store.encrypted:
-            key = Keyring.load(path).unlock(args.user, prompt(f"password for {args.user}: "))
-            if _acting_user(store, args.user, None).role is not Role.ADMIN:
-                raise CommandError("only an administrator can add accounts")
-        user = auth.add_user(store, User(username=args.username, display_name=args.name, role=Role(args.role),
-                                         region=args.region),
-                             prompt(f"new password for {args.username}: "), data_key=key,
-                             actor=args.user or "cli")
-        print(f"added {user.username} ({user.role.label})")
+        ring = Keyring.load(path) if path.exists() else None
+        store = (Store.unlock(path, args.user, admin_password) if ring is not None and not ring.plain
+                 else _open(path, args.user, lambda _: admin_password))
+    except (StoreError, WrongSecret) as exc:
+        raise CommandError(f"{exc}" if not isinstance(exc, WrongSecret) else
+                           f"the password for {args.user} does not unlock {path}: nothing was changed") from exc
+    try:
+        try:
+            admin = auth.sign_in(store, args.user, admin_password)
+        except ServiceError as exc:
+            raise CommandError(f"{exc} (as {args.user}): nothing was changed") from exc
+        if admin.role is not Role.ADMIN:
+            raise CommandError(f"{args.user} is not an administrator: only an administrator can add accounts")
+        key = ring.unlock(args.user, admin_password) if ring is not None and not ring.plain else None
+        password = new_password(args.username, prompt)
+        user = auth.add_user(store, User(username=args.username, display_name=args.name, role=args.role,
+                                         region=args.region), password, data_key=key, actor=admin.id)
+        print(f"added {user.username} ({name_of(user.role)})")
         return 0
     except ServiceError as exc:
         raise CommandError(str(exc)) from exc
@@ -133,22 +202,52 @@ def add_user(args, prompt: Prompt) -> int:
 
 def import_orders(args, prompt: Prompt) -> int:
     from emdesk.services.import_files import ImportFileError
-    path = args.sub_db or args.db or paths.default_store()
+    path = args.db or paths.default_store()
     store = _open(path, args.user, prompt, make_clock())
     try:
         user = _acting_user(store, args.user, Role.MONITORING_OPERATOR) if args.user or store.encrypted else \
             _batch_user(store)
         ctx = _context(store, user)
+        line = _ProgressLine(args.file) if sys.stderr.isatty() else None
         try:
-            report = ctx.intake.import_file(args.file)
+            report = ctx.intake.import_file(args.file, progress=line)
         except ImportFileError as exc:
             raise CommandError(str(exc)) from exc
         except ServiceError as exc:
             raise CommandError(str(exc)) from exc
+        except KeyboardInterrupt:
+            if line:
+                line.clear()
+            print(f"emdesk: interrupted: nothing from {args.file} was imported (a file goes in whole or not "
+                  "at all); run the same command again", file=sys.stderr)
+            return 130
+        if line:
+            line.clear()
         print(json.dumps(report.as_json(), indent=2, default=str) if args.json else report.as_text())
         return 0 if report.ok else 1
     finally:
         store.close()
+
+
+class _ProgressLine:
+    """One line on the terminal, rewritten as an import goes: orders, bytes, percent."""
+
+    def __init__(self, file: Path):
+        self.name, self.last = Path(file).name, 0.0
+
+    def __call__(self, orders: int, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.2 and done < total:
+            return
+        self.last = now
+        percent = 100 * done // total if total else 100
+        sys.stderr.write(f"\rimporting {self.name}: {orders:,} orders, {done / 1e6:,.1f} of "
+                         f"{total / 1e6:,.1f} MB ({percent}%)")
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        sys.stderr.write("\r\x1b[2K")
+        sys.stderr.flush()
 
 
 def _batch_user(store: Store) -> User:
@@ -163,14 +262,26 @@ def _batch_user(store: Store) -> User:
 
 
 def audit_verify(args, prompt: Prompt) -> int:
-    path = args.sub_db or args.db or paths.default_store()
+    path = args.db or paths.default_store()
     store = _open(path, args.user, prompt)
     try:
         verdict = store.verify_audit()
+        anchored = None
+        if verdict.ok and store.sync_value("hub_url"):
+            from emdesk.sync import audit_anchor
+            from emdesk.sync.client import SyncClient
+            anchored = audit_anchor.check(store, lambda: SyncClient(store), now=make_clock().now())
     finally:
         store.close()
-    if verdict.ok:
-        print(f"audit log intact: {verdict.entries} entries")
-        return 0
-    print(f"audit log BROKEN at entry {verdict.broken_at}: {verdict.reason}")
-    return 1
+    if not verdict.ok:
+        print(f"audit log BROKEN at entry {verdict.broken_at}: {verdict.reason}")
+        return 1
+    if anchored is not None and not anchored.ok:
+        print(f"audit log BROKEN: {anchored.lines[0]}")
+        return 1
+    print(f"audit log intact: {verdict.entries} entries")
+    for line in anchored.lines if anchored else ["this desktop does not sync with a hub, so nothing anchors the "
+                                                 "log outside this store: entries cut off its end by someone "
+                                                 "holding the store key would not be detected"]:
+        print(f"  {line}")
+    return 0

@@ -16,6 +16,9 @@ from .intake import IntakeService
 from .sync_port import SyncPort
 
 
+DEMO_MARK = "demo_seed"      # set in meta by the demo world's builder (services/demo.py)
+
+
 @dataclass
 class AppContext:
     user: User
@@ -27,6 +30,7 @@ class AppContext:
     encrypted: bool
     desktop_id: str
     _store: Store = field(repr=False)
+    demo: bool = False          # a store made by `emdesk demo` (plain on purpose)
     # Device link: installs recorded by the pairing wizard (field officers, own visits),
     # and the technician's bench (check-in, unpair, reset).  Each checks the role itself.
     installs: InstallService | None = None
@@ -43,6 +47,7 @@ class AppContext:
             intake=IntakeService(store, user, clock, geocoder),
             audit=AuditService(store, user),
             store_label=f"{store.path} ({mode})", encrypted=store.encrypted,
+            demo=store.meta(DEMO_MARK) is not None,
             desktop_id=store.desktop_id, _store=store,
             installs=InstallService(store, user, clock),
             bench=BenchService(store, user, clock),

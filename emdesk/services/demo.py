@@ -8,9 +8,10 @@ from emdesk.domain.clock import FixedClock
 from emdesk.domain.geocoding import GazetteerGeocoder
 from emdesk.domain.orders import Order, OrderStatus
 from emdesk.domain.validation.rules import ValidationContext, validate
-from emdesk.store import Store
+from emdesk.store import Store, StoreError
 
 from .auth import add_user
+from .context import DEMO_MARK   # in meta: this store was made by `emdesk demo` (may be rebuilt at will)
 from .demo_world import DemoWorld, generate_world
 
 
@@ -29,6 +30,20 @@ def intake_checked(world: DemoWorld) -> list[Order]:
     return out
 
 
+
+
+def is_demo_store(path: str | Path) -> bool:
+    """Whether the store at ``path`` is a demo store (plain, marked as made by the demo)."""
+    try:
+        store = Store.open(path)
+    except StoreError:
+        return False          # encrypted, damaged, not a store: not ours to replace
+    try:
+        return store.meta(DEMO_MARK) is not None
+    finally:
+        store.close()
+
+
 def build_demo(path: str | Path, *, seed: int = 2026, now: datetime, subjects: int = 300) -> tuple[Store, DemoWorld]:
     """A plain (explicitly unencrypted) store holding the seeded demo world."""
     world = generate_world(seed, now=now, subjects=subjects)
@@ -42,4 +57,5 @@ def build_demo(path: str | Path, *, seed: int = 2026, now: datetime, subjects: i
         store.put_many(world.visits, actor="demo")
         store.put_many(world.notes, actor="demo")
         store.put_many(world.telemetry, actor="demo")
+        store.set_meta(DEMO_MARK, str(seed))
     return store, world

@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
         ctx, user = self.ctx, self.ctx.user
         status = self.statusBar()
         status.setSizeGripEnabled(False)
-        encrypted = "encrypted" if ctx.encrypted else "UNENCRYPTED (demo)"
+        encrypted = "encrypted" if ctx.encrypted else "UNENCRYPTED (demo)" if ctx.demo else "UNENCRYPTED"
         self.store_label = QLabel(f"Store: {_without_mode(ctx.store_label)} · {encrypted}", objectName="storeLabel")
         if not ctx.encrypted:
             self.store_label.setObjectName("storeWarning")

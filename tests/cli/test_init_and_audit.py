@@ -22,10 +22,13 @@ def test_users_add_lets_the_new_account_unlock_the_store(emdesk, tmp_path):
     db = tmp_path / "e.db"
     emdesk("init", "--db", str(db), password="admin-password", check=True)
     emdesk("--user", "admin", "users", "add", "officer.leeds", "--db", str(db), "--name", "Officer",
-           "--role", "field_officer", "--region", "Yorkshire and the Humber", password="admin-password", check=True)
-    # The new account was given the same password through EMDESK_PASSWORD; it unlocks the store too.
-    ok = emdesk("--user", "officer.leeds", "audit", "verify", "--db", str(db), password="admin-password")
+           "--role", "field_officer", "--region", "Yorkshire and the Humber", password="admin-password",
+           new_password="officer-password", check=True)
+    # The new account has its own password (never the administrator's), and it unlocks the store.
+    ok = emdesk("--user", "officer.leeds", "audit", "verify", "--db", str(db), password="officer-password")
     assert ok.returncode == 0, ok.stderr
+    wrong = emdesk("--user", "officer.leeds", "audit", "verify", "--db", str(db), password="admin-password")
+    assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
 
 
 def test_audit_verify_detects_tampering_in_a_plain_store(emdesk, tmp_path):
