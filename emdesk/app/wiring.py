@@ -113,7 +113,9 @@ def _screenshot(ctx: AppContext, out: Path) -> int:
 
 
 def run_gui(path: Path) -> int:
+    from emdesk import logs
     from emdesk.ui.qt_app import make_application
+    logs.setup("desktop")
     from emdesk.ui.shell import Shell
     app = make_application(sys.argv[:1])
     shell = Shell(sign_in_callable(path, make_clock()))

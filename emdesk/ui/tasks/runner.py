@@ -88,6 +88,7 @@ class TaskRunner(QObject):
         # must never delete it there.  ``_release`` deletes it on the GUI thread.
         task.setParent(self)
         task.finished.connect(self._release)
+        task.failed.connect(self._offer_details)
         with self._lock:
             closed = self._closed
             if not closed:
@@ -153,6 +154,12 @@ class TaskRunner(QObject):
 
     # -- bookkeeping ---------------------------------------------------------------------
     @Slot()
+    @Slot(object)
+    def _offer_details(self, error: TaskError) -> None:
+        # A slot of this GUI-thread object, so the box is made on the GUI thread.
+        from emdesk.ui.error_details import offer_details     # the tasks package stays free of widgets
+        offer_details(error)
+
     def _release(self) -> None:
         task = self.sender()
         with self._lock:
