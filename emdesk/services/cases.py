@@ -159,6 +159,7 @@ class CaseService:
             active_orders=len(active),
             draft_orders=sum(1 for o in drafts if o.status is OrderStatus.DRAFT),
             orders_with_problems=sum(1 for o in drafts if o.problems),
+            submitted_with_problems=sum(1 for o in drafts if o.problems and o.status is OrderStatus.SUBMITTED),
             subjects=self.store.count(Subject),
             devices_in_stock=self.store.count(Device, where={"state": DeviceState.IN_STOCK}),
             devices_installed=self.store.count(Device, where={"state": DeviceState.INSTALLED}),

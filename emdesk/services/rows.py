@@ -87,6 +87,7 @@ class Counts:
     by_region: dict[str, int] = field(default_factory=dict)
     never_fitted: int = 0          # active orders with no tag (or non-fitted device) installed
     disconnected_14_days: int = 0  # active orders whose fitted kit was last heard from 14+ days ago
+    submitted_with_problems: int = 0   # of orders_with_problems: accepted at intake, problems since
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,3 +112,16 @@ def test_unmonitored_needs_a_tag_not_just_a_home_unit(store, users, clock):
                      subject_id=b1.subject_id, region="Wales"))
     c = svc(store, users, clock, "boss").counts()
     assert (c.never_fitted, c.disconnected_14_days, c.unmonitored_active) == (1, 0, 1)
+
+
+def test_orders_with_problems_are_counted_by_what_they_are(store, users, clock):
+    """The intake tile counts drafts and submitted orders with problems, and says which."""
+    from emdesk.domain.orders import Order, OrderStatus
+    from emdesk.domain.validation import Problem
+    before = svc(store, users, clock, "boss").counts()
+    problem = Problem(code="ADDR-NOT-LOCATED", field="subject.addresses[0]", message="check on the map")
+    store.put(Order(reference="S-9", status=OrderStatus.SUBMITTED, problems=(problem,)))
+    after = svc(store, users, clock, "boss").counts()
+    assert after.orders_with_problems == before.orders_with_problems + 1
+    assert after.submitted_with_problems == before.submitted_with_problems + 1
+    assert after.draft_orders == before.draft_orders                  # a submitted order is not a draft

@@ -99,7 +99,7 @@ class OverviewWorkspace(Workspace):
         super().__init__(ctx, parent)
         self.tiles = {
             "active": Tile("Active orders"),
-            "problems": Tile("Drafts with problems"),
+            "problems": Tile("Orders at intake with problems"),
             "unmonitored": Tile("Unmonitored active"),
             "backlog": Tile("Visits > 3 days late"),
             "in_stock": Tile("Devices in stock"),
@@ -143,7 +143,9 @@ class OverviewWorkspace(Workspace):
         active = counts.active_orders
         share = counts.unmonitored_active / active if active else 0.0
         self.tiles["active"].set(active, f"{plural(counts.subjects, 'person', 'people')} on record")
-        self.tiles["problems"].set(counts.orders_with_problems, f"{plural(counts.draft_orders, 'draft')} in all",
+        drafts = counts.orders_with_problems - counts.submitted_with_problems
+        self.tiles["problems"].set(counts.orders_with_problems,
+                                   f"{plural(drafts, 'draft')} · {counts.submitted_with_problems} submitted",
                                    alert=counts.orders_with_problems > 0)
         self.tiles["unmonitored"].set(
             counts.unmonitored_active,
