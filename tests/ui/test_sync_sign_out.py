@@ -74,7 +74,7 @@ def hub(tmp_path):
 
     hub = Hub(open_storage(str(tmp_path / "hub.db")), clock=FixedClock(NOW),
               hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-    users, records = demo_world_source(2026, 24, NOW)
+    users, records, _ = demo_world_source(2026, 24, NOW)
     hub.load(users, records)
     link = SlowLink(create_app(hub))
     with socket.socket() as s:

@@ -123,6 +123,7 @@ class FakeContext:
     store_label: str = "/tmp/fake.db (UNENCRYPTED)"
     encrypted: bool = False
     desktop_id: str = "desk-1"
+    demo: bool = False
     clock: FixedClock = field(default_factory=lambda: FixedClock(NOW))
     closed: bool = False
 
