@@ -12,7 +12,7 @@ from emdesk.domain.geocoding import Geocoder
 from emdesk.domain.orders import Order, OrderStatus, RequestType, apply_variation, transition
 from emdesk.domain.people import Address, Subject
 from emdesk.domain.users import Permission, User
-from emdesk.domain.validation import Problem
+from emdesk.domain.validation import Problem, errors, warnings
 from emdesk.domain.validation.intake_record import parse_intake
 from emdesk.domain.validation.rules import ValidationContext, validate
 from emdesk.store import Store
@@ -25,8 +25,9 @@ from .import_files import read_import_file
 class IntakeResult:
     order: Order
     subject: Subject
-    problems: list[Problem]
+    problems: list[Problem]          # what keeps the order a draft
     source: str = ""
+    warnings: list[Problem] = field(default_factory=list)   # to confirm; the order goes ahead
 
     @property
     def accepted(self) -> bool:
@@ -53,13 +54,15 @@ class ImportReport:
     def as_json(self) -> dict:
         return {
             "file": self.file,
-            "summary": {"orders": len(self.results), "accepted": self.accepted, "drafts": self.drafts},
+            "summary": {"orders": len(self.results), "accepted": self.accepted, "drafts": self.drafts,
+                        "warnings": sum(len(r.warnings) for r in self.results)},
             "orders": [
                 {
                     "source": r.source, "reference": r.order.reference, "order_id": r.order.id,
                     "subject_id": r.subject.id, "status": r.order.status.value,
                     "accepted": r.accepted,
                     "problems": [msgspec.to_builtins(p) for p in r.problems],
+                    "warnings": [msgspec.to_builtins(p) for p in r.warnings],
                 }
                 for r in self.results
             ],
@@ -71,6 +74,7 @@ class ImportReport:
             ref = r.order.reference or "(no reference)"
             if r.accepted:
                 lines.append(f"OK     {r.source}  {ref}: accepted as {r.order.status.value}")
+                lines.extend(f"         ! {p.field}: {p.message} [{p.code}] (warning)" for p in r.warnings)
             else:
                 lines.append(f"DRAFT  {r.source}  {ref}: {len(r.problems)} problem(s), kept as draft")
                 lines.extend(f"         - {p.field}: {p.message} [{p.code}]" for p in r.problems)
@@ -103,8 +107,10 @@ class IntakeService:
         if order.installation.address and not order.installation.address.located:
             order = order.evolve(installation=order.installation.__class__(
                 address=self._located(order.installation.address), appointment=order.installation.appointment))
-        problems = [*extra_problems, *self.check(order, subject)]
-        order = order.evolve(problems=tuple(problems), region=order.region or self._region(order, subject))
+        found = [*extra_problems, *self.check(order, subject)]
+        # Warnings stay on the order for the officer to confirm; only errors keep it a draft.
+        problems, to_confirm = errors(found), warnings(found)
+        order = order.evolve(problems=tuple(found), region=order.region or self._region(order, subject))
         now = self.clock.now()
         if order.status is OrderStatus.DRAFT and not problems:
             order = transition(order, OrderStatus.SUBMITTED, at=now, by=self.user.id, reason=f"accepted at intake ({source})")
@@ -114,7 +120,8 @@ class IntakeService:
             if not problems and order.request_type is RequestType.VARIATION and order.variation:
                 varied = self.store.get(Order, order.varies_order_id)
                 self.store.put(apply_variation(varied, order.variation), actor=self.user.id)
-        return IntakeResult(order=saved, subject=saved_subject, problems=problems, source=source)
+        return IntakeResult(order=saved, subject=saved_subject, problems=problems, source=source,
+                            warnings=to_confirm)
 
     def import_file(self, path: str | Path) -> ImportReport:
         report = ImportReport(file=str(path))

@@ -27,4 +27,4 @@ def phone_defect(text: str) -> str | None:
         return None
     if not phonenumbers.is_possible_number(number):
         return "has the wrong number of digits for a phone number"
-    return "is not a number in use (no such range is allocated)"
+    return "is not a valid phone number (no such number exists: a digit missing, extra or wrong?)"

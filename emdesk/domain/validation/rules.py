@@ -849,7 +849,7 @@ def validate(order: Order, subject: Subject, ctx: ValidationContext) -> list[Pro
     for rule in RULE_TABLE:
         for finding in rule.check(draft):
             path, message = finding if isinstance(finding, tuple) else (rule.field, finding)
-            problems.append(Problem(code=rule.code, field=path, message=message))
+            problems.append(Problem(code=rule.code, field=path, message=message, severity=rule.severity))
     return problems
 
 
