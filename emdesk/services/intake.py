@@ -54,8 +54,7 @@ class ImportReport:
     def as_json(self) -> dict:
         return {
             "file": self.file,
-            "summary": {"orders": len(self.results), "accepted": self.accepted, "drafts": self.drafts,
-                        "warnings": sum(len(r.warnings) for r in self.results)},
+            "summary": {"orders": len(self.results), "accepted": self.accepted, "drafts": self.drafts},
             "orders": [
                 {
                     "source": r.source, "reference": r.order.reference, "order_id": r.order.id,
