@@ -585,3 +585,12 @@ def test_electronically_monitored_bail_is_for_children_of_12_and_over(dob, order
     problems = check(order.evolve(order_type=order_type), subject.evolve(date_of_birth=dob))
     assert [p.code for p in problems] == expected
     assert all("Bail Act 1976 s.3AA" in p.message for p in problems)
+
+
+@pytest.mark.parametrize("phone", ["0113 496 0000", "0115 496 0999", "0131 496 0500", "0191 498 0123",
+                                   "020 7946 0999", "029 2018 0001", "01632 960123", "07700 900999",
+                                   "0808 157 0192"])
+def test_ofcoms_drama_numbers_are_numbers(phone):
+    # GOV.UK's own examples use them; libphonenumber calls some of them invalid
+    order, subject = base()
+    assert check(order, subject.evolve(phone=phone)) == []

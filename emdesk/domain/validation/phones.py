@@ -11,8 +11,11 @@ import re
 
 import phonenumbers
 
-# Ofcom, "Telephone numbers for use in TV and radio drama" (national significant numbers).
-_OFCOM_DRAMA = re.compile(r"^(?:7700900|1632960|8081570|9098790|3069990)\d{3}$")
+# Ofcom, "Telephone numbers for use in TV and radio drama": each range is 1,000 numbers,
+# given here as national significant numbers without their last three digits.
+_OFCOM_DRAMA = re.compile(
+    r"^(?:1134960|1144960|1154960|1164960|1174960|1184960|1214960|1314960|1414960|1514960|1614960"
+    r"|1914980|2079460|2920180|2896496|1632960|7700900|8081570|9098790|3069990)\d{3}$")
 
 
 def phone_defect(text: str) -> str | None:
