@@ -277,6 +277,18 @@ def test_only_an_address_that_cannot_be_placed_is_a_warning(address, severity):
         assert "confirm" in problems[0].message and "map" in problems[0].message
 
 
+@pytest.mark.parametrize(("postcode", "message"), [
+    ("YY1 1AA", "Address could not be placed from its postcode or town: confirm it on the map before the visit"),
+    ("TD15 1AA", "Address could not be placed from its postcode (TD15 lies on both sides of the Scottish "
+                 "border) or town: confirm it on the map"),
+])
+def test_an_unplaced_address_says_why_and_what_to_do(postcode, message):
+    order, subject = base("court_sentence_alcohol")
+    address = Address(lines=("1 High St",), town="Nowhereton", postcode=postcode)
+    [problem] = check(order, subject.evolve(addresses=(address,)))
+    assert problem.message.startswith(message), problem.message
+
+
 class _Broken:
     def locate(self, address):
         raise TimeoutError("no answer in 5 s")

@@ -301,7 +301,7 @@ def _unplaced_why(a) -> str:
     district = postcode_district(text_of(a.postcode))
     if district and postcode_country(text_of(a.postcode)) == ENGLAND_OR_SCOTLAND:
         return f" ({district} lies on both sides of the Scottish border)"
-    return 
+    return ""
 
 
 @_rule("ADDR-OUTSIDE-EW", "<address>", "Every address lies in England or Wales.")
