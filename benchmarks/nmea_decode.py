@@ -1,6 +1,6 @@
 """NMEA decode throughput: emdesk's full decode beside plain ``pynmea2.parse``.
 
-Runs over every capture in gpsd's NMEA regression set (``shared/data/gpsd-nmea``, or
+Runs over every capture in gpsd's NMEA regression set (``tests/data/gpsd-nmea``, or
 ``$EMDESK_GPSD_DATA``), the same lines for every contender:
 
 * ``pynmea2``   -- ``pynmea2.parse(line)`` on every line (checksum included), errors
@@ -46,7 +46,7 @@ def data_dir() -> Path:
     env = os.environ.get("EMDESK_GPSD_DATA")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gpsd-nmea"
+    return Path(__file__).resolve().parents[1] / "tests" / "data" / "gpsd-nmea"
 
 
 def load_captures(directory: Path | None = None) -> list[list[str]]:

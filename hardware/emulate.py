@@ -63,7 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--serial", help="its serial number (default: made up)")
     p.add_argument("--device", action="append", default=[], metavar="KIND:SERIAL[:FAULTS]",
                    help="a device on its own port; repeat for several (e.g. hmu:HMU-000123)")
-    p.add_argument("--listen", metavar="HOST:PORT", help="serve socket://HOST:PORT instead of a pty")
+    p.add_argument("--listen", metavar="HOST:PORT", type=_address,
+                   help="serve socket://HOST:PORT instead of a pty (port 0: any free port)")
     p.add_argument("--key-file", metavar="PATH",
                    help="the factory's signing key file to certify the devices with (default: the emulator test key)")
     p.add_argument("--write-key-file", metavar="PATH",
@@ -86,6 +87,14 @@ def _parser() -> argparse.ArgumentParser:
             g.add_argument(flag, type=typ, metavar="N" if typ is int else "S" if typ is float else "SERIAL",
                            help=_HELP.get(f.name))
     return p
+
+
+def _address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r}: give HOST:PORT with a port from 0 to 65535, "
+                                         "e.g. 127.0.0.1:4001")
+    return host or "127.0.0.1", int(port)
 
 
 def _faults(args: argparse.Namespace) -> Faults:
@@ -113,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             specs.append((kind, serial, Faults.parse(parts[2], common) if len(parts) > 2 else common))
     except ValueError as e:
         p.error(str(e))
-    if not specs:
+    if not specs and not args.write_key_file:
         p.error("say which device(s): --kind KIND or --device KIND:SERIAL")
     maker = EMULATOR_MANUFACTURER
     if args.key_file:
@@ -123,12 +132,17 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, ValueError, KeyError) as e:
             p.error(f"--key-file {args.key_file}: {e}")
     if args.write_key_file:
-        with open(args.write_key_file, "w", encoding="utf-8") as fh:
-            fh.write(maker.key_file_json(args.revoke))
-    listen = None
-    if args.listen:
-        host, _, port = args.listen.rpartition(":")
-        listen = (host or "127.0.0.1", int(port))
+        try:
+            with open(args.write_key_file, "w", encoding="utf-8") as fh:
+                fh.write(maker.key_file_json(args.revoke))
+        except OSError as e:
+            p.error(f"--write-key-file {args.write_key_file}: {e.strerror or e}")
+        print(f"wrote the manufacturer key file {args.write_key_file}", file=sys.stderr, flush=True)
+        if not specs:
+            return 0
+    listen = args.listen
+    if listen and listen[1] and listen[1] + len(specs) - 1 > 65535:
+        p.error(f"--listen: {len(specs)} devices need ports {listen[1]} to {listen[1] + len(specs) - 1}")
     air = Air()
     devices: list[EmulatedDevice] = []
     stop = threading.Event()

@@ -45,6 +45,7 @@ from emdesk.domain.visits import OutcomeCode, Visit, VisitKind, VisitStatus
 from emdesk.store import Store
 
 from .errors import AccessDenied, ServiceError
+from .field_visits import own_visit
 
 INSTALLABLE_ORDER = (OrderStatus.SUBMITTED, OrderStatus.ACTIVE)
 COUNTERFEIT_REASON = "failed authenticity check"
@@ -121,16 +122,7 @@ class InstallService:
     # -- permissions --------------------------------------------------------------
 
     def _own_visit(self, visit_id: str) -> Visit:
-        if not self.user.can(Permission.RECORD_VISITS):
-            raise AccessDenied(f"{self.user.role.label} accounts cannot record installations")
-        visit = self.store.get(Visit, visit_id)
-        if visit is None:
-            raise AccessDenied("no such visit")
-        if visit.officer_id != self.user.id:
-            raise AccessDenied("that visit is booked to another officer: only she can record it")
-        if visit.kind is not VisitKind.INSTALL:
-            raise InstallError(f"this is a {visit.kind.value} visit, not an install")
-        return visit
+        return own_visit(self.store, self.user, visit_id, VisitKind.INSTALL, "installations", InstallError)
 
     def _order_for(self, visit: Visit, order_id: str | None = None) -> Order:
         if order_id is not None and order_id != visit.order_id:

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from emdesk.domain.clock import Clock
 from emdesk.domain.devices import Device, DeviceState, DeviceTransitionError, move_device
 from emdesk.domain.field_actions import FieldAction
-from emdesk.domain.users import Permission, User
+from emdesk.domain.users import User
 from emdesk.domain.visits import OutcomeCode, Visit, VisitKind, VisitStatus
 from emdesk.store import Store
 
-from .errors import AccessDenied, ServiceError
+from .errors import ServiceError
+from .field_visits import own_visit
 
 
 # Kit still with the wearer: fitted, or waiting to be collected after the order ended.
@@ -52,16 +53,7 @@ class RemovalService:
         self.store, self.user, self.clock = store, user, clock
 
     def _own_visit(self, visit_id: str) -> Visit:
-        if not self.user.can(Permission.RECORD_VISITS):
-            raise AccessDenied(f"{self.user.role.label} accounts cannot record removals")
-        visit = self.store.get(Visit, visit_id)
-        if visit is None:
-            raise AccessDenied("no such visit")
-        if visit.officer_id != self.user.id:
-            raise AccessDenied("that visit is booked to another officer: only she can record it")
-        if visit.kind is not VisitKind.REMOVAL:
-            raise RemovalError(f"this is a {visit.kind.value} visit, not a removal")
-        return visit
+        return own_visit(self.store, self.user, visit_id, VisitKind.REMOVAL, "removals", RemovalError)
 
     def fitted(self, visit_id: str) -> list[Device]:
         """The devices to take off: everything installed on the visit's order."""

@@ -71,6 +71,18 @@ def append(db: sqlite_utils.Database, *, at: datetime, actor: str, action: str, 
     return AuditEntry(seq, at_text, actor, action, entity, entity_id, subject_id, detail_text, prev, digest)
 
 
+def head(db: sqlite_utils.Database) -> tuple[int, str]:
+    """The last entry's seq and hash, as the log holds them (0 and the genesis hash if empty)."""
+    row = db.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    return (int(row[0]), row[1]) if row else (0, GENESIS)
+
+
+def hash_at(db: sqlite_utils.Database, seq: int) -> str:
+    """The hash of entry ``seq``, or "" if the log does not hold it."""
+    row = db.execute("SELECT hash FROM audit_log WHERE seq = ?", [seq]).fetchone()
+    return row[0] if row else ""
+
+
 def entries(db: sqlite_utils.Database, *, subject_id: str | None = None, limit: int | None = None) -> list[AuditEntry]:
     sql = "SELECT seq, at, actor, action, entity, entity_id, subject_id, detail, prev_hash, hash FROM audit_log"
     args: list = []

@@ -21,7 +21,7 @@ from emdesk.domain.ids import new_id
 from emdesk.domain.records import Record
 
 from . import audit, migrations
-from .connection import connect
+from .connection import connect, database_errors, not_a_store
 from .errors import StoreError, StoreLocked
 from .keyring import Keyring
 from .tables import BY_TABLE, columns_for, stamp, subject_of
@@ -95,18 +95,32 @@ class Store:
         path = Path(path)
         if not path.exists():
             raise StoreError(f"{path}: no store there; create one with `emdesk init --db {path}` or run `emdesk demo`")
+        what = not_a_store(path)
+        if what:
+            raise StoreError(what)
         ring = Keyring.load(path)
-        plain = ring.plain if ring else False
-        if not plain and key is None:
+        if ring is None:
+            raise StoreError(f"{path}: no key file beside it ({path}.keys), so it is not an emdesk store or its "
+                             "key file was lost: restore both from backup")
+        if not ring.plain and key is None:
             raise StoreLocked(f"{path} is encrypted: sign in to unlock it")
-        return cls(connect(path, None if plain else key), path, encrypted=not plain, clock=clock)
+        db = connect(path, None if ring.plain else key)
+        try:
+            return cls(db, path, encrypted=not ring.plain, clock=clock)
+        except database_errors() as exc:
+            db.conn.close()
+            raise StoreError(f"{path} is damaged ({exc}): restore it from backup") from exc
 
     @classmethod
     def unlock(cls, path: str | Path, username: str, password: str, *, clock: Clock | None = None) -> "Store":
         """Open a store with an account's password (plain stores need none)."""
+        what = not_a_store(path) if Path(path).exists() else None
+        if what:
+            raise StoreError(what)
         ring = Keyring.load(path)
         if ring is None:
-            raise StoreError(f"{path}: no key file beside it ({path}.keys); restore it from backup")
+            raise StoreError(f"{path}: no key file beside it ({path}.keys), so it is not an emdesk store or its "
+                             "key file was lost: restore both from backup")
         key = None if ring.plain else ring.unlock(username, password)
         return cls.open(path, key=key, clock=clock)
 
@@ -267,6 +281,16 @@ class Store:
             rows = db.execute(f"SELECT data FROM {cls.table}{sql}", args).fetchall()
         return [decode(cls, r[0]) for r in rows]
 
+    def find_by_field(self, cls: type[R], path: str, value: Any, *, limit: int = 10) -> list[R]:
+        """Live records whose JSON field at ``path`` ("identifiers.pnc") equals ``value``: for
+        the rare look-ups on fields that have no column (matching a person on import)."""
+        if not all(part.replace("_", "").isalnum() for part in path.split(".")):
+            raise ValueError(f"bad field path {path!r}")
+        with self.reading() as db:
+            rows = db.execute(f"SELECT data FROM {cls.table} WHERE deleted = 0 AND json_extract(data, ?) = ? "
+                              f"ORDER BY id LIMIT {int(limit)}", [f"$.{path}", value]).fetchall()
+        return [decode(cls, r[0]) for r in rows]
+
     def latest_by(self, cls: type[R], group_column: str, time_column: str, *,
                   where: dict[str, Any] | None = None) -> dict[Any, Any]:
         """The greatest ``time_column`` per value of ``group_column`` among matching records,
@@ -316,6 +340,14 @@ class Store:
     def audit_entries(self, *, subject_id: str | None = None, limit: int | None = None) -> list[audit.AuditEntry]:
         with self.reading() as db:
             return audit.entries(db, subject_id=subject_id, limit=limit)
+
+    def audit_head(self) -> tuple[int, str]:
+        with self.reading() as db:
+            return audit.head(db)
+
+    def audit_hash_at(self, seq: int) -> str:
+        with self.reading() as db:
+            return audit.hash_at(db, seq)
 
     def verify_audit(self) -> audit.AuditVerdict:
         with self.reading() as db:

@@ -123,8 +123,12 @@ def hub_main(argv: list[str], *, demo_world: DemoWorldSource | None = None, **hu
             if warning:
                 print(f"emdesk: {warning}", file=sys.stderr, flush=True)
             import uvicorn
+
+            from emdesk import logs
+            log_file = logs.setup("hub")
             scheme = "https" if args.cert else "http"
-            print(f"emdesk hub on {scheme}://{args.host}:{args.port} ({storage.kind}: {storage.label})", flush=True)
+            print(f"emdesk hub on {scheme}://{args.host}:{args.port} ({storage.kind}: {storage.label}); "
+                  f"log {log_file}", flush=True)
             uvicorn.run(create_app(hub, gc_interval_s=args.gc_interval), host=args.host, port=args.port,
                         ssl_certfile=str(args.cert) if args.cert else None,
                         ssl_keyfile=str(args.key) if args.key else None, log_level=args.log_level)

@@ -51,6 +51,8 @@ DEVICE_NAME, CURSOR, LAST_SYNC, OFFSET, REFUSALS = "device_name", "cursor", "las
 BOOT_SNAPSHOT, BOOT_TABLE, BOOT_ID, BOOT_TOTAL, BOOT_DONE = (
     "bootstrap_snapshot", "bootstrap_after_table", "bootstrap_after_id", "bootstrap_total", "bootstrap_done")
 
+AUDIT_ANCHOR = "audit_anchor"
+
 MAX_REFUSALS_KEPT = 1000
 CLOCK_MARGIN_MS = 60_000       # re-stamped ops land at most this far ahead of the hub
 OFFSET_JITTER_MS = 2_000       # smaller disagreements with the hub clock are left alone
@@ -85,6 +87,7 @@ class SyncReport:
     bootstrapped: int = 0
     rebuilt: bool = False
     cursor: int = 0
+    audit_alarm: str = ""          # the hub found this desktop's audit log shorter or rewritten
 
     def summary(self) -> str:
         parts = [f"pushed {self.pushed}", f"refused {len(self.refused)}", f"pulled {self.pulled}",
@@ -276,6 +279,7 @@ class SyncClient:
             if self.cursor() is None:
                 report.bootstrapped += self._bootstrap(progress)
             self._pull(report, progress)
+            report.audit_alarm = self._anchor_audit()
             report.cursor = self.cursor() or 0
             self.store.set_sync_value(LAST_SYNC, datetime.now(timezone.utc).isoformat(timespec="seconds"))
             return report
@@ -284,6 +288,34 @@ class SyncClient:
         """Load (or finish loading) this user's whole scope from a hub snapshot; returns rows."""
         with self._lock:
             return self._bootstrap(progress or (lambda stage, done, total: None))
+
+    # -- the audit log's anchor ---------------------------------------------------------
+
+    def _anchor_audit(self) -> str:
+        """Hand the hub this desktop's audit-log head, proving the log still holds the last
+        anchor; keep the hub's answer.  Returns the hub's alarm, if any."""
+        for _ in range(2):        # a second time if this desktop did not know the latest anchor
+            known = self.audit_anchor()
+            seq, digest = self.store.audit_head()
+            answer = self._post("/v1/audit", p.AuditAnchorRequest(
+                schema_version=self.schema_version, device_id=self.store.desktop_id, head_seq=seq, head_hash=digest,
+                proof_seq=known.seq, proof_hash=self.store.audit_hash_at(known.seq) if known.seq else ""),
+                p.AuditAnchorResponse)
+            self.store.set_sync_value(AUDIT_ANCHOR, p.encode(answer.anchor).decode())
+            if answer.alarm or answer.anchor.seq == seq or answer.anchor.seq == known.seq:
+                return answer.alarm
+        return ""
+
+    def audit_anchor(self) -> p.AuditAnchor:
+        """The last anchor the hub confirmed, as this desktop keeps it (offline use)."""
+        text = self._state(AUDIT_ANCHOR)
+        return p.decode(text.encode(), p.AuditAnchor) if text else p.AuditAnchor()
+
+    def hub_audit_anchor(self) -> p.AuditAnchorResponse:
+        """The hub's own record of this desktop's last anchor (and any alarm)."""
+        return self._post("/v1/audit", p.AuditAnchorRequest(schema_version=self.schema_version,
+                                                             device_id=self.store.desktop_id, head_seq=-1),
+                          p.AuditAnchorResponse)
 
     # -- push -----------------------------------------------------------------------
 

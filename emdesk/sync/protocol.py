@@ -8,6 +8,7 @@ a message telling them to upgrade.  Bodies are JSON (msgspec) over HTTP(S):
   POST /v1/push        PushRequest    -> PushResponse     (bearer token)
   POST /v1/pull        PullRequest    -> PullResponse     (bearer token)
   POST /v1/bootstrap   BootstrapRequest -> BootstrapResponse (bearer token)
+  POST /v1/audit       AuditAnchorRequest -> AuditAnchorResponse (bearer token)
   GET  /v1/health      -> {"ok": true, "hub_time_ms": ...}
 
 Errors are HTTP status codes with an ``ErrorBody`` naming what went wrong and what to do.
@@ -88,6 +89,30 @@ class OpResult(msgspec.Struct, kw_only=True):
 class PushResponse(msgspec.Struct, kw_only=True):
     results: list[OpResult]
     hub_time_ms: int
+
+
+class AuditAnchorRequest(msgspec.Struct, kw_only=True):
+    """The desktop's audit-log head, with proof that its log still holds the last anchor."""
+
+    schema_version: int
+    device_id: str
+    head_seq: int                     # -1: only ask for the last anchor
+    head_hash: str = ""
+    proof_seq: int = 0                # the last anchor this desktop knows of (0: none)
+    proof_hash: str = ""              # its log's hash at that entry ("" if the entry is gone)
+
+
+class AuditAnchor(msgspec.Struct, kw_only=True):
+    seq: int = 0                      # 0: nothing anchored yet
+    hash: str = ""
+    at_ms: int = 0                    # when the hub took it (the hub's clock)
+    alarm: str = ""                   # the log came back shorter or rewritten: what the hub saw, and when
+
+
+class AuditAnchorResponse(msgspec.Struct, kw_only=True):
+    anchor: AuditAnchor               # the last good anchor after this request
+    hub_time_ms: int
+    alarm: str = ""                   # what this request showed, or the newest alarm on record
 
 
 class Change(msgspec.Struct, kw_only=True):

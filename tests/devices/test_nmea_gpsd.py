@@ -8,8 +8,8 @@ sentence follows the cycle ender), so consecutive reports with the same time are
 epoch and the last of them is the epoch's fix.  emdesk must produce exactly that
 sequence: same times, same modes, positions within 1e-6 degrees, nothing extra.
 
-The captures are found beside the repository (``../shared/data/gpsd-nmea``) or at
-``$EMDESK_GPSD_DATA``.
+The captures are in the repository (``tests/data/gpsd-nmea``, BSD-2-Clause, with gpsd's
+COPYING), or at ``$EMDESK_GPSD_DATA``.
 """
 from __future__ import annotations
 
@@ -28,17 +28,13 @@ def _data_dir() -> Path:
     env = os.environ.get("EMDESK_GPSD_DATA")
     if env:
         return Path(env)
-    return Path(__file__).parents[2].parent / "shared" / "data" / "gpsd-nmea"
+    return Path(__file__).parents[1] / "data" / "gpsd-nmea"     # in the repository, with its COPYING
 
 
 DATA = _data_dir()
 
 
 def _captures() -> list:
-    if not DATA.is_dir():
-        return [pytest.param(None, id="no-captures", marks=pytest.mark.skip(
-            reason=f"gpsd regression captures not found at {DATA} "
-                   "(set EMDESK_GPSD_DATA to their directory)"))]
     return [pytest.param(path, id=path.name) for path in sorted(DATA.glob("*.log"))]
 
 
@@ -68,8 +64,6 @@ def _same(expected: tuple, got: tuple) -> bool:
 
 
 def test_capture_directory_is_populated():
-    if not DATA.is_dir():
-        pytest.skip(f"gpsd regression captures not found at {DATA} (set EMDESK_GPSD_DATA)")
     logs = sorted(DATA.glob("*.log"))
     assert logs, f"no *.log captures in {DATA}"
     missing = [p.name for p in logs if not p.with_name(p.name + ".chk").is_file()]

@@ -26,10 +26,11 @@ REFERENCE = date(2024, 5, 1)
 
 def _data() -> Path:
     env = os.environ.get("EMDESK_GPSD_DATA")
-    return Path(env) if env else Path(__file__).parents[2].parent / "shared" / "data" / "gpsd-nmea"
+    return Path(env) if env else Path(__file__).parents[1] / "data" / "gpsd-nmea"
 
 
-CAPTURES = sorted(_data().glob("*.log")) if _data().is_dir() else []
+CAPTURES = sorted(_data().glob("*.log"))
+assert CAPTURES, f"no gpsd captures in {_data()}"
 
 
 def long_road(lines) -> tuple[list, int, int]:
@@ -53,14 +54,12 @@ def _lines(path: Path) -> list[str]:
     return path.read_bytes().decode("latin-1").splitlines()
 
 
-@pytest.mark.skipif(not CAPTURES, reason="gpsd captures not found (set EMDESK_GPSD_DATA)")
 @pytest.mark.parametrize("capture", CAPTURES, ids=[p.name for p in CAPTURES])
 def test_both_roads_agree_on_every_capture(capture):
     lines = _lines(capture)
     assert short_road(lines) == long_road(lines)
 
 
-@pytest.mark.skipif(not CAPTURES, reason="gpsd captures not found (set EMDESK_GPSD_DATA)")
 def test_both_roads_agree_on_shuffled_and_damaged_captures():
     rng = random.Random(2026)
     pool = [line for path in CAPTURES for line in _lines(path)]
@@ -99,7 +98,6 @@ def test_folded_checksum_is_the_xor_checksum(body):
     assert checksum(body) == reduce(xor, body.encode(), 0)
 
 
-@pytest.mark.skipif(not CAPTURES, reason="gpsd captures not found (set EMDESK_GPSD_DATA)")
 def test_the_short_road_tokenises_fix_sentences_exactly_as_pynmea2():
     import pynmea2
 

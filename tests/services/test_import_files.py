@@ -110,3 +110,30 @@ def test_a_missing_file(tmp_path):
 ])
 def test_the_kind_is_sniffed_when_the_name_does_not_say(name, content, first):
     assert read_import_bytes(content.encode(), name)[0][0] == first
+
+
+def test_a_semicolon_separated_csv_from_a_european_spreadsheet_is_read(tmp_path):
+    content = "reference;subject.given_name;order.conditions.curfew\nR1;Ann;Mon-Fri 19:00-07:00\nR2;\"Bo; b\";\n"
+    got = read_import_file(write(tmp_path, "orders.csv", content))
+    assert [r["reference"] for _, r in got] == ["R1", "R2"]
+    assert got[1][1]["subject"]["given_name"] == "Bo; b"
+
+
+def test_a_large_file_is_read_as_a_stream_in_bounded_memory(tmp_path):
+    import tracemalloc
+    from emdesk.services.import_files import iter_import_file
+    path = tmp_path / "big.json"
+    with path.open("w") as f:
+        f.write("[")
+        for i in range(40_000):
+            f.write(("," if i else "") + json.dumps({**RECORD, "reference": f"R{i}", "pad": "x" * 400}))
+        f.write("]")
+    assert path.stat().st_size > 20_000_000
+    tracemalloc.start()
+    try:
+        count = sum(1 for _ in iter_import_file(path))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 40_000
+    assert peak < 5_000_000, f"peak {peak} bytes for a {path.stat().st_size} byte file"

@@ -146,7 +146,15 @@ def test_an_installation_may_change_only_what_an_installation_changes(kit):
     assert hub_row(kit, "orders", order.id)["status"] == "submitted"
     assert hub_row(kit, "devices", elsewhere.id)["order_id"] == elsewhere.order_id
     assert hub_row(kit, "visits", visit.id)["status"] == "scheduled"
-    # 4. The honest installation, pushed the same way, is taken whole.
+    # 4. An installation that deletes the order on the way: refused whole.
+    gone = op_for(officer, active.evolve(deleted=True), changed=honest, action="installation", action_id="a4")
+    results = push(officer, [gone, *(op_for(officer, d, changed=["state", "paired_with"], action="installation",
+                                            action_id="a4") for d in fitted),
+                             op_for(officer, done, changed=["status", "outcome", "outcome_at", "device_serials"],
+                                    action="installation", action_id="a4")])
+    assert {r.status for r in results} == {"refused"} and "does not delete" in results[0].reason
+    assert not hub_row(kit, "orders", order.id)["deleted"]
+    # 5. The honest installation, pushed the same way, is taken whole.
     results = push(officer, [op_for(officer, active, changed=honest, action="installation", action_id="a3"),
                              *(op_for(officer, d, changed=["state", "paired_with"], action="installation",
                                       action_id="a3") for d in fitted),

@@ -195,3 +195,16 @@ def test_replaying_an_old_payload_under_new_op_ids_adds_no_conflicts(kit):
                       hlc=sent["hlc"], payload=sent["payload"].replace("07000 000001", "07000 999999"))
         assert push(monitor, replay)[0].status == "merged"
     assert conflicts(kit) == before + 1
+
+
+def test_a_push_of_too_many_changes_is_refused_before_any_is_read(kit):
+    from emdesk.sync.errors import HubRefused
+    from emdesk.sync.hub.engine import MAX_PUSH_OPS
+    monitor = kit.desk(MONITOR)
+    order = monitor.store.find(Order, order_by="id")[0]
+    one = op(monitor, order, changed=["reference"])
+    flood = [msgspec.structs.replace(one, op_id=f"flood-{i}") for i in range(MAX_PUSH_OPS + 1)]
+    head = kit.hub.head()
+    with pytest.raises(HubRefused, match="at most"):
+        push(monitor, *flood)
+    assert kit.hub.head() == head

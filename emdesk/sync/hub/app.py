@@ -30,7 +30,8 @@ from .storage import StorageUnavailable
 SCHEMA_HEADER = "X-Emdesk-Schema"
 # Request bodies, per endpoint, enforced while the body streams in (a chunked body
 # declares no length): a push of a few thousand ops is a few MB, the rest are tiny.
-BODY_LIMITS = {"token": 64 * 1024, "push": 64 * 1024 * 1024, "pull": 64 * 1024, "bootstrap": 64 * 1024}
+BODY_LIMITS = {"token": 64 * 1024, "push": 64 * 1024 * 1024, "pull": 64 * 1024, "bootstrap": 64 * 1024,
+               "audit": 64 * 1024}
 log = logging.getLogger("emdesk.hub")
 
 
@@ -115,6 +116,9 @@ def create_app(hub: Hub, *, gc_interval_s: float = 0.0, body_limits: dict[str, i
     async def bootstrap(request: Request) -> Response:
         return await call(request, p.BootstrapRequest, hub.bootstrap)
 
+    async def audit(request: Request) -> Response:
+        return await call(request, p.AuditAnchorRequest, hub.anchor_audit)
+
     async def health(request: Request) -> Response:
         return Response(msgspec.json.encode({"ok": True, "hub_time_ms": hub.now_ms()}), media_type="application/json")
 
@@ -142,5 +146,6 @@ def create_app(hub: Hub, *, gc_interval_s: float = 0.0, body_limits: dict[str, i
         Route("/v1/push", push, methods=["POST"]),
         Route("/v1/pull", pull, methods=["POST"]),
         Route("/v1/bootstrap", bootstrap, methods=["POST"]),
+        Route("/v1/audit", audit, methods=["POST"]),
         Route("/v1/health", health, methods=["GET"]),
     ], lifespan=lifespan)

@@ -47,6 +47,7 @@ from .accounts import Account, Accounts, HubError
 from .storage import HubStorage, Tx
 
 DAY_MS = 86_400_000
+MAX_PUSH_OPS = 10_000       # a desktop sends 500 at a time (a little more to keep an action whole)
 OLDEST_SCHEMA = SCHEMA_VERSION - 1   # the hub serves the current and the previous version
 
 
@@ -330,6 +331,9 @@ class Hub(Accounts):
         if req.device_id != who.device_id:
             raise HubError(403, "wrong_device", "This sign-in belongs to another desktop.")
         now = self.now_ms()
+        if len(req.ops) > MAX_PUSH_OPS:
+            raise HubError(413, "too_large", f"A push may carry at most {MAX_PUSH_OPS} changes ({len(req.ops)} sent): "
+                           "send them in smaller batches.", hub_time_ms=now)
         limit = now + self.max_skew_ms
         for op in req.ops:
             try:
@@ -502,6 +506,8 @@ class Hub(Accounts):
         current = self._load(tx, op.table, op.row_id)
         principal = who.principal
         grant = spec.grants.get(op.table) if spec else None
+        if spec is not None and deleted:
+            return refused(f"{op.table}: an {spec.action.label} does not delete records")
         if current is not None and not _sees(principal, current.audience) and not (
                 grant is not None and grant.claims and _unallocated(current.data)):
             return refused(f"{op.table}: this record is not in your caseload or region, so your change was not accepted")
@@ -720,6 +726,50 @@ class Hub(Accounts):
             snapshot=snapshot, rows=[p.Change(seq=0, table=r[0], row_id=r[1], kind="upsert", hlc=r[2], payload=r[3])
                                      for r in rows],
             after_table=last[0], after_id=last[1], more=more, hub_time_ms=now, total=total)
+
+    # -- audit anchors ------------------------------------------------------------------
+
+    def anchor_audit(self, who: Account, req: p.AuditAnchorRequest) -> p.AuditAnchorResponse:
+        """Keep a desktop's audit-log head outside its store.  A head must extend the last one
+        the hub holds for that desktop (the desktop proves it still has that entry, with the
+        same hash); a log that comes back shorter or rewritten is recorded as an alarm, which
+        ``emdesk audit verify`` reports.  ``head_seq`` -1 only asks for the last anchor."""
+        self.check_schema(req.schema_version)
+        if req.device_id != who.device_id:
+            raise HubError(403, "wrong_device", "This sign-in belongs to another desktop.")
+        now = self.now_ms()
+        with self.storage.bookkeeping() as tx:
+            last = tx.one("SELECT seq, hash, at_ms FROM audit_anchors WHERE device_id = ? AND alarm = '' "
+                          "ORDER BY seq DESC, at_ms DESC LIMIT 1", [who.device_id])
+            alarms = tx.one("SELECT alarm FROM audit_anchors WHERE device_id = ? AND alarm <> '' "
+                            "ORDER BY at_ms DESC LIMIT 1", [who.device_id])
+            anchor = p.AuditAnchor(seq=int(last[0]), hash=last[1], at_ms=int(last[2])) if last else p.AuditAnchor()
+            alarm = ""
+            if req.head_seq >= 0:
+                alarm = self._audit_alarm(anchor, req)
+                if alarm:
+                    tx.execute("INSERT INTO audit_anchors (device_id, seq, hash, at_ms, alarm) VALUES (?, ?, ?, ?, ?)",
+                               [who.device_id, req.head_seq, req.head_hash[:64], now, alarm])
+                elif req.head_seq > anchor.seq and req.proof_seq == anchor.seq:
+                    tx.execute("INSERT INTO audit_anchors (device_id, seq, hash, at_ms) VALUES (?, ?, ?, ?)",
+                               [who.device_id, req.head_seq, req.head_hash, now])
+                    anchor = p.AuditAnchor(seq=req.head_seq, hash=req.head_hash, at_ms=now)
+        when = datetime.fromtimestamp(now / 1000, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        return p.AuditAnchorResponse(anchor=anchor, hub_time_ms=now,
+                                     alarm=f"{alarm} (seen by the hub {when})" if alarm else (alarms[0] if alarms else ""))
+
+    @staticmethod
+    def _audit_alarm(anchor: p.AuditAnchor, req: p.AuditAnchorRequest) -> str:
+        if len(req.head_hash) != 64 or any(c not in "0123456789abcdef" for c in req.head_hash):
+            raise HubError(400, "bad_request", "head_hash must be 64 lowercase hex digits")
+        if not anchor.seq:
+            return ""
+        if req.head_seq < anchor.seq:
+            return (f"the audit log ends at entry {req.head_seq}, but the hub anchored entry {anchor.seq}: "
+                    "entries were removed")
+        if req.proof_seq == anchor.seq and req.proof_hash != anchor.hash:
+            return f"entry {anchor.seq} of the audit log is not the one the hub anchored: the log was rewritten"
+        return ""
 
     # -- administration -----------------------------------------------------------
 

@@ -88,6 +88,8 @@ GRANTS = {
     "hub_state": "SELECT, UPDATE",
     # Sync bookkeeping only: who a desktop is and whether it is revoked are the functions'.
     "hub_devices": "SELECT, UPDATE (cursor, last_seen_ms, last_device_seq)",
+    # Anchors are only ever added: the hub role cannot rewrite a desktop's history.
+    "audit_anchors": "SELECT, INSERT",
 }
 
 _NOW = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"

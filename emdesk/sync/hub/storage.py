@@ -74,9 +74,15 @@ SCHEMA: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS applied_ops_age ON applied_ops (at_ms)",
     "CREATE TABLE IF NOT EXISTS purged (tbl TEXT NOT NULL, id TEXT NOT NULL, at_ms BIGINT NOT NULL, "
     "PRIMARY KEY (tbl, id))",
+    # Each desktop's audit-log head as it synced (an anchor outside the desktop's own store),
+    # and what the hub saw when a head came back shorter or different (``alarm``).
+    "CREATE TABLE IF NOT EXISTS audit_anchors (device_id TEXT NOT NULL, seq BIGINT NOT NULL, hash TEXT NOT NULL, "
+    "at_ms BIGINT NOT NULL, alarm TEXT NOT NULL DEFAULT '')",
+    "CREATE INDEX IF NOT EXISTS audit_anchors_device ON audit_anchors (device_id, at_ms)",
 )
 
-TABLES = ("hub_state", "hub_devices", "hub_rows", "row_audience", "change_log", "applied_ops", "purged")
+TABLES = ("hub_state", "hub_devices", "hub_rows", "row_audience", "change_log", "applied_ops", "purged",
+          "audit_anchors")
 
 
 class StorageUnavailable(Exception):
