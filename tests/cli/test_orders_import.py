@@ -131,7 +131,8 @@ def test_an_address_nobody_can_place_is_a_warning_in_the_report_not_a_draft(emde
     result = _run(emdesk, "orders", "import", str(file), "--db", str(db), "--json")
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
-    assert report["summary"] == {"orders": 2, "accepted": 2, "drafts": 0}      # the fields as before
+    summary = report["summary"]
+    assert (summary["orders"], summary["accepted"], summary["drafts"]) == (2, 2, 0)   # warnings make no drafts
     first, second = report["orders"]
     assert first["accepted"] and first["problems"] == [] and first["status"] == "submitted"
     assert [(w["code"], w["field"], w["severity"]) for w in first["warnings"]] == \
