@@ -81,7 +81,9 @@ class AlcoholMode(str, Enum):
 
 
 class AlcoholMonitoring(msgspec.Struct, frozen=True, kw_only=True):
-    mode: AlcoholMode = AlcoholMode.ABSTINENCE
+    # None only on a draft whose order did not say (intake reports it, never assumes one);
+    # the default serves code that builds a condition it has already chosen.
+    mode: AlcoholMode | None = AlcoholMode.ABSTINENCE
     # mg of alcohol per 100 ml of blood equivalent; only for LEVEL monitoring.
     threshold: float | None = None
 

@@ -7,6 +7,11 @@ code is enough to place it.
 """
 from __future__ import annotations
 
+import csv
+import io
+from functools import cache
+from importlib.resources import files
+
 import msgspec
 
 REGIONS = (
@@ -260,3 +265,35 @@ def districts() -> dict[str, Town]:
 
 def towns_in(region: str) -> tuple[Town, ...]:
     return tuple(t for t in TOWNS if t.region == region)
+
+
+# --- Every postcode district -------------------------------------------------------
+
+# Derived from OS Code-Point Open (Open Government Licence v3.0); see
+# emdesk/domain/data/postcode_districts.SOURCE.md for the version and how.
+_DISTRICTS_CSV = "postcode_districts.csv"
+
+
+class District(msgspec.Struct, frozen=True, kw_only=True):
+    """A postcode district of England and Wales, at a postcode near the middle of its units."""
+
+    code: str                 # the outward code, e.g. "LD1"
+    lat: float
+    lon: float
+    countries: str            # where its units lie: "E", "W", "EW", or with "S" across the Scottish border
+    units: int                # how many postcode units with a position it has
+
+    @property
+    def crosses_scottish_border(self) -> bool:
+        return "S" in self.countries
+
+
+@cache
+def postcode_districts() -> dict[str, District]:
+    """Every England and Wales postcode district with a position, read once on first use."""
+    text = files(__package__).joinpath("data", _DISTRICTS_CSV).read_text(encoding="ascii")
+    return {
+        row["district"]: District(code=row["district"], lat=float(row["lat"]), lon=float(row["lon"]),
+                                  countries=row["countries"], units=int(row["units"]))
+        for row in csv.DictReader(io.StringIO(text))
+    }

@@ -2,8 +2,9 @@
 
 Intake must place every address on the map (to check it is in England and Wales and
 outside its own exclusion zones).  Deployments plug in a real address service; the
-built-in ``GazetteerGeocoder`` knows the towns and postcode districts of the demo world
-and works offline, at the precision of a town centre.
+built-in ``GazetteerGeocoder`` works offline: it knows the towns of the demo world and
+every postcode district of England and Wales (from OS Code-Point Open), at the precision
+of a town centre or of a district.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Literal, Protocol
 
 import msgspec
 
-from .gazetteer import TOWNS, Town
+from .gazetteer import TOWNS, District, Town, postcode_districts
 from .geography import is_outward_code, normalise_postcode, postcode_district
 from .people import Address
 
@@ -35,23 +36,35 @@ class Geocoder(Protocol):
 class GazetteerGeocoder:
     """Locates by postcode district first, then by town name; None when neither is known.
 
-    A district is placed at the centre of the town it serves: good to a few km, enough
-    to tell England from Scotland, not enough to find a front door.
+    A district of a known town is placed at the centre of that town (as the demo world
+    draws it); any other district of England and Wales at a postcode near the middle of
+    its units.  Good to a few km, enough to tell England from Scotland, not enough to
+    find a front door.  A district with homes on both sides of the Scottish border is
+    not placed from the postcode alone: nobody can say which side the home is.
     """
 
-    def __init__(self, towns: Iterable[Town] = TOWNS):
+    def __init__(self, towns: Iterable[Town] = TOWNS, districts: dict[str, District] | None = None):
         self._by_district: dict[str, Town] = {}
         self._by_name: dict[str, Town] = {}
+        self._districts = districts
         for town in towns:
             self._by_name.setdefault(_key(town.name), town)
             for district in town.districts:
                 self._by_district.setdefault(district.upper(), town)
+
+    @property
+    def districts(self) -> dict[str, District]:
+        if self._districts is None:
+            self._districts = postcode_districts()
+        return self._districts
 
     def locate(self, address: Address) -> GeoResult | None:
         district = _district_of(getattr(address, "postcode", "") or "")
         if district and (town := self._by_district.get(district)):
             return GeoResult(lat=town.lat, lon=town.lon, precision="postcode_district",
                              matched=f"{district} ({town.name})")
+        if district and (known := self.districts.get(district)) and not known.crosses_scottish_border:
+            return GeoResult(lat=known.lat, lon=known.lon, precision="postcode_district", matched=district)
         for name in _town_candidates(address):
             if town := self._by_name.get(_key(name)):
                 return GeoResult(lat=town.lat, lon=town.lon, precision="town", matched=town.name)

@@ -337,9 +337,9 @@ _EW_RINGS: tuple[tuple[tuple[float, float], ...], ...] = (
     (
         (51.153, -4.711), (51.23, -4.691), (51.232, -4.66), (51.187, -4.637), (51.142, -4.632),
     ),
-    # Isles of Scilly
+    # Isles of Scilly, drawn round all the inhabited islands (St Agnes and St Martin's too,
+    # whose postcodes TR22 and TR25 Code-Point Open places there)
     (
-        (49.985, -6.395), (49.987, -6.392), (49.981, -6.33), (49.971, -6.311), (49.971, -6.305), (49.923, -6.25),
-        (49.886, -6.288), (49.905, -6.342), (49.91, -6.34),
+        (50.005, -6.43), (50.0, -6.24), (49.93, -6.21), (49.865, -6.28), (49.865, -6.4), (49.92, -6.46),
     ),
 )

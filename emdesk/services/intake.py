@@ -13,7 +13,7 @@ from emdesk.domain.geocoding import Geocoder
 from emdesk.domain.orders import Order, OrderStatus, RequestType, apply_variation, transition
 from emdesk.domain.people import Address, Subject
 from emdesk.domain.users import Permission, User
-from emdesk.domain.validation import Problem
+from emdesk.domain.validation import Problem, errors, warnings
 from emdesk.domain.validation.intake_record import parse_intake
 from emdesk.domain.validation.rules import ValidationContext, validate
 from emdesk.store import Store
@@ -33,10 +33,11 @@ PERSON_KEYS = ("pnc", "nomis", "delius_crn", "prison_number", "home_office_ref",
 class IntakeResult:
     order: Order
     subject: Subject
-    problems: list[Problem]
+    problems: list[Problem]          # what keeps the order a draft
     source: str = ""
     outcome: str = IMPORTED              # or ALREADY_IMPORTED: held before, nothing written
     person_match: str = ""               # "pnc 2024/0012345A": the person was already held
+    warnings: list[Problem] = field(default_factory=list)   # to confirm; the order goes ahead
 
     @property
     def accepted(self) -> bool:
@@ -76,6 +77,7 @@ class ImportReport:
                     "accepted": r.accepted,
                     "problems": [msgspec.to_builtins(p) for p in r.problems],
                     "outcome": r.outcome, "person_match": r.person_match,
+                    "warnings": [msgspec.to_builtins(p) for p in r.warnings],
                 }
                 for r in self.results
             ],
@@ -91,6 +93,7 @@ class ImportReport:
                              f"({r.order.id}); not imported again")
             elif r.accepted:
                 lines.append(f"OK     {r.source}  {ref}: accepted as {r.order.status.value}{matched}")
+                lines.extend(f"         ! {p.field}: {p.message} [{p.code}] (warning)" for p in r.warnings)
             else:
                 lines.append(f"DRAFT  {r.source}  {ref}: {len(r.problems)} problem(s), kept as draft{matched}")
                 lines.extend(f"         - {p.field}: {p.message} [{p.code}]" for p in r.problems)
@@ -126,8 +129,10 @@ class IntakeService:
         if order.installation.address and not order.installation.address.located:
             order = order.evolve(installation=order.installation.__class__(
                 address=self._located(order.installation.address), appointment=order.installation.appointment))
-        problems = [*extra_problems, *self.check(order, subject)]
-        order = order.evolve(problems=tuple(problems), region=order.region or self._region(order, subject))
+        found = [*extra_problems, *self.check(order, subject)]
+        # Warnings stay on the order for the officer to confirm; only errors keep it a draft.
+        problems, to_confirm = errors(found), warnings(found)
+        order = order.evolve(problems=tuple(found), region=order.region or self._region(order, subject))
         now = self.clock.now()
         if order.status is OrderStatus.DRAFT and not problems:
             order = transition(order, OrderStatus.SUBMITTED, at=now, by=self.user.id, reason=f"accepted at intake ({source})")
@@ -138,7 +143,7 @@ class IntakeService:
                 varied = self.store.get(Order, order.varies_order_id)
                 self.store.put(apply_variation(varied, order.variation), actor=self.user.id)
         return IntakeResult(order=saved, subject=saved_subject, problems=problems, source=source,
-                            person_match=held_person)
+                            person_match=held_person, warnings=to_confirm)
 
     def import_file(self, path: str | Path, progress: Progress | None = None) -> ImportReport:
         """Import a file in ONE transaction: an interrupted import (Ctrl-C, a crash) leaves the

@@ -121,3 +121,36 @@ def test_unreadable_file_is_refused_with_line_and_column(emdesk, tmp_path, db):
     result = _run(emdesk, "orders", "import", str(file), "--db", str(db))
     assert result.returncode == 2
     assert "broken.json" in result.stderr and "line 2" in result.stderr
+
+
+def test_an_address_nobody_can_place_is_a_warning_in_the_report_not_a_draft(emdesk, tmp_path, db):
+    file = tmp_path / "orders.json"
+    unplaced = _intake(CORPUS / "invalid" / "ADDR-NOT-LOCATED.json")
+    rural = _intake(CORPUS / "valid" / "rural_district_not_in_gazetteer.json")
+    file.write_text(json.dumps([unplaced, rural]))
+    result = _run(emdesk, "orders", "import", str(file), "--db", str(db), "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    summary = report["summary"]
+    assert (summary["orders"], summary["accepted"], summary["drafts"]) == (2, 2, 0)   # warnings make no drafts
+    first, second = report["orders"]
+    assert first["accepted"] and first["problems"] == [] and first["status"] == "submitted"
+    assert [(w["code"], w["field"], w["severity"]) for w in first["warnings"]] == \
+        [("ADDR-NOT-LOCATED", "subject.addresses[0]", "warning")]
+    assert "confirm it on the map" in first["warnings"][0]["message"]
+    assert second["accepted"] and second["problems"] == [] and second["warnings"] == []
+
+    # The warning stays on the order, which is not a draft.
+    store = Store.open(db)
+    order = store.get(Order, first["order_id"])
+    assert order.status is OrderStatus.SUBMITTED
+    assert [(p.code, p.severity.value) for p in order.problems] == [("ADDR-NOT-LOCATED", "warning")]
+    placed = store.get(Order, second["order_id"])
+    assert placed.problems == ()
+    store.close()
+
+    other = tmp_path / "other.db"
+    emdesk("init", "--db", str(other), "--plain", password="admin-password", check=True)
+    text = _run(emdesk, "orders", "import", str(file), "--db", str(other))
+    assert text.returncode == 0, text.stdout + text.stderr
+    assert "! subject.addresses[0]:" in text.stdout and "[ADDR-NOT-LOCATED] (warning)" in text.stdout

@@ -5,7 +5,7 @@ import pytest
 from pyproj import Geod
 
 from emdesk.domain.conditions import Circle, Polygon
-from emdesk.domain.gazetteer import TOWNS, Town
+from emdesk.domain.gazetteer import TOWNS, Town, postcode_districts
 from emdesk.domain.geocoding import GazetteerGeocoder
 from emdesk.domain.geography import (
     ENGLAND_OR_SCOTLAND,
@@ -254,6 +254,43 @@ def test_gazetteer_geocoder(address, matched, precision):
 
 def test_gazetteer_geocoder_takes_any_towns():
     town = Town(name="Testham", county="T", region="Wales", country="Wales", lat=52.0, lon=-3.5, districts=("LD9",))
-    geocoder = GazetteerGeocoder([town])
+    geocoder = GazetteerGeocoder([town], districts={})
     assert geocoder.locate(Address(postcode="LD9 9ZZ")).matched == "LD9 (Testham)"
     assert geocoder.locate(Address(postcode="LS1 1AB")) is None
+
+
+# --- Every postcode district (OS Code-Point Open) ------------------------------------
+
+
+def test_every_england_and_wales_district_is_known_once_and_lies_in_england_and_wales():
+    districts = postcode_districts()
+    assert len(districts) >= 2_400          # about 2,300 geographic districts, and the London sub-districts
+    for code, district in districts.items():
+        assert is_outward_code(code), code
+        assert district.code == code and district.units > 0
+        if not district.crosses_scottish_border:
+            assert postcode_country(f"{code} 1AA") == ENGLAND_OR_WALES, code
+            assert in_england_and_wales(district.lat, district.lon), code
+    # every district the demo towns name is one of them
+    assert {d for town in TOWNS for d in town.districts} <= set(districts)
+
+
+@pytest.mark.parametrize(("postcode", "near", "km"), [
+    ("LD1 5EY", (52.241, -3.379), 15),      # Llandrindod Wells, Powys
+    ("TR22 0PL", (49.893, -6.343), 5),      # St Agnes, Isles of Scilly
+    ("NE66 1AA", (55.414, -1.706), 15),     # Alnwick, Northumberland
+    ("LL53 5AA", (52.889, -4.415), 20),     # Pwllheli, Lleyn peninsula
+    ("SW1A 1AA", (51.501, -0.142), 3),      # a London sub-district
+    ("CH4 0AA", (53.17, -2.95), 15),        # a district on both sides of the Welsh border
+])
+def test_rural_districts_no_town_lists_are_placed_near_where_they_are(postcode, near, km):
+    found = GazetteerGeocoder().locate(Address(postcode=postcode))
+    assert found is not None and found.precision == "postcode_district"
+    assert found.matched == postcode.split()[0]
+    assert distance_m(found.lat, found.lon, *near) < km * 1000
+
+
+@pytest.mark.parametrize("postcode", ["TD15 1AA", "TD12 4AA", "DG16 5AA", "EN77 1AA", "YY1 1AA"])
+def test_districts_that_cannot_say_where_the_home_is_are_not_placed(postcode):
+    # across the Scottish border, without a position, or not a district at all
+    assert GazetteerGeocoder().locate(Address(postcode=postcode)) is None

@@ -334,8 +334,10 @@ def test_the_documented_csv_example_holds_clean_orders():
 
 def test_the_documented_rule_tables_match_the_code():
     text = DOC.read_text()
-    rules = dict(re.findall(r"^\| `([A-Z]+(?:-[A-Z0-9]+)+)` \| `[^`]*` \| (.*?) \|$", text, re.M))
-    assert rules == RULES
+    rows = re.findall(r"^\| `([A-Z]+(?:-[A-Z0-9]+)+)` \| `[^`]*` \| (.*?) \| (error|warning) \|$", text, re.M)
+    assert {code: rule for code, rule, _ in rows} == RULES
+    assert {code: severity for code, _, severity in rows} == {r.code: r.severity.value for r in RULE_TABLE}
+    assert "warning" in {severity for _, _, severity in rows}
     fields = dict(re.findall(r"^\| `([A-Z]+(?:-[A-Z0-9]+)+)` \| `([^`]*)` \|", text, re.M))
     assert fields == {r.code: r.field for r in RULE_TABLE}
     formats = dict(re.findall(r"^\| `(FORMAT-[A-Z]+)` \| (.*?) \|$", text, re.M))

@@ -70,3 +70,26 @@ def test_each_invalid_order_breaks_only_its_rule(path):
 def test_every_rule_has_a_corpus_order():
     covered = {p.stem for p in INVALID}
     assert set(RULES) - covered == set()
+
+
+# Rules written from the Ministry of Justice's order service and from statute (issue 8):
+# each corpus case says where the rule comes from.
+CITED = {
+    "ADDR-TOWN-MISSING": "order service", "SUBJ-PHONE-INVALID": "order service",
+    "ZONE-DATES-ORDER": "order service", "COND-ALCOHOL-MODE-MISSING": "order service",
+    "ORD-APPOINTMENT-PURPOSE-MISSING": "order service",
+    "ORD-COMMUNITY-UNDER-18": "Sentencing Act 2020 s.202", "ORD-BAIL-UNDER-12": "Bail Act 1976 s.3AA",
+}
+
+
+@pytest.mark.parametrize(("code", "source"), CITED.items())
+def test_rules_from_the_order_service_and_statute_cite_their_source(code, source):
+    entry = json.loads((CORPUS / "invalid" / f"{code}.json").read_text())
+    assert source in entry["source"]
+
+
+@pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
+def test_only_an_address_nobody_can_place_is_a_warning(path):
+    _, problems = problems_of(path)
+    warning = path.stem == "ADDR-NOT-LOCATED"
+    assert all(p.blocking is not warning for p in problems), "\n".join(map(str, problems))

@@ -235,20 +235,58 @@ def test_responsible_officer(officer, expected):
 # --- Addresses ---------------------------------------------------------------------
 
 @pytest.mark.parametrize(("address", "expected"), [
-    (Address(lines=("1 Briggate",), postcode="ls11ab"), []),
+    (Address(lines=("1 Briggate",), town="Leeds", postcode="ls11ab"), []),
     (Address(lines=("1 Briggate",), postcode="LS1 1A", town="Leeds"), ["ADDR-POSTCODE-FORMAT"]),
-    (Address(lines=("1 Briggate",), postcode="LS1 1A"), ["ADDR-POSTCODE-FORMAT", "ADDR-NOT-LOCATED"]),
-    (Address(lines=("1 Rose St",), postcode="EH2 2PR"), ["ADDR-POSTCODE-OUTSIDE"]),
-    (Address(lines=("1 Rose St",), postcode="BT1 1AA", lat=54.6, lon=-5.93), ["ADDR-POSTCODE-OUTSIDE", "ADDR-OUTSIDE-EW"]),
-    (Address(lines=("1 High St",), postcode="TD15 1AA", lat=55.771, lon=-2.007), []),   # Berwick: cross-border district
-    (Address(lines=("1 High St",), postcode="LS1 1AB", lat=53.8), ["ADDR-NOT-LOCATED"]),
-    (Address(lines=("1 High St",), postcode="LS1 1AB", lat=54.15, lon=-4.48), ["ADDR-OUTSIDE-EW"]),
-    (Address(postcode="CF10 1EP"), ["ADDR-LINES-MISSING"]),
+    (Address(lines=("1 Briggate",), town="Nowhereton", postcode="LS1 1A"), ["ADDR-POSTCODE-FORMAT", "ADDR-NOT-LOCATED"]),
+    (Address(lines=("1 Rose St",), town="Edinburgh", postcode="EH2 2PR"), ["ADDR-POSTCODE-OUTSIDE"]),
+    (Address(lines=("1 Rose St",), town="Belfast", postcode="BT1 1AA", lat=54.6, lon=-5.93),
+     ["ADDR-POSTCODE-OUTSIDE", "ADDR-OUTSIDE-EW"]),
+    (Address(lines=("1 High St",), town="Berwick-upon-Tweed", postcode="TD15 1AA", lat=55.771, lon=-2.007), []),
+    (Address(lines=("1 High St",), town="Leeds", postcode="LS1 1AB", lat=53.8), ["ADDR-NOT-LOCATED"]),
+    (Address(lines=("1 High St",), town="Leeds", postcode="LS1 1AB", lat=54.15, lon=-4.48), ["ADDR-OUTSIDE-EW"]),
+    (Address(town="Cardiff", postcode="CF10 1EP"), ["ADDR-LINES-MISSING"]),
     (Address(lines=("1 High St",), town="Cardiff"), ["ADDR-POSTCODE-MISSING"]),
+    # The town or city is part of every address (the order service's "Town or city")
+    (Address(lines=("1 Briggate",), postcode="LS1 1AB"), ["ADDR-TOWN-MISSING"]),
+    (Address(lines=("1 Briggate",), town="  ", postcode="LS1 1AB"), ["ADDR-TOWN-MISSING"]),
+    # Rural districts no demo town lists are placed from Code-Point Open, not refused
+    (Address(lines=("Ty Newydd",), town="Llanbister", postcode="LD1 6TN"), []),
+    (Address(lines=("1 Front Street",), town="Alnmouth", postcode="NE66 2RA"), []),
+    (Address(lines=("Hugh Town",), town="St Mary's", postcode="TR21 0HU"), []),
+    # A district across the Scottish border, or none at all: a warning to confirm on the map
+    (Address(lines=("1 High St",), town="Berwick-upon-Tweed", postcode="TD15 1AA"), ["ADDR-NOT-LOCATED"]),
+    (Address(lines=("3 Mill Lane",), town="Nowhereton", postcode="YY1 1AA"), ["ADDR-NOT-LOCATED"]),
 ])
 def test_address_rules(address, expected):
     order, subject = base("court_sentence_alcohol")
     assert [p.code for p in check(order, subject.evolve(addresses=(address,)))] == expected
+
+
+@pytest.mark.parametrize(("address", "severity"), [
+    (Address(lines=("3 Mill Lane",), town="Nowhereton", postcode="YY1 1AA"), "warning"),
+    (Address(lines=("1 High St",), town="Leeds", postcode="LS1 1AB", lat=53.8), "warning"),
+    (Address(lines=("1 Briggate",), postcode="LS1 1AB"), "error"),          # no town
+    (Address(lines=("1 Rose St",), town="Edinburgh", postcode="EH2 2PR"), "error"),
+])
+def test_only_an_address_that_cannot_be_placed_is_a_warning(address, severity):
+    order, subject = base("court_sentence_alcohol")
+    problems = check(order, subject.evolve(addresses=(address,)))
+    assert [p.severity.value for p in problems] == [severity]
+    assert problems[0].blocking is (severity == "error")
+    if severity == "warning":
+        assert "confirm" in problems[0].message and "map" in problems[0].message
+
+
+@pytest.mark.parametrize(("postcode", "message"), [
+    ("YY1 1AA", "Address could not be placed from its postcode or town: confirm it on the map before the visit"),
+    ("TD15 1AA", "Address could not be placed from its postcode (TD15 lies on both sides of the Scottish "
+                 "border) or town: confirm it on the map"),
+])
+def test_an_unplaced_address_says_why_and_what_to_do(postcode, message):
+    order, subject = base("court_sentence_alcohol")
+    address = Address(lines=("1 High St",), town="Nowhereton", postcode=postcode)
+    [problem] = check(order, subject.evolve(addresses=(address,)))
+    assert problem.message.startswith(message), problem.message
 
 
 class _Broken:
@@ -280,7 +318,7 @@ def test_no_fixed_abode_needs_an_installation_address_anywhere():
     order, subject = base("court_sentence_alcohol")
     nfa = subject.evolve(no_fixed_abode=True, addresses=())
     assert codes(check(order, nfa)) == ["ADDR-NFA-INSTALL-MISSING"]
-    hostel = Address(kind=AddressKind.INSTALLATION, lines=("Hostel", "1 Briggate"), postcode="LS1 1AB")
+    hostel = Address(kind=AddressKind.INSTALLATION, lines=("Hostel", "1 Briggate"), town="Leeds", postcode="LS1 1AB")
     assert check(order, nfa.evolve(addresses=(hostel,))) == []
 
 
@@ -336,7 +374,7 @@ def test_an_invalid_shape_is_reported_once():
 
 def test_the_installation_address_is_the_home_for_zones():
     order, subject = base()
-    hostel = Address(kind=AddressKind.INSTALLATION, lines=("Hostel",), postcode="LS7 1AB", lat=_away(5)[0], lon=_away(5)[1])
+    hostel = Address(kind=AddressKind.INSTALLATION, lines=("Hostel",), town="Leeds", postcode="LS7 1AB", lat=_away(5)[0], lon=_away(5)[1])
     order = order.evolve(installation=msgspec.structs.replace(order.installation, address=hostel))
     order = with_conditions(order, zones=(Zone(name="Old street", kind=ZoneKind.EXCLUSION, shape=Circle(lat=HOME[0], lon=HOME[1], radius_m=300)),))
     assert check(order, subject) == []
@@ -344,7 +382,7 @@ def test_the_installation_address_is_the_home_for_zones():
 
 def test_a_home_placed_by_postcode_district_is_checked_and_says_so():
     order, subject = base()
-    by_postcode = subject.evolve(addresses=(Address(lines=("1 Briggate",), postcode="LS1 1AB"),))
+    by_postcode = subject.evolve(addresses=(Address(lines=("1 Briggate",), town="Leeds", postcode="LS1 1AB"),))
     leeds = _Fixed(53.7997, -1.5492)
     order = with_conditions(order, zones=(Zone(name="Centre", kind=ZoneKind.EXCLUSION, shape=Circle(lat=53.7997, lon=-1.5492, radius_m=500)),))
     problems = check(order, by_postcode, geocoder=leeds)
@@ -449,3 +487,122 @@ def _strategy(tp, depth=0):
 def test_validate_never_raises_on_a_partial_draft(order, subject, now):
     problems = validate(order, subject, ValidationContext(now=now, find_order=EXISTING.get))
     assert all(p.code in RULES for p in problems)
+
+
+# --- Rules from the order service and from statute (issue 8) -------------------------
+
+@pytest.mark.parametrize(("phone", "adult_phone", "expected"), [
+    ("07700 900123", "0113 496 0123", []),              # Ofcom's drama ranges are numbers
+    ("+44 7911 123456", "+33 1 42 68 53 00", []),       # a number abroad, written with its country code
+    ("07911 123456", None, []),
+    ("07700 9001234", None, [("subject.phone", "digits")]),        # one digit too many
+    ("0113 496 012", None, [("subject.phone", "not a valid phone number")]),   # one too few
+    ("0100 496 0123", None, [("subject.phone", "not a valid phone number")]),   # no 010 range exists
+    ("call after 6", None, [("subject.phone", "no phone number")]),
+    (None, "01000 000000", [("subject.responsible_adult.phone", "not a valid phone number")]),
+])
+def test_phone_numbers_are_ones_that_can_be_rung(phone, adult_phone, expected):
+    order, subject = base("court_bail_youth_interpreter")
+    adult = msgspec.structs.replace(subject.responsible_adult, phone=adult_phone or "07700 900456")
+    problems = check(order, subject.evolve(phone=phone, responsible_adult=adult))
+    assert [(p.field, p.code) for p in problems] == [(f, "SUBJ-PHONE-INVALID") for f, _ in expected]
+    for p, (_, why) in zip(problems, expected):
+        assert why in p.message and "check it" in p.message
+
+
+@pytest.mark.parametrize(("phone", "valid"), [
+    ("0113 496 0000", True), ("+44 20 7946 0000", True), ("0800 123 4567", True),
+    ("0100 496 0123", False),       # 11 digits starting 0, as the old pattern wanted, but no such range
+    ("01632 96012", False),
+])
+def test_the_officers_phone_is_checked_by_libphonenumber(phone, valid):
+    order, subject = base()
+    officer = msgspec.structs.replace(order.responsible_officer, phone=phone)
+    assert codes(check(order.evolve(responsible_officer=officer), subject)) == ([] if valid else ["OFFICER-CONTACT-FORMAT"])
+
+
+@pytest.mark.parametrize(("active_from", "active_until", "expected"), [
+    (datetime(2026, 12, 1, 9, 0), datetime(2027, 6, 1, 9, 0), []),
+    (datetime(2026, 12, 1, 9, 0), None, []),
+    (datetime(2027, 6, 1, 9, 0), datetime(2026, 12, 1, 9, 0), ["ZONE-DATES-ORDER"]),
+    (datetime(2026, 12, 1, 9, 0), datetime(2026, 12, 1, 9, 0), ["ZONE-DATES-ORDER"]),
+    (datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc), datetime(2026, 12, 1, 8, 0), ["ZONE-DATES-ORDER"]),
+])
+def test_a_zone_ends_after_it_starts(active_from, active_until, expected):
+    order, subject = base()
+    zone = msgspec.structs.replace(order.conditions.zones[0], active_from=active_from, active_until=active_until)
+    problems = check(with_conditions(order, zones=(zone,)), subject)
+    assert [p.code for p in problems] == expected
+    assert all(p.field == "order.conditions.zones[0].active_until" for p in problems)
+
+
+@pytest.mark.parametrize(("alcohol", "expected"), [
+    ({"mode": "abstinence"}, []),
+    ({"mode": "level", "threshold": 20}, []),
+    ({}, ["COND-ALCOHOL-MODE-MISSING"]),                    # used to become abstinence silently
+    ({"mode": None}, ["COND-ALCOHOL-MODE-MISSING"]),
+    ({"threshold": 20}, ["COND-ALCOHOL-MODE-MISSING"]),
+])
+def test_alcohol_monitoring_says_which_kind(alcohol, expected):
+    record = json.loads((CORPUS / "valid" / "court_sentence_alcohol.json").read_text())["intake"]
+    record["order"]["conditions"]["alcohol"] = alcohol
+    parsed = parse_intake(record)
+    assert parsed.problems == []
+    assert [p.code for p in check(parsed.order, parsed.subject)] == expected
+    if expected:
+        assert parsed.order.conditions.alcohol.mode is None     # nothing assumed, and the draft keeps it so
+        assert msgspec.json.decode(msgspec.json.encode(parsed.order), type=Order) == parsed.order
+
+
+@pytest.mark.parametrize(("appointments", "expected"), [
+    ((), []),
+    (({"at": "2026-12-03T10:00", "place": "Leeds PDU", "purpose": "Induction"},), []),
+    (({"at": "2026-12-03T10:00", "place": "Leeds PDU"},), ["order.attendance_appointments[0].purpose"]),
+    (({"at": "2026-12-03T10:00", "purpose": "Induction"}, {"at": "2026-12-10T10:00", "purpose": " "}),
+     ["order.attendance_appointments[1].purpose"]),
+])
+def test_every_attendance_appointment_has_a_purpose(appointments, expected):
+    record = json.loads((CORPUS / "valid" / "court_sentence_alcohol.json").read_text())["intake"]
+    record["order"]["attendance_appointments"] = list(appointments)
+    parsed = parse_intake(record)
+    assert parsed.problems == []
+    problems = check(parsed.order, parsed.subject)
+    assert [(p.code, p.field) for p in problems] == [("ORD-APPOINTMENT-PURPOSE-MISSING", f) for f in expected]
+
+
+@pytest.mark.parametrize(("dob", "expected"), [
+    (date(2008, 12, 1), []),                                  # 18 on the start date, 2026-12-01
+    (date(2008, 12, 2), ["ORD-COMMUNITY-UNDER-18"]),          # 18 the day after
+    (date(2010, 6, 1), ["ORD-COMMUNITY-UNDER-18"]),
+    (date(1979, 11, 5), []),
+])
+def test_a_community_order_is_for_adults(dob, expected):
+    order, subject = base("court_sentence_alcohol")
+    assert order.order_type is OrderType.COMMUNITY_ORDER and order.start == date(2026, 12, 1)
+    adult = ResponsibleAdult(name="Jo Whitaker", relationship="mother", phone="0113 496 0999")
+    problems = check(order, subject.evolve(date_of_birth=dob, responsible_adult=adult))
+    assert [p.code for p in problems] == expected
+    assert all("Sentencing Act 2020 s.202" in p.message for p in problems)
+
+
+@pytest.mark.parametrize(("dob", "order_type", "expected"), [
+    (date(2014, 11, 26), OrderType.COURT_BAIL, []),                       # 12 today, the start date
+    (date(2014, 11, 27), OrderType.COURT_BAIL, ["ORD-BAIL-UNDER-12"]),    # 12 tomorrow
+    (date(2015, 3, 1), OrderType.COURT_BAIL, ["ORD-BAIL-UNDER-12"]),
+    (date(2010, 5, 1), OrderType.COURT_BAIL, []),
+])
+def test_electronically_monitored_bail_is_for_children_of_12_and_over(dob, order_type, expected):
+    order, subject = base("court_bail_youth_interpreter")
+    assert order.start == date(2026, 11, 26)
+    problems = check(order.evolve(order_type=order_type), subject.evolve(date_of_birth=dob))
+    assert [p.code for p in problems] == expected
+    assert all("Bail Act 1976 s.3AA" in p.message for p in problems)
+
+
+@pytest.mark.parametrize("phone", ["0113 496 0000", "0115 496 0999", "0131 496 0500", "0191 498 0123",
+                                   "020 7946 0999", "029 2018 0001", "01632 960123", "07700 900999",
+                                   "0808 157 0192"])
+def test_ofcoms_drama_numbers_are_numbers(phone):
+    # GOV.UK's own examples use them; libphonenumber calls some of them invalid
+    order, subject = base()
+    assert check(order, subject.evolve(phone=phone)) == []

@@ -70,3 +70,20 @@ def test_roles_without_order_entry_are_refused(store, clock):
     p = _parsed(CORPUS / "valid" / "court_bail_youth_interpreter.json")
     with pytest.raises(AccessDenied):
         IntakeService(store, tech, clock, GazetteerGeocoder()).submit(p.order, p.subject)
+
+
+@pytest.mark.parametrize(("path", "accepted", "errors", "warnings"), [
+    ("invalid/ADDR-NOT-LOCATED.json", True, [], ["ADDR-NOT-LOCATED"]),
+    ("valid/rural_district_not_in_gazetteer.json", True, [], []),
+    ("invalid/ADDR-TOWN-MISSING.json", False, ["ADDR-TOWN-MISSING"], []),
+    ("invalid/ORD-BAIL-UNDER-12.json", False, ["ORD-BAIL-UNDER-12"], []),
+])
+def test_warnings_go_with_the_order_without_making_it_a_draft(intake, store, path, accepted, errors, warnings):
+    p = _parsed(CORPUS / path)
+    result = intake.submit(p.order, p.subject)
+    assert result.accepted is accepted
+    assert [x.code for x in result.problems] == errors
+    assert [x.code for x in result.warnings] == warnings
+    saved = store.get(Order, result.order.id)
+    assert saved.status is (OrderStatus.SUBMITTED if accepted else OrderStatus.DRAFT)
+    assert [x.code for x in saved.problems] == errors + warnings

@@ -5,7 +5,7 @@ rule and intake names are loaded on first use rather than at package import.
 """
 from importlib import import_module
 
-from .problems import Problem
+from .problems import Problem, Severity, errors, warnings
 
 _LAZY = {
     "RULES": "rules", "RULE_TABLE": "rules", "Rule": "rules", "ValidationContext": "rules", "validate": "rules",
@@ -20,4 +20,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["Problem", *_LAZY]
+__all__ = ["Problem", "Severity", "errors", "warnings", *_LAZY]

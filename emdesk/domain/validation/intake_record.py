@@ -26,7 +26,7 @@ from typing import Any, Union, get_args, get_origin
 import msgspec
 
 from ..clock import UTC, at_local
-from ..conditions import Circle, Curfew, CurfewWindow, Polygon, ReleaseDayWindow, Zone
+from ..conditions import AlcoholMonitoring, Circle, Curfew, CurfewWindow, Polygon, ReleaseDayWindow, Zone
 from ..curfew import format_windows, parse_clock, parse_day, parse_windows
 from ..geography import is_valid_postcode, normalise_postcode
 from ..orders import Document, Order
@@ -408,6 +408,14 @@ class _Reader:
         points = self.sequence(raw, (tuple[float, float], Ellipsis), path)
         return points if points is _FAIL else Polygon(points=points)
 
+    def alcohol(self, raw: Any, path: str) -> Any:
+        # An order that does not say abstinence or level must not get abstinence by default
+        # (the struct's default): leave the mode empty for COND-ALCOHOL-MODE-MISSING.
+        found = self.struct(raw, AlcoholMonitoring, path)
+        if isinstance(raw, Mapping) and raw.get("mode") is None and isinstance(found, AlcoholMonitoring):
+            return msgspec.structs.replace(found, mode=None)
+        return found
+
     def document(self, raw: Any, path: str) -> Any:
         if isinstance(raw, str):              # "licence:licence.pdf", as in a CSV cell
             kind, sep, name = raw.partition(":")
@@ -434,6 +442,7 @@ _SPECIAL = {
     Zone: _Reader.zone,
     tuple[Zone, ...]: _Reader.zones,      # may be JSON text, as in a CSV cell
     Document: _Reader.document,
+    AlcoholMonitoring: _Reader.alcohol,
 }
 
 

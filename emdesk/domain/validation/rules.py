@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from ..clock import LONDON
-from ..conditions import Circle, Polygon, Zone, ZoneKind
+from ..conditions import AlcoholMode, Circle, Polygon, Zone, ZoneKind
 from ..curfew import day_hours, describe_day, hours_in_any_7_days, is_usable, overlapping_windows
 from ..devices import DeviceKind
 from ..geography import (
@@ -46,6 +46,7 @@ from ..geography import (
     is_valid_postcode,
     normalise_postcode,
     postcode_country,
+    postcode_district,
     zone_area_m2,
     zone_contains,
     zone_defect,
@@ -53,7 +54,8 @@ from ..geography import (
 from ..orders import Cohort, DocumentKind, Order, OrderStatus, OrderType, RequestType
 from ..people import Subject
 from .draft import Draft, ValidationContext, Where, finite, text_of, tuple_of
-from .problems import Problem
+from .phones import phone_defect
+from .problems import Problem, Severity
 
 # Statute and service limits.
 CURFEW_DAY_MIN_H = 2
@@ -62,6 +64,8 @@ CURFEW_WEEK_MAX_H = 112
 CURFEW_MAX_YEARS = 2
 HDC_DAY_MIN_H = 9
 ADULT_AGE = 18
+COMMUNITY_ORDER_MIN_AGE = 18    # Sentencing Act 2020 s.202(1): "a person aged 18 or over"
+EM_BAIL_MIN_AGE = 12            # Bail Act 1976 s.3AA(2): "has attained the age of twelve years"
 MIN_AGE = 10            # the age of criminal responsibility in England and Wales
 MAX_AGE = 110
 CIRCLE_RADIUS_M = (50.0, 20_000.0)
@@ -79,14 +83,16 @@ class Rule:
     field: str              # the path, or path pattern, the rule reports on
     description: str        # what the rule demands, for lists of rules
     check: Callable[[Draft], Iterable[Finding]]
+    # An error keeps the order a draft; a warning goes with it for someone to confirm.
+    severity: Severity = Severity.ERROR
 
 
 _TABLE: list[Rule] = []
 
 
-def _rule(code: str, field_path: str, description: str):
+def _rule(code: str, field_path: str, description: str, severity: Severity = Severity.ERROR):
     def register(check: Callable[[Draft], Iterable[Finding]]):
-        _TABLE.append(Rule(code, field_path, description, check))
+        _TABLE.append(Rule(code, field_path, description, check, severity))
         return check
     return register
 
@@ -230,6 +236,15 @@ def _address_lines(d: Draft) -> Iterator[Finding]:
                          "so the officer can find the door.")
 
 
+@_rule("ADDR-TOWN-MISSING", "<address>.town",
+       "Every address has its town or city (the order service's 'Town or city' field).")
+def _town_missing(d: Draft) -> Iterator[Finding]:
+    for path, a in d.addresses:
+        if not text_of(a.town):
+            yield (f"{path}.town", "Town or city is missing: enter it as on the order (e.g. Leeds), so the "
+                                   "officer and the breach pack name the place, not only the postcode.")
+
+
 @_rule("ADDR-POSTCODE-MISSING", "<address>.postcode", "Every address has a postcode.")
 def _postcode_missing(d: Draft) -> Iterator[Finding]:
     for path, a in d.addresses:
@@ -259,24 +274,34 @@ def _postcode_outside(d: Draft) -> Iterator[Finding]:
                    f"notifying body for the right service.")
 
 
-@_rule("ADDR-NOT-LOCATED", "<address>", "Every address has coordinates or can be found from its postcode or town.")
+@_rule("ADDR-NOT-LOCATED", "<address>",
+       "Every address has coordinates or can be found from its postcode or town; if not, the officer "
+       "confirms it on the map (a warning: the order still goes ahead).", Severity.WARNING)
 def _not_located(d: Draft) -> Iterator[Finding]:
     for path, a in d.addresses:
         if postcode_country(text_of(a.postcode)) not in (None, ENGLAND_OR_WALES, ENGLAND_OR_SCOTLAND):
             continue   # ADDR-POSTCODE-OUTSIDE has said why
         if finite(a.lat) != finite(a.lon):
             yield (path, "Address has only one of latitude and longitude: give both, or neither and "
-                         "let the postcode place it.")
+                         "let the postcode place it; until then confirm the address on the map.")
             continue
         found = d.where(path, a)
         if isinstance(found, Where):
             continue
         if isinstance(found, str):
-            yield (path, f"Address could not be looked up: {found}; try again, or enter its latitude "
-                         f"and longitude.")
+            yield (path, f"Address could not be looked up: {found}; confirm it on the map, or enter its "
+                         f"latitude and longitude.")
         else:
-            yield (path, "Address could not be found from its postcode or town: check the postcode, or "
-                         "enter its latitude and longitude.")
+            yield (path, f"Address could not be placed from its postcode{_unplaced_why(a)} or town: confirm "
+                         f"it on the map before the visit (or enter its latitude and longitude), and check "
+                         f"the postcode with the notifying body.")
+
+
+def _unplaced_why(a) -> str:
+    district = postcode_district(text_of(a.postcode))
+    if district and postcode_country(text_of(a.postcode)) == ENGLAND_OR_SCOTLAND:
+        return f" ({district} lies on both sides of the Scottish border)"
+    return ""
 
 
 @_rule("ADDR-OUTSIDE-EW", "<address>", "Every address lies in England or Wales.")
@@ -366,6 +391,49 @@ def _start_past(d: Draft) -> Iterator[Finding]:
     if d.request is RequestType.NEW and d.start and d.start < d.today:
         yield (f"Start date {d.start.isoformat()} is in the past: a new order starts today or later; check "
                f"the date, or treat it as a late order with the notifying body.")
+
+
+def _age_at_start(d: Draft) -> tuple[int, date] | None:
+    on = d.start or d.today
+    age = _age_on(d, on)
+    if age is None or d.dob > d.today or age < MIN_AGE:
+        return None          # SUBJ-DOB-MISSING or SUBJ-DOB-IMPLAUSIBLE says what is wrong
+    return age, on
+
+
+@_rule("ORD-COMMUNITY-UNDER-18", "order.order_type",
+       f"A community order is for someone aged {COMMUNITY_ORDER_MIN_AGE} or over (Sentencing Act 2020 s.202).")
+def _community_under_18(d: Draft) -> Iterator[Finding]:
+    # The Act counts age at conviction, which is on or before the start date: someone
+    # under 18 at the start was under 18 when convicted.
+    found = _age_at_start(d)
+    if d.order_type is OrderType.COMMUNITY_ORDER and found and found[0] < COMMUNITY_ORDER_MIN_AGE:
+        age, on = found
+        yield (f"A community order is only for someone aged {COMMUNITY_ORDER_MIN_AGE} or over (Sentencing Act "
+               f"2020 s.202), but the wearer is {age} on {on.isoformat()}: check the date of birth and the "
+               f"order type with the court (under 18 it is a youth rehabilitation order).")
+
+
+@_rule("ORD-BAIL-UNDER-12", "order.order_type",
+       f"Electronically monitored bail is for a child aged {EM_BAIL_MIN_AGE} or over (Bail Act 1976 s.3AA).")
+def _bail_under_12(d: Draft) -> Iterator[Finding]:
+    found = _age_at_start(d)
+    bail = d.order_type is OrderType.COURT_BAIL or (d.order_type is None and d.cohort is Cohort.COURT_BAIL)
+    if bail and found and found[0] < EM_BAIL_MIN_AGE:
+        age, on = found
+        yield (f"A child on bail can only be electronically monitored from the age of {EM_BAIL_MIN_AGE} (Bail "
+               f"Act 1976 s.3AA), but the wearer is {age} on {on.isoformat()}: check the date of birth with "
+               f"the court, or return the order to the court.")
+
+
+@_rule("ORD-APPOINTMENT-PURPOSE-MISSING", "order.attendance_appointments[i].purpose",
+       "Every attendance appointment says what it is for.")
+def _appointment_purpose(d: Draft) -> Iterator[Finding]:
+    for i, appointment in enumerate(tuple_of(d.of_order("attendance_appointments"))):
+        if not text_of(getattr(appointment, "purpose", None)):
+            yield (f"order.attendance_appointments[{i}].purpose",
+                   f"Attendance appointment {i + 1} has no purpose: enter what it is for as the order says "
+                   f"(e.g. 'induction at the probation office'), so the wearer and officer know why to attend.")
 
 
 # Curfew -------------------------------------------------------------------------
@@ -486,6 +554,27 @@ def _zone_shape(d: Draft) -> Iterator[Finding]:
             yield (path, f"Zone '{text_of(zone.name)}' cannot be drawn: {defect}; redraw it on the map.")
 
 
+@_rule("ZONE-DATES-ORDER", "order.conditions.zones[i].active_until",
+       "A zone that applies between dates ends after it starts.")
+def _zone_dates(d: Draft) -> Iterator[Finding]:
+    for path, zone in d.zones:
+        start, until = zone.active_from, zone.active_until
+        if not (isinstance(start, datetime) and isinstance(until, datetime)):
+            continue
+        if _aware(until) <= _aware(start):
+            yield (f"{path}.active_until",
+                   f"Zone '{text_of(zone.name)}' ends ({_shown_at(until)}) before it starts ({_shown_at(start)}): "
+                   f"check both dates against the order.")
+
+
+def _aware(at: datetime) -> datetime:
+    return at.replace(tzinfo=LONDON) if at.tzinfo is None else at
+
+
+def _shown_at(at: datetime) -> str:
+    return f"{_aware(at).astimezone(LONDON):%d %b %Y %H:%M}"
+
+
 @_rule("ZONE-CIRCLE-SIZE", "order.conditions.zones[i].circle.radius_m",
        f"A circular zone's radius is {CIRCLE_RADIUS_M[0]:g} m to {CIRCLE_RADIUS_M[1] / 1000:g} km.")
 def _circle_size(d: Draft) -> Iterator[Finding]:
@@ -540,6 +629,14 @@ def _home_label(d: Draft) -> str:
     parts = [text_of(x) for x in (*tuple_of(address.lines), address.town, address.postcode)]
     place = ", ".join(p for p in parts if p) or path
     return place if where is None or where.how == "given" else f"{place}, placed by {where.how}"
+
+
+@_rule("COND-ALCOHOL-MODE-MISSING", "order.conditions.alcohol.mode",
+       "Alcohol monitoring says which kind: abstinence or a level.")
+def _alcohol_mode(d: Draft) -> Iterator[Finding]:
+    if d.alcohol and not isinstance(getattr(d.conditions.alcohol, "mode", None), AlcoholMode):
+        yield ("Alcohol monitoring does not say which kind: choose abstinence (no alcohol at all) or level "
+               "(a limit), as the order requires; it is never assumed.")
 
 
 # Devices ------------------------------------------------------------------------
@@ -607,15 +704,21 @@ def _not_needed(d: Draft) -> Iterator[Finding]:
 
 # People around the order --------------------------------------------------------
 
-_PHONE = re.compile(r"^0\d{9,10}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def _uk_phone(text: str) -> bool:
-    digits = re.sub(r"[\s\-()]", "", text)
-    if digits.startswith("+44"):
-        digits = "0" + digits[3:].lstrip("0")
-    return bool(_PHONE.match(digits))
+@_rule("SUBJ-PHONE-INVALID", "subject.{phone,responsible_adult.phone}",
+       "The wearer's and the responsible adult's phone numbers are numbers that can be rung (libphonenumber).")
+def _subject_phones(d: Draft) -> Iterator[Finding]:
+    numbers = [("subject.phone", d.of_subject("phone"), "The wearer's phone"),
+               ("subject.responsible_adult.phone", getattr(d.of_subject("responsible_adult"), "phone", None),
+                "The responsible adult's phone")]
+    for path, raw, whose in numbers:
+        phone = text_of(raw)
+        defect = phone_defect(phone) if phone else None
+        if defect:
+            yield (path, f"{whose} '{phone}' {defect}: check it with the notifying body and enter it in full, "
+                         f"e.g. 07700 900123 or 0113 496 0000 (+ and the country code for a number abroad).")
 
 
 @_rule("OFFICER-NAME-MISSING", "order.responsible_officer.name", "The responsible officer's name.")
@@ -644,9 +747,11 @@ def _officer_contact_format(d: Draft) -> Iterator[Finding]:
     officer = d.of_order("responsible_officer")
     phone = text_of(getattr(officer, "phone", None))
     email = text_of(getattr(officer, "email", None))
-    if phone and not _uk_phone(phone):
+    defect = phone_defect(phone) if phone else None
+    if defect:
         yield ("order.responsible_officer.phone",
-               f"'{phone}' is not a UK phone number: give 11 digits starting 0 (or +44), e.g. 0113 496 0000.")
+               f"'{phone}' {defect}, so it is not a UK phone number that can be rung: check it and enter it "
+               f"in full, e.g. 0113 496 0000.")
     if email and not _EMAIL.match(email):
         yield ("order.responsible_officer.email",
                f"'{email}' is not an email address: check it, e.g. name@justice.gov.uk.")
@@ -744,7 +849,7 @@ def validate(order: Order, subject: Subject, ctx: ValidationContext) -> list[Pro
     for rule in RULE_TABLE:
         for finding in rule.check(draft):
             path, message = finding if isinstance(finding, tuple) else (rule.field, finding)
-            problems.append(Problem(code=rule.code, field=path, message=message))
+            problems.append(Problem(code=rule.code, field=path, message=message, severity=rule.severity))
     return problems
 
 
