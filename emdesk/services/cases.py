@@ -98,7 +98,7 @@ class CaseService:
             subject_name=subjects[o.subject_id].full_name if o.subject_id in subjects else "(missing subject)",
             cohort=o.cohort.label if o.cohort else "", request_type=o.request_type.value,
             status=o.status.value, received_at=o.received_at, region=o.region,
-            problem_count=len(o.problems), problems=tuple(str(p) for p in o.problems),
+            problem_count=sum(1 for p in o.problems if p.blocking), problems=tuple(str(p) for p in o.problems),
         ) for o in orders]
         return sorted(rows, key=lambda r: (-r.problem_count, r.received_at or datetime.min.replace(tzinfo=LONDON)), reverse=False)
 
@@ -158,8 +158,9 @@ class CaseService:
         return Counts(
             active_orders=len(active),
             draft_orders=sum(1 for o in drafts if o.status is OrderStatus.DRAFT),
-            orders_with_problems=sum(1 for o in drafts if o.problems),
-            submitted_with_problems=sum(1 for o in drafts if o.problems and o.status is OrderStatus.SUBMITTED),
+            orders_with_problems=sum(1 for o in drafts if any(p.blocking for p in o.problems)),
+            submitted_with_problems=sum(1 for o in drafts if o.status is OrderStatus.SUBMITTED
+                                        and any(p.blocking for p in o.problems)),
             subjects=self.store.count(Subject),
             devices_in_stock=self.store.count(Device, where={"state": DeviceState.IN_STOCK}),
             devices_installed=self.store.count(Device, where={"state": DeviceState.INSTALLED}),

@@ -47,7 +47,8 @@ COLUMNS: dict[type[Record], Columns] = {
     Order: lambda r: {
         "subject_id": r.subject_id or None, "reference": r.reference, "status": r.status,
         "cohort": r.cohort, "region": r.region, "assigned_officer_id": r.assigned_officer_id,
-        "problem_count": len(r.problems), "start": r.start, "end": r.end,
+        # Errors only: a warning (an address to confirm on the map) does not hold an order back.
+        "problem_count": sum(1 for p in r.problems if p.blocking), "start": r.start, "end": r.end,
     },
     Device: lambda r: {"serial": r.serial, "kind": r.kind, "state": r.state, "region": r.region, "order_id": r.order_id},
     Visit: lambda r: {
