@@ -398,7 +398,8 @@ class SyncClient:
     def _bootstrap_page(self, snapshot: int, after_table: str, after_id: str) -> p.BootstrapResponse:
         return self._post("/v1/bootstrap", p.BootstrapRequest(
             schema_version=self.schema_version, device_id=self.store.desktop_id, snapshot=snapshot,
-            after_table=after_table, after_id=after_id, limit=self.bootstrap_limit), p.BootstrapResponse)
+            after_table=after_table, after_id=after_id, limit=self.bootstrap_limit,
+            protocol=p.PROTOCOL_VERSION), p.BootstrapResponse)
 
     def _bootstrap(self, progress: Progress, *, fresh: bool = False) -> int:
         snapshot = 0 if fresh else int(self._state(BOOT_SNAPSHOT, "0"))
@@ -433,8 +434,14 @@ class SyncClient:
                     self.store.set_sync_value(CURSOR, "")
                     self.store.set_sync_value(BOOT_TOTAL, str(answer.total))
                     self.store.set_sync_value(BOOT_DONE, "0")
+                count = len(answer.rows)
+                for part in answer.tables:      # protocol 2: ready table rows, one insert per table
+                    if part.table in REPLICA_TABLES:
+                        self.store.apply_remote_rows(part.table, part.columns, bytes(part.rows).decode(),
+                                                     part.top_hlc)
+                    count += part.count
                 self._apply(answer.rows)
-                done = int(self._state(BOOT_DONE, "0")) + len(answer.rows)
+                done = int(self._state(BOOT_DONE, "0")) + count
                 self.store.set_sync_value(BOOT_DONE, str(done))
                 if answer.more:
                     self.store.set_sync_value(BOOT_SNAPSHOT, str(answer.snapshot))
@@ -444,7 +451,7 @@ class SyncClient:
                     self.store.set_sync_value(CURSOR, str(answer.snapshot))
                     for key in (BOOT_SNAPSHOT, BOOT_TABLE, BOOT_ID):
                         self.store.set_sync_value(key, "")
-            loaded += len(answer.rows)
+            loaded += count
             total = int(self._state(BOOT_TOTAL, "0"))
             progress("bootstrap", done, max(total, done))
             if not answer.more:

@@ -56,7 +56,7 @@ SCHEMA: tuple[str, ...] = (
     "data TEXT NOT NULL, hlc TEXT NOT NULL, field_hlcs TEXT NOT NULL, field_meta TEXT NOT NULL DEFAULT '{}', "
     "deleted INTEGER NOT NULL DEFAULT 0, "
     "updated_seq BIGINT NOT NULL, changed_ms BIGINT NOT NULL, order_id TEXT, subject_id TEXT, "
-    "case_region TEXT, case_officer TEXT, PRIMARY KEY (tbl, id))",
+    "case_region TEXT, case_officer TEXT, desk TEXT, desk_schema INTEGER, PRIMARY KEY (tbl, id))",
     "CREATE INDEX IF NOT EXISTS hub_rows_order ON hub_rows (order_id)",
     "CREATE INDEX IF NOT EXISTS hub_rows_subject ON hub_rows (subject_id, tbl)",
     "CREATE INDEX IF NOT EXISTS hub_rows_keyset ON hub_rows (rank, id)",
@@ -74,6 +74,15 @@ SCHEMA: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS applied_ops_age ON applied_ops (at_ms)",
     "CREATE TABLE IF NOT EXISTS purged (tbl TEXT NOT NULL, id TEXT NOT NULL, at_ms BIGINT NOT NULL, "
     "PRIMARY KEY (tbl, id))",
+)
+
+# Columns added since a hub's schema was first made: (table, column, type).  ``desk`` is the
+# desktop's ready-made table row (a JSON array, ``emdesk.store.store.replica_row``) computed
+# when the hub writes the row, for the store schema ``desk_schema``; bootstrap pages ship
+# them as they are (see engine.bootstrap).
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("hub_rows", "desk", "TEXT"),
+    ("hub_rows", "desk_schema", "INTEGER"),
 )
 
 TABLES = ("hub_meta", "hub_state", "hub_accounts", "hub_devices", "hub_rows", "row_audience", "change_log",
@@ -94,19 +103,84 @@ class Tx:
         self._seq_dirty = False
         self.memo: dict[str, Any] = {}    # the engine's per-transaction cache
         self._deferred: dict[str, list[tuple]] = {}
+        # Writes queued by ``queue`` (see there): [sql, rows, keys touched, rows each must change]
+        self._queued: list[list] = []
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self._pg else sql
 
     def execute(self, sql: str, args: tuple | list = ()) -> Any:
+        if self._queued:
+            self.flush_writes()
         cur = self.conn.cursor()
         cur.execute(self._sql(sql), tuple(args))
         return cur
 
-    def executemany(self, sql: str, rows: list[tuple]) -> None:
+    def executemany(self, sql: str, rows: list[tuple]) -> Any:
+        if self._queued:
+            self.flush_writes()
         if rows:
             cur = self.conn.cursor()
             cur.executemany(self._sql(sql), rows)
+            return cur
+        return None
+
+    # -- queued writes ------------------------------------------------------------
+
+    def queue(self, sql: str, row: tuple | list, key: tuple, *, must_change: bool = False) -> None:
+        """A write to run later, batched with the other writes of the same statement (one
+        ``executemany``, which psycopg pipelines: no round trip per row on PostgreSQL).
+
+        Queued writes run, in an order equivalent to the order they were queued in, before
+        the next statement of any kind (``execute``, ``all``, ``savepoint``...) and before
+        COMMIT, so every read sees them.  ``key`` names what the write touches (a hub row,
+        ``(tbl, id)``): a write joins an earlier batch of its statement only if no write in
+        between touches the same key (writes to different rows commute, row-level security
+        included: its policies read only the row's own audience).  ``must_change``: the
+        statement must change exactly one row (an UPDATE that row-level security could
+        silently turn into nothing)."""
+        row = tuple(row)
+        for group in reversed(self._queued):
+            if group[0] == sql:
+                group[1].append(row)
+                group[2].add(key)
+                group[3] += must_change
+                return
+            if key in group[2]:
+                break
+        self._queued.append([sql, [row], {key}, int(must_change)])
+
+    def flush_writes(self) -> None:
+        queued, self._queued = self._queued, []
+        for sql, rows, _keys, must in queued:
+            cur = self.conn.cursor()
+            cur.executemany(self._sql(sql), rows)
+            if must and cur.rowcount != len(rows):
+                raise RuntimeError(f"the database refused {len(rows) - cur.rowcount} of {len(rows)} updates "
+                                   "(row-level security)")
+
+    @contextmanager
+    def savepoint(self, name: str = "sp") -> Iterator["Tx"]:
+        """A savepoint: queued writes are run before it is taken, released or rolled back to,
+        and on a rollback the engine's cache (``memo``) is cleared (it may hold rows the
+        rolled-back part wrote)."""
+        self.execute(f"SAVEPOINT {name}")
+        try:
+            yield self
+            self.flush_writes()
+        except BaseException:
+            self._queued = []
+            self.memo.clear()
+            self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            raise
+        self.execute(f"RELEASE SAVEPOINT {name}")
+
+    def bulk_insert(self, table: str, columns: list[str], rows: list[tuple]) -> None:
+        """Insert many rows into an empty-or-not table at once (``Hub.load``): one
+        ``executemany`` here; PostgreSQL's storage overrides it with COPY."""
+        if rows:
+            self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                             rows)
 
     def one(self, sql: str, args: tuple | list = ()) -> tuple | None:
         return self.execute(sql, args).fetchone()
@@ -135,6 +209,7 @@ class Tx:
 
     def flush_seq(self) -> None:
         """Called by ``write`` just before COMMIT (with the deferred inserts)."""
+        self.flush_writes()
         deferred, self._deferred = self._deferred, {}
         for sql, rows in deferred.items():
             self.executemany(sql, rows)
@@ -253,6 +328,9 @@ class SQLiteHubStorage(HubStorage):
                 tx = Tx(conn)
                 for sql in SCHEMA:
                     tx.execute(sql)
+                for table, column, kind in ADDED_COLUMNS:
+                    if column not in {r[1] for r in tx.all(f"PRAGMA table_info({table})")}:
+                        tx.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
                 initial_rows(tx)
                 conn.execute("COMMIT")
             except BaseException:
