@@ -651,8 +651,9 @@ class Hub(Accounts):
 
     # -- administration -----------------------------------------------------------
 
-    def load(self, users: Iterable[tuple[User, str]], records: Iterable[Record]) -> dict[str, int]:
-        """Load records (the demo world, a migration) as the hub itself; users get hub accounts."""
+    def load(self, users: Iterable[tuple[User, str]], records: Iterable[Record], *, bulk: bool = True) -> dict[str, int]:
+        """Load records (the demo world, a migration) as the hub itself; users get hub accounts.
+        Records the hub does not hold yet go in in bulk (``bulk=False``: one by one, as before)."""
         users = list(users)
         digests = [(u, self.hasher.hash(password)) for u, password in users]
         everything = [u for u, _ in users] + [r for r in records if not isinstance(r, User)]
@@ -672,7 +673,7 @@ class Hub(Accounts):
             fresh, again, seen = [], [], set()
             for item in stamped:
                 key = (item[0], item[1].id)
-                (again if key in held or key in seen else fresh).append(item)
+                (again if key in held or key in seen or not bulk else fresh).append(item)
                 seen.add(key)
             self._load_fresh(tx, fresh, now)
             # Records the hub holds already (or twice in this load): one by one, as a push would.
