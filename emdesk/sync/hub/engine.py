@@ -176,17 +176,20 @@ class Hub(Accounts):
         keys = {k for k in keys if k not in cache}
         if not keys:
             return
-        ids = sorted({rid for _, rid in keys})
         found: dict[tuple[str, str], _Row] = {}
-        for r in self._in_chunks(tx, f"SELECT {self._ROW_COLUMNS} FROM hub_rows WHERE id IN ({{}})", ids):
-            if (r[0], r[1]) in keys:
-                found[(r[0], r[1])] = _Row(r[0], r[1], msgspec.json.decode(r[2]), r[2], r[3], msgspec.json.decode(r[4]),
-                                           bool(r[5]), r[6], r[7], r[8], field_meta=msgspec.json.decode(r[9]))
-        for tbl, rid, who in self._in_chunks(tx, "SELECT tbl, row_id, principal FROM row_audience "
-                                                 "WHERE row_id IN ({})", ids):
-            row = found.get((tbl, rid))
-            if row is not None:
-                row.audience.add(who)
+        for tbl in sorted({t for t, _ in keys}):
+            # (tbl, id IN ...): the primary keys' order, so each chunk is index lookups.
+            ids = sorted(rid for t, rid in keys if t == tbl)
+            for r in self._in_chunks(tx, f"SELECT {self._ROW_COLUMNS} FROM hub_rows WHERE tbl = ? AND id IN ({{}})",
+                                     ids, [tbl]):
+                found[(r[0], r[1])] = _Row(r[0], r[1], msgspec.json.decode(r[2]), r[2], r[3],
+                                           msgspec.json.decode(r[4]), bool(r[5]), r[6], r[7], r[8],
+                                           field_meta=msgspec.json.decode(r[9]))
+            for _, rid, who in self._in_chunks(tx, "SELECT tbl, row_id, principal FROM row_audience "
+                                                   "WHERE tbl = ? AND row_id IN ({})", ids, [tbl]):
+                row = found.get((tbl, rid))
+                if row is not None:
+                    row.audience.add(who)
         for key in keys:
             cache[key] = found.get(key)
 
@@ -395,13 +398,16 @@ class Hub(Accounts):
         restores: dict[tuple[str, str], None] = {}
         principal = who.principal
         with self.storage.write(writer=principal) as tx:
-            # Two lookups for the whole batch rather than two per op.
+            # A few lookups for the whole batch (op ids, purged ids, current rows) rather than per op.
             for op_id, status, reason, hub_seq in self._in_chunks(
                     tx, "SELECT op_id, status, reason, hub_seq FROM applied_ops WHERE op_id IN ({})",
                     list({op.op_id for op in req.ops})):
                 results[op_id] = p.OpResult(op_id=op_id, status=status, reason=reason, hub_seq=hub_seq)
-            tx.memo["purged"] = {(t, i) for t, i in self._in_chunks(
-                tx, "SELECT tbl, id FROM purged WHERE id IN ({})", list({op.row_id for op in req.ops}))}
+            tx.memo["purged"] = set()
+            for tbl in sorted({op.table for op in req.ops}):
+                tx.memo["purged"] |= {(tbl, i) for (i,) in self._in_chunks(
+                    tx, "SELECT id FROM purged WHERE tbl = ? AND id IN ({})",
+                    sorted({op.row_id for op in req.ops if op.table == tbl}), [tbl])}
             self._prefetch(tx, {(op.table, op.row_id) for op in req.ops if op.table in RULES})
             for op in sorted(req.ops, key=lambda o: RANK.get(o.table, len(RANK))):
                 if op.op_id in results:      # applied before (a re-send), or twice in this batch
@@ -420,11 +426,11 @@ class Hub(Accounts):
         return p.PushResponse(results=[results[op.op_id] for op in req.ops], hub_time_ms=now)
 
     @staticmethod
-    def _in_chunks(tx: Tx, sql: str, keys: list, size: int = 500) -> list[tuple]:
+    def _in_chunks(tx: Tx, sql: str, keys: list, first: list = (), size: int = 500) -> list[tuple]:
         out: list[tuple] = []
         for start in range(0, len(keys), size):
             chunk = keys[start:start + size]
-            out += tx.all(sql.format(", ".join("?" * len(chunk))), chunk)
+            out += tx.all(sql.format(", ".join("?" * len(chunk))), [*first, *chunk])
         return out
 
     def _apply_op(self, tx: Tx, who: Account, op: p.Op, restores: dict, now: int, cursor: int,
@@ -668,8 +674,11 @@ class Hub(Accounts):
                 tbl = type(record).table
                 stamped.append((tbl, record, self._stamp()))
                 counts[tbl] = counts.get(tbl, 0) + 1
-            held = {(t, i) for t, i in self._in_chunks(tx, "SELECT tbl, id FROM hub_rows WHERE id IN ({})",
-                                                       sorted({r.id for _, r, _ in stamped}))}
+            held: set[tuple[str, str]] = set()
+            for tbl in sorted(counts):
+                held |= {(tbl, i) for (i,) in self._in_chunks(
+                    tx, "SELECT id FROM hub_rows WHERE tbl = ? AND id IN ({})",
+                    sorted({r.id for t, r, _ in stamped if t == tbl}), [tbl], size=5000)}
             fresh, again, seen = [], [], set()
             for item in stamped:
                 key = (item[0], item[1].id)

@@ -150,13 +150,18 @@ class Tx:
                 break
         self._queued.append([sql, [row], {key}, int(must_change)])
 
+    def _many(self, sql: str, rows: list[tuple]) -> int:
+        """Run a statement for many rows; returns the rows changed (PostgreSQL: see _PgTx)."""
+        cur = self.conn.cursor()
+        cur.executemany(self._sql(sql), rows)
+        return cur.rowcount
+
     def flush_writes(self) -> None:
         queued, self._queued = self._queued, []
         for sql, rows, _keys, must in queued:
-            cur = self.conn.cursor()
-            cur.executemany(self._sql(sql), rows)
-            if must and cur.rowcount != len(rows):
-                raise RuntimeError(f"the database refused {len(rows) - cur.rowcount} of {len(rows)} updates "
+            changed = self._many(sql, rows)
+            if must and changed != len(rows):
+                raise RuntimeError(f"the database refused {len(rows) - changed} of {len(rows)} updates "
                                    "(row-level security)")
 
     @contextmanager
@@ -212,7 +217,8 @@ class Tx:
         self.flush_writes()
         deferred, self._deferred = self._deferred, {}
         for sql, rows in deferred.items():
-            self.executemany(sql, rows)
+            if rows:
+                self._many(sql, rows)
         if self._seq_dirty:
             self.execute("UPDATE hub_state SET seq = ? WHERE id = 1", [self._seq])
             self._seq_dirty = False
