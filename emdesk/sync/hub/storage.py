@@ -99,6 +99,7 @@ class Tx:
     def __init__(self, conn: Any, *, paramstyle: str = "qmark"):
         self.conn = conn
         self._pg = paramstyle == "format"
+        self.kind = "postgresql" if self._pg else "sqlite"     # for the few statements that differ
         self._seq: int | None = None      # last seq allocated in this transaction
         self._seq_dirty = False
         self.memo: dict[str, Any] = {}    # the engine's per-transaction cache
