@@ -19,7 +19,8 @@ Schema (same on both; PostgreSQL adds roles and RLS, see ``postgres.py``):
 
   hub_rows      current version of every row (tbl, id) with its HLCs, tombstone flag,
                 ``updated_seq``, the case links used to compute audiences, and per field the
-                seq and device of its last write (``field_meta``: was an overwrite concurrent?)
+                seq and device of its last write (``field_meta``: was an overwrite concurrent?),
+                and the desktop's table row for it (``desk``, see ``ADDED_COLUMNS``)
   row_audience  (tbl, row_id, principal): who may hold each row
   change_log    per-principal feed: (principal, seq) -> upsert | delete | evict + payload
   applied_ops   every op id ever applied and its result (re-sends return the same)
