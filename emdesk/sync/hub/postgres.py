@@ -153,8 +153,12 @@ class _PgTx(Tx):
         names = ", ".join(columns)
         with self.conn.cursor() as cur:
             # One per connection, emptied at every COMMIT (no catalog churn per transaction).
-            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS bulk_{table} (LIKE {table}) ON COMMIT DELETE ROWS")
-            cur.execute(f"TRUNCATE bulk_{table}")
+            used = self.memo.setdefault("bulk_tables", set())
+            if table in used:
+                cur.execute(f"TRUNCATE bulk_{table}")
+            else:
+                cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS bulk_{table} (LIKE {table}) ON COMMIT DELETE ROWS")
+                used.add(table)
             with cur.copy(f"COPY bulk_{table} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
