@@ -638,10 +638,6 @@ class Hub(Accounts):
         as ready table rows: each table's desk rows joined into one JSON array, never decoded
         or re-encoded here.  A row whose desk is missing or made for another store schema gets
         one made now; rows desktops keep otherwise (conflicts) go as changes."""
-        if tx.kind == "postgresql":
-            page = self._aggregated_page(tx, req, snapshot, after, visible, args, limit, now, total)
-            if page is not None:
-                return page
         rows = tx.all("SELECT r.tbl, r.id, r.hlc, CASE WHEN r.desk_schema = ? THEN r.desk END, "
                       "CASE WHEN r.desk_schema = ? THEN NULL ELSE r.data END FROM hub_rows r "
                       f"WHERE (r.rank, r.id) > (?, ?) AND {visible} AND {self._IN_SNAPSHOT} "
@@ -669,29 +665,6 @@ class Hub(Accounts):
         if tbl not in _DESK_COLUMNS:      # no row of this table written by this process yet
             _desk(tbl, tx.scalar("SELECT data FROM hub_rows WHERE tbl = ? LIMIT 1", [tbl]))
         return list(_DESK_COLUMNS[tbl])
-
-    def _aggregated_page(self, tx: Tx, req: p.BootstrapRequest, snapshot: int, after: tuple, visible: str,
-                         args: list, limit: int, now: int, total: int) -> p.BootstrapResponse | None:
-        """PostgreSQL joins each table's desk rows into its JSON array itself (one value per table
-        crosses the wire, no Python per row); None when the page holds a row with no current
-        desk (the caller's loop makes it).  On SQLite the grouping costs more than it saves."""
-        parts = tx.all("SELECT r.tbl, min(r.rank) AS rk, count(*), max(r.hlc), max(r.id), '[' || string_agg(r.desk, ',') || ']', "
-                       "sum(CASE WHEN r.desk_schema = ? THEN 0 ELSE 1 END) FROM (SELECT r.tbl, r.rank, r.id, r.hlc, "
-                       "r.desk, r.desk_schema FROM hub_rows r "
-                       f"WHERE (r.rank, r.id) > (?, ?) AND {visible} AND {self._IN_SNAPSHOT} "
-                       "ORDER BY r.rank, r.id LIMIT ?) r GROUP BY r.tbl ORDER BY rk",
-                       [SCHEMA_VERSION, *after, *args, limit])
-        if any(part[6] for part in parts):
-            return None
-        tables = [p.TableRows(table=tbl, columns=self._desk_columns(tx, tbl), count=int(count), top_hlc=top,
-                              rows=msgspec.Raw(rows_json.encode()))
-                  for tbl, _rank, count, top, _last, rows_json, _stale in parts]
-        last = (parts[-1][0], parts[-1][4]) if parts else (req.after_table, req.after_id)
-        more = sum(int(part[2]) for part in parts) == limit and tx.one(
-            f"SELECT 1 FROM hub_rows r WHERE (r.rank, r.id) > (?, ?) AND {visible} AND {self._IN_SNAPSHOT} "
-            "LIMIT 1", [RANK[last[0]], last[1], *args]) is not None
-        return p.BootstrapResponse(snapshot=snapshot, rows=[], tables=tables, after_table=last[0],
-                                   after_id=last[1], more=more, hub_time_ms=now, total=total)
 
     # -- administration -----------------------------------------------------------
 
@@ -785,6 +758,9 @@ class Hub(Accounts):
             for who in aud:
                 audiences.append((tbl, rid, who))
                 feed.append((who, seq, tbl, rid, kind, row.hlc, text, now))
+        # In keyset order (rank, id): bootstrap pages then read the table's pages in order
+        # instead of one page per row.
+        hub_rows.sort(key=operator.itemgetter(2, 1))
         tx.bulk_insert("hub_rows", self._HUB_ROW_COLUMNS, hub_rows)
         tx.bulk_insert("row_audience", ["tbl", "row_id", "principal"], audiences)
         tx.bulk_insert("change_log", ["principal", "seq", "tbl", "row_id", "kind", "hlc", "payload", "at_ms"], feed)

@@ -61,7 +61,9 @@ SCHEMA: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS hub_rows_order ON hub_rows (order_id)",
     "CREATE INDEX IF NOT EXISTS hub_rows_subject ON hub_rows (subject_id, tbl)",
     "CREATE INDEX IF NOT EXISTS hub_rows_keyset ON hub_rows (rank, id)",
-    "CREATE INDEX IF NOT EXISTS hub_rows_tombstones ON hub_rows (deleted, updated_seq)",
+    # (deleted, updated_seq, tbl): GC finds tombstones by it, and counting a snapshot for a
+    # bootstrap reads only it (no table scan).
+    "CREATE INDEX IF NOT EXISTS hub_rows_snapshot ON hub_rows (deleted, updated_seq, tbl)",
     "CREATE TABLE IF NOT EXISTS row_audience (tbl TEXT NOT NULL, row_id TEXT NOT NULL, principal TEXT NOT NULL, "
     "PRIMARY KEY (tbl, row_id, principal))",
     "CREATE INDEX IF NOT EXISTS row_audience_principal ON row_audience (principal, tbl, row_id)",
@@ -100,7 +102,6 @@ class Tx:
     def __init__(self, conn: Any, *, paramstyle: str = "qmark"):
         self.conn = conn
         self._pg = paramstyle == "format"
-        self.kind = "postgresql" if self._pg else "sqlite"     # for the few statements that differ
         self._seq: int | None = None      # last seq allocated in this transaction
         self._seq_dirty = False
         self.memo: dict[str, Any] = {}    # the engine's per-transaction cache
