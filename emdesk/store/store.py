@@ -51,19 +51,21 @@ def _changed_fields(before: str, after: str) -> str:
 _STAMPS = {"updated_at", "origin", "hlc"}
 
 
-def _row(record: Record) -> dict[str, Any]:
-    """The table row for a record: bookkeeping, the whole record as JSON, indexed columns."""
+def _row(record: Record, data: str | None = None) -> dict[str, Any]:
+    """The table row for a record: bookkeeping, the whole record as JSON (``data``, when the
+    caller has it encoded already), indexed columns."""
     created = stamp(record.created_at)
     updated = created if record.updated_at == record.created_at else stamp(record.updated_at)
     return {"id": record.id, "created_at": created, "updated_at": updated,
             "origin": record.origin, "deleted": int(record.deleted), "hlc": record.hlc,
-            "data": encode(record), **columns_for(record)}
+            "data": encode(record) if data is None else data, **columns_for(record)}
 
 
-def replica_row(record: Record) -> tuple[tuple[str, ...], list[Any]]:
+def replica_row(record: Record, data: str | None = None) -> tuple[tuple[str, ...], list[Any]]:
     """The column names and values of a record's table row, as a replica holds it (for a
-    hub that ships bootstrap pages as ready rows, ``Store.apply_remote_rows``)."""
-    row = _row(record)
+    hub that ships bootstrap pages as ready rows, ``Store.apply_remote_rows``); ``data``: the
+    record's JSON (``encode(record)``) if the caller has it."""
+    row = _row(record, data)
     return tuple(row), list(row.values())
 
 

@@ -115,7 +115,10 @@ def _desk(tbl: str, text: str, record: Record | None = None) -> str | None:
     do not keep as records (conflicts).  ``record``: the row's text decoded, when at hand."""
     if tbl not in BY_TABLE:
         return None
-    names, values = replica_row(record if record is not None else _canonical(tbl, text))
+    if record is None:
+        names, values = replica_row(_canonical(tbl, text))
+    else:       # the text is the record's JSON: no need to encode it again
+        names, values = replica_row(record, text)
     if tbl not in _DESK_COLUMNS:
         _DESK_COLUMNS[tbl] = names
     return _json.encode(values).decode()
