@@ -234,3 +234,26 @@ def test_a_push_batch_asks_the_database_nothing_per_op(kit):
     finally:
         storage.write = original
     assert_converged(kit, desk)
+
+
+def test_a_rolled_back_savepoint_takes_its_queued_and_deferred_writes_with_it(kit):
+    ins = "INSERT INTO purged (tbl, id, at_ms) VALUES (?, ?, ?)"
+    with kit.hub.storage.write() as tx:
+        tx.memo["purged"] = {("t", "kept")}
+        tx.memo["rows"] = {("t", "x"): None}
+        tx.queue(ins, ("t", "before", 1), ("t", "before"))
+        tx.defer(ins, [("t", "deferred-before", 1)])
+        with pytest.raises(ZeroDivisionError):
+            with tx.savepoint():
+                tx.queue(ins, ("t", "inside", 2), ("t", "inside"))
+                tx.defer(ins, [("t", "deferred-inside", 2)])
+                tx.all("SELECT 1")                      # runs the queued insert inside the savepoint
+                tx.queue(ins, ("t", "queued-inside", 3), ("t", "queued-inside"))
+                1 / 0
+        assert "rows" not in tx.memo and tx.memo["purged"] == {("t", "kept")}
+        with tx.savepoint():
+            tx.queue(ins, ("t", "released", 4), ("t", "released"))
+    with kit.hub.storage.write() as tx:
+        held = {r[0] for r in tx.all("SELECT id FROM purged WHERE tbl = 't'")}
+        tx.execute("DELETE FROM purged WHERE tbl = 't'")
+    assert held == {"before", "deferred-before", "released"}

@@ -167,18 +167,24 @@ class Tx:
                 raise RuntimeError(f"the database refused {len(rows) - changed} of {len(rows)} updates "
                                    "(row-level security)")
 
+    # memo entries that may hold what a rolled-back savepoint wrote (the engine's row caches)
+    WRITE_CACHES = ("rows", "order_links")
+
     @contextmanager
     def savepoint(self, name: str = "sp") -> Iterator["Tx"]:
-        """A savepoint: queued writes are run before it is taken, released or rolled back to,
-        and on a rollback the engine's cache (``memo``) is cleared (it may hold rows the
-        rolled-back part wrote)."""
+        """A savepoint.  Queued writes are run before it is taken and before it is released;
+        on a rollback, the writes queued or deferred inside it are dropped with it and so are
+        the engine's row caches (they may hold rows the rolled-back part wrote)."""
         self.execute(f"SAVEPOINT {name}")
+        deferred = {sql: len(rows) for sql, rows in self._deferred.items()}
         try:
             yield self
             self.flush_writes()
         except BaseException:
             self._queued = []
-            self.memo.clear()
+            self._deferred = {sql: rows[:deferred[sql]] for sql, rows in self._deferred.items() if sql in deferred}
+            for key in self.WRITE_CACHES:
+                self.memo.pop(key, None)
             self.execute(f"ROLLBACK TO SAVEPOINT {name}")
             raise
         self.execute(f"RELEASE SAVEPOINT {name}")
