@@ -52,13 +52,22 @@ _STAMPS = {"updated_at", "origin", "hlc"}
 _OUTBOX_COLUMNS = "seq, op_id, table_name, row_id, op, hlc, payload, changed, action, action_id"
 
 
-def _row(record: Record) -> dict[str, Any]:
-    """The table row for a record: bookkeeping, the whole record as JSON, indexed columns."""
+def _row(record: Record, data: str | None = None) -> dict[str, Any]:
+    """The table row for a record: bookkeeping, the whole record as JSON (``data``, when the
+    caller has it encoded already), indexed columns."""
     created = stamp(record.created_at)
     updated = created if record.updated_at == record.created_at else stamp(record.updated_at)
     return {"id": record.id, "created_at": created, "updated_at": updated,
             "origin": record.origin, "deleted": int(record.deleted), "hlc": record.hlc,
-            "data": encode(record), **columns_for(record)}
+            "data": encode(record) if data is None else data, **columns_for(record)}
+
+
+def replica_row(record: Record, data: str | None = None) -> tuple[tuple[str, ...], list[Any]]:
+    """The column names and values of a record's table row, as a replica holds it (for a
+    hub that ships bootstrap pages as ready rows, ``Store.apply_remote_rows``); ``data``: the
+    record's JSON (``encode(record)``) if the caller has it."""
+    row = _row(record, data)
+    return tuple(row), list(row.values())
 
 
 class Store:
@@ -75,6 +84,7 @@ class Store:
         self._hlc = hlc.Stamp.parse(last) if last else None
         # The newest stamp the hub has sent this desktop or answered for (see restamp_outbox).
         self._synced = self.meta("hlc_synced") or ""
+        self._json_inserts: dict[tuple, str] = {}     # (table, columns) -> INSERT ... FROM json_each
 
     # -- opening ---------------------------------------------------------------
 
@@ -434,12 +444,43 @@ class Store:
         updates = ", ".join(f'"{k}" = excluded."{k}"' for k in row if k != "id")
         self.db.conn.executemany(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))}) "
                                  f"ON CONFLICT(id) DO UPDATE SET {updates}", rows)
+        self._saw(top)
+        return len(rows)
+
+    def apply_remote_rows(self, table: str, columns: Iterable[str], rows_json: str, top_hlc: str) -> int:
+        """Write ready-made table rows from the hub (inside ``applying_remote``): ``rows_json`` is
+        a JSON array of arrays, one per row, values in ``columns`` order (``replica_row``).  One
+        ``INSERT ... SELECT ... FROM json_each(?)``: SQLite reads the page itself, no Python per
+        row.  ``top_hlc``: the newest stamp among them (moves the clock).  Returns how many."""
+        BY_TABLE[table]   # only known tables
+        columns = tuple(columns)
+        sql = self._json_insert_sql(table, columns)
+        n = self.db.conn.execute(sql, [rows_json]).rowcount
+        self._saw(top_hlc)
+        return n
+
+    def _json_insert_sql(self, table: str, columns: tuple[str, ...]) -> str:
+        cache = self._json_inserts
+        sql = cache.get((table, columns))
+        if sql is None:
+            have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})").fetchall()}
+            unknown = [c for c in columns if c not in have]
+            if unknown or "id" not in columns or len(set(columns)) != len(columns):
+                raise StoreError(f"{table}: the hub sent rows with columns {', '.join(unknown) or list(columns)} "
+                                 "that this store does not have; install the emdesk version the hub runs")
+            cols = ", ".join(f'"{c}"' for c in columns)
+            values = ", ".join(f"value ->> {i}" for i in range(len(columns)))
+            updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != "id")
+            sql = cache[(table, columns)] = (f"INSERT INTO {table} ({cols}) SELECT {values} FROM json_each(?) "
+                                             f"WHERE true ON CONFLICT(id) DO UPDATE SET {updates}")
+        return sql
+
+    def _saw(self, top: str) -> None:
         if top:
             # Seeing the newest stamp moves the clock past all of them.
             now_ms = int(self.clock.now().timestamp() * 1000)
             self._hlc = hlc.receive(self._hlc, hlc.Stamp.parse(top), now_ms, self.desktop_id[-12:])
             self._synced = max(self._synced, top)
-        return len(rows)
 
     def evict(self, table: str, row_id: str) -> None:
         """Drop a row that left this user's scope (inside ``applying_remote``)."""

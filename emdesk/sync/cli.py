@@ -216,7 +216,7 @@ def join_main(argv: list[str], *, http=None, clock=None) -> int:
     p.add_argument("--plain", action="store_true", help="do NOT encrypt the store (tests and demos only)")
     p.add_argument("--ca", type=Path, help="CA certificate (PEM) for a hub with a private CA")
     p.add_argument("--device-name", default="")
-    p.add_argument("--page", type=int, default=2000, help=argparse.SUPPRESS)
+    p.add_argument("--page", type=int, default=5000, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     from emdesk.store import StoreError
 

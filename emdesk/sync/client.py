@@ -122,7 +122,7 @@ def _tls(ca: str | Path | None) -> ssl.SSLContext | bool:
 class SyncClient:
     def __init__(self, store: Store, hub_url: str | None = None, *, ca: str | Path | None = None,
                  http: httpx.Client | None = None, push_batch: int = 500, pull_limit: int = 1000,
-                 bootstrap_limit: int = 2000, timeout: float = 30.0, schema_version: int | None = None):
+                 bootstrap_limit: int = 5000, timeout: float = 30.0, schema_version: int | None = None):
         self.store = store
         url = hub_url or store.sync_value(HUB_URL)
         if not url:
@@ -441,7 +441,8 @@ class SyncClient:
     def _bootstrap_page(self, snapshot: int, after_table: str, after_id: str) -> p.BootstrapResponse:
         return self._post("/v1/bootstrap", p.BootstrapRequest(
             schema_version=self.schema_version, device_id=self.store.desktop_id, snapshot=snapshot,
-            after_table=after_table, after_id=after_id, limit=self.bootstrap_limit), p.BootstrapResponse)
+            after_table=after_table, after_id=after_id, limit=self.bootstrap_limit,
+            protocol=p.PROTOCOL_VERSION), p.BootstrapResponse)
 
     def _bootstrap(self, progress: Progress, *, fresh: bool = False) -> int:
         snapshot = 0 if fresh else int(self._state(BOOT_SNAPSHOT, "0"))
@@ -476,8 +477,14 @@ class SyncClient:
                     self.store.set_sync_value(CURSOR, "")
                     self.store.set_sync_value(BOOT_TOTAL, str(answer.total))
                     self.store.set_sync_value(BOOT_DONE, "0")
+                count = len(answer.rows)
+                for part in answer.tables:      # protocol 2: ready table rows, one insert per table
+                    if part.table in REPLICA_TABLES:
+                        self.store.apply_remote_rows(part.table, part.columns, bytes(part.rows).decode(),
+                                                     part.top_hlc)
+                    count += part.count
                 self._apply(answer.rows)
-                done = int(self._state(BOOT_DONE, "0")) + len(answer.rows)
+                done = int(self._state(BOOT_DONE, "0")) + count
                 self.store.set_sync_value(BOOT_DONE, str(done))
                 if answer.more:
                     self.store.set_sync_value(BOOT_SNAPSHOT, str(answer.snapshot))
@@ -487,7 +494,7 @@ class SyncClient:
                     self.store.set_sync_value(CURSOR, str(answer.snapshot))
                     for key in (BOOT_SNAPSHOT, BOOT_TABLE, BOOT_ID):
                         self.store.set_sync_value(key, "")
-            loaded += len(answer.rows)
+            loaded += count
             total = int(self._state(BOOT_TOTAL, "0"))
             progress("bootstrap", done, max(total, done))
             if not answer.more:
@@ -501,7 +508,7 @@ class SyncClient:
 def join(hub_url: str, username: str, password: str, db_path: str | Path, *, plain: bool = False,
          ca: str | Path | None = None, device_name: str = "", http: httpx.Client | None = None,
          progress: Progress | None = None, clock: Clock | None = None,
-         bootstrap_limit: int = 2000) -> tuple[Store, SyncReport]:
+         bootstrap_limit: int = 5000) -> tuple[Store, SyncReport]:
     """Make (or resume) a desktop store joined to a hub for one account.
 
     A new store is encrypted unless ``plain``, with a key slot for this account; after the

@@ -1,4 +1,4 @@
-"""The sync wire protocol between a desktop and the hub (version 1).
+"""The sync wire protocol between a desktop and the hub (version 2).
 
 Push first, then pull.  Every message carries the client's store schema version; the
 hub serves the current and the previous one and answers older clients with 426 and
@@ -11,6 +11,11 @@ a message telling them to upgrade.  Bodies are JSON (msgspec) over HTTP(S):
   POST /v1/audit       AuditAnchorRequest -> AuditAnchorResponse (bearer token)
   GET  /v1/health      -> {"ok": true, "hub_time_ms": ...}
 
+Version 2 ships bootstrap pages as ready table rows (``TableRows``: per table one JSON array
+of arrays, the columns the desktop's table holds) instead of one JSON record per row; a
+client asks for it with ``BootstrapRequest.protocol = 2`` and the hub serves version 1
+pages (``rows``) to clients that do not, or whose store schema is not the hub's.
+
 Errors are HTTP status codes with an ``ErrorBody`` naming what went wrong and what to do.
 """
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Literal
 
 import msgspec
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 OpKind = Literal["upsert", "delete"]
 ChangeKind = Literal["upsert", "delete", "evict"]
@@ -147,16 +152,28 @@ class BootstrapRequest(msgspec.Struct, kw_only=True):
     after_table: str = ""             # keyset position: resume after (table, row_id)
     after_id: str = ""
     limit: int = 2000
+    protocol: int = 1                 # 2: send the page as ready table rows (``tables``)
+
+
+class TableRows(msgspec.Struct, kw_only=True):
+    """Rows of one table in a bootstrap page, ready for the desktop's table."""
+
+    table: str
+    columns: list[str]                # the desktop table's columns, in the order of each row's values
+    rows: msgspec.Raw                 # a JSON array of arrays of column values, inserted as it is
+    count: int
+    top_hlc: str                      # the newest stamp among them
 
 
 class BootstrapResponse(msgspec.Struct, kw_only=True):
     snapshot: int                     # hub seq the snapshot is consistent at; pull from here
-    rows: list[Change]                # kind "upsert" only
+    rows: list[Change]                # kind "upsert" only (protocol 2: only rows not in ``tables``)
     after_table: str
     after_id: str
     more: bool
     hub_time_ms: int
     total: int = 0                    # rows in the whole snapshot (first page only; for progress)
+    tables: list[TableRows] = []      # protocol 2: the page's rows, table by table in rank order
 
 
 encode = msgspec.json.encode

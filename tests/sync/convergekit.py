@@ -8,6 +8,8 @@ desktop ``Store`` (a SQLite file) with its own ``SyncClient`` and its own httpx 
 """
 from __future__ import annotations
 
+import json
+
 import shutil
 import sqlite3
 import tempfile
@@ -337,6 +339,17 @@ class Replica:
             count[0] += len(payloads)
             return original(table, payloads)
         store.apply_remote_many = apply_remote_many
+        original_rows = store.apply_remote_rows
+
+        def apply_remote_rows(table, columns, rows_json, top_hlc):
+            # Bootstrap pages (protocol 2): a table's rows in one insert; die after part of them.
+            rows = json.loads(rows_json)
+            if count[0] + len(rows) > k:
+                original_rows(table, columns, json.dumps(rows[:k - count[0]]), top_hlc)
+                self._die()
+            count[0] += len(rows)
+            return original_rows(table, columns, rows_json, top_hlc)
+        store.apply_remote_rows = apply_remote_rows
 
     def kill_before_ack_commits(self) -> None:
         """Die after the hub answered a push, inside the transaction that drops the acked ops."""

@@ -185,7 +185,7 @@ class Convergence(RuleBasedStateMachine):
 
     @staticmethod
     def _disarm(rep: Replica) -> None:
-        for name in ("apply_remote_many", "ack_outbox"):
+        for name in ("apply_remote_many", "apply_remote_rows", "ack_outbox"):
             rep.store.__dict__.pop(name, None)
         rep.line.fail = None
         rep.line.before_push = None

@@ -19,7 +19,8 @@ Schema (same on both; PostgreSQL adds roles and RLS, see ``postgres.py``):
 
   hub_rows      current version of every row (tbl, id) with its HLCs, tombstone flag,
                 ``updated_seq``, the case links used to compute audiences, and per field the
-                seq and device of its last write (``field_meta``: was an overwrite concurrent?)
+                seq and device of its last write (``field_meta``: was an overwrite concurrent?),
+                and the desktop's table row for it (``desk``, see ``ADDED_COLUMNS``)
   row_audience  (tbl, row_id, principal): who may hold each row
   change_log    per-principal feed: (principal, seq) -> upsert | delete | evict + payload
   applied_ops   every op id ever applied and its result (re-sends return the same)
@@ -56,11 +57,13 @@ SCHEMA: tuple[str, ...] = (
     "data TEXT NOT NULL, hlc TEXT NOT NULL, field_hlcs TEXT NOT NULL, field_meta TEXT NOT NULL DEFAULT '{}', "
     "deleted INTEGER NOT NULL DEFAULT 0, "
     "updated_seq BIGINT NOT NULL, changed_ms BIGINT NOT NULL, order_id TEXT, subject_id TEXT, "
-    "case_region TEXT, case_officer TEXT, PRIMARY KEY (tbl, id))",
+    "case_region TEXT, case_officer TEXT, desk TEXT, desk_schema INTEGER, PRIMARY KEY (tbl, id))",
     "CREATE INDEX IF NOT EXISTS hub_rows_order ON hub_rows (order_id)",
     "CREATE INDEX IF NOT EXISTS hub_rows_subject ON hub_rows (subject_id, tbl)",
     "CREATE INDEX IF NOT EXISTS hub_rows_keyset ON hub_rows (rank, id)",
-    "CREATE INDEX IF NOT EXISTS hub_rows_tombstones ON hub_rows (deleted, updated_seq)",
+    # (deleted, updated_seq, tbl): GC finds tombstones by it, and counting a snapshot for a
+    # bootstrap reads only it (no table scan).
+    "CREATE INDEX IF NOT EXISTS hub_rows_snapshot ON hub_rows (deleted, updated_seq, tbl)",
     "CREATE TABLE IF NOT EXISTS row_audience (tbl TEXT NOT NULL, row_id TEXT NOT NULL, principal TEXT NOT NULL, "
     "PRIMARY KEY (tbl, row_id, principal))",
     "CREATE INDEX IF NOT EXISTS row_audience_principal ON row_audience (principal, tbl, row_id)",
@@ -79,6 +82,15 @@ SCHEMA: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS audit_anchors (device_id TEXT NOT NULL, seq BIGINT NOT NULL, hash TEXT NOT NULL, "
     "at_ms BIGINT NOT NULL, alarm TEXT NOT NULL DEFAULT '')",
     "CREATE INDEX IF NOT EXISTS audit_anchors_device ON audit_anchors (device_id, at_ms)",
+)
+
+# Columns added since a hub's schema was first made: (table, column, type).  ``desk`` is the
+# desktop's ready-made table row (a JSON array, ``emdesk.store.store.replica_row``) computed
+# when the hub writes the row, for the store schema ``desk_schema``; bootstrap pages ship
+# them as they are (see engine.bootstrap).
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("hub_rows", "desk", "TEXT"),
+    ("hub_rows", "desk_schema", "INTEGER"),
 )
 
 TABLES = ("hub_state", "hub_devices", "hub_rows", "row_audience", "change_log", "applied_ops", "purged",
@@ -100,19 +112,76 @@ class Tx:
         self.memo: dict[str, Any] = {}    # the engine's per-transaction cache
         self._deferred: dict[str, list[tuple]] = {}
         self._savepoints = 0
+        # Writes queued by ``queue`` (see there): [sql, rows, keys touched, rows each must change]
+        self._queued: list[list] = []
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self._pg else sql
 
     def execute(self, sql: str, args: tuple | list = ()) -> Any:
+        if self._queued:
+            self.flush_writes()
         cur = self.conn.cursor()
         cur.execute(self._sql(sql), tuple(args))
         return cur
 
-    def executemany(self, sql: str, rows: list[tuple]) -> None:
+    def executemany(self, sql: str, rows: list[tuple]) -> Any:
+        if self._queued:
+            self.flush_writes()
         if rows:
             cur = self.conn.cursor()
             cur.executemany(self._sql(sql), rows)
+            return cur
+        return None
+
+    # -- queued writes ------------------------------------------------------------
+
+    def queue(self, sql: str, row: tuple | list, key: tuple, *, must_change: bool = False) -> None:
+        """A write to run later, batched with the other writes of the same statement (one
+        ``executemany``, which psycopg pipelines: no round trip per row on PostgreSQL).
+
+        Queued writes run, in an order equivalent to the order they were queued in, before
+        the next statement of any kind (``execute``, ``all``, ``savepoint``...) and before
+        COMMIT, so every read sees them.  ``key`` names what the write touches (a hub row,
+        ``(tbl, id)``): a write joins an earlier batch of its statement only if no write in
+        between touches the same key (writes to different rows commute, row-level security
+        included: its policies read only the row's own audience).  ``must_change``: the
+        statement must change exactly one row (an UPDATE that row-level security could
+        silently turn into nothing)."""
+        row = tuple(row)
+        for group in reversed(self._queued):
+            if group[0] == sql:
+                group[1].append(row)
+                group[2].add(key)
+                group[3] += must_change
+                return
+            if key in group[2]:
+                break
+        self._queued.append([sql, [row], {key}, int(must_change)])
+
+    def _many(self, sql: str, rows: list[tuple]) -> int:
+        """Run a statement for many rows; returns the rows changed (PostgreSQL: see _PgTx)."""
+        cur = self.conn.cursor()
+        cur.executemany(self._sql(sql), rows)
+        return cur.rowcount
+
+    def flush_writes(self) -> None:
+        queued, self._queued = self._queued, []
+        for sql, rows, _keys, must in queued:
+            changed = self._many(sql, rows)
+            if must and changed != len(rows):
+                raise RuntimeError(f"the database refused {len(rows) - changed} of {len(rows)} updates "
+                                   "(row-level security)")
+
+    # memo entries that may hold what a rolled-back savepoint wrote (the engine's row caches)
+    WRITE_CACHES = ("rows", "order_links")
+
+    def bulk_insert(self, table: str, columns: list[str], rows: list[tuple]) -> None:
+        """Insert many rows into an empty-or-not table at once (``Hub.load``): one
+        ``executemany`` here; PostgreSQL's storage overrides it with COPY."""
+        if rows:
+            self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                             rows)
 
     def one(self, sql: str, args: tuple | list = ()) -> tuple | None:
         return self.execute(sql, args).fetchone()
@@ -140,9 +209,11 @@ class Tx:
         self._deferred.setdefault(sql, []).extend(rows)
 
     def flush_deferred(self) -> None:
+        self.flush_writes()
         deferred, self._deferred = self._deferred, {}
         for sql, rows in deferred.items():
-            self.executemany(sql, rows)
+            if rows:
+                self._many(sql, rows)
 
     def flush_seq(self) -> None:
         """Called by ``write`` just before COMMIT (with the deferred inserts)."""
@@ -153,20 +224,32 @@ class Tx:
 
     @contextmanager
     def savepoint(self) -> Iterator["Savepoint"]:
-        """A part of the transaction that can be undone alone (``sp.undo()``), with the
-        engine's caches and the seqs it allocated: a field action applied as one unit."""
+        """A part of the transaction that can be undone alone: by ``point.undo()`` (a field
+        action applied as one unit) or by an exception.  Queued and deferred writes are run
+        before it is taken; undone, the writes made inside it go with it, and so do the seqs it
+        allocated and the engine's caches (the row caches dropped, the rest as they were)."""
         self.flush_deferred()
         self._savepoints += 1
         name = f"emdesk_sp{self._savepoints}"
-        kept = (copy.deepcopy(self.memo), self._seq, self._seq_dirty)
+        kept = ({k: copy.deepcopy(v) for k, v in self.memo.items() if k not in self.WRITE_CACHES},
+                self._seq, self._seq_dirty)
+
+        def undo() -> None:
+            self._queued, self._deferred = [], {}
+            self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            memo, self._seq, self._seq_dirty = kept
+            self.memo = memo
+
         self.execute(f"SAVEPOINT {name}")
         point = Savepoint()
         try:
-            yield point
+            try:
+                yield point
+            except BaseException:
+                undo()
+                raise
             if point.undone:
-                self._deferred = {}
-                self.execute(f"ROLLBACK TO SAVEPOINT {name}")
-                self.memo, self._seq, self._seq_dirty = kept
+                undo()
             else:
                 self.flush_deferred()
             self.execute(f"RELEASE SAVEPOINT {name}")
@@ -299,6 +382,9 @@ class SQLiteHubStorage(HubStorage):
                 for sql in (*SCHEMA, *AUTH_SCHEMA):
                     tx.execute(sql)
                 migrate_devices(tx, {r[1] for r in tx.all("PRAGMA table_info(hub_devices)")})
+                for table, column, kind in ADDED_COLUMNS:
+                    if column not in {r[1] for r in tx.all(f"PRAGMA table_info({table})")}:
+                        tx.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
                 initial_rows(tx)
                 conn.execute("COMMIT")
             except BaseException:
