@@ -116,6 +116,17 @@ def _dumps(data: dict) -> str:
     return _json.encode(data).decode()
 
 
+class _Refs(msgspec.Struct):
+    """Just the reference fields of any record (the rest of the payload is skipped)."""
+
+    order_id: object = None
+    subject_id: object = None
+    incident_id: object = None
+
+
+_REFS = msgspec.json.Decoder(_Refs)
+
+
 def _unallocated(data: dict) -> bool:
     """Stock on the shelf: an installation may claim it (its region is checked by the action)."""
     return data.get("state") == "in_stock" and not data.get("order_id")
@@ -212,6 +223,25 @@ class Hub(Accounts):
         for key in keys:
             cache[key] = found.get(key)
 
+    @staticmethod
+    def _referenced(ops: list[p.Op]) -> set[tuple[str, str]]:
+        """The rows the batch's ops point at (their orders, people, incidents), for one prefetch:
+        checking each op's references then asks the database nothing."""
+        out: set[tuple[str, str]] = set()
+        for op in ops:
+            fields = REFERENCES.get(op.table)
+            if not fields:
+                continue
+            try:
+                refs = _REFS.decode(op.payload)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                continue            # refused, with its reason, when the op itself is read
+            for name, target in fields:
+                value = getattr(refs, name, None)
+                if isinstance(value, str) and value:
+                    out.add((target, value))
+        return out
+
     def _load(self, tx: Tx, tbl: str, rid: str) -> _Row | None:
         cache = tx.memo.get("rows")
         if cache is not None and (tbl, rid) in cache:
@@ -225,6 +255,8 @@ class Hub(Accounts):
                    bool(row[3]), row[4], row[5], row[6], field_meta=msgspec.json.decode(row[7]))
         out.audience = {r[0] for r in tx.all("SELECT principal FROM row_audience WHERE tbl = ? AND row_id = ?",
                                              [tbl, rid])}
+        if cache is not None:          # kept current by _write and _set_audience from now on
+            cache[(tbl, rid)] = out.copy()
         return out
 
     @staticmethod
@@ -434,7 +466,8 @@ class Hub(Accounts):
                 tx.memo["purged"] |= {(tbl, i) for (i,) in self._in_chunks(
                     tx, "SELECT id FROM purged WHERE tbl = ? AND id IN ({})",
                     sorted({op.row_id for op in req.ops if op.table == tbl}), [tbl])}
-            self._prefetch(tx, {(op.table, op.row_id) for op in req.ops if op.table in RULES})
+            self._prefetch(tx, {(op.table, op.row_id) for op in req.ops if op.table in RULES}
+                           | self._referenced(req.ops))
             for unit in self._units(req.ops):
                 todo = [op for op in unit if op.op_id not in results]   # applied before: a re-send
                 if not todo:
