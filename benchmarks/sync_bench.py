@@ -2,7 +2,7 @@
 
 In one run, for each hub storage (a SQLite file; PostgreSQL too when its binaries are
 installed, or ``EMDESK_BENCH_PG_DSN`` names an owner DSN), with the hub served by a real
-uvicorn on 127.0.0.1:
+`emdesk hub serve` in its own process on 127.0.0.1 (as deployed: hub and desktop side by side):
 
 * **load**: ``Hub.load`` of 100,000 rows (a 300-subject demo world plus generated
   telemetry) into an empty hub (a new file or database each repetition);
@@ -36,7 +36,6 @@ import socket
 import sqlite3
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,7 +50,7 @@ from emdesk.services.demo_world import generate_world
 from emdesk.store import Store
 from emdesk.sync.client import REPLICA_TABLES, SyncClient
 from emdesk.sync.errors import SyncError
-from emdesk.sync.hub import Hub, create_app, open_storage
+from emdesk.sync.hub import Hub, open_storage
 
 from . import _pg
 
@@ -77,29 +76,40 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-class ServerThread:
-    """uvicorn serving an app on a loopback port, in a thread of this process."""
+class ServerProcess:
+    """``emdesk hub serve`` in a process of its own, as a hub is deployed: the desktop and the
+    hub then run side by side (in one process they would take turns with one interpreter lock)."""
 
-    def __init__(self, app):
-        import uvicorn
+    def __init__(self, store_url: str):
         self.port = _free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = f"http://127.0.0.1:{self.port}"
+        self.args = [sys.executable, "-m", "emdesk", "hub", "serve", "--store", store_url, "--port",
+                     str(self.port), "--log-level", "warning", "--gc-interval", "0"]
+        self.proc = None
 
-    def __enter__(self) -> ServerThread:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        return self
+    def __enter__(self) -> "ServerProcess":
+        import subprocess
+
+        import httpx
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(self.url + "/v1/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                self.proc.kill()
+                raise RuntimeError(f"emdesk hub serve did not start: {self.proc.stderr.read()[-2000:]}")
+            time.sleep(0.1)
 
     def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except Exception:
+            self.proc.kill()
 
 
 # -- the data ---------------------------------------------------------------------------------
@@ -176,18 +186,20 @@ def bench_hub(label: str, new_hub_url, world, records, tmp: Path, *, capture: bo
     """Load, bootstrap and incremental sync against one hub storage, each ``repeat`` times;
     ``new_hub_url()`` makes an empty hub store; ``capture`` keeps the rows for the ceiling."""
     clock = FixedClock(NOW)
-    loads, hub = [], None
+    loads, hub, url = [], None, ""
     for i in range(repeat):
         if hub is not None:
             hub.storage.close()
-        hub = Hub(open_storage(new_hub_url(i)), clock=clock, hasher=FAST_HASHER)
+        url = new_hub_url(i)
+        hub = Hub(open_storage(url), clock=clock, hasher=FAST_HASHER)
         _, load_s = _timed(lambda: hub.load(world.users, records), profile if i == 0 else None, f"{label}:load")
         loads.append(load_s)
     out: dict = {"storage": label, "load": {"rows": TOTAL_ROWS, "s": _median(loads), "best_s": min(loads)}}
     stores: list[Store] = []
     clients: list[SyncClient] = []
     try:
-        with ServerThread(create_app(hub)) as server:
+        hub.storage.close()
+        with ServerProcess(url) as server:
             # 1. bootstrap: the supervisor's fresh plain store, ``repeat`` times
             boots = []
             for i in range(repeat):

@@ -122,7 +122,7 @@ def _tls(ca: str | Path | None) -> ssl.SSLContext | bool:
 class SyncClient:
     def __init__(self, store: Store, hub_url: str | None = None, *, ca: str | Path | None = None,
                  http: httpx.Client | None = None, push_batch: int = 500, pull_limit: int = 1000,
-                 bootstrap_limit: int = 5000, timeout: float = 30.0, schema_version: int | None = None):
+                 bootstrap_limit: int = 10000, timeout: float = 30.0, schema_version: int | None = None):
         self.store = store
         url = hub_url or store.sync_value(HUB_URL)
         if not url:
@@ -508,7 +508,7 @@ class SyncClient:
 def join(hub_url: str, username: str, password: str, db_path: str | Path, *, plain: bool = False,
          ca: str | Path | None = None, device_name: str = "", http: httpx.Client | None = None,
          progress: Progress | None = None, clock: Clock | None = None,
-         bootstrap_limit: int = 5000) -> tuple[Store, SyncReport]:
+         bootstrap_limit: int = 10000) -> tuple[Store, SyncReport]:
     """Make (or resume) a desktop store joined to a hub for one account.
 
     A new store is encrypted unless ``plain``, with a key slot for this account; after the

@@ -159,7 +159,7 @@ def _sees(principal: str, aud: Iterable[str]) -> bool:
 class Hub(Accounts):
     def __init__(self, storage: HubStorage, *, clock: Clock | None = None, max_skew_ms: int = 5 * 60_000,
                  access_ttl_s: int = 900, tombstone_days: int = 30, active_days: int = 30,
-                 applied_ops_days: int = 90, hasher: PasswordHasher | None = None, max_page: int = 5000):
+                 applied_ops_days: int = 90, hasher: PasswordHasher | None = None, max_page: int = 10000):
         self.storage = storage
         self.clock = clock or SystemClock()
         self.max_skew_ms = max_skew_ms
