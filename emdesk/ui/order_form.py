@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from emdesk.domain.conditions import AlcoholMode
 from emdesk.domain.devices import DeviceKind
 from emdesk.domain.orders import Cohort, Order, OrderType
 from emdesk.domain.people import Sex, Subject
@@ -229,6 +230,10 @@ class OrderForm(QWidget):
             self.device_boxes[kind] = box
             grid.addWidget(box, i // 2, i % 2)
         self._row(form, "Devices", "order.device_kinds", devices, inputs=[])
+        # Never assumed: an alcohol tag's order says abstinence or a level (intake checks it).
+        self.alcohol_mode = _combo("alcohol_mode", [("Abstinence (no alcohol at all)", AlcoholMode.ABSTINENCE),
+                                                    ("Level (under a limit)", AlcoholMode.LEVEL)])
+        self._row(form, "Alcohol monitoring", "order.conditions.alcohol.mode", self.alcohol_mode)
         self.licence = QCheckBox("Licence document received", objectName="licence_document")
         self._row(form, "Paperwork", "order.documents", self.licence, inputs=[])
         return group

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLineEdit
 
-from emdesk.domain.conditions import AlcoholMonitoring, CheckIns, Conditions, LocationMonitoring
+from emdesk.domain.conditions import AlcoholMode, AlcoholMonitoring, CheckIns, Conditions, LocationMonitoring
 from emdesk.domain.devices import DeviceKind
 from emdesk.domain.orders import Cohort, Document, DocumentKind, Installation, Order, OrderType, ResponsibleOfficer
 from emdesk.domain.people import Address, AddressKind, Identifiers, ResponsibleAdult, Sex, Subject
@@ -50,7 +50,8 @@ def build_records(form) -> tuple[Order, Subject, list[Problem]]:
     conditions = Conditions(
         curfew=curfew,
         location=LocationMonitoring() if DeviceKind.GPS_TAG in kinds else None,
-        alcohol=AlcoholMonitoring() if DeviceKind.ALCOHOL_TAG in kinds else None,
+        alcohol=AlcoholMonitoring(mode=_chosen(form.alcohol_mode, AlcoholMode))
+        if DeviceKind.ALCOHOL_TAG in kinds else None,
         checkins=CheckIns() if DeviceKind.NON_FITTED in kinds else None,
     )
     documents = ()

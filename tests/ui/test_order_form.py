@@ -121,3 +121,17 @@ def test_submit_keeps_a_draft_then_accepts_the_same_order(qtbot, dialog):
     assert accepted.args[0].order.id == result.order.id
     rows = ctx.cases.orders()
     assert [(r.reference, r.status, r.problem_count) for r in rows] == [("LDS-2026-0001", "submitted", 0)]
+
+
+def test_an_alcohol_tag_asks_which_kind_of_alcohol_monitoring_and_never_assumes(qtbot, dialog):
+    form = dialog.form
+    fill_valid_order(qtbot, form)
+    type_into(qtbot, form, form.curfew, "Mon-Sun 19:00-07:00")
+    with qtbot.waitSignal(form.checked, timeout=2000):
+        form.device_boxes[DeviceKind.ALCOHOL_TAG].setChecked(True)
+    mode = "order.conditions.alcohol.mode"
+    assert "choose abstinence" in form.message_for(mode)
+    assert form.alcohol_mode.accessibleName()
+    with qtbot.waitSignal(form.checked, timeout=2000):
+        form.alcohol_mode.setCurrentIndex(form.alcohol_mode.findText("Abstinence (no alcohol at all)"))
+    assert form.message_for(mode) == ""
