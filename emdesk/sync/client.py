@@ -450,7 +450,8 @@ class SyncClient:
         # The next page is asked for while this one is written (its keyset position is known
         # first), so waiting for the hub and writing the store overlap; pages are still applied
         # in order, each with its position in one local transaction.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="emdesk-bootstrap") as ahead:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="emdesk-bootstrap") as ahead, \
+                self.store.bulk_loading():
             return self._bootstrap_pages(progress, ahead, snapshot, after_table, after_id)
 
     def _bootstrap_pages(self, progress: Progress, ahead: ThreadPoolExecutor, snapshot: int, after_table: str,
