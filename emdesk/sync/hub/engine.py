@@ -290,8 +290,13 @@ class Hub(Accounts):
             return [ov[order_id][1]]
         links = tx.memo.setdefault("order_links", {})      # kept current by _write
         if order_id not in links:
-            row = tx.one("SELECT case_region, case_officer FROM hub_rows WHERE tbl = 'orders' AND id = ?", [order_id])
-            links[order_id] = [CaseLink(row[0] or "", row[1] or None)] if row else []
+            cached = tx.memo.get("rows", {}).get(("orders", order_id), False)
+            if cached is not False:        # prefetched with the batch (None: not on the hub)
+                links[order_id] = [CaseLink(cached.region or "", cached.officer or None)] if cached else []
+            else:
+                row = tx.one("SELECT case_region, case_officer FROM hub_rows WHERE tbl = 'orders' AND id = ?",
+                             [order_id])
+                links[order_id] = [CaseLink(row[0] or "", row[1] or None)] if row else []
         return links[order_id]
 
     def _audience(self, tx: Tx, tbl: str, data: dict, ov: dict | None = None) -> set[str]:
