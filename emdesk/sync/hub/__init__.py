@@ -5,7 +5,8 @@
     app = create_app(hub)                             # Starlette; serve with uvicorn
 """
 from .app import create_app
-from .engine import Account, Hub, HubError
+from .accounts import Account, HubError
+from .engine import Hub
 from .storage import HubStorage, SQLiteHubStorage, StorageUnavailable, open_storage
 
 
