@@ -53,10 +53,8 @@ def pg_cluster():
         return
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     if not (initdb and pg_ctl):
-        message = "PostgreSQL binaries (initdb, pg_ctl) not found: apt-get install postgresql"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        # Never a skip: the hub is tested on a real PostgreSQL everywhere (./dev installs it).
+        pytest.fail("PostgreSQL binaries (initdb, pg_ctl) not found: run ./dev setup, or apt-get install postgresql")
     root = os.geteuid() == 0
     base = Path(tempfile.mkdtemp(prefix="emdesk-pg-"))
     as_pg = ["runuser", "-u", "postgres", "--"] if root else []
