@@ -6,6 +6,7 @@ optional clock and random source so the demo world is reproducible from its seed
 """
 from __future__ import annotations
 
+import hashlib
 import random
 import secrets
 import time
@@ -28,3 +29,13 @@ def new_id(*, ms: int | None = None, rng: random.Random | None = None) -> str:
 def id_time_ms(record_id: str) -> int:
     """Milliseconds since the epoch encoded in a UUIDv7."""
     return uuid.UUID(record_id).int >> 80
+
+
+def derived_id(*parts: str, ms: int) -> str:
+    """A UUIDv7 made from ``parts``: the same parts and ``ms`` give the same id anywhere.
+
+    For records that more than one desktop may make for the same reason (a visit made from
+    an order event): both make one id, so sync keeps one record, never two.
+    """
+    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
+    return new_id(ms=ms, rng=random.Random(int.from_bytes(digest, "big")))

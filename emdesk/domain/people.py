@@ -47,6 +47,9 @@ class Address(msgspec.Struct, frozen=True, kw_only=True):
     postcode: str = ""
     lat: float | None = None
     lon: float | None = None
+    # Hazards of the place itself (a dog kept there, a violent household member), whoever
+    # the wearer: they decide crewing as the wearer's own flags do.
+    risk_flags: tuple[RiskFlag, ...] = ()
 
     @property
     def located(self) -> bool:
