@@ -22,7 +22,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from .ids import id_time_ms
 from .users import Role
+from .visit_rules import visit_id
+from .visits import Visit, VisitCause
 
 Lookup = Callable[[str, str], "dict[str, Any] | None"]   # (table, id) -> the hub's current row
 
@@ -31,11 +34,12 @@ class FieldAction(str, Enum):
     INSTALLATION = "installation"
     REMOVAL = "removal"
     DEVICE_REFUSED = "device_refused"
+    ATTEMPT_FAILED = "attempt_failed"
 
     @property
     def label(self) -> str:
         return {"installation": "installation", "removal": "removal",
-                "device_refused": "refused device"}[self.value]
+                "device_refused": "refused device", "attempt_failed": "failed attempt"}[self.value]
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,8 @@ class ActionSpec:
 
 DEVICE_MOVE = frozenset({"state", "order_id", "subject_id", "paired_with", "history"})
 VISIT_OUTCOME = frozenset({"status", "outcome", "outcome_at", "device_serials", "notes"})
+# A failed attempt writes its outcome and may book the next attempt: a whole new visit row.
+VISIT_BOOKING = frozenset(Visit.__struct_fields__) - {"id", "created_at", "updated_at", "origin", "deleted", "hlc"}
 FIELD_ROLES = frozenset({Role.FIELD_OFFICER, Role.SUPERVISOR, Role.ADMIN})
 
 # Outcomes only an action may record: written alone they would be half an installation.
@@ -214,6 +220,68 @@ def _check_device_refused(writer_id: str, rows: list[ActionRow], lookup: Lookup)
     return None
 
 
+# Outcome codes as the rows carry them (domain rules name the same sets as enums).
+_RETRY = frozenset({"not_at_address", "refused", "wrong_address", "unsafe", "equipment_fault", "late_order"})
+_FAILURES = _RETRY | {"order_cancelled"}
+
+
+def _check_attempt_failed(writer_id: str, rows: list[ActionRow], lookup: Lookup) -> str | None:
+    """A visit failed (with its reason), and the next attempt it books, if any: the one the rules
+    make (``visit_rules.rebooking_id``), so two desktops booking it never make two."""
+    if any(r.table != "visits" for r in rows):
+        return "a failed attempt records visits only"
+    ids = {r.id for r in rows}
+    rebooks = [r for r in rows if r.after.get("previous_visit_id") in ids]
+    failed = [r for r in rows if r not in rebooks]
+    if len(failed) != 1 or len(rebooks) > 1:
+        return "a failed attempt records one visit and at most the next attempt it books"
+    v = failed[0]
+    if v.before is None or v.before.get("deleted"):
+        return "the visit is not on the hub (deleted by the monitoring centre?)"
+    outside = changed_outside(Grant(VISIT_OUTCOME), v.changed)
+    if outside:
+        return f"a failed attempt changes only the visit's outcome, not {', '.join(outside)}"
+    outcome = v.after.get("outcome")
+    if v.after.get("status") != "failed" or outcome not in _FAILURES:
+        return "a failed attempt marks its visit failed, with the reason"
+    repeat = v.before.get("status") == "failed" and v.before.get("outcome") == outcome
+    if v.before.get("status") in FINISHED and not repeat:
+        return (f"the visit is already {v.before['status']} on the hub (changed while you were offline): "
+                "call the monitoring centre")
+    order, problem = _order(lookup, v.before["order_id"])
+    if problem:
+        return problem
+    if not rebooks:
+        return None
+    kind = v.before.get("kind")
+    live = ("ended", "revoked") if kind == "removal" else ("submitted", "active")
+    if outcome not in _RETRY or order.get("status") not in live:
+        return (f"no further attempt follows {outcome.replace('_', ' ')} on a {order.get('status')} order: "
+                "the rebooking was not kept")
+    n = rebooks[0]
+    attempt = int(v.before.get("attempt") or 1)
+    expected = visit_id(v.before["order_id"], VisitCause.FAILED_ATTEMPT, f"{v.id}/{attempt + 1}", id_time_ms(v.id))
+    if n.id != expected:
+        return "the next attempt is not the one this failure books: update emdesk"
+    a = n.after
+    if n.before is not None and (n.before.get("deleted") or n.before.get("status") not in ("scheduled", "in_progress")):
+        return "the next attempt has already been made (or cancelled) on the hub"
+    same = {k: v.before.get(k) for k in ("order_id", "subject_id", "kind")}
+    if any(a.get(k) != want for k, want in same.items()):
+        return "the next attempt is for the same order, wearer and kind of visit"
+    if a.get("attempt") != attempt + 1 or a.get("cause") != "failed_attempt":
+        return f"the next attempt is attempt {attempt + 1}, booked because this one failed"
+    if n.before is None and (a.get("status") != "scheduled" or a.get("outcome") is not None):
+        return "the next attempt is booked, not done"
+    if a.get("officer_id") not in (v.before.get("officer_id"), writer_id):
+        return "the next attempt is booked to the officer of the failed one"
+    if not (a.get("window_start") and a.get("window_end") and a["window_start"] < a["window_end"]):
+        return "the next attempt needs a window that ends after it starts"
+    if outcome == "unsafe" and int(a.get("crew_size") or 1) < 2:
+        return "after an unsafe visit the next attempt is double-crewed"
+    return None
+
+
 ACTIONS: dict[FieldAction, ActionSpec] = {s.action: s for s in (
     ActionSpec(FieldAction.INSTALLATION, FIELD_ROLES, {
         "visits": Grant(VISIT_OUTCOME),
@@ -227,6 +295,9 @@ ACTIONS: dict[FieldAction, ActionSpec] = {s.action: s for s in (
     ActionSpec(FieldAction.DEVICE_REFUSED, FIELD_ROLES | {Role.TECHNICIAN}, {
         "devices": Grant(frozenset({"state", "order_id", "subject_id", "history"}), releases=True),
     }, _check_device_refused),
+    ActionSpec(FieldAction.ATTEMPT_FAILED, FIELD_ROLES, {
+        "visits": Grant(VISIT_BOOKING),
+    }, _check_attempt_failed),
 )}
 
 

@@ -199,7 +199,7 @@ class InstallService:
     # -- recording ---------------------------------------------------------------------
 
     def record_installation(self, order_id: str, visit_id: str, tag_serial: str, hmu_serial: str | None,
-                            pairing_id: str) -> InstallRecord:
+                            pairing_id: str, notes: str = "") -> InstallRecord:
         """Write down a confirmed pairing in ONE transaction (see the module docstring)."""
         serials = (tag_serial,) + ((hmu_serial,) if hmu_serial else ())
         if len(set(serials)) != len(serials):
@@ -238,8 +238,8 @@ class InstallService:
             kinds = tuple(dict.fromkeys((*order.device_kinds, *(d.kind for d in moved))))
             fitted = tuple(dict.fromkeys((*order.device_serials, *serials)))
             order = order.evolve(device_kinds=kinds, device_serials=fitted)
-            notes = (visit.notes + "\n" if visit.notes else "") + (
-                f"Installed {' and '.join(serials)} (pairing {pairing_id}).")
+            notes = "\n".join(x for x in (visit.notes, notes.strip(),
+                                           f"Installed {' and '.join(serials)} (pairing {pairing_id}).") if x)
             visit = visit.evolve(status=VisitStatus.COMPLETED, outcome=OutcomeCode.INSTALLED, outcome_at=now,
                                  device_serials=serials, notes=notes)
             self.store.put_many([*moved, order, visit], actor=by)

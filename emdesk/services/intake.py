@@ -10,7 +10,7 @@ import msgspec
 from emdesk.domain.clock import Clock
 from emdesk.domain.gazetteer import TOWNS
 from emdesk.domain.geocoding import Geocoder
-from emdesk.domain.orders import Order, OrderStatus, RequestType, apply_variation, transition
+from emdesk.domain.orders import Installation, Order, OrderStatus, RequestType, apply_variation, transition
 from emdesk.domain.people import Address, Subject
 from emdesk.domain.users import Permission, User
 from emdesk.domain.validation import Problem, errors, warnings
@@ -20,6 +20,7 @@ from emdesk.store import Store
 
 from .errors import AccessDenied
 from .import_files import ImportFile
+from .visit_making import VisitMaker
 
 Progress = Callable[[int, int, int], None]
 
@@ -139,9 +140,16 @@ class IntakeService:
         with self.store.transaction():
             saved_subject = subject if held_person else self.store.put(subject, actor=self.user.id)
             saved = self.store.put(order, actor=self.user.id)
+            maker = VisitMaker(self.store, self.clock, self.user.id)
             if not problems and order.request_type is RequestType.VARIATION and order.variation:
                 varied = self.store.get(Order, order.varies_order_id)
-                self.store.put(apply_variation(varied, order.variation), actor=self.user.id)
+                moved = _new_address(order, varied, self.store.get(Subject, varied.subject_id))
+                changes = {"installation": Installation(address=moved)} if moved else {}
+                varied = self.store.put(apply_variation(varied, order.variation, **changes), actor=self.user.id)
+                # A variation checks the new conditions at the door; a new address is a reinstall.
+                maker.varied(varied, address_changed=moved is not None, key=saved.id)
+            elif not problems:
+                maker.accepted(saved)
         return IntakeResult(order=saved, subject=saved_subject, problems=problems, source=source,
                             person_match=held_person, warnings=to_confirm)
 
@@ -207,3 +215,18 @@ class IntakeService:
             return ""
         nearest = min(TOWNS, key=lambda t: (t.lat - addr.lat) ** 2 + ((t.lon - addr.lon) * 0.6) ** 2)
         return nearest.region
+
+
+def _address_key(address: Address | None) -> tuple:
+    if address is None:
+        return ()
+    return (tuple(x.strip().casefold() for x in address.lines), address.postcode.replace(" ", "").upper())
+
+
+def _new_address(variation: Order, varied: Order, subject: Subject | None) -> Address | None:
+    """The installation address a variation moves the wearer to, or None if it does not move them."""
+    new = variation.installation.address
+    if new is None or not (new.lines or new.postcode):
+        return None
+    held = varied.installation.address or (subject.primary_address if subject else None)
+    return None if _address_key(new) == _address_key(held) else new
