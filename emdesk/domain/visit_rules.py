@@ -11,7 +11,7 @@
 * A device fault raised by monitoring makes a repair, bringing that kind of device.
 
 A visit's window is when the wearer can be expected at home: a booked appointment
-(a short window around it), otherwise the curfew hours that fall in calling hours, otherwise
+(the hour it starts), otherwise the curfew hours that fall in calling hours, otherwise
 the officer's shift.  Curfews are wall-clock times in Europe/London, so the windows are made
 day by day with ``at_local`` and follow the clock changes.
 
@@ -54,7 +54,8 @@ CREW_AFTER_OUTCOME: dict[OutcomeCode, int] = {OutcomeCode.UNSAFE: 2}
 
 CALLING_HOURS = (time(8, 0), time(22, 0))     # no home visit outside these (local)
 DEFAULT_SHIFT = (time(8, 0), time(20, 0))     # an officer's working day (local) when none is known
-APPOINTMENT_SLACK = timedelta(minutes=30)     # each side of a booked appointment
+# A booked appointment is the start of the hour the wearer was told to expect the officer.
+APPOINTMENT_LENGTH = timedelta(hours=1)
 MIN_WINDOW = timedelta(hours=1)               # shorter spans are not worth a trip
 REBOOK_GAP = timedelta(hours=2)               # earliest next try after a failed one
 SEARCH_DAYS = 14
@@ -196,9 +197,8 @@ def visit_window(order: Order, earliest: datetime, *, due_by: datetime | None = 
     """When to call: the booked appointment, else curfew hours (before ``due_by`` if there is
     a deadline), else the officer's shift."""
     appt = order.installation.appointment
-    if use_appointment and appt is not None and appt + APPOINTMENT_SLACK > earliest:
-        return Window(utc(appt) - APPOINTMENT_SLACK, utc(appt) + APPOINTMENT_SLACK, appointment=True,
-                      basis="appointment")
+    if use_appointment and appt is not None and appt + APPOINTMENT_LENGTH > earliest:
+        return Window(utc(appt), utc(appt) + APPOINTMENT_LENGTH, appointment=True, basis="appointment")
     if use_curfew:
         found = curfew_window(order.conditions, earliest, before=due_by)
         if found is not None:

@@ -185,7 +185,8 @@ def generate_world(seed: int = 2026, *, now: datetime, subjects: int = 300) -> D
     # Checks are for kit that is on: an order still awaiting its install gets install visits instead.
     active = {k: [o for o in orders if o.id in fitted] for k, orders in active.items()}
     day_visits, day_notes = officer_days(gen, staff.officers, booked=booked, removals=removals, active=active,
-                                         serials={k: tuple(v) for k, v in fitted.items()})
+                                         serials={k: tuple(v) for k, v in fitted.items()},
+                                         subjects={s.id: s for s in world.subjects})
     world.visits += day_visits
     world.notes += day_notes
     technicians = {u.region: u.id for u in staff_users if u.role is Role.TECHNICIAN}

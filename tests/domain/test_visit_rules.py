@@ -97,9 +97,9 @@ def test_install_due_by_midnight_after_the_next_day(received, due):
     (curfew("Sat-Sun 20:00-06:00"), None, None, U(2026, 3, 9, 10), (U(2026, 3, 9, 10), U(2026, 3, 9, 20)), "shift"),
     # No curfew, accepted late in the day: the next day's shift (BST by then).
     (Conditions(), None, None, U(2026, 3, 28, 19, 30), (U(2026, 3, 29, 7), U(2026, 3, 29, 19)), "shift"),
-    # A booked appointment: half an hour either side.
-    (curfew("Daily 19:00-07:00"), U(2026, 3, 29, 11), None, U(2026, 3, 28, 10), (U(2026, 3, 29, 10, 30),
-                                                                                  U(2026, 3, 29, 11, 30)), "appointment"),
+    # A booked appointment: the hour it starts.
+    (curfew("Daily 19:00-07:00"), U(2026, 3, 29, 11), None, U(2026, 3, 28, 10), (U(2026, 3, 29, 11),
+                                                                                  U(2026, 3, 29, 12)), "appointment"),
     # Not before the order starts: the release-day curfew (15:00 BST) on the start day.
     (Conditions(curfew=Curfew(windows=parse_windows("Daily 19:00-07:00"),
                               release_day=ReleaseDayWindow(day=date(2026, 3, 30), start=time(15), end=time(7)))),

@@ -11,7 +11,8 @@ from emdesk.domain.monitoring import Note
 from emdesk.domain.orders import Cohort, Order, OrderStatus, OrderType
 from emdesk.domain.people import Subject
 from emdesk.domain.users import User
-from emdesk.domain.visits import OutcomeCode, Visit, VisitKind, VisitStatus
+from emdesk.domain.visit_rules import crew_size, equipment_for, install_due_by
+from emdesk.domain.visits import OutcomeCode, Visit, VisitCause, VisitKind, VisitStatus
 
 from . import errors, kit, visits
 from .conditions import conditions_for
@@ -47,6 +48,8 @@ class Removal:
     order: Order
     serials: tuple[str, ...]
     attempt: int
+    crew: int = 1
+    previous: Visit | None = None          # the failed removal this one follows
 
 
 @dataclass
@@ -173,6 +176,10 @@ def _add_order(gen: Gen, case: Case, town: Town, order_type: OrderType, status: 
 
     if status is OrderStatus.DRAFT:
         return
+    # What the rules give every visit of this order: crewing from the wearer's and the
+    # address's risk flags, the kit to bring, and the contract's install deadline.
+    plan = _VisitPlan(crew=crew_size(case.subject, order.installation.address or case.subject.primary_address),
+                      equipment=equipment_for(order), due_by=install_due_by(order.received_at))
     allocated_at = min(gen.now, tl.received_at + timedelta(minutes=gen.rng.randint(30, 180)))
     if attempts:
         allocated_at = min(allocated_at, attempts[0].at)
@@ -181,24 +188,34 @@ def _add_order(gen: Gen, case: Case, town: Town, order_type: OrderType, status: 
                                 officer_id=officer.id)
     fitted = tuple(d.serial for d in devices)
     if pending:
-        _pending_install(gen, case, order, staff, officer, tl, fitted)
+        _pending_install(gen, case, order, staff, officer, tl, fitted, plan)
     else:
         v, n = visits.attempt_visits(gen, attempts, order_id=order.id, subject_id=case.subject.id,
-                                     officer_id=officer.id, serials=fitted, booked_at=tl.received_at)
+                                     officer_id=officer.id, serials=fitted, booked_at=tl.received_at,
+                                     due_by=plan.due_by, crew=plan.crew, equipment=plan.equipment)
         case.visits += v
         case.notes += n
     if install == "outstanding" and status is OrderStatus.ACTIVE:
-        _outstanding(gen, case, order, officer, attempts, fitted)
+        _outstanding(gen, case, order, officer, attempts, fitted, plan)
     if status is OrderStatus.ACTIVE and installed_at is not None:
-        _checks(gen, case, order, officer, installed_at, fitted)
+        _checks(gen, case, order, officer, installed_at, fitted, plan, devices)
     if status is OrderStatus.ENDED:
-        devices = _end(gen, case, order, officer, tl, devices, fitted)
+        # The kit fitted for the order, as an installation records it: what is due back.
+        case.orders[-1] = order = order.evolve(device_serials=fitted)
+        devices = _end(gen, case, order, officer, tl, devices, fitted, plan)
     case.devices += devices
 
 
+@dataclass(frozen=True)
+class _VisitPlan:
+    crew: int
+    equipment: tuple
+    due_by: datetime
+
+
 def _pending_install(gen: Gen, case: Case, order: Order, staff: Staff, officer: User, tl: Timeline,
-                     serials: tuple[str, ...]) -> None:
-    attempt = 1
+                     serials: tuple[str, ...], plan: _VisitPlan) -> None:
+    attempt, previous = 1, None
     taken = staff.bookings.get(officer.id, set())
     first_try = visits.slot_from(gen, max(tl.received_at + timedelta(hours=1), gen.at_local(tl.start, 9)), taken)
     if (order.order_type is not OrderType.HDC and tl.start <= gen.today
@@ -208,15 +225,20 @@ def _pending_install(gen: Gen, case: Case, order: Order, staff: Staff, officer: 
         at = staff.book(officer.id, first_try)
         case.booked.append(at)
         done = at + timedelta(minutes=gen.rng.randint(10, 40))
-        case.visits.append(visits.visit(gen, order_id=order.id, subject_id=case.subject.id, kind=VisitKind.INSTALL,
-                                        at=at, officer_id=officer.id, status=VisitStatus.FAILED, outcome=code,
-                                        outcome_at=done, booked_at=tl.received_at))
+        previous = visits.visit(gen, order_id=order.id, subject_id=case.subject.id, kind=VisitKind.INSTALL,
+                                at=at, officer_id=officer.id, status=VisitStatus.FAILED, outcome=code,
+                                outcome_at=done, booked_at=tl.received_at, cause=VisitCause.ORDER_ACTIVE,
+                                due_by=plan.due_by, crew=plan.crew, equipment=plan.equipment)
+        case.visits.append(previous)
         case.notes.append(visits.note(gen, case.subject.id, order.id, officer.id, done, visits.failure_note(code)))
         attempt = 2
     at = order.installation.appointment
     case.visits.append(visits.visit(gen, order_id=order.id, subject_id=case.subject.id, kind=VisitKind.INSTALL,
                                     at=at, officer_id=officer.id, attempt=attempt, serials=serials,
-                                    booked_at=min(gen.now, tl.received_at + timedelta(minutes=20))))
+                                    booked_at=min(gen.now, tl.received_at + timedelta(minutes=20)),
+                                    cause=VisitCause.FAILED_ATTEMPT if previous else VisitCause.ORDER_ACTIVE,
+                                    previous=previous, due_by=plan.due_by, crew=plan.crew,
+                                    equipment=plan.equipment))
     case.booked.append(at)
 
 
@@ -233,7 +255,7 @@ def _rebook(gen: Gen, staff: Staff, officer: User, last: visits.Attempt) -> date
 
 
 def _outstanding(gen: Gen, case: Case, order: Order, officer: User, attempts: list[visits.Attempt],
-                 serials: tuple[str, ...]) -> None:
+                 serials: tuple[str, ...], plan: _VisitPlan) -> None:
     """What follows failed install tries on an order in force: the next try, or a hand-back."""
     sid, at = case.subject.id, order.installation.appointment
     if at is None:
@@ -246,13 +268,20 @@ def _outstanding(gen: Gen, case: Case, order: Order, officer: User, attempts: li
         return
     if at > gen.now:
         case.booked.append(at)
+    previous = next(v for v in reversed(case.visits) if v.order_id == order.id and v.kind is VisitKind.INSTALL)
+    unsafe = any(v.outcome is OutcomeCode.UNSAFE for v in case.visits if v.order_id == order.id)
     case.visits.append(visits.visit(gen, order_id=order.id, subject_id=sid, kind=VisitKind.INSTALL, at=at,
                                     officer_id=officer.id, attempt=len(attempts) + 1, serials=serials,
-                                    booked_at=min(gen.now, attempts[-1].outcome_at + timedelta(hours=1))))
+                                    booked_at=min(gen.now, attempts[-1].outcome_at + timedelta(hours=1)),
+                                    cause=VisitCause.FAILED_ATTEMPT, previous=previous, due_by=plan.due_by,
+                                    crew=2 if unsafe else plan.crew, equipment=plan.equipment))
 
 
 def _checks(gen: Gen, case: Case, order: Order, officer: User, installed_at: datetime,
-            serials: tuple[str, ...]) -> None:
+            serials: tuple[str, ...], plan: _VisitPlan, devices: list[Device]) -> None:
+    kinds = {d.serial: d.kind for d in devices}
+    tag = next((s for s in serials if kinds.get(s) and kinds[s].worn), serials[0] if serials else None)
+    hmu = next((s for s in serials if kinds.get(s) and not kinds[s].worn), tag)
     sid = case.subject.id
     check_at = installed_at + timedelta(days=gen.rng.uniform(3, 60))
     if gen.chance(0.3) and local_date(check_at) < gen.today:
@@ -264,43 +293,51 @@ def _checks(gen: Gen, case: Case, order: Order, officer: User, installed_at: dat
                 officer_id=officer.id, status=VisitStatus.COMPLETED,
                 outcome=OutcomeCode.CHECKED_OK if ok else OutcomeCode.REPAIRED,
                 outcome_at=at + timedelta(minutes=gen.rng.randint(15, 45)), serials=serials,
-                notes="" if ok else "Strap refitted after a strap tamper alert; tag tested with the home unit."))
+                notes="" if ok else "Strap refitted after a strap tamper alert; tag tested with the home unit.",
+                cause=VisitCause.MANUAL if ok else VisitCause.DEVICE_FAULT, crew=plan.crew,
+                equipment=() if ok or tag is None else (kinds[tag],)))
     if installed_at < gen.now - timedelta(days=14) and gen.quota("backlog", 0.05):
         # Backlog: a check booked days ago that nobody has done yet.
         day = gen.today - timedelta(days=gen.rng.randint(4, 12))
         at = visits.slot_times(gen, day)[gen.rng.randrange(len(visits.SLOTS))]
         case.visits.append(visits.visit(gen, order_id=order.id, subject_id=sid, kind=VisitKind.REPAIR, at=at,
-                                        officer_id=officer.id, serials=serials,
-                                        notes="Home unit reports no mains power: check and replace if faulty."))
+                                        officer_id=officer.id, serials=(hmu,) if hmu else serials,
+                                        notes="Home unit reports no mains power: check and replace if faulty.",
+                                        cause=VisitCause.DEVICE_FAULT, crew=plan.crew,
+                                        equipment=(kinds[hmu],) if hmu in kinds else ()))
 
 
 def _end(gen: Gen, case: Case, order: Order, officer: User, tl: Timeline, devices: list[Device],
-         serials: tuple[str, ...]) -> list[Device]:
+         serials: tuple[str, ...], plan: _VisitPlan) -> list[Device]:
     sid = case.subject.id
     ended_at = gen.at_local(tl.end, 23, 59)
     day = tl.end + timedelta(days=gen.rng.randint(1, 3))
     at = visits.slot_times(gen, day)[gen.rng.randrange(len(visits.SLOTS))]
     removed_at = None
     if day >= gen.today:      # not yet due: a job for the officer's day plan
-        case.removals.append(Removal(order=order, serials=serials, attempt=1))
+        case.removals.append(Removal(order=order, serials=serials, attempt=1, crew=plan.crew))
     elif gen.quota("kit collected", 0.6):
         removed_at = at + timedelta(minutes=gen.rng.randint(10, 40))
         case.visits.append(visits.visit(gen, order_id=order.id, subject_id=sid, kind=VisitKind.REMOVAL, at=at,
                                         officer_id=officer.id, status=VisitStatus.COMPLETED,
-                                        outcome=OutcomeCode.REMOVED, outcome_at=removed_at, serials=serials))
+                                        outcome=OutcomeCode.REMOVED, outcome_at=removed_at, serials=serials,
+                                        cause=VisitCause.ORDER_ENDED, crew=plan.crew))
     else:
         code = gen.pick((OutcomeCode.NOT_AT_ADDRESS, OutcomeCode.EQUIPMENT_NOT_RECOVERED))
         done = at + timedelta(minutes=gen.rng.randint(10, 30))
-        case.visits.append(visits.visit(gen, order_id=order.id, subject_id=sid, kind=VisitKind.REMOVAL, at=at,
-                                        officer_id=officer.id, status=VisitStatus.FAILED, outcome=code,
-                                        outcome_at=done, serials=serials))
+        failed = visits.visit(gen, order_id=order.id, subject_id=sid, kind=VisitKind.REMOVAL, at=at,
+                              officer_id=officer.id, status=VisitStatus.FAILED, outcome=code,
+                              outcome_at=done, serials=serials, cause=VisitCause.ORDER_ENDED, crew=plan.crew)
+        case.visits.append(failed)
         case.notes.append(visits.note(gen, sid, order.id, officer.id, done, visits.failure_note(code)))
         if (gen.now - ended_at).days <= 30:
             overdue_day = gen.today - timedelta(days=gen.rng.randint(4, 10))
             if gen.chance(0.5) and overdue_day > day:
                 again = visits.slot_times(gen, overdue_day)[gen.rng.randrange(len(visits.SLOTS))]
                 case.visits.append(visits.visit(gen, order_id=order.id, subject_id=sid, kind=VisitKind.REMOVAL,
-                                                at=again, officer_id=officer.id, attempt=2, serials=serials))
+                                                at=again, officer_id=officer.id, attempt=2, serials=serials,
+                                                cause=VisitCause.FAILED_ATTEMPT, previous=failed, crew=plan.crew))
             else:
-                case.removals.append(Removal(order=order, serials=serials, attempt=2))
+                case.removals.append(Removal(order=order, serials=serials, attempt=2, crew=plan.crew,
+                                             previous=failed))
     return kit.end_of_order(gen, devices, ended_at=ended_at, removed_at=removed_at, officer_id=officer.id)

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from emdesk.domain.clock import local_date
+from emdesk.domain.devices import DeviceKind
 from emdesk.domain.monitoring import Note
-from emdesk.domain.visits import OutcomeCode, Visit, VisitKind, VisitStatus
+from emdesk.domain.visit_rules import Window, rebooking_id
+from emdesk.domain.visits import OutcomeCode, Visit, VisitCause, VisitKind, VisitStatus
 
 from .gen import Gen
 
@@ -85,25 +87,45 @@ def failed_attempts(gen: Gen, earliest: datetime, latest: datetime, failures: in
 def visit(gen: Gen, *, order_id: str, subject_id: str, kind: VisitKind, at: datetime, officer_id: str | None,
           attempt: int = 1, status: VisitStatus = VisitStatus.SCHEDULED, outcome: OutcomeCode | None = None,
           outcome_at: datetime | None = None, serials: tuple[str, ...] = (), notes: str = "",
-          booked_at: datetime | None = None) -> Visit:
+          booked_at: datetime | None = None, cause: VisitCause | None = None, previous: Visit | None = None,
+          due_by: datetime | None = None, crew: int = 1, equipment: tuple[DeviceKind, ...] = (),
+          window: Window | None = None) -> Visit:
+    """A visit booked for ``at``: an appointment (the hour it starts) unless ``window`` is the
+    span the rules gave it (then it waits for the planner: no arrival yet, unless done)."""
     booked = booked_at or min(at - timedelta(hours=gen.rng.randint(2, 30)), gen.now)
     updated = outcome_at or booked
-    return Visit(id=gen.id_at(booked), created_at=booked, updated_at=min(updated, gen.now), order_id=order_id,
-                 subject_id=subject_id, kind=kind, attempt=attempt, window_start=at, window_end=at + WINDOW,
+    vid = gen.id_at(booked)
+    if previous is not None and cause is VisitCause.FAILED_ATTEMPT:
+        vid = rebooking_id(previous)      # the id the rules give the next attempt, on any desktop
+    start, end = (window.start, window.end) if window else (at, at + WINDOW)
+    done = status is not VisitStatus.SCHEDULED
+    return Visit(id=vid, created_at=booked, updated_at=min(updated, gen.now), order_id=order_id,
+                 subject_id=subject_id, kind=kind, attempt=attempt, window_start=start, window_end=end,
                  officer_id=officer_id, status=status, outcome=outcome, outcome_at=outcome_at, notes=notes,
-                 device_serials=serials)
+                 device_serials=serials, cause=cause, previous_visit_id=previous.id if previous else None,
+                 due_by=due_by, appointment=window is None or window.appointment, crew_size=crew,
+                 crew=(officer_id,) if done and officer_id else (),
+                 planned_arrival=at if done else None,
+                 planned_departure=(at + timedelta(minutes=45)) if done else None, equipment=equipment)
 
 
 def attempt_visits(gen: Gen, attempts: list[Attempt], *, order_id: str, subject_id: str, officer_id: str,
-                   serials: tuple[str, ...], booked_at: datetime) -> tuple[list[Visit], list[Note]]:
+                   serials: tuple[str, ...], booked_at: datetime, due_by: datetime | None = None, crew: int = 1,
+                   equipment: tuple[DeviceKind, ...] = ()) -> tuple[list[Visit], list[Note]]:
+    """The install attempts of an order: the first made by the order, each later one by the failure
+    before it (two officers after an unsafe one)."""
     visits, notes = [], []
     for n, a in enumerate(attempts, start=1):
         ok = a.outcome.success
+        previous = visits[-1] if visits else None
+        unsafe = any(v.outcome is OutcomeCode.UNSAFE for v in visits)
         visits.append(visit(gen, order_id=order_id, subject_id=subject_id, kind=VisitKind.INSTALL, at=a.at,
                             officer_id=officer_id, attempt=n,
                             status=VisitStatus.COMPLETED if ok else VisitStatus.FAILED,
                             outcome=a.outcome, outcome_at=a.outcome_at, serials=serials if ok else (),
-                            booked_at=max(booked_at, a.at - timedelta(hours=gen.rng.randint(1, 6)))))
+                            booked_at=max(booked_at, a.at - timedelta(hours=gen.rng.randint(1, 6))),
+                            cause=VisitCause.FAILED_ATTEMPT if previous else VisitCause.ORDER_ACTIVE,
+                            previous=previous, due_by=due_by, crew=2 if unsafe else crew, equipment=equipment))
         if not ok:
             notes.append(note(gen, subject_id, order_id, officer_id, a.outcome_at, _NOTES[a.outcome]))
     return visits, notes
