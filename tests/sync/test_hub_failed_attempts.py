@@ -108,3 +108,16 @@ def test_a_failed_attempt_may_only_book_the_attempt_it_makes(kit):
     again = attempt(honest)
     assert {r.status for r in again} <= {"applied", "duplicate", "merged"}, [r.reason for r in again]
     assert hub_row(kit, "visits", visit.id)["outcome"] == "refused"
+
+
+def test_two_failures_in_a_row_offline_reach_the_centre_in_order(kit):
+    officer = kit.desk(LEWISHAM)
+    visit, order, first = fail_offline(kit, officer)
+    service = VisitOutcomeService(officer.store, officer.user, officer.store.clock)
+    second = service.record_outcome(first.next_visit.id, OutcomeCode.REFUSED, "wearer shut the door")
+    assert second.next_visit.attempt == visit.attempt + 2
+    report = officer.sync()
+    assert not report.refused, report.refused
+    assert hub_row(kit, "visits", first.next_visit.id)["outcome"] == "refused"
+    third = hub_row(kit, "visits", second.next_visit.id)
+    assert third["previous_visit_id"] == first.next_visit.id and third["status"] == "scheduled"
