@@ -209,3 +209,38 @@ def test_risk_flags_double_crew_the_install(store, clock, world):
     from emdesk.services.visit_making import VisitMaker
     (v,) = VisitMaker(store, FixedClock(NOW), "x").accepted(fresh).make
     assert v.crew_size == 2
+
+
+def _existing(store):
+    for entry in json.loads((CORPUS / "existing.json").read_text()):
+        e = parse_intake(entry["intake"])
+        store.put(e.subject)
+        store.put(e.order.evolve(id=entry["id"], status=OrderStatus(entry["status"])))
+
+
+@pytest.mark.parametrize(("moves", "kind", "cause"), [
+    (False, VisitKind.CHECK, VisitCause.VARIATION),
+    (True, VisitKind.INSTALL, VisitCause.ADDRESS_CHANGE),
+])
+def test_a_variation_checks_and_a_new_address_reinstalls(store, clock, world, moves, kind, cause):
+    import msgspec
+
+    from emdesk.domain.orders import Installation
+    _existing(store)
+    intake = IntakeService(store, world["boss"], clock, GazetteerGeocoder())
+    raw = json.loads((CORPUS / "valid" / "variation_of_active_order.json").read_text())["intake"]
+    parsed = parse_intake(raw)
+    order = parsed.order
+    if moves:
+        new_home = Address(lines=("3 New Street",), town="Leeds", postcode="LS2 7EY")
+        order = order.evolve(installation=Installation(address=new_home))
+    result = intake.submit(order, parsed.subject)
+    assert result.accepted, result.problems
+    varied = store.get(Order, order.varies_order_id)
+    (made,) = store.find(Visit, where={"order_id": varied.id})
+    assert (made.kind, made.cause) == (kind, cause)
+    if moves:
+        assert varied.installation.address.postcode == "LS2 7EY"
+        assert made.due_by == install_due_by(clock.now()) and made.equipment
+    assert not store.find(Visit, where={"order_id": result.order.id})      # the notification has no visit
+    assert msgspec.to_builtins(varied.variations[-1]) == msgspec.to_builtins(order.variation)
