@@ -72,13 +72,16 @@ def templates_dir() -> Path:
 
 def load_templates(directory: str | Path | None = None) -> tuple[Template, ...]:
     """Every template in the directory, checked; ``TemplateError`` names the broken file."""
-    return _load(str(Path(directory) if directory is not None else templates_dir()))
+    folder = Path(directory) if directory is not None else templates_dir()
+    # Read again only when a file changed (or came or went).
+    files = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(folder.glob("*.toml")))
+    return _load(str(folder), files)
 
 
 @lru_cache(maxsize=8)
-def _load(directory: str) -> tuple[Template, ...]:
+def _load(directory: str, signature: tuple) -> tuple[Template, ...]:
     folder = Path(directory)
-    files = sorted(folder.glob("*.toml"))
+    files = [folder / name for name, _, _ in signature]
     if not files:
         raise TemplateError(f"{folder}: no checklist templates (*.toml) there; reinstall emdesk")
     out: list[Template] = []
@@ -279,7 +282,7 @@ class ChecklistService:
             else:
                 value = None
             record = self._tick(ctx, step, done=done, value=value, skipped=skipped)
-            self.store.put(record, actor=self.user.id)
+            record = self.store.put(record, actor=self.user.id)      # stamped: it sorts after the ticks before it
             return self._state(_Context(ctx.visit, ctx.template, ctx.kinds, ctx.devices, (*ctx.ticks, record)))
 
     def record_readings(self, visit_id: str, readings: Mapping[str, Any]) -> ChecklistState:
@@ -307,7 +310,7 @@ class ChecklistService:
                     continue        # the same readings again: nothing new to keep
                 written.append(self._tick(ctx, spec.key, done=True, value=merged, source="devices"))
             if written:
-                self.store.put_many(written, actor=self.user.id)
+                written = self.store.put_many(written, actor=self.user.id)
             return self._state(_Context(ctx.visit, ctx.template, ctx.kinds, ctx.devices, (*ctx.ticks, *written)))
 
     def history(self, visit_id: str) -> list[ChecklistTick]:
