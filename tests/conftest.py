@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 # Before any Qt import: tests never need a display.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -12,6 +13,10 @@ from datetime import datetime, timezone  # noqa: E402
 import pytest  # noqa: E402
 
 from emdesk.domain.clock import FixedClock  # noqa: E402
+
+# Shared test kits beside this file (checklist_kit) are importable from every test folder.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checklist_kit import finish_checklist  # noqa: E402
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
 
@@ -37,3 +42,8 @@ def store(tmp_path, clock):
     s, _ = Store.create(tmp_path / "test.db", plain=True, clock=clock)
     yield s
     s.close()
+
+
+@pytest.fixture(name="finish_checklist")
+def _finish_checklist():
+    return finish_checklist

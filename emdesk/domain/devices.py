@@ -40,6 +40,7 @@ class DeviceState(str, Enum):
     LOST = "lost"
     FAULTY = "faulty"
     RETURNED_TO_SUPPLIER = "returned_to_supplier"
+    WRITTEN_OFF = "written_off"      # lost for good: off the outstanding-equipment list
 
     @property
     def label(self) -> str:
@@ -53,8 +54,9 @@ DEVICE_TRANSITIONS: dict[DeviceState, frozenset[DeviceState]] = {
     DeviceState.AWAITING_COLLECTION: frozenset({DeviceState.RECOVERED, DeviceState.LOST}),
     DeviceState.RECOVERED: frozenset({DeviceState.IN_STOCK, DeviceState.FAULTY, DeviceState.RETURNED_TO_SUPPLIER}),
     DeviceState.FAULTY: frozenset({DeviceState.RETURNED_TO_SUPPLIER, DeviceState.IN_STOCK}),
-    DeviceState.LOST: frozenset({DeviceState.RECOVERED}),
+    DeviceState.LOST: frozenset({DeviceState.RECOVERED, DeviceState.WRITTEN_OFF}),
     DeviceState.RETURNED_TO_SUPPLIER: frozenset(),
+    DeviceState.WRITTEN_OFF: frozenset(),
 }
 
 

@@ -71,7 +71,7 @@ class ActionSpec:
 
 
 DEVICE_MOVE = frozenset({"state", "order_id", "subject_id", "paired_with", "history"})
-VISIT_OUTCOME = frozenset({"status", "outcome", "outcome_at", "device_serials", "notes"})
+VISIT_OUTCOME = frozenset({"status", "outcome", "outcome_at", "device_serials", "notes", "not_recovered"})
 # A failed attempt writes its outcome and may book the next attempt: a whole new visit row.
 VISIT_BOOKING = frozenset(Visit.__struct_fields__) - {"id", "created_at", "updated_at", "origin", "deleted", "hlc"}
 FIELD_ROLES = frozenset({Role.FIELD_OFFICER, Role.SUPERVISOR, Role.ADMIN})
@@ -203,6 +203,11 @@ def _check_removal(writer_id: str, rows: list[ActionRow], lookup: Lookup) -> str
         return "the visit names devices that the removal does not record"
     if outcome == "removed" and any(d.after.get("state") == "lost" for d in devices):
         return "the visit says everything was removed but a device is recorded as not recovered"
+    reasons = v.after.get("not_recovered") or {}
+    unexplained = sorted(str(d.after.get("serial")) for d in devices
+                         if d.after.get("state") == "lost" and not str(reasons.get(d.after.get("serial")) or "").strip())
+    if unexplained:
+        return f"the removal gives no reason why {', '.join(unexplained)} was not recovered"
     return None
 
 

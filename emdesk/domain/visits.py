@@ -99,3 +99,6 @@ class Visit(Record, frozen=True, kw_only=True):
     pinned: bool = False
     # Kinds of equipment to bring (install, repair, reinstall).
     equipment: tuple[DeviceKind, ...] = ()
+    # A removal: each device not recovered (serial -> why: "wearer absconded"...), the
+    # outstanding-equipment list's source.
+    not_recovered: dict[str, str] = {}

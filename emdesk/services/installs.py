@@ -44,6 +44,7 @@ from emdesk.domain.users import Permission, User
 from emdesk.domain.visits import OutcomeCode, Visit, VisitKind, VisitStatus
 from emdesk.store import Store
 
+from .checklists import FINISHED, ChecklistService, gate_message, incomplete
 from .errors import AccessDenied, ServiceError
 from .field_visits import own_visit
 
@@ -199,11 +200,18 @@ class InstallService:
     # -- recording ---------------------------------------------------------------------
 
     def record_installation(self, order_id: str, visit_id: str, tag_serial: str, hmu_serial: str | None,
-                            pairing_id: str, notes: str = "") -> InstallRecord:
-        """Write down a confirmed pairing in ONE transaction (see the module docstring)."""
+                            pairing_id: str, readings: dict | None = None, notes: str = "") -> InstallRecord:
+        """Write down a confirmed pairing in ONE transaction (see the module docstring).
+
+        The pairing (its id, the serials, and any self-test ``readings`` the wizard passes:
+        ``emdesk.domain.checklists.READINGS``) goes onto the visit's checklist first, in its
+        own transaction: they are facts from the devices, kept even if the installation is
+        refused.  The installation is refused while a required checklist step is not done."""
         serials = (tag_serial,) + ((hmu_serial,) if hmu_serial else ())
         if len(set(serials)) != len(serials):
             raise InstallError("the tag and the home unit have the same serial")
+        self._take_readings(visit_id, {**(readings or {}), "pairing_id": pairing_id, "tag_serial": tag_serial,
+                                       "hmu_serial": hmu_serial})
         with self.store.action(FieldAction.INSTALLATION):
             visit = self._own_visit(visit_id)
             order = self._order_for(visit, order_id)
@@ -222,6 +230,9 @@ class InstallService:
             if order.status not in INSTALLABLE_ORDER:
                 raise InstallError(f"order {order.reference or order.id} is {order.status.value}: "
                                    "nothing can be installed on it")
+            unfinished = incomplete(self.store, visit)
+            if unfinished:
+                raise InstallError(f"{gate_message(unfinished)}: nothing was recorded")
             now = self.clock.now()
             by = self.user.id
             note = f"pairing {pairing_id}" + (f" with {hmu_serial}" if hmu_serial else "")
@@ -247,6 +258,11 @@ class InstallService:
                                   action="install", detail={"serials": list(serials), "pairing_id": pairing_id,
                                                             "order_id": order.id})
         return InstallRecord(visit.id, order.id, serials, pairing_id, order.status)
+
+    def _take_readings(self, visit_id: str, readings: dict) -> None:
+        visit = self._own_visit(visit_id)
+        if visit.status not in FINISHED:
+            ChecklistService(self.store, self.user, self.clock).record_readings(visit_id, readings)
 
     def _already(self, visit: Visit, order: Order, devices: dict[str, Device], serials: tuple[str, ...]) -> bool:
         """The same installation was recorded before (a retried call): nothing to do."""

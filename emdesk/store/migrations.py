@@ -152,6 +152,23 @@ def _v4_field_actions(db: sqlite_utils.Database) -> None:
             ex(trigger)
 
 
+V5_TABLES = {
+    # Append-only: one row per tick, untick, answer or reading, never updated.
+    "checklist_ticks": "visit_id TEXT NOT NULL, order_id TEXT, subject_id TEXT, step TEXT NOT NULL, at TEXT NOT NULL",
+}
+
+
+def _v5_checklist_ticks(db: sqlite_utils.Database) -> None:
+    ex = db.execute
+    for table, extra in V5_TABLES.items():
+        ex(f"CREATE TABLE {table} ({SYNC_COLUMNS}, {extra})")
+        for trigger in _outbox_triggers_v4(table):
+            ex(trigger)
+        ex(f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} WHEN (SELECT capture FROM sync_control) = 1 "
+           f"BEGIN SELECT RAISE(ABORT, '{table}: rows are never deleted, set the tombstone'); END")
+    ex("CREATE INDEX checklist_ticks_by_visit ON checklist_ticks(visit_id, at)")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -164,6 +181,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "query indexes and sync state", _v2_query_indexes_and_sync_state),
     Migration(3, "outbox changed fields and merge conflicts", _v3_outbox_changed_fields_and_conflicts),
     Migration(4, "field actions in the outbox", _v4_field_actions),
+    Migration(5, "checklist ticks", _v5_checklist_ticks),
 )
 
 LATEST = MIGRATIONS[-1].version

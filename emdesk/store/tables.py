@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 from enum import Enum
 from typing import Any
 
+from emdesk.domain.checklists import ChecklistTick
 from emdesk.domain.devices import Device
 from emdesk.domain.monitoring import Alert, BreachOutcome, BreachPack, Incident, Note, TelemetryEvent
 from emdesk.domain.orders import Order
@@ -61,6 +62,8 @@ COLUMNS: dict[type[Record], Columns] = {
     BreachPack: lambda r: {"incident_id": r.incident_id, "order_id": r.order_id, "status": r.status},
     BreachOutcome: lambda r: {"incident_id": r.incident_id, "order_id": r.order_id},
     Note: lambda r: {"subject_id": r.subject_id, "order_id": r.order_id},
+    ChecklistTick: lambda r: {"visit_id": r.visit_id, "order_id": r.order_id, "subject_id": r.subject_id,
+                              "step": r.step, "at": r.at},
 }
 
 BY_TABLE: dict[str, type[Record]] = {cls.table: cls for cls in COLUMNS}

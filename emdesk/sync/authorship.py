@@ -17,6 +17,7 @@ import msgspec
 ACTORS: dict[str, tuple[str, ...]] = {
     "notes": ("author_id",),
     "alerts": ("acknowledged_by",),
+    "checklist_ticks": ("by",),
 }
 # Lifecycle histories whose entries say who made each move (``by``) and when (``at``).
 HISTORIES: dict[str, str] = {"orders": "history", "devices": "history"}
@@ -25,6 +26,7 @@ WHEN: dict[str, tuple[str, ...]] = {
     "notes": ("at",),
     "alerts": ("acknowledged_at",),
     "visits": ("outcome_at",),
+    "checklist_ticks": ("at",),
 }
 STAMPS = ("created_at", "updated_at")
 

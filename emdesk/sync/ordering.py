@@ -3,13 +3,16 @@
 Replicas enforce ``orders.subject_id -> subjects.id`` (deferred, checked when each page
 commits), so the hub hands out upserts parent before child and evictions child before
 parent; bootstrap pages walk the same rank.  ``conflicts`` (merge losers, for
-supervisors) comes last.
+supervisors) comes after the tables of version 1; tables added since come after it.
 """
 from __future__ import annotations
 
 TABLE_ORDER: tuple[str, ...] = (
     "users", "subjects", "orders", "devices", "visits", "notes", "telemetry",
     "alerts", "incidents", "breach_packs", "outcomes", "conflicts",
+    # Added later: appended, so ranks the hub has stored do not move.  Ticks point at
+    # orders and people (after them, as every child is), never the other way.
+    "checklist_ticks",
 )
 
 RANK: dict[str, int] = {name: i for i, name in enumerate(TABLE_ORDER)}

@@ -32,6 +32,7 @@ REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
     "visits": (("order_id", "orders"), ("subject_id", "subjects")),
     "devices": (("order_id", "orders"), ("subject_id", "subjects")),
     "notes": (("order_id", "orders"), ("subject_id", "subjects")),
+    "checklist_ticks": (("order_id", "orders"), ("subject_id", "subjects")),
     "telemetry": (("order_id", "orders"),),
     "alerts": (("order_id", "orders"), ("subject_id", "subjects")),
     "incidents": (("order_id", "orders"), ("subject_id", "subjects")),
@@ -88,7 +89,8 @@ def audience(table: str, record: dict[str, Any], cases: Iterable[CaseLink]) -> f
     if table == "devices":
         # Officers need the kit on their cases at the door, offline; technicians all kit.
         return frozenset({TECH} | case_audience(cases))
-    if table in ("orders", "subjects", "notes"):
+    if table in ("orders", "subjects", "notes", "checklist_ticks"):
+        # A visit's checklist goes where its case goes: a colleague's desktop resumes it.
         return frozenset(case_audience(cases))
     if table == "visits":
         out = case_audience(cases)

@@ -36,13 +36,20 @@ def world(store, clock):
     (["HMU-1"], OutcomeCode.EQUIPMENT_NOT_RECOVERED, {"RF-1": DeviceState.LOST, "HMU-1": DeviceState.RECOVERED}),
     ([], OutcomeCode.EQUIPMENT_NOT_RECOVERED, {"RF-1": DeviceState.LOST, "HMU-1": DeviceState.LOST}),
 ])
-def test_every_device_is_recovered_or_lost_in_one_action(store, clock, world, recovered, outcome, states):
+def test_every_device_is_recovered_or_lost_in_one_action(store, clock, world, finish_checklist, recovered, outcome,
+                                                         states):
+    left = {s: "wearer absconded" for s in ("RF-1", "HMU-1") if s not in recovered}
+    finish_checklist(store, world["ann"], clock, world["visit"].id, conditions=dict.fromkeys(left, "not recovered"),
+                     skipped={step: "wearer absconded" for step, serial in (("tag_removed", "RF-1"),
+                                                                           ("unit_recovered", "HMU-1"))
+                              if serial in left})
     with store.reading() as db:
         last = db.execute("SELECT max(seq) FROM outbox").fetchone()[0]
-    record = RemovalService(store, world["ann"], clock).record_removal(world["visit"].id, recovered)
+    record = RemovalService(store, world["ann"], clock).record_removal(world["visit"].id, recovered, reasons=left)
     visit = store.get(Visit, world["visit"].id)
     assert visit.status is VisitStatus.COMPLETED and visit.outcome is outcome
     assert set(visit.device_serials) == set(recovered) == set(record.recovered)
+    assert visit.not_recovered == left == record.reasons
     for serial, state in states.items():
         d = store.find(Device, where={"serial": serial})[0]
         assert d.state is state and d.order_id is None and d.paired_with is None
@@ -56,7 +63,9 @@ def test_every_device_is_recovered_or_lost_in_one_action(store, clock, world, re
     ("bea", ["RF-1"], AccessDenied),
     ("ann", ["RF-404"], RemovalError),
 ])
-def test_nothing_is_written_when_the_removal_cannot_be_recorded(store, clock, world, who, recovered, error):
+def test_nothing_is_written_when_the_removal_cannot_be_recorded(store, clock, world, finish_checklist, who,
+                                                               recovered, error):
+    finish_checklist(store, world["ann"], clock, world["visit"].id)
     before = store.outbox_count()
     with pytest.raises(error):
         RemovalService(store, world[who], clock).record_removal(world["visit"].id, recovered)

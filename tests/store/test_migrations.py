@@ -58,3 +58,29 @@ def test_a_store_from_a_newer_emdesk_is_refused(tmp_path):
     db.execute("INSERT INTO schema_migrations VALUES (999, 'future', 'now')")
     with pytest.raises(StoreError, match="upgrade emdesk"):
         migrations.migrate(db)
+
+
+def test_version_four_store_gains_checklist_ticks_that_sync_and_are_never_deleted(tmp_path, clock):
+    from emdesk.domain.checklists import ChecklistTick
+    from emdesk.domain.people import Subject as Person
+
+    path = tmp_path / "v4.db"
+    (tmp_path / "v4.db.keys").write_text(json.dumps({"format": 1, "plain": True, "slots": {}}))
+    db = connect(path, None)
+    assert migrations.migrate(db, up_to=4) == [1, 2, 3, 4]
+    assert "checklist_ticks" not in db.table_names()
+    db.conn.close()
+    store = Store.open(path, clock=clock)
+    try:
+        assert store.schema_version == 5
+        person = store.put(Person(given_name="A", family_name="B"))
+        tick = store.put(ChecklistTick(visit_id="v1", order_id="o1", subject_id=person.id, template="check@1",
+                                       step="strap", at=clock.now(), by="u1"))
+        assert store.find(ChecklistTick, where={"visit_id": "v1"}) == [tick]
+        ops = [r for r in store.outbox() if r["table_name"] == "checklist_ticks"]
+        assert len(ops) == 1 and ops[0]["row_id"] == tick.id
+        with pytest.raises(Exception, match="rows are never deleted"):
+            store.db.execute("DELETE FROM checklist_ticks")
+        assert "checklist_ticks_by_visit" in {i.name for i in store.db["checklist_ticks"].indexes}
+    finally:
+        store.close()

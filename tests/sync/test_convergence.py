@@ -38,6 +38,7 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
+from checklist_kit import finish_checklist
 from convergekit import (
     LDN,
     NW,
@@ -73,6 +74,7 @@ from emdesk.domain.orders import Order, OrderStatus
 from emdesk.domain.people import Subject
 from emdesk.domain.users import Role
 from emdesk.domain.visits import OutcomeCode, Visit, VisitKind, VisitStatus
+from emdesk.services.checklists import ChecklistError
 from emdesk.services.errors import AccessDenied
 from emdesk.services.installs import InstallError, InstallService
 from emdesk.services.removals import RemovalError, RemovalService
@@ -385,10 +387,12 @@ class Convergence(RuleBasedStateMachine):
             return
         hmu = kit.get(DeviceKind.HMU)
         try:
+            finish_checklist(rep.store, rep.user, rep.store.clock, visit.id)
             InstallService(rep.store, rep.user, rep.store.clock).record_installation(
-                visit.order_id, visit.id, tag.serial, hmu.serial if hmu else None, f"PAIR-{pick}")
+                visit.order_id, visit.id, tag.serial, hmu.serial if hmu else None, f"PAIR-{pick}",
+                readings={"gps_ttff_s": 31})
             event("installed offline")
-        except (InstallError, AccessDenied):
+        except (InstallError, ChecklistError, AccessDenied):
             pass
 
     @rule(r=REPLICA, pick=PICK)
@@ -404,9 +408,13 @@ class Convergence(RuleBasedStateMachine):
         service = RemovalService(rep.store, rep.user, rep.store.clock)
         try:
             fitted = service.fitted(visit.id)
-            service.record_removal(visit.id, [d.serial for i, d in enumerate(fitted) if (pick >> i) & 1 or i == 0])
+            back = [d.serial for i, d in enumerate(fitted) if (pick >> i) & 1 or i == 0]
+            left = {d.serial: "wearer absconded" for d in fitted if d.serial not in back}
+            finish_checklist(rep.store, rep.user, rep.store.clock, visit.id,
+                             conditions=dict.fromkeys(left, "not recovered"))
+            service.record_removal(visit.id, back, reasons=left)
             event("removed offline")
-        except (RemovalError, AccessDenied):
+        except (RemovalError, ChecklistError, AccessDenied):
             pass
 
     # -- sync, and what goes wrong with it -----------------------------------------------------------

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import msgspec
 import pytest
+from checklist_kit import finish_checklist
 from synckit import NOW, SUPERVISOR, hub_row
 
 from emdesk.domain import hlc
+from emdesk.domain.checklists import ChecklistTick
 from emdesk.domain.devices import Device, DeviceState
 from emdesk.domain.monitoring import Note
 from emdesk.domain.orders import Order, OrderStatus, ResponsibleOfficer, transition
@@ -40,8 +42,9 @@ def install_offline(kit, desk):
     with pytest.raises(HubUnreachable):
         desk.sync()
     kit.http.fail = None
+    finish_checklist(desk.store, desk.user, desk.store.clock, visit.id)
     InstallService(desk.store, desk.user, desk.store.clock).record_installation(
-        order.id, visit.id, tag.serial, hmu.serial if hmu else None, "PAIR-1")
+        order.id, visit.id, tag.serial, hmu.serial if hmu else None, "PAIR-1", readings={"gps_ttff_s": 31})
     return visit, order, [tag] + ([hmu] if hmu else [])
 
 
@@ -77,7 +80,11 @@ def test_an_installation_on_an_order_revoked_meanwhile_is_refused_whole(kit):
     centre.sync()
     before = {d.id: hub_row(kit, "devices", d.id) for d in devices}
     report = officer.sync()
-    assert len(report.refused) == officer_ops(report) and len(report.refused) >= 3
+    # The whole installation is refused; the checklist ticked before it is kept (what was done at the door).
+    ticks = len(officer.store.find(ChecklistTick, where={"visit_id": visit.id}))
+    assert len(report.refused) == officer_ops(report) - ticks and len(report.refused) >= 3 and ticks >= 7
+    assert {r.table for r in report.refused} == {"visits", "orders", "devices"}
+    assert len(hub_rows_of(kit, "checklist_ticks", visit.id)) == ticks
     assert all("revoked" in r.reason and "refused as a whole" in r.reason for r in report.refused)
     assert hub_row(kit, "visits", visit.id)["status"] == "scheduled"
     assert {d: hub_row(kit, "devices", d) for d in before} == before
@@ -89,6 +96,12 @@ def test_an_installation_on_an_order_revoked_meanwhile_is_refused_whole(kit):
     assert {d.state for d in officer.store.get_many(Device, [d.id for d in devices]).values()} == {
         DeviceState.ALLOCATED}
     assert any("revoked" in r["reason"] for r in officer.client.refusals())
+
+
+def hub_rows_of(kit, table: str, visit_id: str) -> list[dict]:
+    with kit.hub.storage.read("all") as tx:
+        rows = [msgspec.json.decode(r[0]) for r in tx.all("SELECT data FROM hub_rows WHERE tbl = ?", [table])]
+    return [r for r in rows if r.get("visit_id") == visit_id]
 
 
 def officer_ops(report) -> int:
@@ -194,7 +207,9 @@ def test_an_offline_removal_reaches_the_centre_whole(kit):
     service = RemovalService(officer.store, officer.user, officer.store.clock)
     fitted = service.fitted(visit.id)
     assert len(fitted) == 2
-    record = service.record_removal(visit.id, [fitted[0].serial])
+    finish_checklist(officer.store, officer.user, officer.store.clock, visit.id,
+                     conditions={fitted[1].serial: "not recovered"})
+    record = service.record_removal(visit.id, [fitted[0].serial], reasons={fitted[1].serial: "wearer absconded"})
     assert record.not_recovered == (fitted[1].serial,)
     report = officer.sync()
     assert not report.refused, report.refused
@@ -214,6 +229,7 @@ def test_a_removal_of_kit_a_technician_took_in_meanwhile_is_refused_whole(kit):
                  if v.kind is VisitKind.REMOVAL and v.status is VisitStatus.SCHEDULED)
     service = RemovalService(officer.store, officer.user, officer.store.clock)
     fitted = service.fitted(visit.id)
+    finish_checklist(officer.store, officer.user, officer.store.clock, visit.id)
     service.record_removal(visit.id, [d.serial for d in fitted])
     # The wearer posted one device back; the depot checked it in before the officer synced.
     returned = tech.store.get(Device, fitted[1].id)

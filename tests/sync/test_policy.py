@@ -22,6 +22,10 @@ MONITOR, TECH, BOSS = Writer("m", Role.MONITORING_OPERATOR), Writer("t", Role.TE
     ("devices", TECH, None, {}, None),
     ("notes", TECH, None, {}, "technicians do not write case notes"),
     ("users", BOSS, None, {}, "administrator"),
+    ("checklist_ticks", OFFICER_A, None, {"by": "a"}, None),
+    ("checklist_ticks", OFFICER_A, None, {"by": "b"}, "belongs to another officer"),
+    ("checklist_ticks", TECH, None, {"by": "t"}, "ticked by the visiting officer"),
+    ("checklist_ticks", MONITOR, None, {"by": "m"}, None),
 ])
 def test_who_may_write(table, who, current, incoming, refused):
     cur = HubRow(current, "1") if current is not None else None

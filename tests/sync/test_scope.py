@@ -26,6 +26,7 @@ def test_principal_by_role(role, expected):
     ("telemetry", {}, [WALES_A], {"all", "region:Wales"}),        # not officers
     ("alerts", {}, [WALES_A], {"all", "region:Wales"}),
     ("users", {}, [], {"*"}),
+    ("checklist_ticks", {"by": "c"}, [WALES_A], {"all", "region:Wales", "officer:a"}),   # the case's, not tech
 ])
 def test_audience(table, record, cases, expected):
     assert audience(table, record, cases) == expected

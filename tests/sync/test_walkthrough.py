@@ -11,6 +11,7 @@ import time
 from datetime import datetime
 
 import httpx
+from checklist_kit import finish_checklist
 from synckit import _free_port
 
 from emdesk.domain.devices import Device
@@ -88,7 +89,9 @@ def test_an_installation_made_offline_reaches_the_centre(tmp_path):
         tag = next(s for s, d in kit.items() if d.kind.worn)
         hmu = next((s for s, d in kit.items() if not d.kind.worn), None)
         user = store.find(User, where={"username": officer})[0]
-        InstallService(store, user, store.clock).record_installation(order.id, visit.id, tag, hmu, "PAIR-W1")
+        finish_checklist(store, user, store.clock, visit.id)
+        InstallService(store, user, store.clock).record_installation(order.id, visit.id, tag, hmu, "PAIR-W1",
+                                                                     readings={"gps_ttff_s": 31})
     finally:
         store.close()
     offline = emdesk("sync", "--db", str(tmp_path / "officer.db"), password=f"demo-{officer}")

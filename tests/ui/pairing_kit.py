@@ -28,8 +28,9 @@ CURFEW = Conditions(curfew=Curfew(windows=(CurfewWindow(weekday=0, start=time(19
 
 
 @pytest.fixture
-def world(store, clock):
-    """Officer Ann's install visit for order W-1: its tag allocated, a home unit on the shelf."""
+def world(store, clock, finish_checklist):
+    """Officer Ann's install visit for order W-1: its tag allocated, a home unit on the shelf;
+    its checklist's door steps ticked (the pairing is what these tests are about)."""
     ann = User(username="ann", display_name="Ann Officer", role=Role.FIELD_OFFICER, region="Wales")
     sam = Subject(given_name="Sam", family_name="Jones",
                   addresses=(Address(lines=("1 Castle St",), town="Cardiff", postcode="CF10 1BH"),))
@@ -51,6 +52,7 @@ def world(store, clock):
         Device(kind=DeviceKind.RF_TAG, serial="RF-OTHER", state=DeviceState.ALLOCATED, order_id=other.id,
                region="Wales"),
     ])
+    finish_checklist(store, ann, clock, visit.id)
     return {"ann": ann, "order": order, "visit": visit}
 
 

@@ -7,6 +7,7 @@ from contextlib import ExitStack
 from datetime import datetime, timezone
 
 import pytest
+from checklist_kit import finish_checklist
 from PySide6.QtCore import Qt
 
 from emdesk.app.demo_printout import pairing_example as _pairing_example
@@ -37,6 +38,7 @@ def test_the_printed_example_pairs_and_records(qtbot, tmp_path):
     order_id = next(iter(by_serial.values())).order_id
     visit = next(v for v in store.find(Visit, where={"order_id": order_id}) if v.status is VisitStatus.SCHEDULED)
     ctx = AppContext.for_user(store, user, FixedClock(NOW), GazetteerGeocoder())
+    finish_checklist(store, user, FixedClock(NOW), visit.id)
     worker = DeviceWorker(name="demo-devices", idle_poll=0.02)
     try:
         with ExitStack() as stack:
