@@ -175,7 +175,7 @@ class _Model:
 
     def _window_text(self, job: Job) -> str:
         if job.window_start is None:
-            return "of the shift"
+            return "of their shift"
         return _span_text(job.window_start, job.window_end)
 
     def _unreachable(self, job: Job) -> str:
