@@ -56,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
                        ("sync", "send local changes to the hub and fetch new ones (emdesk sync --help)")):
         sub.add_parser(name, help=text, add_help=False)
 
+    pl = sub.add_parser("plan", help="plan (or re-plan) a day's visits into each field officer's route")
+    pl.add_argument("--date", required=True, type=_plan_date, metavar="YYYY-MM-DD", help="the day to plan (UK time)")
+    pl.add_argument("--region", help="plan one region only (default: every region)")
+    pl.add_argument("--json", action="store_true", help="print the plan as JSON")
+    pl.add_argument("--time-limit", type=_seconds, default=10.0, metavar="S",
+                    help="seconds the route search may take (default 10)")
+
     u = sub.add_parser("users", help="local accounts")
     usub = u.add_subparsers(dest="users_command", required=True)
     add = usub.add_parser("add", help="add an account")
@@ -73,6 +80,24 @@ def _any_role(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _plan_date(text: str):
+    from datetime import date
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-12-03 (YYYY-MM-DD)") from None
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r}: give seconds between 0 and 3600, e.g. 10")
+    return value
+
+
 def _workspace_role(text: str) -> str:
     role = _any_role(text)
     name = next((n for n, value in ROLES.items() if value == role.value), None)
@@ -82,7 +107,7 @@ def _workspace_role(text: str) -> str:
 
 
 SYNC_COMMANDS = ("hub", "join", "sync")
-COMMANDS = ("demo", "init", "orders", "audit", "nmea", "users", *SYNC_COMMANDS)
+COMMANDS = ("demo", "init", "orders", "audit", "nmea", "plan", "users", *SYNC_COMMANDS)
 
 
 def hoist(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -143,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "nmea":
             from emdesk.devices.nmea.cli import main as nmea_main
             return nmea_main([args.nmea_command, args.file])
+        if args.command == "plan":
+            from emdesk.app.plan_command import plan
+            return plan(args, password)
         if args.command == "users":
             return commands.add_user(args, password)
         return commands.run_app(args, password)

@@ -80,6 +80,9 @@ class Device(Record, frozen=True, kw_only=True):
     order_id: str | None = None        # allocation
     subject_id: str | None = None
     paired_with: str | None = None     # serial of the partner device (tag <-> HMU)
+    # The field officer (user id) carrying it in stock on the road, so the planner knows
+    # who can fit what; None when it sits on a shelf.
+    held_by: str | None = None
     history: tuple[DeviceStateChange, ...] = ()
 
 

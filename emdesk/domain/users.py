@@ -1,6 +1,7 @@
 """Users, roles and what each role may see (least privilege)."""
 from __future__ import annotations
 
+from datetime import time
 from enum import Enum
 
 from .people import Address
@@ -45,6 +46,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
+# The standard field day: evening installs (curfews start at 19:00) need a late finish.
+SHIFT_START, SHIFT_END = time(8, 0), time(20, 0)
+BREAK_FROM, BREAK_UNTIL = time(12, 0), time(15, 0)
+
+
 def can(role: Role, permission: Permission) -> bool:
     return permission in ROLE_PERMISSIONS[role]
 
@@ -59,6 +65,23 @@ class User(Record, frozen=True, kw_only=True):
     phone: str = ""
     base: Address | None = None
     active: bool = True
+    # A field officer's working day in local (Europe/London) time, and the break taken in
+    # it: ``break_minutes`` starting somewhere between ``break_from`` and ``break_until``.
+    # None means the service's standard day (SHIFT_START-SHIFT_END, a 30-minute break).
+    shift_start: time | None = None
+    shift_end: time | None = None
+    break_minutes: int = 30
+    break_from: time | None = None
+    break_until: time | None = None
+
+    @property
+    def shift(self) -> tuple[time, time]:
+        return self.shift_start or SHIFT_START, self.shift_end or SHIFT_END
+
+    @property
+    def break_span(self) -> tuple[time, time]:
+        """When the break may start (local wall-clock times)."""
+        return self.break_from or BREAK_FROM, self.break_until or BREAK_UNTIL
 
     def can(self, permission: Permission) -> bool:
         return can(self.role, permission)

@@ -190,7 +190,7 @@ def generate_world(seed: int = 2026, *, now: datetime, subjects: int = 300) -> D
     world.visits += day_visits
     world.notes += day_notes
     technicians = {u.region: u.id for u in staff_users if u.role is Role.TECHNICIAN}
-    world.devices += kit.shelf_stock(gen, serials, technicians)
+    world.devices += kit.hand_out(kit.shelf_stock(gen, serials, technicians), staff.officers)
     homes = {}
     for case in cases:
         for o in case.orders:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from emdesk.domain.devices import Device, DeviceKind, DeviceState, move_device
 from emdesk.domain.gazetteer import REGIONS
+from emdesk.domain.users import User
 
 from .gen import Gen
 
@@ -86,6 +87,28 @@ def end_of_order(gen: Gen, devices: list[Device], *, ended_at: datetime, removed
             if (gen.now - ended_at).days > 45 and gen.chance(0.6):
                 d = _move(d, DeviceState.LOST, ended_at + timedelta(days=gen.rng.randint(30, 45)),
                           reason="not recovered after repeated visits; written off")
+        out.append(d)
+    return out
+
+
+# What a field officer keeps in the car to fit on the day, per kind.
+CARRIED = {DeviceKind.RF_TAG: 3, DeviceKind.HMU: 3, DeviceKind.GPS_TAG: 2, DeviceKind.ALCOHOL_TAG: 1}
+
+
+def hand_out(devices: list[Device], officers: list[User]) -> list[Device]:
+    """Working spare kit of each region handed to its field officers (``held_by``), so the
+    planner knows who can fit what.  No random draws: the rest of the world is unchanged."""
+    wanted = {o.id: dict(CARRIED) for o in officers}
+    by_region: dict[str, list[User]] = {}
+    for o in sorted(officers, key=lambda u: u.username):
+        by_region.setdefault(o.region, []).append(o)
+    out = []
+    for d in devices:
+        if d.state is DeviceState.IN_STOCK and d.held_by is None:
+            taker = next((o for o in by_region.get(d.region, []) if wanted[o.id].get(d.kind, 0) > 0), None)
+            if taker is not None:
+                wanted[taker.id][d.kind] -= 1
+                d = d.evolve(held_by=taker.id)
         out.append(d)
     return out
 

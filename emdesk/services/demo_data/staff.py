@@ -5,6 +5,8 @@ right account from the printed list; every demo password is ``demo-`` + the user
 """
 from __future__ import annotations
 
+from datetime import time
+
 from emdesk.domain.gazetteer import Town, town_by_name
 from emdesk.domain.people import AddressKind
 from emdesk.domain.users import Role, User
@@ -44,6 +46,17 @@ _STAFF: tuple[tuple[str, Role, str | None, str | None], ...] = (
 )
 
 
+# Late shifts (curfews start in the evening, so installs run late): where a region has
+# two officers one works late; an officer alone in her region works a long day.
+_LATE = (time(12, 0), time(22, 0))
+_LONG = (time(8, 0), time(21, 30))
+_SHIFTS = {"officer.liverpool": _LATE, "officer.sheffield": _LATE, "officer.hackney": _LATE,
+           "officer.newcastle": _LONG, "officer.nottingham": _LONG, "officer.birmingham": _LONG,
+           "officer.cambridge": _LONG, "officer.reading": _LONG, "officer.bristol": _LONG,
+           "officer.cardiff": _LONG}
+_LATE_BREAK = (time(16, 0), time(19, 0))
+
+
 def demo_password(username: str) -> str:
     return f"demo-{username}"
 
@@ -61,9 +74,12 @@ def make_staff(gen: Gen) -> list[tuple[User, str]]:
             base = premises(gen, town, what, kind=AddressKind.PRIMARY, max_m=800)
         region = region or (town.region if town else "")
         created = gen.days_ago(200, 900)
+        shift = _SHIFTS.get(username, (None, None)) if role is Role.FIELD_OFFICER else (None, None)
+        breaks = _LATE_BREAK if shift == _LATE else (None, None)
         user = User(id=gen.id_at(created), created_at=created, updated_at=created, username=username,
                     display_name=display, role=role, region=region,
-                    phone=gen.landline(town.name if town else _HUB.get(region, "London"), region), base=base)
+                    phone=gen.landline(town.name if town else _HUB.get(region, "London"), region), base=base,
+                    shift_start=shift[0], shift_end=shift[1], break_from=breaks[0], break_until=breaks[1])
         out.append((user, demo_password(username)))
     return out
 
