@@ -39,6 +39,7 @@ def render_workspace(ctx, path: str | Path, size: tuple[int, int] = LAPTOP_WINDO
             window.show_workspace(workspace)
         window.show()
         _wait_loaded(window, timeout_s)
+        _wait_maps(window, timeout_s)
         app.processEvents()   # let the last layout and paint settle before grabbing
         image = window.grab().toImage()
         out = Path(path)
@@ -50,6 +51,21 @@ def render_workspace(ctx, path: str | Path, size: tuple[int, int] = LAPTOP_WINDO
         window.close()
         window.deleteLater()
         end_session(ctx, close=False)      # its loads stopped and waited for; the caller closes the store
+
+
+def _wait_maps(window: MainWindow, timeout_s: float) -> None:
+    """Maps load their pages after the data arrives: wait for them too (bounded)."""
+    from .maps.view import MapView
+
+    loop = QEventLoop()
+    for view in window.findChildren(MapView):
+        if view.loading:
+            view.page_loaded.connect(loop.quit)
+            QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+            loop.exec()
+    # Leaflet draws its layers just after the load event.
+    QTimer.singleShot(300, loop.quit)
+    loop.exec()
 
 
 def _wait_loaded(window: MainWindow, timeout_s: float) -> None:

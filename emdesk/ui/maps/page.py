@@ -134,6 +134,7 @@ emdesk.select = function (key) {
     var el = emdesk.markers[k].getElement && emdesk.markers[k].getElement();
     var pin = el && el.querySelector('.emdesk-pin');
     if (pin) { pin.classList.toggle('selected', k === key); }
+    if (emdesk.markers[k].setZIndexOffset) { emdesk.markers[k].setZIndexOffset(k === key ? 1000 : 0); }
   });
   var m = emdesk.markers[key];
   if (m && m.getLatLng) { emdesk.map.panTo(m.getLatLng()); }

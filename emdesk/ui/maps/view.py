@@ -62,6 +62,7 @@ class MapView(QWidget):
         self._folder = Path(tempfile.mkdtemp(prefix="emdesk-map-"))
         weakref.finalize(self, shutil.rmtree, self._folder, True)
         self.page_path: Path | None = None
+        self.loading = False
         self.web.loadFinished.connect(self._loaded)
 
     def builder(self) -> MapBuilder:
@@ -80,6 +81,7 @@ class MapView(QWidget):
             return False
         self.page_path = write_page(html, self._folder)
         self._stack.setCurrentWidget(self.web)
+        self.loading = True
         self.web.load(QUrl.fromLocalFile(str(self.page_path)))
         return True
 
@@ -100,6 +102,7 @@ class MapView(QWidget):
 
     @Slot(bool)
     def _loaded(self, ok: bool) -> None:
+        self.loading = False
         self.page_loaded.emit(ok)
 
 
