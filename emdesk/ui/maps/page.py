@@ -116,16 +116,17 @@ _PAGE_STYLE = """
 
 
 class _Bridge(MacroElement):
-    """What the Qt side talks to: ``emdesk.markers`` by key, ``emdesk.select(key)``, and a
-    console line ``emdesk:select:<key>`` when a marker is clicked."""
+    """What the Qt side talks to: ``emdesk.markers`` by key, ``emdesk.select(key)``, and
+    the page title ``emdesk:select:<key>#<n>`` when a marker is clicked."""
 
     _template = Template("""
 {% macro script(this, kwargs) %}
-window.emdesk = window.emdesk || {markers: {}, lines: [], map: null};
+window.emdesk = window.emdesk || {markers: {}, lines: [], map: null, clicks: 0};
 emdesk.map = {{ this.map_name }};
+emdesk.tell = function (key) { emdesk.clicks += 1; document.title = 'emdesk:select:' + key + '#' + emdesk.clicks; };
 {% for key, name in this.markers %}
 emdesk.markers[{{ key|tojson }}] = {{ name }};
-{{ name }}.on('click', function () { console.log('emdesk:select:' + {{ key|tojson }}); });
+{{ name }}.on('click', function () { emdesk.tell({{ key|tojson }}); });
 {% endfor %}
 {% for name in this.lines %}emdesk.lines.push({{ name }});
 {% endfor %}

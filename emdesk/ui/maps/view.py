@@ -1,7 +1,10 @@
 """``MapView``: a map page in QtWebEngine, offline, that says which marker was clicked.
 
-Clicks come back as console lines (``emdesk:select:<key>``) read by the page: no
-QWebChannel script to serve, and nothing the page prints otherwise is taken for one.
+Clicks come back through the page title (``emdesk:select:<key>#<n>``, the count making
+each click a change): no QWebChannel script to serve, no page subclass.  The view keeps
+QtWebEngine's own page on the default profile, which in Qt 6 is off the record (nothing
+of a page, names and addresses, is kept on disk); a custom page deleted with its view
+trips Qt's "profile released before its page" warning.
 Selecting from the Qt side runs ``emdesk.select(key)`` in the page.  If the map's web
 files are not installed, the view shows how to install them instead of a blank page.
 """
@@ -13,24 +16,13 @@ import weakref
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal, Slot
-from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineSettings
+from PySide6.QtWebEngineCore import QWebEngineSettings
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
 from .page import AssetsMissing, MapBuilder, TileSource, tile_source_from_env, write_page
 
 _SELECT = "emdesk:select:"
-
-
-class _Page(QWebEnginePage):
-    def __init__(self, view: "MapView", parent=None):
-        super().__init__(parent)
-        self._view = weakref.ref(view)
-
-    def javaScriptConsoleMessage(self, level, message, line, source):   # noqa: N802 (Qt's name)
-        view = self._view()
-        if view is not None and message.startswith(_SELECT) and source.startswith("file:"):
-            view.marker_clicked.emit(message[len(_SELECT):])
 
 
 class MapView(QWidget):
@@ -42,7 +34,7 @@ class MapView(QWidget):
         self.setObjectName("mapView")
         self.tiles = tiles if tiles is not None else tile_source_from_env()
         self.web = QWebEngineView(self)
-        self.web.setPage(_Page(self, self.web))
+        self.web.titleChanged.connect(self._title)
         self.web.setAccessibleName("Map")
         settings = self.web.page().settings()
         # A file:// page reaches the network only for a configured tile server; then both
@@ -99,6 +91,11 @@ class MapView(QWidget):
 
     def run_js(self, script: str, callback) -> None:
         self.web.page().runJavaScript(script, 0, callback)
+
+    @Slot(str)
+    def _title(self, title: str) -> None:
+        if title.startswith(_SELECT):
+            self.marker_clicked.emit(title[len(_SELECT):].rsplit("#", 1)[0])
 
     @Slot(bool)
     def _loaded(self, ok: bool) -> None:
