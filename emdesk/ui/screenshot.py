@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from .geometry import FRAME, LAPTOP
@@ -50,6 +50,8 @@ def render_workspace(ctx, path: str | Path, size: tuple[int, int] = LAPTOP_WINDO
     finally:
         window.close()
         window.deleteLater()
+        # Deleted now, not at exit: QtWebEngine crashes if a page outlives its profile.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         end_session(ctx, close=False)      # its loads stopped and waited for; the caller closes the store
 
 

@@ -15,6 +15,8 @@ import folium
 
 from emdesk.domain.conditions import Circle, Polygon, Zone, ZoneKind
 
+from .. import palette
+
 
 def _safe(text: str) -> str:
     """Text for a folium tooltip, which lands inside a JavaScript template literal."""
@@ -35,7 +37,7 @@ class Pin:
 class RouteData:
     base: tuple[float, float] | None
     stops: Sequence[Pin]     # in route order; "unplanned" stops are shown but not joined
-    colour: str = "#1f5fa8"
+    colour: str = ""         # the palette's map-route when empty
     back_to_base: bool = True
 
 
@@ -63,7 +65,7 @@ def route_layer(route: RouteData):
         if route.base is not None and route.back_to_base and len(path) > 1:
             path.append(route.base)
         if len(path) > 1:
-            line = folium.PolyLine(path, color=route.colour, weight=4, opacity=0.75,
+            line = folium.PolyLine(path, color=route.colour or palette.css("map-route"), weight=4, opacity=0.75,
                                    class_name="emdesk-route")
             line.add_to(builder.map)
             builder.line(line)
@@ -76,11 +78,11 @@ def route_layer(route: RouteData):
     return add
 
 
-def trail_layer(points: Sequence[tuple[float, float]], *, colour: str = "#6a1b9a", key: str = "trail"):
+def trail_layer(points: Sequence[tuple[float, float]], *, colour: str = "", key: str = "trail"):
     """A GPS trail: a line through the fixes, oldest first, with its last fix marked."""
     def add(builder) -> Iterable[tuple[float, float]]:
         if len(points) > 1:
-            line = folium.PolyLine(list(points), color=colour, weight=3, opacity=0.8, class_name="emdesk-trail")
+            line = folium.PolyLine(list(points), color=colour or palette.css("map-trail"), weight=3, opacity=0.8, class_name="emdesk-trail")
             line.add_to(builder.map)
             builder.line(line)
         if points:
@@ -89,7 +91,7 @@ def trail_layer(points: Sequence[tuple[float, float]], *, colour: str = "#6a1b9a
     return add
 
 
-_ZONE_COLOURS = {ZoneKind.EXCLUSION: "#b3261e", ZoneKind.INCLUSION: "#2e7d32"}
+_ZONE_COLOURS = {ZoneKind.EXCLUSION: "zone-exclusion", ZoneKind.INCLUSION: "zone-inclusion"}
 
 
 def zone_layer(zones: Sequence[Zone]):
@@ -97,7 +99,7 @@ def zone_layer(zones: Sequence[Zone]):
     def add(builder) -> Iterable[tuple[float, float]]:
         points: list[tuple[float, float]] = []
         for zone in zones:
-            colour = _ZONE_COLOURS.get(zone.kind, "#555")
+            colour = palette.css(_ZONE_COLOURS.get(zone.kind, "muted"))
             tip = _safe(f"{zone.name} ({zone.kind.value})")
             shape = zone.shape
             if isinstance(shape, Circle):

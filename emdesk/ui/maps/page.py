@@ -22,6 +22,7 @@ from branca.element import Element, MacroElement
 from folium.plugins import MarkerCluster
 from jinja2 import Template
 
+from ..resources import MAP_STYLE
 from . import assets
 
 # folium's entry name -> (npm package, file inside it).
@@ -99,20 +100,12 @@ def tile_source_from_env() -> TileSource | None:
 Layer = Callable[[folium.Map], Iterable[tuple[float, float]]]
 """Adds itself to a map and returns the points it covers (to fit the view to)."""
 
-_PAGE_STYLE = """
-<style>
-  .folium-map { background: #e7e9ec; }
-  .emdesk-pin { display: flex; align-items: center; justify-content: center; width: 26px; height: 26px;
-    border-radius: 13px; border: 2px solid #fff; box-shadow: 0 1px 3px rgba(0,0,0,.45);
-    font: bold 12px/1 "DejaVu Sans", sans-serif; color: #fff; background: #1f5fa8; }
-  .emdesk-pin.base { background: #333; border-radius: 4px; }
-  .emdesk-pin.danger { background: #b3261e; }
-  .emdesk-pin.done { background: #2e7d32; }
-  .emdesk-pin.failed { background: #8d6e00; }
-  .emdesk-pin.unplanned { background: #777; border-style: dashed; }
-  .emdesk-pin.selected { outline: 3px solid #ffb300; outline-offset: 1px; transform: scale(1.2); }
-</style>
-"""
+
+def _page_style() -> str:
+    try:
+        return f"<style>\n{MAP_STYLE.read_text(encoding='utf-8')}\n</style>"
+    except OSError:
+        return ""          # plain pins are still a working map
 
 
 class _Bridge(MacroElement):
@@ -160,7 +153,7 @@ class MapBuilder:
                               prefer_canvas=False, max_zoom=19)
         if tiles is not None:
             folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, max_zoom=tiles.max_zoom).add_to(self.map)
-        self.map.get_root().header.add_child(Element(_PAGE_STYLE))
+        self.map.get_root().header.add_child(Element(_page_style()))
         self.points: list[tuple[float, float]] = []
         self._markers: list[tuple[str, str]] = []
         self._lines: list[str] = []

@@ -61,6 +61,8 @@ class _Step(QWidget):
             self.editor.setToolTip(step.help)
         self.title = QLabel(label if step.kind != "tick" else "", objectName="stepTitle")
         self.title.setWordWrap(True)
+        if isinstance(self.editor, (QLineEdit, QComboBox)):
+            self.title.setBuddy(self.editor)
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 2, 0, 2)
         grid.addWidget(self.mark, 0, 0, Qt.AlignmentFlag.AlignTop)
