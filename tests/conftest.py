@@ -8,6 +8,12 @@ import sys
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")
 
+try:
+    # QtWebEngine (the maps) must be loaded before pytest-qt makes the QApplication.
+    import PySide6.QtWebEngineWidgets  # noqa: E402,F401
+except ImportError:      # a hub-only install: no Qt at all
+    pass
+
 from datetime import datetime, timezone  # noqa: E402
 
 import pytest  # noqa: E402

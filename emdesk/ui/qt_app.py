@@ -1,19 +1,42 @@
-"""The QApplication: names (for QSettings), style sheet and window icon."""
+"""The QApplication: names (for QSettings), style sheet and window icon.
+
+QtWebEngine (the maps) must be imported before the QApplication exists, and as root
+its Chromium needs ``--no-sandbox`` or its web process exits at once: importing this
+module prepares both, for the app, screenshots and the tests alike.
+"""
 from __future__ import annotations
 
+import os
 from typing import Sequence
 
-from PySide6.QtGui import QFont, QIcon
-from PySide6.QtWidgets import QApplication
 
-from .resources import APP_ICON, read_style_sheet
-from .settings import APPLICATION, ORGANISATION
+def prepare_web_engine() -> None:
+    """Chromium flags for this machine, then QtWebEngine loaded (before any QApplication)."""
+    flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "").split()
+    wanted = ["--disable-gpu"]          # no GPU offscreen or under Xvfb; silences GBM/Vulkan noise
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        wanted.append("--no-sandbox")   # Chromium's sandbox refuses to run as root
+    extra = [f for f in wanted if f not in flags]
+    if extra:
+        os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = " ".join([*flags, *extra])
+    import PySide6.QtWebEngineWidgets  # noqa: F401  (must precede the QApplication)
+
+
+prepare_web_engine()
+
+from PySide6.QtCore import QCoreApplication, Qt  # noqa: E402
+from PySide6.QtGui import QFont, QIcon  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from .resources import APP_ICON, read_style_sheet  # noqa: E402
+from .settings import APPLICATION, ORGANISATION  # noqa: E402
 
 
 def make_application(argv: Sequence[str] | None = None) -> QApplication:
     """The one QApplication, configured; reuses an existing one (tests, screenshots)."""
     app = QApplication.instance()
     if app is None:
+        QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
         app = QApplication(list(argv) if argv is not None else [])
     apply_look(app)
     return app

@@ -6,6 +6,7 @@ from pathlib import Path
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 STYLE_SHEET = RESOURCES / "styles" / "emdesk.qss"
 APP_ICON = RESOURCES / "icons" / "emdesk.svg"
+MAP_STYLE = RESOURCES / "styles" / "map.css"      # the map pages' own sheet
 
 
 ICONS = RESOURCES / "icons"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from .geometry import FRAME, LAPTOP
@@ -39,6 +39,7 @@ def render_workspace(ctx, path: str | Path, size: tuple[int, int] = LAPTOP_WINDO
             window.show_workspace(workspace)
         window.show()
         _wait_loaded(window, timeout_s)
+        _wait_maps(window, timeout_s)
         app.processEvents()   # let the last layout and paint settle before grabbing
         image = window.grab().toImage()
         out = Path(path)
@@ -49,7 +50,24 @@ def render_workspace(ctx, path: str | Path, size: tuple[int, int] = LAPTOP_WINDO
     finally:
         window.close()
         window.deleteLater()
+        # Deleted now, not at exit: QtWebEngine crashes if a page outlives its profile.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         end_session(ctx, close=False)      # its loads stopped and waited for; the caller closes the store
+
+
+def _wait_maps(window: MainWindow, timeout_s: float) -> None:
+    """Maps load their pages after the data arrives: wait for them too (bounded)."""
+    from .maps.view import MapView
+
+    loop = QEventLoop()
+    for view in window.findChildren(MapView):
+        if view.loading:
+            view.page_loaded.connect(loop.quit)
+            QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+            loop.exec()
+    # Leaflet draws its layers just after the load event.
+    QTimer.singleShot(300, loop.quit)
+    loop.exec()
 
 
 def _wait_loaded(window: MainWindow, timeout_s: float) -> None:

@@ -50,13 +50,16 @@ def test_stock_filters_go_to_the_service_and_count_updates(qtbot):
     assert ws.row_count() == 0 and ws.count_label.text() == "0 devices"
 
 
-def test_today_shows_slot_attempt_and_flags(qtbot):
+def test_today_shows_route_order_window_attempt_and_flags(qtbot):
     ws = loaded(qtbot, TodayWorkspace, FakeContext(user(Role.FIELD_OFFICER)))
     index = ws.table.proxy.index
-    assert index(0, 0).data() == "09:00–11:00"
-    assert index(1, 4).data() == "2nd"
-    assert index(0, 6).data(Qt.ItemDataRole.UserRole + 1) == ("Dangerous dog",)
+    assert [index(r, 0).data() for r in range(2)] == ["1", "2"]
+    assert index(0, 1).data() == "09:20"
+    assert index(0, 2).data() == "09:00–11:00"
+    assert index(1, 6).data() == "2nd"
+    assert index(0, 8).data(Qt.ItemDataRole.UserRole + 1) == ("Dangerous dog",)
     assert "1 with risk flags" in ws.subtitle_label.text()
+    assert "route order" in ws.subtitle_label.text() and "12 km" in ws.subtitle_label.text()
 
 
 def test_a_refusal_is_shown_in_the_workspace(qtbot):
@@ -65,7 +68,7 @@ def test_a_refusal_is_shown_in_the_workspace(qtbot):
     def refuse(day=None):
         raise AccessDenied("Field officer accounts cannot record visits")
 
-    ctx.cases.visits = refuse
+    ctx.officer_day.day = refuse
     ws = TodayWorkspace(ctx)
     qtbot.addWidget(ws)
     with qtbot.waitSignal(ws.load_failed, timeout=10_000):
@@ -80,10 +83,9 @@ def test_an_older_load_answering_late_is_ignored(qtbot):
     qtbot.addWidget(ws)
     shown = []
     ws.loaded.connect(lambda: shown.append(ws.row_count()))
-    ctx.cases.visit_rows = ctx.cases.visit_rows[:1]
+    ctx.officer_day.cards = ctx.officer_day.cards[:1]
     ws.refresh()                                   # will answer with one visit...
-    ctx_rows = FakeContext(user(Role.FIELD_OFFICER)).cases.visit_rows
-    ws.ctx.cases.visits = lambda day=None: ctx_rows   # ...but a newer load asks again
+    ws.ctx.officer_day = FakeContext(user(Role.FIELD_OFFICER)).officer_day   # ...but a newer load asks again
     with qtbot.waitSignal(ws.loaded, timeout=10_000):
         ws.refresh()
     assert shown == [2]                            # the first answer never reached the screen

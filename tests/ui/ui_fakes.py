@@ -14,6 +14,8 @@ from emdesk.domain.orders import Order, OrderStatus
 from emdesk.domain.people import Subject
 from emdesk.domain.users import Role, User
 from emdesk.domain.validation.problems import Problem
+from emdesk.domain.visits import OutcomeCode, Visit, VisitKind
+from emdesk.services.officer_day import OfficerDay, VisitCard
 from emdesk.services.rows import CaseRow, Counts, DeviceRow, OrderRow, VisitRow
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
@@ -114,10 +116,105 @@ class FakeIntake:
         return result
 
 
+def card(visit_id: str, number: int, name: str, kind: str, attempt: int, start: int, **kw) -> VisitCard:
+    at = lambda h: NOW.replace(hour=h)  # noqa: E731
+    values = dict(
+        visit_id=visit_id, order_id=f"o-{visit_id}", order_reference=f"REF-{number}", kind=kind, attempt=attempt,
+        status="scheduled", outcome="", subject_name=name, age=30, phone="07700 900123",
+        address=f"{number} Briggate, Leeds, LS1 6HD", lat=53.79 + number / 100, lon=-1.54 - number / 100,
+        window_start=at(start), window_end=at(start + 2), planned_arrival=at(start).replace(minute=20),
+        planned_departure=at(start + 1), number=number, appointment=False, conditions=("Curfew Mon-Sun 19:00-07:00",),
+        access_notes=(), risk_flags=(), risk_notes="", crew_size=1, crew=(), equipment=("RF tag",),
+        appointment_text=f"Hello {name.split()[0]},\nAn officer will visit you.",
+    )
+    values.update(kw)
+    return VisitCard(**values)
+
+
+class FakeOfficerDay:
+    """The officer's day, as ``OfficerDayService.day`` returns it."""
+
+    def __init__(self):
+        self.cards = [
+            card("v1", 1, "Alex Carter", "install", 1, 9, risk_flags=("Dangerous dog",),
+                 risk_notes="Large dog at the address.", crew_size=2, crew=("Pat Partner",)),
+            card("v2", 2, "Bea Jones", "check", 2, 13),
+        ]
+        self.base = (53.80, -1.55)
+
+    def day(self, day=None):
+        return OfficerDay(day=day or NOW.date(), officer="Sam Example", base=self.base, base_address="Base, Leeds",
+                          stops=list(self.cards), km=12.3, planned=True)
+
+
+@dataclass
+class FakeOutcomeResult:
+    next_visit: Visit | None
+    message: str
+
+
+class FakeOutcomes:
+    """Stands in for emdesk.services.visit_outcomes (built in parallel; the lead wires the real one)."""
+
+    def __init__(self):
+        self.recorded: list[tuple[str, OutcomeCode, str]] = []
+
+    def record_outcome(self, visit_id, outcome, notes):
+        self.recorded.append((visit_id, outcome, notes))
+        nxt = Visit(order_id="o1", subject_id="s1", kind=VisitKind.INSTALL, attempt=2,
+                    window_start=NOW.replace(day=27, hour=18), window_end=NOW.replace(day=27, hour=20))
+        return FakeOutcomeResult(next_visit=nxt, message=f"Recorded: {outcome.label}.")
+
+
+@dataclass
+class FakeStep:
+    key: str
+    label: str
+    help: str = ""
+    required: bool = True
+    kind: str = "tick"
+    done: bool = False
+    value: object = None
+
+
+@dataclass
+class FakeChecklistState:
+    steps: list
+    blocking: list
+    complete: bool
+
+
+class FakeChecklists:
+    """Stands in for emdesk.services.checklists: ticks kept in a dict, as a store would keep them."""
+
+    STEPS = (("identity", "Identity confirmed", True, "tick"), ("leaflet", "Leaflet given", False, "tick"),
+             ("strap", "Tag fitted and strap checked", True, "tick"), ("range", "Range test", True, "reading"),
+             ("ack", "Wearer's acknowledgement", True, "text"))
+
+    def __init__(self):
+        self.saved: dict[tuple[str, str], tuple[bool, object]] = {}
+        self.ticks: list[tuple] = []
+
+    def open(self, visit_id):
+        steps = []
+        for key, label, required, kind in self.STEPS:
+            done, value = self.saved.get((visit_id, key), (False, None))
+            steps.append(FakeStep(key=key, label=label, required=required, kind=kind, done=done, value=value))
+        blocking = [s.label for s in steps if s.required and not s.done]
+        return FakeChecklistState(steps=steps, blocking=blocking, complete=not blocking)
+
+    def tick(self, visit_id, key, done=True, value=None):
+        self.ticks.append((visit_id, key, done, value))
+        self.saved[(visit_id, key)] = (done, value)
+
+
 @dataclass
 class FakeContext:
     user: User
     cases: FakeCases = field(default_factory=FakeCases)
+    officer_day: FakeOfficerDay = field(default_factory=FakeOfficerDay)
+    outcomes: FakeOutcomes | None = field(default_factory=FakeOutcomes)
+    checklists: FakeChecklists | None = field(default_factory=FakeChecklists)
     intake: FakeIntake = field(default_factory=FakeIntake)
     audit: object = None
     store_label: str = "/tmp/fake.db (UNENCRYPTED)"

@@ -1,49 +1,97 @@
-"""A field officer's day: the visits booked to her, in time order, risks up front."""
+"""A field officer's day: her visits in route order, the route on a map, and the
+selected visit's details, checklist and outcome.
+
+The list keeps the service's order (the planned route; unplanned visits after it,
+marked).  Selecting a visit in the list or on the map selects it in both.  Every
+service call (loading the day, each checklist tick, an outcome) runs on the store lane.
+"""
 from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import QSplitter, QStackedWidget
 
 from emdesk.domain.clock import local_date
-from emdesk.services.rows import VisitRow
+from emdesk.services.officer_day import OfficerDay, VisitCard
 
 from .. import palette
 from ..chips import DANGER
-from ..formatting import fmt_window, humanize, plural
+from ..formatting import fmt_time, fmt_when, fmt_window, humanize, plural
+from ..maps.layers import Pin, RouteData, route_layer
+from ..maps.view import MapView
+from ..outcome_dialog import OutcomeDialog
 from ..table_model import Column
 from ..table_view import make_table
+from ..tasks import TaskError, runner_for
 from .base import Workspace
+from .today_checklist import ChecklistPanel
+from .today_detail import VisitDetail, ordinal
+from .today_services import MISSING, TodayServices
 
 _DANGER_TINT = palette.colour("danger-tint")
+_MUTED = palette.colour("faint")
 
 
-def _danger(row: VisitRow) -> bool:
+def _danger(row: VisitCard) -> bool:
     return any(f.strip().lower().replace(" ", "_") in DANGER for f in row.risk_flags)
 
 
-def _attempt(n: int) -> str:
-    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
-
-
-def _tint(row: VisitRow):
+def _tint(row: VisitCard):
     return _DANGER_TINT if _danger(row) else None
 
 
+def _grey(row: VisitCard):
+    return _MUTED if not row.is_open else None
+
+
+def _arrive(row: VisitCard) -> str:
+    return fmt_time(row.planned_arrival) if row.planned_arrival else "not planned"
+
+
 COLUMNS = [
-    # Shows the slot, sorts on when it starts.
-    Column("Time", lambda r: r.window_start, show=lambda r: fmt_window(r.window_start, r.window_end),
-           width=110, background=_tint, tooltip=lambda r: "Visit slot, UK time"),
-    Column("Subject", lambda r: r.subject_name, width=190, bold=lambda r: True, background=_tint),
-    Column("Address", lambda r: r.address, width=420, background=_tint),
-    Column("Visit", lambda r: r.kind, fmt=humanize, width=90, background=_tint),
-    Column("Attempt", lambda r: r.attempt, fmt=_attempt, width=80, align=Qt.AlignmentFlag.AlignCenter,
+    Column("#", lambda r: r.number, width=30, align=Qt.AlignmentFlag.AlignCenter, background=_tint,
+           tooltip=lambda r: "Place on the route" if r.planned else "Not on the planned route yet"),
+    Column("Arrive", lambda r: r.planned_arrival, show=_arrive, width=62, background=_tint, foreground=_grey,
+           tooltip=lambda r: "Planned arrival, UK time"),
+    Column("Window", lambda r: r.window_start, show=lambda r: fmt_window(r.window_start, r.window_end),
+           width=92, background=_tint, foreground=_grey,
+           tooltip=lambda r: "Booked appointment" if r.appointment else "When the wearer can be expected in"),
+    Column("Subject", lambda r: r.subject_name, width=132, bold=lambda r: True, background=_tint,
+           foreground=_grey),
+    Column("Address", lambda r: r.address, width=160, background=_tint, foreground=_grey),
+    Column("Visit", lambda r: r.kind, fmt=humanize, width=64, background=_tint, foreground=_grey),
+    Column("Attempt", lambda r: r.attempt, fmt=ordinal, width=72, align=Qt.AlignmentFlag.AlignCenter,
            bold=lambda r: r.attempt >= 2, background=_tint,
            tooltip=lambda r: "Second attempt: the install KPI counts two attempts" if r.attempt >= 2 else None),
-    Column("Status", lambda r: r.status, fmt=humanize, width=100, background=_tint),
-    Column("Risk flags", lambda r: r.risk_flags, chips=True, width=330,
+    Column("Status", lambda r: r.status, fmt=humanize, width=80, background=_tint, foreground=_grey),
+    Column("Risk flags", lambda r: r.risk_flags, chips=True, width=220,
            tooltip=lambda r: ", ".join(r.risk_flags) or "No risk flags"),
 ]
+
+
+def pin_style(card: VisitCard, day_planned: bool) -> str:
+    if card.status == "completed":
+        return "done"
+    if card.status in ("failed", "cancelled"):
+        return "failed"
+    if day_planned and not card.planned:
+        return "unplanned"
+    return "danger" if _danger(card) else ""
+
+
+def route_data(day: OfficerDay) -> RouteData:
+    """The day as map data: the base, then each located stop in route order."""
+    pins = []
+    for card in day.stops:
+        if not card.located:
+            continue
+        when = fmt_time(card.planned_arrival) if card.planned_arrival else fmt_window(card.window_start,
+                                                                                        card.window_end)
+        pins.append(Pin(key=card.visit_id, lat=card.lat, lon=card.lon, label=str(card.number or "?"),
+                        tooltip=f"{card.number} · {when} · {card.subject_name} · {humanize(card.kind)}",
+                        style=pin_style(card, day.planned)))
+    return RouteData(base=day.base, stops=pins)
 
 
 class TodayWorkspace(Workspace):
@@ -52,21 +100,146 @@ class TodayWorkspace(Workspace):
 
     def __init__(self, ctx, parent=None):
         super().__init__(ctx, parent)
-        self.table = make_table(COLUMNS, self, name="visitsTable")
-        self.add_search(self.table, "Filter visits…")
-        self.body.addWidget(self.table.view)
+        self.services = TodayServices(ctx)
         self.day: date = local_date(ctx.clock.now())
+        self.data: OfficerDay | None = None
+        self._route: RouteData | None = None
+        self.outcome_dialog: OutcomeDialog | None = None
 
+        self.table = make_table(COLUMNS, self, name="visitsTable", sort_column=None)
+        self.add_search(self.table, "Filter visits…")
+        self.map = MapView(self)
+        self.map.setMinimumHeight(180)
+        self.detail = VisitDetail(self)
+        self.detail.set_available(checklist=f"Checklists are {MISSING}" if self.services.checklists is None else "",
+                                  outcome=f"Recording outcomes is {MISSING}" if self.services.outcomes is None
+                                  else "")
+        self.checklist = ChecklistPanel(self)
+        self.side = QStackedWidget(self)
+        self.side.addWidget(self.detail)
+        self.side.addWidget(self.checklist)
+        self.side.setMinimumWidth(360)
+
+        left = QSplitter(Qt.Orientation.Vertical, self)
+        left.addWidget(self.table.view)
+        left.addWidget(self.map)
+        left.setStretchFactor(0, 1)
+        left.setStretchFactor(1, 1)
+        left.setSizes([260, 300])
+        left.setChildrenCollapsible(False)
+        main = QSplitter(Qt.Orientation.Horizontal, self)
+        main.addWidget(left)
+        main.addWidget(self.side)
+        main.setStretchFactor(0, 3)
+        main.setStretchFactor(1, 2)
+        main.setSizes([860, 440])
+        main.setChildrenCollapsible(False)
+        self.body.addWidget(main)
+
+        self.table.view.selectionModel().selectionChanged.connect(self._selected)
+        self.map.marker_clicked.connect(self.select_visit)
+        self.map.page_loaded.connect(lambda ok: self.map.select(self.selected_id()))
+        self.detail.checklist_requested.connect(self.open_checklist)
+        self.detail.outcome_requested.connect(self.ask_outcome)
+        self.checklist.tick_requested.connect(self._tick)
+        self.checklist.back_requested.connect(lambda: self.side.setCurrentWidget(self.detail))
+
+    # -- loading -----------------------------------------------------------------
     def request(self):
-        cases, day = self.ctx.cases, self.day
-        return lambda: cases.visits(day)
+        return self.services.day_call(self.day)
 
-    def show_data(self, rows: list[VisitRow]) -> None:
-        self.table.set_rows(rows)
-        risky = sum(1 for r in rows if r.risk_flags)
+    def show_data(self, day: OfficerDay) -> None:
+        self.data = day
+        self.table.set_rows(day.stops)
+        risky = sum(1 for r in day.stops if r.risk_flags)
+        order = "route order" if day.planned else "slot order (not planned yet)"
         self.subtitle_label.setText(
-            f"{self.day.strftime('%A %d %B %Y')} · {plural(len(rows), 'visit')}"
-            + (f" · {risky} with risk flags" if risky else "")
-        )
-        self.count_label.setText("" if rows else "No visits booked today")
+            f"{self.day.strftime('%A %d %B %Y')} · {plural(len(day.stops), 'visit')} in {order}"
+            + (f" · {day.km:.0f} km" if day.km else "")
+            + (f" · {risky} with risk flags" if risky else ""))
+        self.count_label.setText("" if day.stops else "No visits booked today")
+        self.table.view.setColumnHidden(1, not day.planned)      # no arrivals before the plan
+        route = route_data(day)
+        if route != self._route:            # a refresh that changed nothing keeps the map as it is
+            self._route = route
+            self.map.show_layers(route_layer(route))
+        if self.table.selected_row() is None and day.stops:
+            self.table.view.selectRow(0)
+        else:
+            self._selected(keep_message=True)
 
+    # -- selection ---------------------------------------------------------------
+    def selected_id(self) -> str | None:
+        row = self.table.selected_row()
+        return row.visit_id if row is not None else None
+
+    @Slot(str)
+    def select_visit(self, visit_id: str) -> bool:
+        proxy = self.table.proxy
+        for i in range(proxy.rowCount()):
+            if proxy.row_at(i).visit_id == visit_id:
+                self.table.view.selectRow(i)
+                return True
+        return False
+
+    def _selected(self, *args, keep_message: bool = False) -> None:
+        card = self.table.selected_row()
+        if self.side.currentWidget() is self.checklist and (card is None or card.visit_id != self.checklist.visit_id):
+            self.side.setCurrentWidget(self.detail)
+        self.detail.show_card(card, keep_message=keep_message)
+        self.map.select(card.visit_id if card else None)
+
+    # -- checklist ---------------------------------------------------------------
+    @Slot(str)
+    def open_checklist(self, visit_id: str) -> None:
+        card = self.table.selected_row()
+        title = f"Checklist · {card.subject_name} · {humanize(card.kind)}" if card else "Checklist"
+
+        def show(state) -> None:
+            self.checklist.show_state(visit_id, title, state)
+            self.side.setCurrentWidget(self.checklist)
+
+        runner_for(self.ctx).run(self.services.open_checklist, visit_id, name="open the checklist",
+                                 on_done=show, on_error=self._detail_error)
+
+    def _tick(self, visit_id: str, key: str, done: bool, value) -> None:
+        title = self.checklist.title.text()
+
+        def saved(state) -> None:
+            if self.checklist.visit_id == visit_id:
+                self.checklist.show_state(visit_id, title, state)
+
+        def failed(error: TaskError) -> None:
+            self.checklist.show_error(f"Not saved. {error.sentence}")
+            self.open_checklist(visit_id)        # show what the store holds
+
+        runner_for(self.ctx).run(self.services.tick, visit_id, key, done, value, name="save a checklist step",
+                                 on_done=saved, on_error=failed)
+
+    # -- outcome -----------------------------------------------------------------
+    @Slot(str)
+    def ask_outcome(self, visit_id: str) -> None:
+        card = self.table.selected_row()
+        title = f"{card.subject_name} · {humanize(card.kind)} · {ordinal(card.attempt)} attempt" if card else ""
+        dialog = OutcomeDialog(title, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.record_outcome(visit_id, dialog.outcome, dialog.note_text))
+        self.outcome_dialog = dialog
+        dialog.destroyed.connect(lambda *_: setattr(self, "outcome_dialog", None))
+        dialog.open()
+
+    def record_outcome(self, visit_id: str, outcome, notes: str) -> None:
+        def done(result) -> None:
+            message = getattr(result, "message", "") or f"Recorded: {outcome.label}."
+            nxt = getattr(result, "next_visit", None)
+            if nxt is not None and nxt.window_start is not None:
+                message += f" Next attempt booked for {fmt_when(nxt.window_start)}."
+            self.detail.show_message(message, "good")
+            self.refresh()
+
+        runner_for(self.ctx).run(self.services.record_outcome, visit_id, outcome, notes,
+                                 name="record the outcome", on_done=done, on_error=self._detail_error)
+
+    def _detail_error(self, error: TaskError) -> None:
+        self.detail.show_message(error.sentence, "bad")
+        self.side.setCurrentWidget(self.detail)
