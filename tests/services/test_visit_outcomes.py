@@ -244,3 +244,14 @@ def test_a_variation_checks_and_a_new_address_reinstalls(store, clock, world, mo
         assert made.due_by == install_due_by(clock.now()) and made.equipment
     assert not store.find(Visit, where={"order_id": result.order.id})      # the notification has no visit
     assert msgspec.to_builtins(varied.variations[-1]) == msgspec.to_builtins(order.variation)
+
+
+def test_backfill_books_the_installs_an_older_store_lacks_once(store, clock, world):
+    bare = world["order"].evolve(id="0190a000-0000-7000-8000-00000000b001", reference="W-11")
+    store.put(bare)
+    svc = VisitMakingService(store, world["boss"], clock)
+    made = svc.backfill()
+    assert [(v.order_id, v.kind) for v in made] == [(bare.id, VisitKind.INSTALL)]   # W-9 has its install already
+    assert svc.backfill() == []
+    with pytest.raises(AccessDenied):
+        VisitMakingService(store, world["ann"], clock).backfill()

@@ -94,6 +94,7 @@ def test_a_failed_attempt_may_only_book_the_attempt_it_makes(kit):
          "same order"),
         (honest.evolve(status=VisitStatus.COMPLETED, outcome=OutcomeCode.INSTALLED), None, "booked, not done"),
         (honest, ["status", "outcome", "outcome_at", "notes", "window_start"], "only the visit's outcome"),
+        (honest.evolve(window_end=honest.window_start), None, "window that ends after it starts"),
     ]
     for rebook, changed, why in cases:
         results = attempt(rebook, changed=changed or OUTCOME_FIELDS)
