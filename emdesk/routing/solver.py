@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.util import optional_boolean_pb2
 
 from emdesk.domain.clock import at_local, local, local_date
 from emdesk.domain.devices import DeviceKind
@@ -52,6 +53,9 @@ class SearchSettings:
     time_limit: float = 10.0
     first_solution: int = FIRST_SOLUTION.PARALLEL_CHEAPEST_INSERTION
     metaheuristic: int = METAHEURISTIC.GUIDED_LOCAL_SEARCH
+    gls_lambda: float = 0.1
+    # Local-search operators switched on beyond OR-Tools' defaults.
+    operators: tuple[str, ...] = ()
 
 
 def _hhmm(at: datetime) -> str:
@@ -126,6 +130,9 @@ class _Model:
         if self.problem.not_before is not None and not job.done:
             lo = max(lo, self.sec(self.problem.not_before))
         return lo, hi
+
+    def latest_end(self, vehicles: list[int]) -> int:
+        return max(self.sec(self.officers[v].shift_end) for v in vehicles)
 
     def kpi(self, job: Job) -> bool:
         return job.due_by is not None and not job.done and (
@@ -218,11 +225,69 @@ def solve(problem: Problem, *, time_limit: float = 10.0, settings: SearchSetting
         allowed[j] = (lead, second)
     if not officers or not planned:
         return _plan(m, [], {}, planned, started, "OR-Tools (nothing to route)")
+    parts = _parts(len(officers), planned, allowed)
+    routes: list = []
+    break_times: dict[int, list[tuple[int, int]]] = {}
+    deadline = started + settings.time_limit
+    for k, (vehicles, part_jobs) in enumerate(parts):
+        # Each part gets a share of the time left in proportion to its size.
+        nodes = sum(jobs[j].crew_size for j in part_jobs)
+        left = max(0.1, deadline - timer.monotonic())
+        share = left * nodes / max(1, sum(jobs[j].crew_size for _, pj in parts[k:] for j in pj))
+        found = _solve_part(m, vehicles, part_jobs, allowed, settings, share)
+        if found is None:
+            for j in part_jobs:
+                if not jobs[j].done:
+                    m.unassigned.append(Unassigned(jobs[j].id, "the planner found no feasible plan in the time "
+                                                                "allowed: give it longer"))
+            continue
+        part_routes, part_breaks = found
+        routes += part_routes
+        break_times.update(part_breaks)
+    # Both officers of a two-officer visit arrive together: the later of their earliest times.
+    together: dict[int, int] = {}
+    for _, seq in routes:
+        for j, _, t in seq:
+            together[j] = max(together.get(j, t), t)
+    return _plan(m, routes, together, planned, started, "OR-Tools routing (GLS)", break_times)
 
+
+def _parts(n_officers: int, planned: list[int], allowed: dict[int, tuple[list[int], list[int]]]):
+    """Independent parts of the day: officers linked by a visit either may take, with
+    their visits.  Regions never share a visit, so each region is solved on its own: ten
+    small searches go much further in the same time than one large one."""
+    parent = list(range(n_officers))
+
+    def find(v: int) -> int:
+        while parent[v] != v:
+            parent[v] = parent[parent[v]]
+            v = parent[v]
+        return v
+
+    for j in planned:
+        lead, second = allowed[j]
+        vs = lead + second
+        for v in vs[1:]:
+            parent[find(v)] = find(vs[0])
+    groups: dict[int, tuple[list[int], list[int]]] = {}
+    for v in range(n_officers):
+        groups.setdefault(find(v), ([], []))[0].append(v)
+    for j in planned:
+        lead, _ = allowed[j]
+        groups[find(lead[0])][1].append(j)
+    return [g for g in groups.values() if g[1]]
+
+
+def _solve_part(m: _Model, vehicles: list[int], planned: list[int], allowed, settings: SearchSettings,
+                time_limit: float):
+    """Routes for some officers and the visits only they can take: [(officer, [(job, node,
+    arrival)])] and each officer's breaks, in the model's seconds; None if nothing was found."""
+    officers, jobs = m.officers, m.jobs
+    V = len(vehicles)
+    local_v = {v: k for k, v in enumerate(vehicles)}
     # Nodes: one depot per officer, then one node per officer a job needs.
-    V = len(officers)
     node_job: list[int | None] = [None] * V
-    node_point: list[int] = list(range(V))
+    node_point: list[int] = list(vehicles)
     job_nodes: dict[int, list[int]] = {}
     for j in planned:
         job_nodes[j] = []
@@ -246,15 +311,16 @@ def solve(problem: Problem, *, time_limit: float = 10.0, settings: SearchSetting
     routing.AddDimension(time_cb, m.horizon, m.horizon, False, "Time")
     clock = routing.GetDimensionOrDie("Time")
 
-    for v, o in enumerate(officers):
+    for k, v in enumerate(vehicles):
+        o = officers[v]
         first = m.sec(o.shift_start)
         for j in planned:
             job = jobs[j]
             if job.fixed and v in (allowed[j][0] + allowed[j][1]):
                 lo, _ = m.arrival_range(job)
                 first = min(first, lo - m.drive(v, m.job_point(j)))
-        clock.CumulVar(routing.Start(v)).SetRange(max(0, first), m.sec(o.shift_end))
-        clock.CumulVar(routing.End(v)).SetRange(max(0, first), max(m.sec(o.shift_end), first))
+        clock.CumulVar(routing.Start(k)).SetRange(max(0, first), m.sec(o.shift_end))
+        clock.CumulVar(routing.End(k)).SetRange(max(0, first), max(m.sec(o.shift_end), first))
 
     for j in planned:
         job = jobs[j]
@@ -267,10 +333,12 @@ def solve(problem: Problem, *, time_limit: float = 10.0, settings: SearchSetting
             routing.AddDisjunction([index], penalty)
             # SetAllowedVehiclesForIndex's Python binding rejects lists in OR-Tools 9.15; narrowing
             # the vehicle variable is the same constraint (-1 stays: the visit may be dropped).
-            routing.VehicleVar(index).SetValues([-1, *(lead if k == 0 else second)])
-        if job.due_by is not None and not job.done:
-            clock.SetCumulVarSoftUpperBound(indices[0], max(0, m.sec(job.due_by) - job.service_minutes * 60),
-                                            LATE_PER_SECOND)
+            routing.VehicleVar(index).SetValues([-1, *(local_v[v] for v in (lead if k == 0 else second))])
+        latest_start = m.sec(job.due_by) - job.service_minutes * 60 if job.due_by is not None else None
+        if latest_start is not None and not job.done and latest_start < min(hi, m.latest_end(vehicles)):
+            # Only where the deadline can bind: a soft bound makes OR-Tools check each move
+            # with its scheduling LP, which slows the search tenfold.
+            clock.SetCumulVarSoftUpperBound(indices[0], max(0, latest_start), LATE_PER_SECOND)
         if len(indices) == 2:
             a, b = indices
             solver.Add(routing.ActiveVar(a) == routing.ActiveVar(b))
@@ -283,44 +351,40 @@ def solve(problem: Problem, *, time_limit: float = 10.0, settings: SearchSetting
         demand = [0 if j is None or n != job_nodes[j][0] else jobs[j].need(kind)
                   for n, j in enumerate(node_job)]
         cb = routing.RegisterUnaryTransitVector(demand)
-        routing.AddDimensionWithVehicleCapacity(cb, 0, [o.carried(kind) for o in officers], True, f"kit:{kind.value}")
+        routing.AddDimensionWithVehicleCapacity(cb, 0, [officers[v].carried(kind) for v in vehicles], True,
+                                                f"kit:{kind.value}")
 
     visit_transit = [0] * routing.Size()
     for index in range(routing.Size()):
         visit_transit[index] = int(service[manager.IndexToNode(index)])
     breaks: dict[int, list] = {}
-    for v, o in enumerate(officers):
+    for k, v in enumerate(vehicles):
+        o = officers[v]
         intervals = [solver.FixedDurationIntervalVar(m.sec(b.earliest), m.sec(b.latest), b.minutes * 60, False,
-                                                     f"break {o.id} {i}") for i, b in enumerate(o.breaks)]
+                                                     f"break {v} {i}") for i, b in enumerate(o.breaks)]
         if intervals:
-            clock.SetBreakIntervalsOfVehicle(intervals, v, visit_transit)
+            clock.SetBreakIntervalsOfVehicle(intervals, k, visit_transit)
             breaks[v] = intervals
 
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = settings.first_solution
     params.local_search_metaheuristic = settings.metaheuristic
-    params.time_limit.FromMilliseconds(max(100, int(settings.time_limit * 1000)))
+    params.guided_local_search_lambda_coefficient = settings.gls_lambda
+    for name in settings.operators:
+        setattr(params.local_search_operators, name, optional_boolean_pb2.BOOL_TRUE)
+    params.time_limit.FromMilliseconds(max(100, int(time_limit * 1000)))
     solution = routing.SolveWithParameters(params)
     if solution is None:
-        for j in planned:
-            if not jobs[j].done:
-                m.unassigned.append(Unassigned(jobs[j].id, "the planner found no feasible plan in the time allowed"))
-        return _plan(m, [], {}, planned, started, "OR-Tools (no solution)")
-
-    routes: list[tuple[int, list[tuple[int, int, int]]]] = []     # (vehicle, [(job, node, arrival)])
-    for v in range(V):
-        index = solution.Value(routing.NextVar(routing.Start(v)))
+        return None
+    routes: list[tuple[int, list[tuple[int, int, int]]]] = []
+    for k, v in enumerate(vehicles):
+        index = solution.Value(routing.NextVar(routing.Start(k)))
         seq = []
         while not routing.IsEnd(index):
             node = manager.IndexToNode(index)
             seq.append((node_job[node], node, solution.Min(clock.CumulVar(index))))
             index = solution.Value(routing.NextVar(index))
         routes.append((v, seq))
-    # Both officers of a two-officer visit arrive together: the later of their earliest times.
-    together: dict[int, int] = {}
-    for _, seq in routes:
-        for j, _, t in seq:
-            together[j] = max(together.get(j, t), t)
     break_times: dict[int, list[tuple[int, int]]] = {}
     container = solution.IntervalVarContainer()
     names = {iv.Name(): v for v, ivs in breaks.items() for iv in ivs}
@@ -329,7 +393,8 @@ def solve(problem: Problem, *, time_limit: float = 10.0, settings: SearchSetting
         if el.Var().Name() in names and el.PerformedValue():
             break_times.setdefault(names[el.Var().Name()], []).append(
                 (el.StartValue(), el.StartValue() + el.DurationValue()))
-    return _plan(m, routes, together, planned, started, "OR-Tools routing (GLS)", break_times)
+    return routes, break_times
+
 
 
 def _plan(m: _Model, routes, together: dict[int, int], planned: list[int], started: float, solver: str,
