@@ -36,7 +36,7 @@ from emdesk.domain.clock import at_local, local, local_date
 from emdesk.domain.devices import DeviceKind
 
 from .problem import Job, Officer, Problem
-from .result import Plan, Route, Stop, Unassigned
+from .result import Plan, Route, Stop, Unassigned, leave_and_back
 from .travel import great_circle_km
 
 DROP_PENALTY = 1_000_000            # metres: no detour is worth leaving a visit out
@@ -426,9 +426,9 @@ def _plan(m: _Model, routes, together: dict[int, int], planned: list[int], start
         path = [(o.lat, o.lon), *((s.lat, s.lon) for s in stops), (o.lat, o.lon)]
         km = sum(great_circle_km(a, b) for a, b in zip(path, path[1:]))
         first, last = m.job_point(seq[0][0]), m.job_point(seq[-1][0])
-        leave = stops[0].arrive - timedelta(seconds=m.drive(v, first))
-        back = stops[-1].depart + timedelta(seconds=m.drive(last, v))
         brk = tuple((m.at(a), m.at(b)) for a, b in sorted((break_times or {}).get(v, [])))
+        leave, back = leave_and_back(stops[0].arrive, timedelta(seconds=m.drive(v, first)), stops[-1].depart,
+                                     timedelta(seconds=m.drive(last, v)), brk)
         out.append(Route(officer_id=o.id, base=(o.lat, o.lon), stops=tuple(stops), km=round(km, 3),
                          leave=leave, back=back, breaks=brk))
     routed = set(crew_of)
