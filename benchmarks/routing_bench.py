@@ -190,7 +190,11 @@ def main(argv: list[str] | None = None) -> dict:
     ours = Plan(routes=ours.routes, unassigned=ours.unassigned, kpi_missed=ours.kpi_missed, seconds=round(ours_wall, 3),
                 solver=ours.solver)
     nn = nearest_neighbour(problem)
-    peer = vroom_plan(problem)
+    try:
+        peer = vroom_plan(problem)
+    except ImportError:
+        raise SystemExit("pyvroom is not installed: pip install -c constraints.txt -e '.[bench]' "
+                         "(./dev bench does it)") from None
     for name, plan in (("emdesk (OR-Tools)", ours), ("nearest neighbour", nn), ("VROOM (pyvroom)", peer)):
         print(_line(name, plan, problem))
     served = {p.solver: sum(len(r.stops) for r in p.routes) for p in (ours, nn, peer)}
