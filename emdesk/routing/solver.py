@@ -20,7 +20,10 @@ How each rule of the day goes into the model:
   officers differ, and which are both planned or both dropped;
 * visits done, or pinned to an officer (and a time), are fixed to her (and to it).
 
-The cost is road distance, so the routes are the shortest that keep every rule.
+The cost is road distance, so the routes are the shortest that keep every rule.  The day
+splits into parts no visit links (regions, in practice), each searched on its own with a
+share of the time: guided local search from parallel cheapest insertion (measured best on
+the benchmark; see benchmarks/routing_bench.py).
 """
 from __future__ import annotations
 

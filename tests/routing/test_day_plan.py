@@ -184,3 +184,41 @@ def test_shifts_are_uk_wall_clock_hours_across_the_clock_changes(store, day, sta
     (lunch,) = officer.breaks
     assert lunch.latest - lunch.earliest == timedelta(hours=3) and lunch.minutes == 30
     assert lunch.earliest == start_utc + (datetime(2026, 1, 1, 12) - datetime(2026, 1, 1, 8))
+
+
+def test_an_outcome_recorded_while_the_search_runs_is_kept(store, monkeypatch):
+    import emdesk.services.day_plan as day_plan
+    service = _service(store)
+    due, _ = service._due(DAY, None)
+    target = next(v for v in due if v.status is VisitStatus.SCHEDULED)
+    real = day_plan.solve
+
+    def meanwhile(problem, **kw):
+        fresh = store.get(Visit, target.id)
+        store.put(fresh.evolve(status=VisitStatus.COMPLETED, notes="done while planning"))
+        return real(problem, **kw)
+
+    monkeypatch.setattr(day_plan, "solve", meanwhile)
+    service.plan(DAY, time_limit=1)
+    kept = store.get(Visit, target.id)
+    assert kept.status is VisitStatus.COMPLETED and kept.notes == "done while planning"
+
+
+def test_the_plan_is_written_whole_or_not_at_all(store, monkeypatch):
+    service = _service(store)
+    before = {v.id: v.planned_arrival for v in store.find(Visit)}
+    real = store.put_many
+    calls = []
+
+    def failing(records, **kw):
+        records = list(records)
+        calls.append(len(records))
+        real(records[: len(records) // 2], **kw)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "put_many", failing)
+    with pytest.raises(OSError):
+        service.plan(DAY, time_limit=1)
+    monkeypatch.setattr(store, "put_many", real)
+    assert calls and calls[0] > 1
+    assert {v.id: v.planned_arrival for v in store.find(Visit)} == before
