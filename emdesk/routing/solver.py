@@ -27,8 +27,11 @@ the benchmark; see benchmarks/routing_bench.py).
 """
 from __future__ import annotations
 
+import os
 import time as timer
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from multiprocessing import get_context
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -54,11 +57,17 @@ METAHEURISTIC = routing_enums_pb2.LocalSearchMetaheuristic
 @dataclass(frozen=True)
 class SearchSettings:
     time_limit: float = 10.0
-    first_solution: int = FIRST_SOLUTION.PARALLEL_CHEAPEST_INSERTION
+    # Each part is searched from each of these first solutions in turn (its time shared
+    # between them) and the better plan kept: guided local search rarely leaves the basin
+    # its first solution puts it in, and which start is better varies from day to day.
+    first_solutions: tuple[int, ...] = (FIRST_SOLUTION.PARALLEL_CHEAPEST_INSERTION,
+                                        FIRST_SOLUTION.LOCAL_CHEAPEST_INSERTION)
     metaheuristic: int = METAHEURISTIC.GUIDED_LOCAL_SEARCH
     gls_lambda: float = 0.1
     # Local-search operators switched on beyond OR-Tools' defaults.
     operators: tuple[str, ...] = ()
+    # Processes searching parts of the day side by side (None: one per core).
+    workers: int | None = None
 
 
 def _hhmm(at: datetime) -> str:
@@ -206,7 +215,6 @@ class _Model:
 
 
 def _unpinned(job: Job) -> Job:
-    from dataclasses import replace
     return replace(job, pinned_officers=(), pinned_arrival=None)
 
 
@@ -229,6 +237,9 @@ def solve(problem: Problem, *, time_limit: float = 10.0, settings: SearchSetting
     if not officers or not planned:
         return _plan(m, [], {}, planned, started, "OR-Tools (nothing to route)")
     parts = _parts(len(officers), planned, allowed)
+    workers = min(settings.workers or os.cpu_count() or 1, len(parts))
+    if workers > 1:
+        return _in_processes(problem, m, parts, settings, workers, started)
     routes: list = []
     break_times: dict[int, list[tuple[int, int]]] = {}
     deadline = started + settings.time_limit
@@ -237,14 +248,16 @@ def solve(problem: Problem, *, time_limit: float = 10.0, settings: SearchSetting
         nodes = sum(jobs[j].crew_size for j in part_jobs)
         left = max(0.1, deadline - timer.monotonic())
         share = left * nodes / max(1, sum(jobs[j].crew_size for _, pj in parts[k:] for j in pj))
-        found = _solve_part(m, vehicles, part_jobs, allowed, settings, share)
+        tries = [_solve_part(m, vehicles, part_jobs, allowed, settings, first, share / len(settings.first_solutions))
+                 for first in settings.first_solutions]
+        found = min((t for t in tries if t is not None), key=lambda t: t[2], default=None)
         if found is None:
             for j in part_jobs:
                 if not jobs[j].done:
                     m.unassigned.append(Unassigned(jobs[j].id, "the planner found no feasible plan in the time "
                                                                 "allowed: give it longer"))
             continue
-        part_routes, part_breaks = found
+        part_routes, part_breaks, _ = found
         routes += part_routes
         break_times.update(part_breaks)
     # Both officers of a two-officer visit arrive together: the later of their earliest times.
@@ -253,6 +266,48 @@ def solve(problem: Problem, *, time_limit: float = 10.0, settings: SearchSetting
         for j, _, t in seq:
             together[j] = max(together.get(j, t), t)
     return _plan(m, routes, together, planned, started, "OR-Tools routing (GLS)", break_times)
+
+
+SPAWN_SECONDS = 1.5          # starting a worker process and importing OR-Tools in it
+
+
+def _in_processes(problem: Problem, m: _Model, parts, settings: SearchSettings, workers: int,
+                  started: float) -> Plan:
+    """The parts of the day searched in ``workers`` processes at once (OR-Tools holds the
+    GIL, so threads would take turns): the largest parts first, each to the least loaded
+    worker, each worker sharing its time among its parts by size."""
+    def size(part) -> int:
+        return sum(m.jobs[j].crew_size for j in part[1])
+
+    groups: list[list] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for part in sorted(parts, key=size, reverse=True):
+        k = loads.index(min(loads))
+        groups[k].append(part)
+        loads[k] += size(part)
+    budget = max(0.2, settings.time_limit - (timer.monotonic() - started) - SPAWN_SECONDS)
+    single = replace(settings, workers=1)
+    tasks = []
+    for k, group in enumerate(groups):
+        tasks.append([(Problem(jobs=tuple(m.jobs[j] for j in part_jobs),
+                               officers=tuple(m.officers[v] for v in vehicles), travel=problem.travel,
+                               not_before=problem.not_before, kpi_horizon=m.kpi_horizon),
+                       replace(single, time_limit=budget * size((vehicles, part_jobs)) / loads[k]))
+                      for vehicles, part_jobs in group])
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        plans = [p for batch in pool.map(_solve_batch, tasks) for p in batch]
+    order = {o.id: i for i, o in enumerate(m.officers)}
+    routes = sorted((r for p in plans for r in p.routes), key=lambda r: order[r.officer_id])
+    unassigned = tuple(m.unassigned) + tuple(u for p in plans for u in p.unassigned)
+    kpi = tuple(u.job_id for u in m.unassigned if m.kpi(next(j for j in m.jobs if j.id == u.job_id)))
+    return Plan(routes=tuple(routes), unassigned=unassigned,
+                kpi_missed=kpi + tuple(k for p in plans for k in p.kpi_missed),
+                seconds=round(timer.monotonic() - started, 3), solver=f"OR-Tools routing (GLS, {workers} processes)",
+                notes=tuple(m.notes) + tuple(n for p in plans for n in p.notes))
+
+
+def _solve_batch(batch: list[tuple[Problem, SearchSettings]]) -> list[Plan]:
+    return [solve(problem, settings=settings) for problem, settings in batch]
 
 
 def _parts(n_officers: int, planned: list[int], allowed: dict[int, tuple[list[int], list[int]]]):
@@ -282,9 +337,10 @@ def _parts(n_officers: int, planned: list[int], allowed: dict[int, tuple[list[in
 
 
 def _solve_part(m: _Model, vehicles: list[int], planned: list[int], allowed, settings: SearchSettings,
-                time_limit: float):
+                first_solution: int, time_limit: float):
     """Routes for some officers and the visits only they can take: [(officer, [(job, node,
-    arrival)])] and each officer's breaks, in the model's seconds; None if nothing was found."""
+    arrival)])], each officer's breaks, in the model's seconds, and the objective; None if
+    nothing was found."""
     officers, jobs = m.officers, m.jobs
     V = len(vehicles)
     local_v = {v: k for k, v in enumerate(vehicles)}
@@ -370,7 +426,7 @@ def _solve_part(m: _Model, vehicles: list[int], planned: list[int], allowed, set
             breaks[v] = intervals
 
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = settings.first_solution
+    params.first_solution_strategy = first_solution
     params.local_search_metaheuristic = settings.metaheuristic
     params.guided_local_search_lambda_coefficient = settings.gls_lambda
     for name in settings.operators:
@@ -396,7 +452,7 @@ def _solve_part(m: _Model, vehicles: list[int], planned: list[int], allowed, set
         if el.Var().Name() in names and el.PerformedValue():
             break_times.setdefault(names[el.Var().Name()], []).append(
                 (el.StartValue(), el.StartValue() + el.DurationValue()))
-    return routes, break_times
+    return routes, break_times, solution.ObjectiveValue()
 
 
 
