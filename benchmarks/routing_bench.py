@@ -208,9 +208,10 @@ def main(argv: list[str] | None = None) -> dict:
         "no KPI visit missed when some plan serves them all": (not ours.kpi_missed) or not kpi_possible,
         "plan keeps every rule": not violations(problem, ours),
     }
-    print(f"emdesk vs nearest neighbour: {vs_nn:+.1%} less travel "
+    print(f"emdesk vs nearest neighbour: {abs(vs_nn):.1%} {'less' if vs_nn >= 0 else 'MORE'} travel "
           f"({served[ours.solver]} vs {served[nn.solver]} visits served)")
-    print(f"emdesk vs VROOM: {vs_vroom:+.1%} travel ({served[ours.solver]} vs {served[peer.solver]} visits served)")
+    print(f"emdesk vs VROOM: {abs(vs_vroom):.1%} {'more' if vs_vroom > 0 else 'less'} travel "
+          f"({served[ours.solver]} vs {served[peer.solver]} visits served)")
     for goal, ok in checks.items():
         print(f"  [{'ok' if ok else 'MISSED'}] {goal}")
     return {"ours": ours, "nn": nn, "vroom": peer, "checks": checks}
