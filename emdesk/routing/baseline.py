@@ -1,7 +1,7 @@
 """The nearest-neighbour baseline the benchmark measures the planner against.
 
 Time-oriented nearest neighbour (Solomon 1987): the officer who is free earliest goes
-next, to the nearest visit she may take (her region, her stock) and can still reach in
+next, to the visit she can start soonest (drive plus wait; the nearer on a tie) that she may take (her region, her stock) and can still reach in
 its window and get home from within her shift; her break is taken before the move that
 would otherwise push past its latest start.  An officer with nowhere left to go goes
 home.  Two-officer visits are left out (the heuristic plans one officer at a time), as
@@ -13,7 +13,7 @@ import time as timer
 from datetime import datetime, timedelta
 
 from .problem import Problem
-from .result import Plan, Route, Stop, Unassigned
+from .result import Plan, Route, Stop, Unassigned, leave_and_back
 from .travel import great_circle_km
 
 
@@ -71,7 +71,8 @@ def nearest_neighbour(problem: Problem) -> Plan:
             done = arrive + timedelta(minutes=job.service_minutes)
             if arrive > hi or done + drive(p, v) > o.shift_end:
                 continue
-            key = (int(metres[at[v], p]), arrive)
+            # Time-oriented: the visit she can start soonest (drive and wait), then the nearest.
+            key = (arrive, int(metres[at[v], p]))
             if best is None or key < best[0]:
                 best = (key, i, arrive, done, brk)
         if best is None:
@@ -99,13 +100,16 @@ def nearest_neighbour(problem: Problem) -> Plan:
         home = (o.lat, o.lon)
         path = [home, *((s.lat, s.lon) for s in stops[v]), home]
         km = sum(great_circle_km(a, b) for a, b in zip(path, path[1:]))
-        back = stops[v][-1].depart + drive(at[v], v)
-        for b in pending_break[v]:          # not needed on the road: taken after getting back
-            start = max(back, b.earliest)
+        home_by = stops[v][-1].depart + drive(at[v], v)
+        for b in pending_break[v]:
+            # Due before she is back: taken on the way home; else after getting back.
+            start = max(stops[v][-1].depart, b.earliest) if home_by > b.latest else max(home_by, b.earliest)
             taken[v].append((start, start + timedelta(minutes=b.minutes)))
         first = V + jobs.index(next(j for j in jobs if j.id == stops[v][0].job_id))
+        leave, back = leave_and_back(stops[v][0].arrive, drive(v, first), stops[v][-1].depart, drive(at[v], v),
+                                     tuple(taken[v]))
         routes.append(Route(officer_id=o.id, base=home, stops=tuple(stops[v]), km=round(km, 3),
-                            leave=stops[v][0].arrive - drive(v, first), back=back, breaks=tuple(taken[v])))
+                            leave=leave, back=back, breaks=tuple(taken[v])))
     kpi = [j.id for j in jobs if j.due_by is not None and not j.done and (
         j.id in {u.job_id for u in unassigned}
         or any(s.job_id == j.id and s.depart > j.due_by for r in routes for s in r.stops))]

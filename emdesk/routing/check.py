@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from .problem import Problem
-from .result import Plan
+from .result import Plan, leave_and_back
 
 SLACK = timedelta(seconds=1)        # times are whole seconds
 
@@ -98,8 +98,8 @@ def _timeline(o, events, breaks, drive, has_done: bool) -> list[str]:
     if not events:
         return out
     home = ("o", o.id)
-    leave = events[0][0] - drive(home, events[0][2])
-    back = events[-1][1] + drive(events[-1][2], home)
+    leave, back = leave_and_back(events[0][0], drive(home, events[0][2]), events[-1][1],
+                                 drive(events[-1][2], home), tuple(breaks))
     if leave < o.shift_start - SLACK and not has_done:
         out.append(f"{o.id}: leaves at {leave:%H:%M}, before the shift starts")
     if back > o.shift_end + SLACK:

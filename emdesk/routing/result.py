@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -53,3 +53,20 @@ class Plan:
 
     def stops_of(self, job_id: str) -> list[tuple[str, Stop]]:
         return [(r.officer_id, s) for r in self.routes for s in r.stops if s.job_id == job_id]
+
+
+def leave_and_back(first_arrive: datetime, drive_out: timedelta, last_depart: datetime, drive_in: timedelta,
+                   breaks: tuple[tuple[datetime, datetime], ...]) -> tuple[datetime, datetime]:
+    """When the officer leaves her base and gets back, given breaks taken on the first or
+    last drive (a break that would overlap the drive makes her leave earlier or get back
+    later by its length)."""
+    leave = first_arrive - drive_out
+    for start, end in sorted(breaks, key=lambda b: b[1], reverse=True):
+        if leave < end <= first_arrive:
+            leave -= end - start
+    back = last_depart + drive_in
+    for start, end in sorted(breaks):
+        if last_depart <= start < back:
+            back += end - start
+    return leave, back
+

@@ -20,22 +20,29 @@ How each rule of the day goes into the model:
   officers differ, and which are both planned or both dropped;
 * visits done, or pinned to an officer (and a time), are fixed to her (and to it).
 
-The cost is road distance, so the routes are the shortest that keep every rule.
+The cost is road distance, so the routes are the shortest that keep every rule.  The day
+splits into parts no visit links (regions, in practice), each searched on its own with a
+share of the time: guided local search from parallel cheapest insertion (measured best on
+the benchmark; see benchmarks/routing_bench.py).
 """
 from __future__ import annotations
 
+import os
 import time as timer
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from multiprocessing import get_context
 from datetime import datetime, timedelta
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.util import optional_boolean_pb2
 
 from emdesk.domain.clock import at_local, local, local_date
 from emdesk.domain.devices import DeviceKind
 
 from .problem import Job, Officer, Problem
-from .result import Plan, Route, Stop, Unassigned
+from .result import Plan, Route, Stop, Unassigned, leave_and_back
 from .travel import great_circle_km
 
 DROP_PENALTY = 1_000_000            # metres: no detour is worth leaving a visit out
@@ -50,8 +57,17 @@ METAHEURISTIC = routing_enums_pb2.LocalSearchMetaheuristic
 @dataclass(frozen=True)
 class SearchSettings:
     time_limit: float = 10.0
-    first_solution: int = FIRST_SOLUTION.PARALLEL_CHEAPEST_INSERTION
+    # Each part is searched from each of these first solutions in turn (its time shared
+    # between them) and the better plan kept: guided local search rarely leaves the basin
+    # its first solution puts it in, and which start is better varies from day to day.
+    first_solutions: tuple[int, ...] = (FIRST_SOLUTION.PARALLEL_CHEAPEST_INSERTION,
+                                        FIRST_SOLUTION.LOCAL_CHEAPEST_INSERTION)
     metaheuristic: int = METAHEURISTIC.GUIDED_LOCAL_SEARCH
+    gls_lambda: float = 0.1
+    # Local-search operators switched on beyond OR-Tools' defaults.
+    operators: tuple[str, ...] = ()
+    # Processes searching parts of the day side by side (None: one per core).
+    workers: int | None = None
 
 
 def _hhmm(at: datetime) -> str:
@@ -127,6 +143,9 @@ class _Model:
             lo = max(lo, self.sec(self.problem.not_before))
         return lo, hi
 
+    def latest_end(self, vehicles: list[int]) -> int:
+        return max(self.sec(self.officers[v].shift_end) for v in vehicles)
+
     def kpi(self, job: Job) -> bool:
         return job.due_by is not None and not job.done and (
             self.kpi_horizon is None or job.due_by <= self.kpi_horizon)
@@ -196,7 +215,6 @@ class _Model:
 
 
 def _unpinned(job: Job) -> Job:
-    from dataclasses import replace
     return replace(job, pinned_officers=(), pinned_arrival=None)
 
 
@@ -218,11 +236,117 @@ def solve(problem: Problem, *, time_limit: float = 10.0, settings: SearchSetting
         allowed[j] = (lead, second)
     if not officers or not planned:
         return _plan(m, [], {}, planned, started, "OR-Tools (nothing to route)")
+    parts = _parts(len(officers), planned, allowed)
+    workers = min(settings.workers or os.cpu_count() or 1, len(parts))
+    if workers > 1:
+        return _in_processes(problem, m, parts, settings, workers, started)
+    routes: list = []
+    break_times: dict[int, list[tuple[int, int]]] = {}
+    deadline = started + settings.time_limit
+    for k, (vehicles, part_jobs) in enumerate(parts):
+        # Each part gets a share of the time left in proportion to its size.
+        nodes = sum(jobs[j].crew_size for j in part_jobs)
+        left = max(0.1, deadline - timer.monotonic())
+        share = left * nodes / max(1, sum(jobs[j].crew_size for _, pj in parts[k:] for j in pj))
+        tries = [_solve_part(m, vehicles, part_jobs, allowed, settings, first, share / len(settings.first_solutions))
+                 for first in settings.first_solutions]
+        found = min((t for t in tries if t is not None), key=lambda t: t[2], default=None)
+        if found is None:
+            for j in part_jobs:
+                if not jobs[j].done:
+                    m.unassigned.append(Unassigned(jobs[j].id, "the planner found no feasible plan in the time "
+                                                                "allowed: give it longer"))
+            continue
+        part_routes, part_breaks, _ = found
+        routes += part_routes
+        break_times.update(part_breaks)
+    # Both officers of a two-officer visit arrive together: the later of their earliest times.
+    together: dict[int, int] = {}
+    for _, seq in routes:
+        for j, _, t in seq:
+            together[j] = max(together.get(j, t), t)
+    return _plan(m, routes, together, planned, started, "OR-Tools routing (GLS)", break_times)
 
+
+SPAWN_SECONDS = 1.5          # starting a worker process and importing OR-Tools in it
+
+
+def _in_processes(problem: Problem, m: _Model, parts, settings: SearchSettings, workers: int,
+                  started: float) -> Plan:
+    """The parts of the day searched in ``workers`` processes at once (OR-Tools holds the
+    GIL, so threads would take turns): the largest parts first, each to the least loaded
+    worker, each worker sharing its time among its parts by size."""
+    def size(part) -> int:
+        return sum(m.jobs[j].crew_size for j in part[1])
+
+    groups: list[list] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for part in sorted(parts, key=size, reverse=True):
+        k = loads.index(min(loads))
+        groups[k].append(part)
+        loads[k] += size(part)
+    budget = max(0.2, settings.time_limit - (timer.monotonic() - started) - SPAWN_SECONDS)
+    single = replace(settings, workers=1)
+    tasks = []
+    for k, group in enumerate(groups):
+        tasks.append([(Problem(jobs=tuple(m.jobs[j] for j in part_jobs),
+                               officers=tuple(m.officers[v] for v in vehicles), travel=problem.travel,
+                               not_before=problem.not_before, kpi_horizon=m.kpi_horizon),
+                       replace(single, time_limit=budget * size((vehicles, part_jobs)) / loads[k]))
+                      for vehicles, part_jobs in group])
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        plans = [p for batch in pool.map(_solve_batch, tasks) for p in batch]
+    order = {o.id: i for i, o in enumerate(m.officers)}
+    routes = sorted((r for p in plans for r in p.routes), key=lambda r: order[r.officer_id])
+    unassigned = tuple(m.unassigned) + tuple(u for p in plans for u in p.unassigned)
+    kpi = tuple(u.job_id for u in m.unassigned if m.kpi(next(j for j in m.jobs if j.id == u.job_id)))
+    return Plan(routes=tuple(routes), unassigned=unassigned,
+                kpi_missed=kpi + tuple(k for p in plans for k in p.kpi_missed),
+                seconds=round(timer.monotonic() - started, 3), solver=f"OR-Tools routing (GLS, {workers} processes)",
+                notes=tuple(m.notes) + tuple(n for p in plans for n in p.notes))
+
+
+def _solve_batch(batch: list[tuple[Problem, SearchSettings]]) -> list[Plan]:
+    return [solve(problem, settings=settings) for problem, settings in batch]
+
+
+def _parts(n_officers: int, planned: list[int], allowed: dict[int, tuple[list[int], list[int]]]):
+    """Independent parts of the day: officers linked by a visit either may take, with
+    their visits.  Regions never share a visit, so each region is solved on its own: ten
+    small searches go much further in the same time than one large one."""
+    parent = list(range(n_officers))
+
+    def find(v: int) -> int:
+        while parent[v] != v:
+            parent[v] = parent[parent[v]]
+            v = parent[v]
+        return v
+
+    for j in planned:
+        lead, second = allowed[j]
+        vs = lead + second
+        for v in vs[1:]:
+            parent[find(v)] = find(vs[0])
+    groups: dict[int, tuple[list[int], list[int]]] = {}
+    for v in range(n_officers):
+        groups.setdefault(find(v), ([], []))[0].append(v)
+    for j in planned:
+        lead, _ = allowed[j]
+        groups[find(lead[0])][1].append(j)
+    return [g for g in groups.values() if g[1]]
+
+
+def _solve_part(m: _Model, vehicles: list[int], planned: list[int], allowed, settings: SearchSettings,
+                first_solution: int, time_limit: float):
+    """Routes for some officers and the visits only they can take: [(officer, [(job, node,
+    arrival)])], each officer's breaks, in the model's seconds, and the objective; None if
+    nothing was found."""
+    officers, jobs = m.officers, m.jobs
+    V = len(vehicles)
+    local_v = {v: k for k, v in enumerate(vehicles)}
     # Nodes: one depot per officer, then one node per officer a job needs.
-    V = len(officers)
     node_job: list[int | None] = [None] * V
-    node_point: list[int] = list(range(V))
+    node_point: list[int] = list(vehicles)
     job_nodes: dict[int, list[int]] = {}
     for j in planned:
         job_nodes[j] = []
@@ -246,15 +370,16 @@ def solve(problem: Problem, *, time_limit: float = 10.0, settings: SearchSetting
     routing.AddDimension(time_cb, m.horizon, m.horizon, False, "Time")
     clock = routing.GetDimensionOrDie("Time")
 
-    for v, o in enumerate(officers):
+    for k, v in enumerate(vehicles):
+        o = officers[v]
         first = m.sec(o.shift_start)
         for j in planned:
             job = jobs[j]
             if job.fixed and v in (allowed[j][0] + allowed[j][1]):
                 lo, _ = m.arrival_range(job)
                 first = min(first, lo - m.drive(v, m.job_point(j)))
-        clock.CumulVar(routing.Start(v)).SetRange(max(0, first), m.sec(o.shift_end))
-        clock.CumulVar(routing.End(v)).SetRange(max(0, first), max(m.sec(o.shift_end), first))
+        clock.CumulVar(routing.Start(k)).SetRange(max(0, first), m.sec(o.shift_end))
+        clock.CumulVar(routing.End(k)).SetRange(max(0, first), max(m.sec(o.shift_end), first))
 
     for j in planned:
         job = jobs[j]
@@ -267,10 +392,12 @@ def solve(problem: Problem, *, time_limit: float = 10.0, settings: SearchSetting
             routing.AddDisjunction([index], penalty)
             # SetAllowedVehiclesForIndex's Python binding rejects lists in OR-Tools 9.15; narrowing
             # the vehicle variable is the same constraint (-1 stays: the visit may be dropped).
-            routing.VehicleVar(index).SetValues([-1, *(lead if k == 0 else second)])
-        if job.due_by is not None and not job.done:
-            clock.SetCumulVarSoftUpperBound(indices[0], max(0, m.sec(job.due_by) - job.service_minutes * 60),
-                                            LATE_PER_SECOND)
+            routing.VehicleVar(index).SetValues([-1, *(local_v[v] for v in (lead if k == 0 else second))])
+        latest_start = m.sec(job.due_by) - job.service_minutes * 60 if job.due_by is not None else None
+        if latest_start is not None and not job.done and latest_start < min(hi, m.latest_end(vehicles)):
+            # Only where the deadline can bind: a soft bound makes OR-Tools check each move
+            # with its scheduling LP, which slows the search tenfold.
+            clock.SetCumulVarSoftUpperBound(indices[0], max(0, latest_start), LATE_PER_SECOND)
         if len(indices) == 2:
             a, b = indices
             solver.Add(routing.ActiveVar(a) == routing.ActiveVar(b))
@@ -283,44 +410,40 @@ def solve(problem: Problem, *, time_limit: float = 10.0, settings: SearchSetting
         demand = [0 if j is None or n != job_nodes[j][0] else jobs[j].need(kind)
                   for n, j in enumerate(node_job)]
         cb = routing.RegisterUnaryTransitVector(demand)
-        routing.AddDimensionWithVehicleCapacity(cb, 0, [o.carried(kind) for o in officers], True, f"kit:{kind.value}")
+        routing.AddDimensionWithVehicleCapacity(cb, 0, [officers[v].carried(kind) for v in vehicles], True,
+                                                f"kit:{kind.value}")
 
     visit_transit = [0] * routing.Size()
     for index in range(routing.Size()):
         visit_transit[index] = int(service[manager.IndexToNode(index)])
     breaks: dict[int, list] = {}
-    for v, o in enumerate(officers):
+    for k, v in enumerate(vehicles):
+        o = officers[v]
         intervals = [solver.FixedDurationIntervalVar(m.sec(b.earliest), m.sec(b.latest), b.minutes * 60, False,
-                                                     f"break {o.id} {i}") for i, b in enumerate(o.breaks)]
+                                                     f"break {v} {i}") for i, b in enumerate(o.breaks)]
         if intervals:
-            clock.SetBreakIntervalsOfVehicle(intervals, v, visit_transit)
+            clock.SetBreakIntervalsOfVehicle(intervals, k, visit_transit)
             breaks[v] = intervals
 
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = settings.first_solution
+    params.first_solution_strategy = first_solution
     params.local_search_metaheuristic = settings.metaheuristic
-    params.time_limit.FromMilliseconds(max(100, int(settings.time_limit * 1000)))
+    params.guided_local_search_lambda_coefficient = settings.gls_lambda
+    for name in settings.operators:
+        setattr(params.local_search_operators, name, optional_boolean_pb2.BOOL_TRUE)
+    params.time_limit.FromMilliseconds(max(100, int(time_limit * 1000)))
     solution = routing.SolveWithParameters(params)
     if solution is None:
-        for j in planned:
-            if not jobs[j].done:
-                m.unassigned.append(Unassigned(jobs[j].id, "the planner found no feasible plan in the time allowed"))
-        return _plan(m, [], {}, planned, started, "OR-Tools (no solution)")
-
-    routes: list[tuple[int, list[tuple[int, int, int]]]] = []     # (vehicle, [(job, node, arrival)])
-    for v in range(V):
-        index = solution.Value(routing.NextVar(routing.Start(v)))
+        return None
+    routes: list[tuple[int, list[tuple[int, int, int]]]] = []
+    for k, v in enumerate(vehicles):
+        index = solution.Value(routing.NextVar(routing.Start(k)))
         seq = []
         while not routing.IsEnd(index):
             node = manager.IndexToNode(index)
             seq.append((node_job[node], node, solution.Min(clock.CumulVar(index))))
             index = solution.Value(routing.NextVar(index))
         routes.append((v, seq))
-    # Both officers of a two-officer visit arrive together: the later of their earliest times.
-    together: dict[int, int] = {}
-    for _, seq in routes:
-        for j, _, t in seq:
-            together[j] = max(together.get(j, t), t)
     break_times: dict[int, list[tuple[int, int]]] = {}
     container = solution.IntervalVarContainer()
     names = {iv.Name(): v for v, ivs in breaks.items() for iv in ivs}
@@ -329,7 +452,8 @@ def solve(problem: Problem, *, time_limit: float = 10.0, settings: SearchSetting
         if el.Var().Name() in names and el.PerformedValue():
             break_times.setdefault(names[el.Var().Name()], []).append(
                 (el.StartValue(), el.StartValue() + el.DurationValue()))
-    return _plan(m, routes, together, planned, started, "OR-Tools routing (GLS)", break_times)
+    return routes, break_times, solution.ObjectiveValue()
+
 
 
 def _plan(m: _Model, routes, together: dict[int, int], planned: list[int], started: float, solver: str,
@@ -361,9 +485,9 @@ def _plan(m: _Model, routes, together: dict[int, int], planned: list[int], start
         path = [(o.lat, o.lon), *((s.lat, s.lon) for s in stops), (o.lat, o.lon)]
         km = sum(great_circle_km(a, b) for a, b in zip(path, path[1:]))
         first, last = m.job_point(seq[0][0]), m.job_point(seq[-1][0])
-        leave = stops[0].arrive - timedelta(seconds=m.drive(v, first))
-        back = stops[-1].depart + timedelta(seconds=m.drive(last, v))
         brk = tuple((m.at(a), m.at(b)) for a, b in sorted((break_times or {}).get(v, [])))
+        leave, back = leave_and_back(stops[0].arrive, timedelta(seconds=m.drive(v, first)), stops[-1].depart,
+                                     timedelta(seconds=m.drive(last, v)), brk)
         out.append(Route(officer_id=o.id, base=(o.lat, o.lon), stops=tuple(stops), km=round(km, 3),
                          leave=leave, back=back, breaks=brk))
     routed = set(crew_of)

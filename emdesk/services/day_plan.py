@@ -25,7 +25,7 @@ from emdesk.domain.users import Permission, Role, User
 from emdesk.domain.visits import Visit, VisitKind, VisitStatus
 from emdesk.routing import Break, Job, Officer, Plan, Problem, solve
 from emdesk.routing.problem import service_minutes
-from emdesk.routing.travel import great_circle_km
+from emdesk.routing.travel import RoadSpeedModel, TravelModel, great_circle_km
 from emdesk.store import Store
 
 from .errors import AccessDenied, ServiceError
@@ -112,8 +112,10 @@ def _location(order: Order | None, subject: Subject | None) -> tuple[float, floa
 
 
 class DayPlanService:
-    def __init__(self, store: Store, user: User, clock: Clock):
+    def __init__(self, store: Store, user: User, clock: Clock, travel: TravelModel | None = None):
         self.store, self.user, self.clock = store, user, clock
+        # Road-speed estimates over great-circle distance, unless a road network is configured.
+        self.travel = travel or RoadSpeedModel()
 
     # -- who may --------------------------------------------------------------------------
 
@@ -147,7 +149,7 @@ class DayPlanService:
         subjects = self.store.get_many(Subject, {v.subject_id for v in visits + done})
         carried = self._carried({u.id for u in located})
         not_before = self.clock.now() if day == today else None
-        jobs, places, unlocated = [], {}, []
+        jobs, unlocated = [], []
         on_duty = {u.id for u in located}
         for v in visits + done:
             place = _location(orders.get(v.order_id), subjects.get(v.subject_id))
@@ -155,12 +157,11 @@ class DayPlanService:
                 if v.status in OPEN:
                     unlocated.append((v, "the address has no map position: correct or geocode it first"))
                 continue
-            places[v.id] = place
             job = self._job(v, place, orders.get(v.order_id), day, on_duty)
             if job is not None:
                 jobs.append(job)
         problem = Problem(jobs=tuple(jobs), officers=tuple(self._officer(u, day, carried) for u in located),
-                          not_before=not_before,
+                          travel=self.travel, not_before=not_before,
                           kpi_horizon=at_local(day + timedelta(days=1), time(0)))
         plan = solve(problem, time_limit=time_limit)
         by_id = {v.id: v for v in visits + done}
@@ -243,26 +244,35 @@ class DayPlanService:
                        usernames={u.id: u.username for u in users.values()})
 
     def _write(self, plan: Plan, by_id: dict[str, Visit]) -> None:
-        """The plan onto the visits, all in one transaction (or nothing, if it fails)."""
-        changed: dict[str, Visit] = {}
+        """The plan onto the visits, all in one transaction (or nothing, if it fails).
+
+        Only the planning fields are written, onto each visit as it stands when the
+        transaction starts: an outcome recorded (or synced in) while the search ran is kept,
+        and a visit done meanwhile is left alone."""
+        updates: dict[str, dict] = {}
         for r in plan.routes:
             for s in r.stops:
                 v = by_id[s.job_id]
-                if v.status in DONE or s.job_id in changed:
+                if v.status in DONE or s.job_id in updates:
                     continue
-                window = {} if (v.window_start is not None and v.window_start <= s.arrive <= v.window_end) else \
-                    {"window_start": s.window_start, "window_end": s.window_end}
-                new = v.evolve(officer_id=s.crew[0], crew=s.crew, planned_arrival=s.arrive,
-                               planned_departure=s.depart, **window)
-                if new != v:
-                    changed[v.id] = new
+                fields = {"officer_id": s.crew[0], "crew": s.crew, "planned_arrival": s.arrive,
+                          "planned_departure": s.depart}
+                if not (v.window_start is not None and v.window_start <= s.arrive <= v.window_end):
+                    fields.update(window_start=s.window_start, window_end=s.window_end)
+                updates[v.id] = fields
         for u in plan.unassigned:
-            v = by_id[u.job_id]
-            new = v.evolve(crew=(), planned_arrival=None, planned_departure=None) if not v.pinned else v
-            if new != v:
-                changed[v.id] = new
+            if not by_id[u.job_id].pinned:
+                updates[u.job_id] = {"crew": (), "planned_arrival": None, "planned_departure": None}
         with self.store.transaction():
-            self.store.put_many(changed.values(), actor=self.user.id)
+            changed = []
+            for visit_id, fields in updates.items():
+                now = self.store.get(Visit, visit_id)
+                if now is None or now.status in DONE:
+                    continue
+                new = now.evolve(**fields)
+                if new != now:
+                    changed.append(new)
+            self.store.put_many(changed, actor=self.user.id)
 
     # -- reading a route ------------------------------------------------------------------
 
