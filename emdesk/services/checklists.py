@@ -313,6 +313,13 @@ class ChecklistService:
                 written = self.store.put_many(written, actor=self.user.id)
             return self._state(_Context(ctx.visit, ctx.template, ctx.kinds, ctx.devices, (*ctx.ticks, *written)))
 
+    def require_complete(self, visit_id: str) -> None:
+        """The gate for recording a successful outcome (checked OK, repaired): ``ChecklistError``
+        listing the required steps not done.  (Installs and removals apply it themselves.)"""
+        reasons = incomplete(self.store, self._visit(visit_id), templates=self.templates)
+        if reasons:
+            raise ChecklistError(gate_message(reasons))
+
     def history(self, visit_id: str) -> list[ChecklistTick]:
         """Every tick of the visit, in the order made (unticks included)."""
         self.open(visit_id)
