@@ -2,8 +2,8 @@
 the gate that keeps a visit from completing while required steps are not done.
 
 Each tick is written the moment it is made, in its own transaction (a ``ChecklistTick``
-row and its outbox row commit together), so a crash or a power cut mid-visit loses
-nothing already ticked and ``open`` resumes at the first step not done.  Ticks travel to
+row and its outbox row commit together) synced to disk before ``tick`` returns
+(``Store.durable``), so a crash or a power cut mid-visit loses nothing already ticked and ``open`` resumes at the first step not done.  Ticks travel to
 the hub through the outbox like every other record (append-only: never overwritten).
 
 The templates are data (``resources/checklists/*.toml``), read once per process and
@@ -251,8 +251,9 @@ class ChecklistService:
                              step=key, at=self.clock.now(), by=self.user.id, **fields)
 
     def tick(self, visit_id: str, step: str, done: bool = True, value: Any = None, skipped: str = "") -> ChecklistState:
-        """Save one tick at once (its own transaction); returns the checklist after it."""
-        with self.store.transaction():
+        """Save one tick at once (its own transaction, on disk before it returns); returns the
+        checklist after it."""
+        with self.store.durable():
             visit = self._for_writing(visit_id)
             ctx = context(self.store, visit, self.templates)
             spec = ctx.template.step(step)
@@ -292,7 +293,7 @@ class ChecklistService:
         if problems:
             raise ChecklistError("readings not recorded: " + "; ".join(problems))
         readings = {k: v for k, v in readings.items() if v is not None}
-        with self.store.transaction():
+        with self.store.durable():
             visit = self._for_writing(visit_id)
             ctx = context(self.store, visit, self.templates)
             latest = latest_ticks(ctx.ticks)
@@ -312,6 +313,13 @@ class ChecklistService:
             if written:
                 written = self.store.put_many(written, actor=self.user.id)
             return self._state(_Context(ctx.visit, ctx.template, ctx.kinds, ctx.devices, (*ctx.ticks, *written)))
+
+    def require_complete(self, visit_id: str) -> None:
+        """The gate for recording a successful outcome (checked OK, repaired): ``ChecklistError``
+        listing the required steps not done.  (Installs and removals apply it themselves.)"""
+        reasons = incomplete(self.store, self._visit(visit_id), templates=self.templates)
+        if reasons:
+            raise ChecklistError(gate_message(reasons))
 
     def history(self, visit_id: str) -> list[ChecklistTick]:
         """Every tick of the visit, in the order made (unticks included)."""

@@ -44,7 +44,7 @@ from emdesk.domain.users import Permission, User
 from emdesk.domain.visits import OutcomeCode, Visit, VisitKind, VisitStatus
 from emdesk.store import Store
 
-from .checklists import FINISHED, ChecklistService, gate_message, incomplete
+from .checklists import FINISHED, ChecklistError, ChecklistService, gate_message, incomplete
 from .errors import AccessDenied, ServiceError
 from .field_visits import own_visit
 
@@ -210,8 +210,8 @@ class InstallService:
         serials = (tag_serial,) + ((hmu_serial,) if hmu_serial else ())
         if len(set(serials)) != len(serials):
             raise InstallError("the tag and the home unit have the same serial")
-        self._take_readings(visit_id, {**(readings or {}), "pairing_id": pairing_id, "tag_serial": tag_serial,
-                                       "hmu_serial": hmu_serial})
+        self._take_readings(order_id, visit_id, {**(readings or {}), "pairing_id": pairing_id,
+                                                 "tag_serial": tag_serial, "hmu_serial": hmu_serial})
         with self.store.action(FieldAction.INSTALLATION):
             visit = self._own_visit(visit_id)
             order = self._order_for(visit, order_id)
@@ -259,10 +259,14 @@ class InstallService:
                                                             "order_id": order.id})
         return InstallRecord(visit.id, order.id, serials, pairing_id, order.status)
 
-    def _take_readings(self, visit_id: str, readings: dict) -> None:
+    def _take_readings(self, order_id: str, visit_id: str, readings: dict) -> None:
         visit = self._own_visit(visit_id)
+        self._order_for(visit, order_id)
         if visit.status not in FINISHED:
-            ChecklistService(self.store, self.user, self.clock).record_readings(visit_id, readings)
+            try:
+                ChecklistService(self.store, self.user, self.clock).record_readings(visit_id, readings)
+            except ChecklistError as e:
+                raise InstallError(f"{e}: nothing was recorded") from None
 
     def _already(self, visit: Visit, order: Order, devices: dict[str, Device], serials: tuple[str, ...]) -> bool:
         """The same installation was recorded before (a retried call): nothing to do."""

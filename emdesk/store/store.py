@@ -175,6 +175,23 @@ class Store:
                     raise
 
     @contextmanager
+    def durable(self) -> Iterator[sqlite_utils.Database]:
+        """One write transaction that is on disk when it returns, power cut or not: the write-ahead
+        log is synced at its commit (``synchronous = FULL``; the store's usual NORMAL survives a
+        crashed process but may lose the last commits to a power cut).  For what an officer must
+        never do twice (a checklist tick); a few milliseconds more per commit."""
+        with self._lock:
+            outer = self._depth == 0
+            if outer:
+                self.db.execute("PRAGMA synchronous = FULL")
+            try:
+                with self.transaction() as db:
+                    yield db
+            finally:
+                if outer:
+                    self.db.execute("PRAGMA synchronous = NORMAL")
+
+    @contextmanager
     def action(self, kind: str) -> Iterator[sqlite_utils.Database]:
         """One write transaction whose changes form a field action (an installation, a
         removal...): they travel to the hub together, and it takes all of them or none."""

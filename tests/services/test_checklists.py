@@ -131,6 +131,13 @@ def test_an_install_waits_for_the_required_steps_and_says_which(store, clock, wo
         s.tick(world["visit"].id, "leaflet_given", done=False)
 
 
+def test_an_install_with_a_bad_reading_records_nothing(store, clock, world):
+    with pytest.raises(InstallError, match="gps_ttff_s: expected int, got float.*nothing was recorded"):
+        InstallService(store, world["ann"], clock).record_installation(
+            world["order"].id, world["visit"].id, "RF-104233", "HMU-000123", "0a0b", readings={"gps_ttff_s": 2.5})
+    assert not store.find(ChecklistTick)
+
+
 def test_a_gps_install_needs_the_first_fix_from_the_devices(store, clock, world, finish_checklist):
     order = store.put(store.get(Order, world["order"].id).evolve(device_kinds=(DeviceKind.GPS_TAG,)))
     store.put(store.find(Device, where={"serial": "RF-104233"})[0].evolve(state=DeviceState.IN_STOCK,
@@ -173,3 +180,15 @@ def test_a_visit_of_each_kind_has_its_checklist(store, clock, world):
         v = store.put(Visit(order_id=world["order"].id, subject_id=world["visit"].subject_id, kind=kind,
                             officer_id=world["ann"].id))
         assert svc(store, clock, world["ann"]).open(v.id).template == name
+
+
+def test_a_check_visit_is_gated_through_the_service(store, clock, world, finish_checklist):
+    v = store.put(Visit(order_id=world["order"].id, subject_id=world["visit"].subject_id, kind=VisitKind.CHECK,
+                        officer_id=world["ann"].id))
+    s = svc(store, clock, world["ann"])
+    with pytest.raises(ChecklistError, match="^the checklist is not finished: Identity confirmed: not done; "
+                                             "Battery: not done; Strap intact"):
+        s.require_complete(v.id)
+    finish_checklist(store, world["ann"], clock, v.id)
+    s.require_complete(v.id)
+    assert "notes" not in {r.split(":")[0] for r in s.open(v.id).blocking}       # optional: never blocks

@@ -101,3 +101,23 @@ def test_create_refuses_to_overwrite(tmp_path):
 def test_open_missing_store_says_what_to_do(tmp_path):
     with pytest.raises(StoreError, match="emdesk init"):
         Store.open(tmp_path / "nothing.db")
+
+
+def test_a_durable_transaction_syncs_its_commit_and_then_the_store_goes_back_to_normal(store):
+    from emdesk.domain.people import Subject as Person
+
+    def level():
+        with store.reading() as db:
+            return db.execute("PRAGMA synchronous").fetchone()[0]
+
+    assert level() == 1                                  # NORMAL: survives a crashed process
+    with store.durable():
+        assert level() == 2                              # FULL: the WAL is synced at this commit
+        store.put(Person(given_name="A", family_name="B"))
+        with store.durable():                            # nested: joins, changes nothing
+            assert level() == 2
+    assert level() == 1
+    with pytest.raises(RuntimeError):
+        with store.durable():
+            raise RuntimeError("refused")
+    assert level() == 1

@@ -488,6 +488,8 @@ def expected_scope(role: Role, user: User, rows: dict[str, dict[str, tuple[bool,
         if (d["order_id"] in my_orders) or (not d["order_id"] and d["subject_id"] in my_subjects):
             out.add(("notes", i))
     out |= {("devices", i) for i, (_, d) in rows["devices"].items() if d["order_id"] in my_orders}
+    # A visit's checklist ticks go where its case goes.
+    out |= {("checklist_ticks", i) for i, (_, d) in rows["checklist_ticks"].items() if d["order_id"] in my_orders}
     if role is Role.MONITORING_OPERATOR:
         for t in ("telemetry", "alerts", "incidents", "breach_packs", "outcomes"):
             out |= {(t, i) for i, (_, d) in rows[t].items() if d.get("order_id") in my_orders}
