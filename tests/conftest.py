@@ -43,3 +43,19 @@ def store(tmp_path, clock):
     s, _ = Store.create(tmp_path / "test.db", plain=True, clock=clock)
     yield s
     s.close()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Every window goes before the process ends: a QtWebEngine page (the maps) still
+    alive at exit crashes the interpreter after all tests have passed."""
+    try:
+        from PySide6.QtCore import QCoreApplication, QEvent
+        from PySide6.QtWidgets import QApplication
+    except ImportError:
+        return
+    app = QApplication.instance()
+    if app is None:
+        return
+    for widget in app.topLevelWidgets():
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

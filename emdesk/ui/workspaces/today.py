@@ -7,6 +7,7 @@ service call (loading the day, each checklist tick, an outcome) runs on the stor
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from PySide6.QtCore import Qt, Slot
@@ -19,7 +20,7 @@ from .. import palette
 from ..chips import DANGER
 from ..formatting import fmt_time, fmt_when, fmt_window, humanize, plural
 from ..maps.layers import Pin, RouteData, route_layer
-from ..maps.view import MapView
+from ..maps.view import MapView, RenderedPage, render_page
 from ..outcome_dialog import OutcomeDialog
 from ..table_model import Column
 from ..table_view import make_table
@@ -94,6 +95,13 @@ def route_data(day: OfficerDay) -> RouteData:
     return RouteData(base=day.base, stops=pins)
 
 
+@dataclass(frozen=True)
+class TodayData:
+    day: OfficerDay
+    route: RouteData
+    page: RenderedPage | None      # None: the route is as already shown
+
+
 class TodayWorkspace(Workspace):
     key = "today"
     title = "Today"
@@ -146,9 +154,19 @@ class TodayWorkspace(Workspace):
 
     # -- loading -----------------------------------------------------------------
     def request(self):
-        return self.services.day_call(self.day)
+        # Built here on the GUI thread; the day is read and its map page rendered off it.
+        call = self.services.day_call(self.day)
+        shown, tiles, folder = self._route, self.map.tiles, self.map.folder
 
-    def show_data(self, day: OfficerDay) -> None:
+        def load() -> TodayData:
+            day = call()
+            route = route_data(day)
+            page = None if route == shown else render_page([route_layer(route)], tiles=tiles, folder=folder)
+            return TodayData(day, route, page)
+        return load
+
+    def show_data(self, data: TodayData) -> None:
+        day = data.day
         self.data = day
         self.table.set_rows(day.stops)
         risky = sum(1 for r in day.stops if r.risk_flags)
@@ -159,10 +177,9 @@ class TodayWorkspace(Workspace):
             + (f" · {risky} with risk flags" if risky else ""))
         self.count_label.setText("" if day.stops else "No visits booked today")
         self.table.view.setColumnHidden(1, not day.planned)      # no arrivals before the plan
-        route = route_data(day)
-        if route != self._route:            # a refresh that changed nothing keeps the map as it is
-            self._route = route
-            self.map.show_layers(route_layer(route))
+        if data.page is not None:          # a refresh that changed nothing keeps the map as it is
+            self._route = data.route
+            self.map.show_page(data.page)
         if self.table.selected_row() is None and day.stops:
             self.table.view.selectRow(0)
         else:
