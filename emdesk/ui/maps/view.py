@@ -2,10 +2,8 @@
 
 Clicks come back through the page title (``emdesk:select:<key>#<n>``, the count making
 each click a change): no QWebChannel script to serve, no page subclass.  The view keeps
-QtWebEngine's own page on the default profile, which in Qt 6 is off the record (nothing
-of a page, names and addresses, is kept on disk); a custom page deleted with its view
-trips Qt's "profile released before its page" warning.
-Selecting from the Qt side runs ``emdesk.select(key)`` in the page.  If the map's web
+QtWebEngine's own page on the default profile, which in Qt 6 is off the record: nothing
+of a page (names, addresses) is kept on disk.  Selecting from the Qt side runs ``emdesk.select(key)`` in the page.  If the map's web
 files are not installed, the view shows how to install them instead of a blank page.
 """
 from __future__ import annotations
