@@ -62,7 +62,7 @@ COLUMNS = [
            foreground=_grey),
     Column("Address", lambda r: r.address, width=160, background=_tint, foreground=_grey),
     Column("Visit", lambda r: r.kind, fmt=humanize, width=64, background=_tint, foreground=_grey),
-    Column("Attempt", lambda r: r.attempt, fmt=ordinal, width=72, align=Qt.AlignmentFlag.AlignCenter,
+    Column("Attempt", lambda r: r.attempt, fmt=ordinal, width=80, align=Qt.AlignmentFlag.AlignCenter,
            bold=lambda r: r.attempt >= 2, background=_tint,
            tooltip=lambda r: "Second attempt: the install KPI counts two attempts" if r.attempt >= 2 else None),
     Column("Status", lambda r: r.status, fmt=humanize, width=80, background=_tint, foreground=_grey),
