@@ -225,6 +225,9 @@ class TodayWorkspace(Workspace):
         def saved(state) -> None:
             if self.checklist.visit_id == visit_id:
                 self.checklist.show_state(visit_id, title, state)
+            card = self.table.selected_row()
+            if card is not None and card.visit_id == visit_id and card.status == "scheduled":
+                self.refresh()          # the first tick starts the visit: show it in progress
 
         def failed(error: TaskError) -> None:
             self.checklist.show_error(f"Not saved. {error.sentence}")
