@@ -14,7 +14,6 @@ from emdesk.domain.users import Role
 from emdesk.domain.visits import OutcomeCode, Visit
 from emdesk.ui.workspaces import TodayWorkspace
 
-from conftest import DEMO_NOW
 from ui_fakes import FakeContext, user
 
 
@@ -45,8 +44,8 @@ def rows(ws):
     return [ws.table.proxy.row_at(i) for i in range(ws.table.proxy.rowCount())]
 
 
-def own_visits_today(store, officer) -> list[Visit]:
-    day = local_date(DEMO_NOW)
+def own_visits_today(store, officer, now) -> list[Visit]:
+    day = local_date(now)
     start, end = at_local(day, time(0)), at_local(day + timedelta(days=1), time(0))
     return [v for v in store.find(Visit, where={"officer_id": officer.id})
             if (v.planned_arrival or v.window_start) and start <= (v.planned_arrival or v.window_start) < end]
@@ -57,9 +56,10 @@ def own_visits_today(store, officer) -> list[Visit]:
 def test_the_demo_officers_day_in_order_with_every_stop_on_the_map(qtbot, ctx_for, demo_store, demo_users):
     store, _ = demo_store
     officer = demo_users[Role.FIELD_OFFICER]
-    ws = loaded(qtbot, ctx_for(Role.FIELD_OFFICER))
+    ctx = ctx_for(Role.FIELD_OFFICER)
+    ws = loaded(qtbot, ctx)
     shown = rows(ws)
-    expected = own_visits_today(store, officer)
+    expected = own_visits_today(store, officer, ctx.clock.now())
     assert shown and len(shown) == len(expected)
     planned = sorted((v for v in expected if v.planned_arrival), key=lambda v: v.planned_arrival)
     unplanned = sorted((v for v in expected if not v.planned_arrival), key=lambda v: v.window_start)
