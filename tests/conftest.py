@@ -53,3 +53,19 @@ def store(tmp_path, clock):
 @pytest.fixture(name="finish_checklist")
 def _finish_checklist():
     return finish_checklist
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Every window goes before the process ends: a QtWebEngine page (the maps) still
+    alive at exit crashes the interpreter after all tests have passed."""
+    try:
+        from PySide6.QtCore import QCoreApplication, QEvent
+        from PySide6.QtWidgets import QApplication
+    except ImportError:
+        return
+    app = QApplication.instance()
+    if app is None:
+        return
+    for widget in app.topLevelWidgets():
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

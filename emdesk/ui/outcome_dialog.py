@@ -68,6 +68,7 @@ class OutcomeDialog(QDialog):
         self.box = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = self.box.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setText("Record outcome")
+        self.save_button.setMinimumWidth(self.save_button.fontMetrics().horizontalAdvance("Record outcome") + 40)
         self.box.accepted.connect(self._check)
         self.box.rejected.connect(self.reject)
         layout.addWidget(notes_label)

@@ -24,7 +24,7 @@ def prepare_web_engine() -> None:
 
 prepare_web_engine()
 
-from PySide6.QtCore import QCoreApplication, Qt  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QEvent, Qt  # noqa: E402
 from PySide6.QtGui import QFont, QIcon  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -39,7 +39,16 @@ def make_application(argv: Sequence[str] | None = None) -> QApplication:
         QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
         app = QApplication(list(argv) if argv is not None else [])
     apply_look(app)
+    if not app.property("emdesk_quit_hook"):
+        app.setProperty("emdesk_quit_hook", True)
+        app.aboutToQuit.connect(_delete_pending)
     return app
+
+
+def _delete_pending() -> None:
+    """Windows closed with ``deleteLater`` go now: a QtWebEngine page (the maps) still
+    alive when the process ends takes it down with a crash."""
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def apply_look(app: QApplication) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 
 import threading
 import time
@@ -27,6 +27,15 @@ def private_settings(tmp_path):
 def styled_app(qapp):
     apply_look(qapp)
     return qapp
+
+
+@pytest.fixture(autouse=True)
+def widgets_deleted(qapp):
+    """Widgets pytest-qt closed are deleted now, not at exit: a QtWebEngine page still
+    alive when the process ends crashes it (after every test has passed)."""
+    yield
+    qapp.processEvents()          # what finished work posted reaches its widgets first
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture(autouse=True)

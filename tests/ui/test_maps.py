@@ -56,11 +56,17 @@ def allow_remote(web) -> None:
     settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, True)
 
 
+_RECORDERS: list = []
+
+
 @pytest.fixture
 def recorder():
     from PySide6.QtWebEngineCore import QWebEngineProfile
 
     rec = Recorder()
+    # Kept for the whole session: the profile's network thread may still hold it for a
+    # moment after it is removed, and a deleted interceptor there is a crash.
+    _RECORDERS.append(rec)
     profile = QWebEngineProfile.defaultProfile()
     profile.setUrlRequestInterceptor(rec)
     yield rec

@@ -14,7 +14,6 @@ from emdesk.domain.users import Role
 from emdesk.domain.visits import OutcomeCode, Visit
 from emdesk.ui.workspaces import TodayWorkspace
 
-from conftest import DEMO_NOW
 from ui_fakes import FakeContext, user
 
 
@@ -45,8 +44,8 @@ def rows(ws):
     return [ws.table.proxy.row_at(i) for i in range(ws.table.proxy.rowCount())]
 
 
-def own_visits_today(store, officer) -> list[Visit]:
-    day = local_date(DEMO_NOW)
+def own_visits_today(store, officer, now) -> list[Visit]:
+    day = local_date(now)
     start, end = at_local(day, time(0)), at_local(day + timedelta(days=1), time(0))
     return [v for v in store.find(Visit, where={"officer_id": officer.id})
             if (v.planned_arrival or v.window_start) and start <= (v.planned_arrival or v.window_start) < end]
@@ -57,9 +56,10 @@ def own_visits_today(store, officer) -> list[Visit]:
 def test_the_demo_officers_day_in_order_with_every_stop_on_the_map(qtbot, ctx_for, demo_store, demo_users):
     store, _ = demo_store
     officer = demo_users[Role.FIELD_OFFICER]
-    ws = loaded(qtbot, ctx_for(Role.FIELD_OFFICER))
+    ctx = ctx_for(Role.FIELD_OFFICER)
+    ws = loaded(qtbot, ctx)
     shown = rows(ws)
-    expected = own_visits_today(store, officer)
+    expected = own_visits_today(store, officer, ctx.clock.now())
     assert shown and len(shown) == len(expected)
     planned = sorted((v for v in expected if v.planned_arrival), key=lambda v: v.planned_arrival)
     unplanned = sorted((v for v in expected if not v.planned_arrival), key=lambda v: v.window_start)
@@ -210,3 +210,50 @@ def test_without_the_services_the_buttons_say_why(qtbot):
 def _clipboard_left_clean():
     yield
     QGuiApplication.clipboard().clear()
+
+
+def test_a_planned_day_in_route_order_with_unplanned_visits_after_and_marked(qtbot, store, clock):
+    """Over the real service and a real store: the plan's order, not the slots'."""
+    from datetime import date
+
+    from emdesk.domain.geocoding import GazetteerGeocoder
+    from emdesk.domain.orders import Order, OrderStatus
+    from emdesk.domain.people import Address, Subject
+    from emdesk.domain.users import User
+    from emdesk.domain.visits import VisitKind
+    from emdesk.services.context import AppContext
+
+    day = local_date(clock.now())
+    at = lambda h, m=0: at_local(day, time(h, m))  # noqa: E731
+    officer = store.put(User(username="ann", display_name="Ann Officer", role=Role.FIELD_OFFICER,
+                             base=Address(town="Leeds", lat=53.80, lon=-1.55)))
+    places = [(53.82, -1.58), (53.76, -1.47), (53.85, -1.65)]
+    visits = []
+    for i, (lat, lon) in enumerate(places):
+        s = store.put(Subject(given_name=f"W{i}", family_name="Test", date_of_birth=date(1990, 1, 1),
+                              addresses=(Address(lines=(f"{i} Road",), town="Leeds", lat=lat, lon=lon),)))
+        o = store.put(Order(reference=f"R{i}", subject_id=s.id, status=OrderStatus.ACTIVE))
+        visits.append(store.put(Visit(order_id=o.id, subject_id=s.id, kind=VisitKind.CHECK, officer_id=officer.id,
+                                      window_start=at(9 + i), window_end=at(17),
+                                      planned_arrival=(at(15), at(10, 30), None)[i])))
+    ctx = AppContext.for_user(store, officer, clock, GazetteerGeocoder())
+    ws = loaded(qtbot, ctx)
+    assert [r.visit_id for r in rows(ws)] == [visits[1].id, visits[0].id, visits[2].id]
+    assert not ws.table.view.isColumnHidden(1)
+    assert [ws.table.proxy.index(r, 1).data() for r in range(3)] == ["10:30", "15:00", "not planned"]
+    assert "in route order" in ws.subtitle_label.text()
+    map_loaded(qtbot, ws)
+    marks = js(qtbot, ws, "Array.from(document.querySelectorAll('.emdesk-pin'))"
+                          ".map(e => [e.textContent, e.classList.contains('unplanned')])")
+    assert marks == [["B", False], ["1", False], ["2", False], ["3", True]]
+    # The unplanned stop is shown but not on the line: base, two stops, base.
+    assert js(qtbot, ws, "emdesk.lines.map(l => l.getLatLngs().length)") == [4]
+
+
+def test_without_the_map_files_the_day_still_loads_and_says_how_to_get_them(qtbot, tmp_path, monkeypatch):
+    from emdesk.ui.maps.assets import FETCH_COMMAND
+
+    monkeypatch.setenv("EMDESK_WEB_ASSETS", str(tmp_path / "empty"))
+    ws = loaded(qtbot, FakeContext(user(Role.FIELD_OFFICER)))
+    assert ws.row_count() == 2
+    assert ws.map.showing_message and FETCH_COMMAND in ws.map.message.text()

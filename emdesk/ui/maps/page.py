@@ -123,6 +123,14 @@ emdesk.markers[{{ key|tojson }}] = {{ name }};
 {% endfor %}
 {% for name in this.lines %}emdesk.lines.push({{ name }});
 {% endfor %}
+emdesk.bounds = {{ this.bounds|tojson }};
+if (emdesk.bounds) {
+  // The page is laid out before its widget settles: frame the route again when it resizes.
+  new ResizeObserver(function () {
+    emdesk.map.invalidateSize();
+    emdesk.map.fitBounds(emdesk.bounds, {padding: [28, 28], maxZoom: 15});
+  }).observe(emdesk.map.getContainer());
+}
 emdesk.select = function (key) {
   Object.keys(emdesk.markers).forEach(function (k) {
     var el = emdesk.markers[k].getElement && emdesk.markers[k].getElement();
@@ -131,16 +139,19 @@ emdesk.select = function (key) {
     if (emdesk.markers[k].setZIndexOffset) { emdesk.markers[k].setZIndexOffset(k === key ? 1000 : 0); }
   });
   var m = emdesk.markers[key];
-  if (m && m.getLatLng) { emdesk.map.panTo(m.getLatLng()); }
+  // Bring it into view only if it is out of it: the route stays framed as fitted.
+  if (m && m.getLatLng && !emdesk.map.getBounds().pad(-0.05).contains(m.getLatLng())) {
+    emdesk.map.panTo(m.getLatLng());
+  }
   return !!m;
 };
 {% endmacro %}
 """)
 
-    def __init__(self, map_name: str, markers: list[tuple[str, str]], lines: list[str]):
+    def __init__(self, map_name: str, markers: list[tuple[str, str]], lines: list[str], bounds):
         super().__init__()
         self._name = "EmdeskBridge"
-        self.map_name, self.markers, self.lines = map_name, markers, lines
+        self.map_name, self.markers, self.lines, self.bounds = map_name, markers, lines, bounds
 
 
 class MapBuilder:
@@ -169,6 +180,7 @@ class MapBuilder:
         return self
 
     def render(self) -> str:
+        bounds = None
         if self.points:
             lats = [p[0] for p in self.points]
             lons = [p[1] for p in self.points]
@@ -176,8 +188,9 @@ class MapBuilder:
                 self.map.location = [lats[0], lons[0]]
                 self.map.options["zoom"] = 15
             else:
-                self.map.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(28, 28))
-        self.map.add_child(_Bridge(self.map.get_name(), self._markers, self._lines))
+                bounds = [[min(lats), min(lons)], [max(lats), max(lons)]]
+                self.map.fit_bounds(bounds, padding=(28, 28), max_zoom=15)
+        self.map.add_child(_Bridge(self.map.get_name(), self._markers, self._lines, bounds))
         html = self.map.get_root().render()
         remote = remote_references(html)
         if remote:

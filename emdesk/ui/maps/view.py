@@ -2,18 +2,19 @@
 
 Clicks come back through the page title (``emdesk:select:<key>#<n>``, the count making
 each click a change): no QWebChannel script to serve, no page subclass.  The view keeps
-QtWebEngine's own page on the default profile, which in Qt 6 is off the record (nothing
-of a page, names and addresses, is kept on disk); a custom page deleted with its view
-trips Qt's "profile released before its page" warning.
-Selecting from the Qt side runs ``emdesk.select(key)`` in the page.  If the map's web
+QtWebEngine's own page on the default profile, which in Qt 6 is off the record: nothing
+of a page (names, addresses) is kept on disk.  Selecting from the Qt side runs ``emdesk.select(key)`` in the page.  If the map's web
 files are not installed, the view shows how to install them instead of a blank page.
 """
 from __future__ import annotations
 
 import shutil
 import tempfile
+import uuid
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtWebEngineCore import QWebEngineSettings
@@ -23,6 +24,26 @@ from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 from .page import AssetsMissing, MapBuilder, TileSource, tile_source_from_env, write_page
 
 _SELECT = "emdesk:select:"
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    """A page written to disk, or why there is none (the web files are missing)."""
+
+    path: Path | None
+    message: str = ""
+
+
+def render_page(layers: Sequence, *, tiles: TileSource | None, folder: Path) -> RenderedPage:
+    """Render ``layers`` to a new file in ``folder``; safe off the GUI thread (no Qt)."""
+    try:
+        builder = MapBuilder(tiles=tiles)
+        for layer in layers:
+            builder.add(layer)
+        html = builder.render()
+    except AssetsMissing as exc:
+        return RenderedPage(None, str(exc))
+    return RenderedPage(write_page(html, folder, f"map-{uuid.uuid4().hex[:12]}.html"))
 
 
 class MapView(QWidget):
@@ -57,24 +78,31 @@ class MapView(QWidget):
         self.loading = False
         self.web.loadFinished.connect(self._loaded)
 
+    @property
+    def folder(self) -> Path:
+        """Where this view's pages are written (private to it, removed with it)."""
+        return self._folder
+
     def builder(self) -> MapBuilder:
         """A fresh page to add layers to; raises ``AssetsMissing`` if the files are absent."""
         return MapBuilder(tiles=self.tiles)
 
     def show_layers(self, *layers) -> bool:
-        """Render ``layers`` and load the page; False (and the reason shown) if it cannot."""
-        try:
-            builder = self.builder()
-            for layer in layers:
-                builder.add(layer)
-            html = builder.render()
-        except AssetsMissing as exc:
-            self.show_message(str(exc))
+        """Render ``layers`` here and now and load the page (small pages; big ones: render
+        with ``render_page`` off the GUI thread, then ``show_page``)."""
+        return self.show_page(render_page(layers, tiles=self.tiles, folder=self._folder))
+
+    def show_page(self, page: RenderedPage) -> bool:
+        """Load a rendered page; False (and the reason shown) if there is none."""
+        if page.path is None:
+            self.show_message(page.message)
             return False
-        self.page_path = write_page(html, self._folder)
+        previous, self.page_path = self.page_path, page.path
         self._stack.setCurrentWidget(self.web)
         self.loading = True
         self.web.load(QUrl.fromLocalFile(str(self.page_path)))
+        if previous is not None and previous != page.path:
+            previous.unlink(missing_ok=True)     # the view holds what it loaded
         return True
 
     def show_message(self, text: str) -> None:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QSizePolicy,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -18,10 +19,12 @@ from PySide6.QtWidgets import (
 from emdesk.services.rows import Counts, OrderRow
 
 from ..formatting import plural
+from ..tasks import TaskError, runner_for
 from ..table_model import Column
 from ..table_view import make_table
 from .base import Workspace
 from .orders import OrdersPanel
+from .overview_kpis import DrillDown, KpiStrip
 
 UNMONITORED_TOLERANCE = 0.15    # HMPPS: tolerable share of active orders unmonitored (NAO 2.12)
 BACKLOG_TOLERANCE = 400         # HMPPS: visits outstanding > 3 days (NAO 2.10)
@@ -121,25 +124,62 @@ class OverviewWorkspace(Workspace):
         side.setContentsMargins(0, 0, 0, 0)
         side_widget.setFixedWidth(330)
 
+        # The install KPIs (when this build has the service), each opening its visits.
+        self.kpi_service = getattr(ctx, "kpis", None)
+        self.kpis = KpiStrip(self)
+        self.kpis.setVisible(self.kpi_service is not None)
+        self.kpis.opened.connect(self.open_figure)
+        self.body.addWidget(self.kpis)
+
         self.orders = OrdersPanel(self)
-        orders_box = QVBoxLayout()
+        orders_page = QWidget(self)
+        orders_box = QVBoxLayout(orders_page)
+        orders_box.setContentsMargins(0, 0, 0, 0)
         orders_box.addWidget(QLabel("Orders (problems first)", objectName="countLabel"))
         orders_box.addWidget(self.orders, 1)
+        self.drill = DrillDown(self)
+        self.lower_stack = QStackedWidget(self)
+        self.lower_stack.addWidget(orders_page)
+        self.lower_stack.addWidget(self.drill)
+        self.drill.back.connect(lambda: self.lower_stack.setCurrentIndex(0))
         lower = QHBoxLayout()
         lower.setSpacing(12)
         lower.addWidget(side_widget)
-        lower.addLayout(orders_box, 1)
+        lower.addWidget(self.lower_stack, 1)
         self.body.addLayout(lower, 1)
+        self._figures: dict[str, object] = {}
 
     def row_count(self) -> int:
         return self.orders.table.model.rowCount()
 
     def request(self):
-        cases = self.ctx.cases
-        return lambda: (cases.counts(), cases.orders())
+        cases, kpis = self.ctx.cases, self.kpi_service
+        return lambda: (cases.counts(), cases.orders(), kpis.figures() if kpis is not None else None)
 
-    def show_data(self, data: tuple[Counts, list[OrderRow]]) -> None:
-        counts, orders = data
+    def open_figure(self, key: str) -> None:
+        """The visits behind a KPI, loaded on the store lane, in place of the orders."""
+        figure = self._figures.get(key)
+        label = getattr(figure, "label", key)
+
+        def show(rows) -> None:
+            self.drill.show_rows(key, label, list(rows))
+            self.lower_stack.setCurrentWidget(self.drill)
+
+        def failed(error: TaskError) -> None:
+            self.error_label.setText(f"Could not list the visits behind {label.lower()}. {error.sentence}")
+            self.error_label.setVisible(True)
+
+        runner_for(self.ctx).run(self.kpi_service.visits_behind, key, name=f"visits behind {key}",
+                                 on_done=show, on_error=failed)
+
+    def show_data(self, data: tuple) -> None:
+        counts, orders = data[0], data[1]
+        figures = data[2] if len(data) > 2 else None
+        if figures is not None:
+            self._figures = {f.key: f for f in figures}
+            self.kpis.set_figures(list(figures))
+            if self.lower_stack.currentWidget() is self.drill and self.drill.key in self._figures:
+                self.open_figure(self.drill.key)          # a refresh (after a sync) moves the list too
         active = counts.active_orders
         share = counts.unmonitored_active / active if active else 0.0
         self.tiles["active"].set(active, f"{plural(counts.subjects, 'person', 'people')} on record")

@@ -7,6 +7,7 @@ service call (loading the day, each checklist tick, an outcome) runs on the stor
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from PySide6.QtCore import Qt, Slot
@@ -19,7 +20,7 @@ from .. import palette
 from ..chips import DANGER
 from ..formatting import fmt_time, fmt_when, fmt_window, humanize, plural
 from ..maps.layers import Pin, RouteData, route_layer
-from ..maps.view import MapView
+from ..maps.view import MapView, RenderedPage, render_page
 from ..outcome_dialog import OutcomeDialog
 from ..table_model import Column
 from ..table_view import make_table
@@ -61,7 +62,7 @@ COLUMNS = [
            foreground=_grey),
     Column("Address", lambda r: r.address, width=160, background=_tint, foreground=_grey),
     Column("Visit", lambda r: r.kind, fmt=humanize, width=64, background=_tint, foreground=_grey),
-    Column("Attempt", lambda r: r.attempt, fmt=ordinal, width=72, align=Qt.AlignmentFlag.AlignCenter,
+    Column("Attempt", lambda r: r.attempt, fmt=ordinal, width=80, align=Qt.AlignmentFlag.AlignCenter,
            bold=lambda r: r.attempt >= 2, background=_tint,
            tooltip=lambda r: "Second attempt: the install KPI counts two attempts" if r.attempt >= 2 else None),
     Column("Status", lambda r: r.status, fmt=humanize, width=80, background=_tint, foreground=_grey),
@@ -92,6 +93,13 @@ def route_data(day: OfficerDay) -> RouteData:
                         tooltip=f"{card.number} · {when} · {card.subject_name} · {humanize(card.kind)}",
                         style=pin_style(card, day.planned)))
     return RouteData(base=day.base, stops=pins)
+
+
+@dataclass(frozen=True)
+class TodayData:
+    day: OfficerDay
+    route: RouteData
+    page: RenderedPage | None      # None: the route is as already shown
 
 
 class TodayWorkspace(Workspace):
@@ -146,9 +154,19 @@ class TodayWorkspace(Workspace):
 
     # -- loading -----------------------------------------------------------------
     def request(self):
-        return self.services.day_call(self.day)
+        # Built here on the GUI thread; the day is read and its map page rendered off it.
+        call = self.services.day_call(self.day)
+        shown, tiles, folder = self._route, self.map.tiles, self.map.folder
 
-    def show_data(self, day: OfficerDay) -> None:
+        def load() -> TodayData:
+            day = call()
+            route = route_data(day)
+            page = None if route == shown else render_page([route_layer(route)], tiles=tiles, folder=folder)
+            return TodayData(day, route, page)
+        return load
+
+    def show_data(self, data: TodayData) -> None:
+        day = data.day
         self.data = day
         self.table.set_rows(day.stops)
         risky = sum(1 for r in day.stops if r.risk_flags)
@@ -159,10 +177,9 @@ class TodayWorkspace(Workspace):
             + (f" · {risky} with risk flags" if risky else ""))
         self.count_label.setText("" if day.stops else "No visits booked today")
         self.table.view.setColumnHidden(1, not day.planned)      # no arrivals before the plan
-        route = route_data(day)
-        if route != self._route:            # a refresh that changed nothing keeps the map as it is
-            self._route = route
-            self.map.show_layers(route_layer(route))
+        if data.page is not None:          # a refresh that changed nothing keeps the map as it is
+            self._route = data.route
+            self.map.show_page(data.page)
         if self.table.selected_row() is None and day.stops:
             self.table.view.selectRow(0)
         else:
@@ -208,6 +225,9 @@ class TodayWorkspace(Workspace):
         def saved(state) -> None:
             if self.checklist.visit_id == visit_id:
                 self.checklist.show_state(visit_id, title, state)
+            card = self.table.selected_row()
+            if card is not None and card.visit_id == visit_id and card.status == "scheduled":
+                self.refresh()          # the first tick starts the visit: show it in progress
 
         def failed(error: TaskError) -> None:
             self.checklist.show_error(f"Not saved. {error.sentence}")
