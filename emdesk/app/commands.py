@@ -29,10 +29,11 @@ from .wiring import Prompt, _acting_user, _context, _open, _role, _screenshot, m
 def demo_world_source(seed: int, subjects: int, now: datetime):
     """The seeded demo world as the hub loads it: accounts, every record, and how to pair
     today's first install (for the walkthrough of an offline installation)."""
-    from emdesk.services.demo import intake_checked
+    from emdesk.services.demo import intake_checked, planned_visits
     from emdesk.services.demo_world import generate_world
-    world = generate_world(seed, now=now, subjects=subjects)
-    records = [*world.subjects, *intake_checked(world), *world.devices, *world.visits,
+    # The same demo day as `emdesk demo`: made as at 08:00, so today's visits are still to make.
+    world = generate_world(seed, now=_demo_now(now), subjects=subjects)
+    records = [*world.subjects, *intake_checked(world), *world.devices, *planned_visits(world),
                *world.notes, *world.telemetry]
     return world.users, records, pairing_example(world)
 
@@ -46,9 +47,9 @@ def sync_command(name: str, argv: list[str]) -> int:
     return sync_cli.sync_main(argv)
 
 
-def _demo_now() -> datetime:
+def _demo_now(now: datetime | None = None) -> datetime:
     """Demo day: today at 08:00 UK time, so the officers' schedules are for today."""
-    today = make_clock().now().astimezone(LONDON).date()
+    today = (now or make_clock().now()).astimezone(LONDON).date()
     return datetime.combine(today, datetime.min.time().replace(hour=8), tzinfo=LONDON).astimezone(UTC)
 
 

@@ -1,22 +1,26 @@
 """Everything a signed-in session needs, built once at sign-in and handed to the UI."""
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
-from typing import Any
-
 from emdesk.domain.clock import Clock
 from emdesk.domain.geocoding import Geocoder
-from emdesk.domain.users import User
+from emdesk.domain.users import Permission, Role, User
 from emdesk.store import Store
 
 from .audit import AuditService
 from .bench_records import BenchService
 from .cases import CaseService
+from .checklists import ChecklistService
+from .day_plan import DayPlanService
+from .equipment import OutstandingEquipmentService
 from .installs import InstallService
 from .intake import IntakeService
+from .kpis import KpiService
 from .officer_day import OfficerDayService
+from .removals import RemovalService
 from .sync_port import SyncPort
+from .visit_making import VisitMakingService
+from .visit_outcomes import VisitOutcomeService
 
 
 DEMO_MARK = "demo_seed"      # set in meta by the demo world's builder (services/demo.py)
@@ -40,13 +44,19 @@ class AppContext:
     bench: BenchService | None = None
     # Offline sync with the hub, when this store has joined one (wired by app.py).
     sync: SyncPort | None = None
-    # The officer's day (Today), and the field-work services it calls: outcomes, checklists;
-    # the supervisor's install KPIs.  None where the role has no use for them or the
-    # service is not part of this build.
+    # The officer's day (Today) and the field work it records: outcomes, checklists,
+    # removals.  Each service checks the role itself on every call.
     officer_day: OfficerDayService | None = None
-    outcomes: Any = None         # emdesk.services.visit_outcomes.VisitOutcomeService
-    checklists: Any = None       # emdesk.services.checklists.ChecklistService
-    kpis: Any = None             # emdesk.services.kpis.KpiService
+    outcomes: VisitOutcomeService | None = None
+    checklists: ChecklistService | None = None
+    removals: RemovalService | None = None
+    # Supervisors' and the centre's side: route plans, visits made from order events, and
+    # (least privilege) the install KPIs and outstanding equipment only for the roles that
+    # may see them; None for every other role, so the UI simply has no such view.
+    planner: DayPlanService | None = None
+    visit_making: VisitMakingService | None = None
+    kpis: KpiService | None = None
+    equipment: OutstandingEquipmentService | None = None
 
     @classmethod
     def for_user(cls, store: Store, user: User, clock: Clock, geocoder: Geocoder) -> "AppContext":
@@ -62,9 +72,16 @@ class AppContext:
             installs=InstallService(store, user, clock),
             bench=BenchService(store, user, clock),
             officer_day=OfficerDayService(store, user, clock),
-            outcomes=_optional("visit_outcomes", "VisitOutcomeService", store, user, clock),
-            checklists=_optional("checklists", "ChecklistService", store, user, clock),
-            kpis=_optional("kpis", "KpiService", store, user, clock),
+            outcomes=VisitOutcomeService(store, user, clock),
+            checklists=ChecklistService(store, user, clock),
+            removals=RemovalService(store, user, clock),
+            planner=(DayPlanService(store, user, clock)
+                     if user.role in (Role.SUPERVISOR, Role.MONITORING_OPERATOR) else None),
+            visit_making=VisitMakingService(store, user, clock),
+            kpis=(KpiService(store, user, clock)
+                  if user.can(Permission.VIEW_MANAGEMENT_FIGURES) else None),
+            equipment=(OutstandingEquipmentService(store, user, clock)
+                       if user.role in (Role.SUPERVISOR, Role.TECHNICIAN) else None),
         )
 
     def close(self) -> None:
@@ -72,14 +89,3 @@ class AppContext:
             self.sync.close()
         self._store.close()
 
-
-def _optional(module: str, cls: str, store: Store, user: User, clock: Clock) -> Any:
-    """A service built from ``emdesk.services.<module>`` if this build has that module."""
-    name = f"{__package__}.{module}"
-    try:
-        found = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise                  # the module is there but broken: say so, do not hide it
-        return None
-    return getattr(found, cls)(store, user, clock)

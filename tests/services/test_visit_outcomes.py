@@ -131,13 +131,14 @@ def test_a_crash_mid_action_leaves_neither_half(store, clock, world, monkeypatch
     assert store.count(Visit, where={"order_id": world["order"].id}) == 2
 
 
-def test_installs_and_removals_keep_their_notes(store, clock, world):
+def test_installs_and_removals_keep_their_notes(store, clock, world, finish_checklist):
     ended = world["order"].evolve(status=OrderStatus.ENDED)
     removal = Visit(order_id=ended.id, subject_id=ended.subject_id, kind=VisitKind.REMOVAL,
                     officer_id=world["ann"].id, window_start=NOW)
     tag = Device(kind=DeviceKind.RF_TAG, serial="RF-1", state=DeviceState.INSTALLED, order_id=ended.id,
                  subject_id=ended.subject_id, region="Wales")
     store.put_many([ended, removal, tag])
+    finish_checklist(store, world["ann"], clock, removal.id)
     RemovalService(store, world["ann"], clock).record_removal(removal.id, ["RF-1"], notes="left with neighbour")
     assert "left with neighbour" in store.get(Visit, removal.id).notes
 
