@@ -19,7 +19,7 @@ DAY = date(2026, 12, 3)
 @pytest.fixture(scope="module")
 def demo_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("plan") / "demo.db"
-    store, _ = build_demo(path, seed=7, now=NOW, subjects=60)
+    store, _ = build_demo(path, seed=7, now=NOW, subjects=60, plan_seconds=0)   # planned by the tests
     store.close()
     return path
 
@@ -113,6 +113,10 @@ def test_a_two_officer_visit_goes_on_both_routes(store):
     target = next(s.visit for o, s in _stops(first) if o in london and s.visit.status is VisitStatus.SCHEDULED
                   and s.window_end.hour >= 14)
     store.put(store.get(Visit, target.id).evolve(crew_size=2))
+    # Room in both London days for it: their other open visits are called off.
+    for o, s in _stops(first):
+        if o in london and s.visit.id != target.id and s.visit.status in OPEN:
+            store.put(store.get(Visit, s.visit.id).evolve(status=VisitStatus.CANCELLED))
     result = service.plan(DAY, time_limit=3).as_json()
     on = [(o["officer"], v) for o in result["officers"] for v in o["visits"] if v["visit_id"] == target.id]
     if not on:

@@ -27,7 +27,6 @@ from .orders import OrdersPanel
 from .overview_kpis import DrillDown, KpiStrip
 
 UNMONITORED_TOLERANCE = 0.15    # HMPPS: tolerable share of active orders unmonitored (NAO 2.12)
-BACKLOG_TOLERANCE = 400         # HMPPS: visits outstanding > 3 days (NAO 2.10)
 
 
 class Tile(QFrame):
@@ -104,7 +103,6 @@ class OverviewWorkspace(Workspace):
             "active": Tile("Active orders"),
             "problems": Tile("Orders at intake with problems"),
             "unmonitored": Tile("Unmonitored active"),
-            "backlog": Tile("Visits > 3 days late"),
             "in_stock": Tile("Devices in stock"),
             "installed": Tile("Devices installed"),
         }
@@ -192,9 +190,6 @@ class OverviewWorkspace(Workspace):
             f"{share:.0%} of active · limit 15%\n{counts.never_fitted} never fitted · "
             f"{counts.disconnected_14_days} silent 14+ days",
             alert=share > UNMONITORED_TOLERANCE)
-        self.tiles["backlog"].set(counts.visits_overdue_3_days,
-                                  f"of {counts.visits_scheduled:,} booked · limit {BACKLOG_TOLERANCE}",
-                                  alert=counts.visits_overdue_3_days > BACKLOG_TOLERANCE)
         self.tiles["in_stock"].set(counts.devices_in_stock, "ready to allocate")
         self.tiles["installed"].set(counts.devices_installed, "fitted or at an address")
         self.by_cohort.set_rows(_shares(counts.by_cohort))

@@ -1,8 +1,9 @@
 """The five install KPIs on the supervisor's Overview, each drilling down to its visits.
 
-Figures come from ``KpiService.figures()`` (key, label, value text, detail, visit ids);
-a click asks ``visits_behind(key)`` on the store lane and lists them.  The strip is
-hidden when the session has no KPI service.
+Figures come from ``KpiService.figures()`` (``emdesk.domain.install_kpis.Figure``); a
+click asks ``visits_behind(key)`` on the store lane and lists the rows
+(``emdesk.services.kpis.BehindRow``).  The strip is hidden when the session has no KPI
+service (roles that may not see management figures).
 """
 from __future__ import annotations
 
@@ -11,17 +12,30 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
+from emdesk.domain.install_kpis import FAILURE_PREFIX, RECOVERY
+
 from ..formatting import fmt_when, humanize, plural
 from ..style import set_prop
 from ..table_model import Column
 from ..table_view import make_table
 
 
-def _attr(row: Any, *names: str, default: Any = "") -> Any:
-    for name in names:
-        if hasattr(row, name):
-            return getattr(row, name)
-    return default
+def headline(figure: Any) -> tuple[str, str]:
+    """The big number and the line under it, from a ``emdesk.domain.install_kpis.Figure``."""
+    if figure.value is None:
+        return "\u2014", "no data yet"
+    if figure.unit == "share":
+        return f"{figure.value:.0%}", f"{figure.numerator:g} of {figure.denominator:,}"
+    if figure.unit == "hours":
+        return f"{figure.value:.1f} h", f"average over {plural(figure.denominator, 'install')}"
+    return f"{figure.value:,g}", (f"tolerance {figure.target:,g}" if figure.target is not None else "")
+
+
+def _alert(figure: Any) -> bool:
+    if figure.value is None or figure.target is None:
+        return False
+    # A count against a tolerance is bad above it; a share against a target, below it.
+    return figure.value > figure.target if figure.unit == "visits" else figure.value < figure.target
 
 
 class KpiTile(QFrame):
@@ -46,17 +60,20 @@ class KpiTile(QFrame):
         layout.addWidget(self.value)
         layout.addWidget(self.caption)
         layout.addWidget(self.note)
+        layout.addStretch(1)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(120)
         self.set_figure(figure)
 
     def set_figure(self, figure: Any) -> None:
-        self.value.setText(str(_attr(figure, "value", "value_text")))
+        big, small = headline(figure)
+        self.value.setText(big)
         self.caption.setText(figure.label)
-        self.note.setText(str(_attr(figure, "detail")))
-        n = len(_attr(figure, "visit_ids", default=()) or ())
-        self.setToolTip(f"Show the {plural(n, 'visit')} behind this figure")
-        self.setAccessibleName(f"{figure.label}: {self.value.text()}")
-        alert = bool(_attr(figure, "alert", default=False))
+        self.note.setText(" \u00b7 ".join(t for t in (small, figure.note) if t))
+        n = len(figure.visit_ids) + len(figure.device_ids)
+        self.setToolTip(f"Show the {plural(n, 'visit' if figure.visit_ids else 'device')} behind this figure")
+        self.setAccessibleName(f"{figure.label}: {big} {small}")
+        alert = _alert(figure)
         if self.property("alert") != alert:
             set_prop(self, "alert", alert)
 
@@ -72,24 +89,76 @@ class KpiTile(QFrame):
         super().keyPressEvent(event)
 
 
+class ReasonsTile(QFrame):
+    """Failure reasons by share: one line per reason, each opening its failed visits."""
+
+    opened = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("tile")
+        self.caption = QLabel("Why attempts failed", objectName="tileCaption")
+        self.lines: dict[str, QPushButton] = {}
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(12, 6, 12, 8)
+        self._layout.setSpacing(0)
+        self._layout.addWidget(self.caption)
+        self._layout.addStretch(1)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(180)
+
+    def set_figures(self, figures: list[Any]) -> None:
+        keys = [f.key for f in figures]
+        if keys != list(self.lines):
+            for line in self.lines.values():
+                line.setParent(None)
+                line.deleteLater()
+            self.lines = {}
+            for i, figure in enumerate(figures):
+                line = QPushButton(self, objectName="reasonLine")
+                line.setFlat(True)
+                line.setCursor(Qt.CursorShape.PointingHandCursor)
+                line.clicked.connect(lambda _=False, key=figure.key: self.opened.emit(key))
+                self._layout.insertWidget(1 + i, line)
+                self.lines[figure.key] = line
+        total = max((f.denominator for f in figures), default=0)
+        self.caption.setText(f"Why attempts failed ({total:,})" if total else "Why attempts failed: none yet")
+        for figure in figures:
+            big, small = headline(figure)
+            line = self.lines[figure.key]
+            line.setText(f"{big}  {figure.label}")
+            line.setToolTip(f"{figure.label}: {small}. Show these failed visits")
+            line.setAccessibleName(f"Failure reason {figure.label}: {big}, {small}")
+
+
+def _when(row: Any):
+    return row.when
+
+
 VISIT_COLUMNS = [
-    Column("Subject", lambda r: _attr(r, "subject_name", "subject"), width=170, bold=lambda r: True),
-    Column("Order", lambda r: _attr(r, "order_reference", "reference"), width=130),
-    Column("Visit", lambda r: _attr(r, "kind"), fmt=lambda v: humanize(str(v)) if v else "", width=80),
-    Column("Attempt", lambda r: _attr(r, "attempt", default=None), width=70, align=Qt.AlignmentFlag.AlignCenter),
-    Column("When", lambda r: _attr(r, "window_start", "at", default=None), fmt=fmt_when, width=130),
-    Column("Status", lambda r: _attr(r, "status"), fmt=lambda v: humanize(str(v)) if v else "", width=90),
-    Column("Outcome", lambda r: _attr(r, "outcome"), width=190),
-    Column("Region", lambda r: _attr(r, "region"), width=160),
+    Column("Subject", lambda r: r.subject_name, width=170, bold=lambda r: True),
+    Column("Order", lambda r: r.order_reference, width=130),
+    Column("Visit or device", lambda r: f"{r.device_serial} ({humanize(r.kind)})" if r.device_serial
+           else humanize(r.kind), width=150),
+    Column("Attempt", lambda r: r.attempt, width=70, align=Qt.AlignmentFlag.AlignCenter),
+    Column("When", _when, fmt=fmt_when, width=130),
+    Column("Status", lambda r: r.status, fmt=lambda v: humanize(str(v)) if v else "", width=90),
+    Column("Outcome", lambda r: r.outcome, width=170),
+    Column("Officer", lambda r: r.officer, width=140),
+    Column("Why listed", lambda r: r.part, fmt=lambda v: humanize(str(v)) if v else "", width=150),
 ]
 
 
 class KpiStrip(QWidget):
+    """The install KPIs in one row: four tiles, the failure reasons, device recovery."""
+
     opened = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.tiles: dict[str, KpiTile] = {}
+        self.reasons = ReasonsTile(self)
+        self.reasons.opened.connect(self.opened)
         self.heading = QLabel("Installs and recovery (click a figure for the visits behind it)",
                               objectName="countLabel")
         self._row = QHBoxLayout()
@@ -100,19 +169,27 @@ class KpiStrip(QWidget):
         layout.addLayout(self._row)
 
     def set_figures(self, figures: list[Any]) -> None:
-        keys = [f.key for f in figures]
+        main = [f for f in figures if not f.key.startswith(FAILURE_PREFIX)]
+        reasons = [f for f in figures if f.key.startswith(FAILURE_PREFIX)]
+        keys = [f.key for f in main]
         if keys != list(self.tiles):
             for tile in self.tiles.values():
                 tile.setParent(None)
                 tile.deleteLater()
+            self._row.removeWidget(self.reasons)
             self.tiles = {}
-            for figure in figures:
+            for figure in main:
                 tile = KpiTile(figure, self)
                 tile.opened.connect(self.opened)
-                self._row.addWidget(tile)
                 self.tiles[figure.key] = tile
-        for figure in figures:
+            # The reasons sit after the install figures, before recovery.
+            order = [*(t for k, t in self.tiles.items() if k != RECOVERY), self.reasons,
+                     *(t for k, t in self.tiles.items() if k == RECOVERY)]
+            for widget in order:
+                self._row.addWidget(widget, 2 if widget is self.reasons else 1)
+        for figure in main:
             self.tiles[figure.key].set_figure(figure)
+        self.reasons.set_figures(reasons)
 
 
 class DrillDown(QWidget):
