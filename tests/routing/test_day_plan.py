@@ -105,6 +105,39 @@ def test_pinned_visits_stay_and_an_officer_off_sick_loses_her_route(store):
             assert s.visit.id in {v.id for v, _ in second.unassigned} or again[s.visit.id][0] != sick_id
 
 
+def test_a_replan_after_a_failed_visit_and_an_urgent_repair(store):
+    """During the day: a visit fails (its rebooking follows the rules, the failed one stays
+    where it was), monitoring raises a device fault (the repair joins today's plan)."""
+    from emdesk.domain.devices import Device, DeviceState
+    from emdesk.domain.visits import OutcomeCode, VisitKind
+    from emdesk.services.visit_making import VisitMakingService
+    from emdesk.services.visit_outcomes import VisitOutcomeService
+
+    service = _service(store)
+    first = service.plan(DAY, time_limit=2)
+    officer_id, failed = next((o, s) for o, s in _stops(first) if s.visit.status is VisitStatus.SCHEDULED
+                              and s.visit.kind is VisitKind.CHECK)
+    clock = FixedClock(failed.arrive)
+    result = VisitOutcomeService(store, store.get(User, officer_id), clock).record_outcome(
+        failed.visit.id, OutcomeCode.NOT_AT_ADDRESS, "no answer; card left")
+    fitted = next(d for d in store.find(Device, where={"state": DeviceState.INSTALLED.value})
+                  if d.order_id and store.get(Visit, failed.visit.id).order_id != d.order_id)
+    repair = VisitMakingService(store, _user(store, "supervisor"), clock).device_fault(fitted.serial, key="fault-1")
+    assert repair is not None and repair.kind is VisitKind.REPAIR
+    second = DayPlanService(store, _user(store, "supervisor"), clock).plan(DAY, time_limit=3)
+    routed = {s.visit.id: (o, s) for o, s in _stops(second)}
+    unassigned = {v.id: why for v, why in second.unassigned}
+    # The failed visit stays on its officer's route where it was made, and is not re-planned.
+    assert routed[failed.visit.id][0] == officer_id and failed.visit.id not in unassigned
+    assert store.get(Visit, failed.visit.id).status is VisitStatus.FAILED
+    # The repair is planned today, after now, or unassigned with its reason in words.
+    assert repair.id in routed or unassigned.get(repair.id)
+    if repair.id in routed:
+        assert routed[repair.id][1].arrive >= failed.arrive
+    if result.next_visit is not None and result.next_visit.id in routed:
+        assert routed[result.next_visit.id][1].arrive >= failed.arrive
+
+
 def test_a_two_officer_visit_goes_on_both_routes(store):
     service = _service(store)
     london = {u.id for u in store.find(User) if u.region == "London" and u.role is Role.FIELD_OFFICER}
