@@ -11,6 +11,7 @@ import time
 from datetime import datetime
 
 import httpx
+import pytest
 from checklist_kit import finish_checklist
 from synckit import _free_port
 
@@ -116,3 +117,51 @@ def test_an_installation_made_offline_reaches_the_centre(tmp_path):
         assert seen.get(Visit, visit.id).status is VisitStatus.COMPLETED
     finally:
         seen.close()
+
+
+def test_a_day_planned_at_the_centre_reaches_the_officers_laptop(tmp_path):
+    """The supervisor plans the region's day on her desktop; after both sync, the officer's
+    Today is that route, in that order, offline."""
+    import json
+
+    from emdesk.app.commands import _demo_now
+    from emdesk.domain.clock import FixedClock, local_date
+    from emdesk.services.officer_day import OfficerDayService
+
+    morning = _demo_now()             # the hub's demo world is made as at 08:00 today
+    at = {"EMDESK_NOW": morning.isoformat().replace("+00:00", "Z")}
+    day = local_date(morning).isoformat()
+    hub = Hub(tmp_path / "hub.db")
+    assert emdesk("hub", "load-demo", "--store", str(hub.store)).returncode == 0
+    officer, region = "officer.leeds", "Yorkshire and the Humber"
+    hub.start()
+    try:
+        for user, db in ((officer, "officer.db"), ("supervisor", "centre.db")):
+            joined = emdesk("join", "--hub", hub.url, "--user", user, "--db", str(tmp_path / db),
+                            password=f"demo-{user}", env_extra=at)
+            assert joined.returncode == 0, joined.stderr
+        planned = emdesk("plan", "--date", day, "--region", region, "--db", str(tmp_path / "centre.db"),
+                         "--user", "supervisor", "--json", "--time-limit", "2", password="demo-supervisor",
+                         env_extra=at)
+        assert planned.returncode == 0, planned.stderr
+        plan = json.loads(planned.stdout)
+        route = next(o for o in plan["officers"] if o["officer"] == officer)
+        assert route["visits"], plan["unassigned"]
+        pushed = emdesk("sync", "--db", str(tmp_path / "centre.db"), password="demo-supervisor", env_extra=at)
+        assert pushed.returncode == 0 and re.search(r"refused 0", pushed.stdout), pushed.stdout + pushed.stderr
+        pulled = emdesk("sync", "--db", str(tmp_path / "officer.db"), password=f"demo-{officer}", env_extra=at)
+        assert pulled.returncode == 0, pulled.stderr
+    finally:
+        hub.stop()
+    store = Store.unlock(tmp_path / "officer.db", officer, f"demo-{officer}")
+    try:
+        me = store.find(User, where={"username": officer})[0]
+        today = OfficerDayService(store, me, FixedClock(morning)).day(local_date(morning))
+        assert today.planned
+        mine = [c.visit_id for c in today.stops if c.planned]
+        assert mine == [v["visit_id"] for v in route["visits"]]
+        # Every stop is on the laptop whole, a colleague's case covered today too.
+        assert all(c.located and c.subject_name != "(missing subject)" for c in today.stops if c.planned)
+        assert today.km == pytest.approx(route["km"], abs=0.2)
+    finally:
+        store.close()
