@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from .problem import Problem
 from .result import Plan, Route, Stop, Unassigned, leave_and_back
-from .travel import great_circle_km
+from .travel import path_km
 
 
 def nearest_neighbour(problem: Problem) -> Plan:
@@ -99,7 +99,7 @@ def nearest_neighbour(problem: Problem) -> Plan:
             continue
         home = (o.lat, o.lon)
         path = [home, *((s.lat, s.lon) for s in stops[v]), home]
-        km = sum(great_circle_km(a, b) for a, b in zip(path, path[1:]))
+        km = path_km(path)
         home_by = stops[v][-1].depart + drive(at[v], v)
         for b in pending_break[v]:
             # Due before she is back: taken on the way home; else after getting back.

@@ -43,7 +43,7 @@ from emdesk.domain.devices import DeviceKind
 
 from .problem import Job, Officer, Problem
 from .result import Plan, Route, Stop, Unassigned, leave_and_back
-from .travel import great_circle_km
+from .travel import path_km
 
 DROP_PENALTY = 1_000_000            # metres: no detour is worth leaving a visit out
 KPI_DROP_PENALTY = 100 * DROP_PENALTY
@@ -483,7 +483,7 @@ def _plan(m: _Model, routes, together: dict[int, int], planned: list[int], start
         if not stops:
             continue
         path = [(o.lat, o.lon), *((s.lat, s.lon) for s in stops), (o.lat, o.lon)]
-        km = sum(great_circle_km(a, b) for a, b in zip(path, path[1:]))
+        km = path_km(path)
         first, last = m.job_point(seq[0][0]), m.job_point(seq[-1][0])
         brk = tuple((m.at(a), m.at(b)) for a, b in sorted((break_times or {}).get(v, [])))
         leave, back = leave_and_back(stops[0].arrive, timedelta(seconds=m.drive(v, first)), stops[-1].depart,

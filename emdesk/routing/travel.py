@@ -21,6 +21,15 @@ def great_circle_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return float(_haversine_km(np.array([a[0]]), np.array([a[1]]), np.array([b[0]]), np.array([b[1]]))[0])
 
 
+def path_km(points: Sequence[tuple[float, float]]) -> float:
+    """Great-circle length of a path through (lat, lon) points: what a route's ``km`` is,
+    whatever travel-time model planned it."""
+    p = np.asarray(points, dtype=float).reshape(-1, 2)
+    if len(p) < 2:
+        return 0.0
+    return float(_haversine_km(p[:-1, 0], p[:-1, 1], p[1:, 0], p[1:, 1]).sum())
+
+
 def _haversine_km(lat1, lon1, lat2, lon2):
     lat1, lon1, lat2, lon2 = map(np.radians, (lat1, lon1, lat2, lon2))
     h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2

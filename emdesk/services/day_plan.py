@@ -25,7 +25,7 @@ from emdesk.domain.users import Permission, Role, User
 from emdesk.domain.visits import Visit, VisitKind, VisitStatus
 from emdesk.routing import Break, Job, Officer, Plan, Problem, solve
 from emdesk.routing.problem import service_minutes
-from emdesk.routing.travel import RoadSpeedModel, TravelModel, great_circle_km
+from emdesk.routing.travel import RoadSpeedModel, TravelModel, path_km
 from emdesk.store import Store
 
 from .errors import AccessDenied, ServiceError
@@ -307,5 +307,5 @@ class DayPlanService:
         km = 0.0
         if base and stops:
             path = [base, *((s.lat, s.lon) for s in stops), base]
-            km = round(sum(great_circle_km(a, b) for a, b in zip(path, path[1:])), 3)
+            km = round(path_km(path), 3)
         return OfficerRoute(officer=officer, base=base, stops=tuple(stops), km=km)

@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from pyproj import Geod
 
-from emdesk.domain.clock import Clock, at_local, local, local_date
+from emdesk.domain.appointments import appointment_text as visit_text
+from emdesk.domain.clock import Clock, at_local, local_date
+from emdesk.routing.travel import path_km
 from emdesk.domain.conditions import Conditions
 from emdesk.domain.curfew import format_windows
 from emdesk.domain.devices import DeviceKind
@@ -27,12 +28,7 @@ from emdesk.store import Store
 
 from .errors import AccessDenied
 
-_GEOD = Geod(ellps="WGS84")
 OPEN = (VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)
-# How long each kind of visit takes at the door (the wearer is told).
-VISIT_MINUTES = {VisitKind.INSTALL: 45, VisitKind.CHECK: 20, VisitKind.REPAIR: 30, VisitKind.REMOVAL: 25}
-# An arrival is given to the wearer as this long either side of the planned time.
-ARRIVAL_SPREAD = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -111,11 +107,7 @@ def route_km(points: list[tuple[float, float]]) -> float:
     """Great-circle length of a path through (lat, lon) points, in km."""
     if len(points) < 2:
         return 0.0
-    return _GEOD.line_length([p[1] for p in points], [p[0] for p in points]) / 1000.0
-
-
-def _clock(at: datetime | None) -> str:
-    return f"{local(at):%H:%M}" if at else ""
+    return path_km(points)
 
 
 def describe_conditions(conditions: Conditions) -> tuple[str, ...]:
@@ -138,51 +130,19 @@ def describe_conditions(conditions: Conditions) -> tuple[str, ...]:
     return tuple(out)
 
 
-_WHAT = {
-    VisitKind.INSTALL: "to fit your electronic monitoring equipment",
-    VisitKind.CHECK: "to check your electronic monitoring equipment",
-    VisitKind.REPAIR: "to repair or replace your electronic monitoring equipment",
-    VisitKind.REMOVAL: "to remove your electronic monitoring equipment",
-}
-_EXPECT = {
-    VisitKind.INSTALL: ("We will explain your conditions, fit a tag to your ankle and set up the monitoring "
-                        "equipment at the address. Please have photo ID ready and keep a power socket free."),
-    VisitKind.CHECK: "We will look at the tag's strap and the equipment at the address.",
-    VisitKind.REPAIR: "We will test the equipment and replace anything that is not working.",
-    VisitKind.REMOVAL: ("We will take off the tag and collect all the equipment, including any chargers. "
-                        "Please have everything ready."),
-}
-
-
-def arrival_span(visit: Visit) -> tuple[datetime | None, datetime | None]:
-    """When the wearer is told to expect the officer: the booked window, or the planned
-    arrival give or take half an hour, inside the window."""
-    if visit.appointment or visit.planned_arrival is None:
-        return visit.window_start, visit.window_end
-    start, end = visit.planned_arrival - ARRIVAL_SPREAD, visit.planned_arrival + ARRIVAL_SPREAD
-    if visit.window_start:
-        start = max(start, visit.window_start)
-    if visit.window_end:
-        end = min(end, visit.window_end)
-    return start, end
-
-
 def appointment_text(visit: Visit, given_name: str, address: str) -> str:
-    """What the wearer is sent: when, why, how long, what to expect."""
-    start, end = arrival_span(visit)
-    if start is None:
-        when = "soon; we will call you with a time"
-    else:
-        day = local(start)
-        when = f"on {day:%A} {day.day} {day:%B}"
-        when += f" between {_clock(start)} and {_clock(end)}" if end else f" from {_clock(start)}"
+    """What the wearer is sent: the span made from the planned arrival (or the booked
+    window) by ``emdesk.domain.appointments``, the same text the planner stores, with the
+    greeting and the address."""
     hello = f"Hello {given_name}," if given_name else "Hello,"
-    lines = [
-        hello,
-        f"An electronic monitoring officer will visit you at {address or 'your address'} {when}, "
-        f"{_WHAT[visit.kind]}.",
-        f"The visit takes about {VISIT_MINUTES[visit.kind]} minutes. {_EXPECT[visit.kind]}",
-    ]
+    # Not planned yet: the wearer is given the whole window, as for a booked appointment.
+    arrival = visit.planned_arrival or visit.window_start
+    if arrival is None:
+        when = "We will call you with the time of our visit."
+    else:
+        when = visit_text(visit.kind, arrival, visit.window_start, visit.window_end,
+                          booked=visit.appointment or visit.planned_arrival is None, equipment=visit.equipment)
+    lines = [hello, f"An electronic monitoring officer will visit you at {address or 'your address'}.", when]
     if visit.crew_size > 1:
         lines.append("Two officers will come.")
     lines.append("Please be in. If you cannot be, call us as soon as you can.")

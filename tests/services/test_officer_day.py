@@ -107,8 +107,8 @@ def test_a_card_carries_what_the_door_needs(store, world):
     assert card.crew_size == 2 and card.crew == ("Bob Partner",)
     assert card.equipment == ("GPS tag",)
     assert card.conditions == ("Curfew Mon-Sun 19:00-07:00",)
-    # Told as the planned arrival give or take half an hour, in UK time.
-    assert "Thursday 26 November between 10:10 and 11:10" in card.appointment_text
+    # Told as an hour from the planned arrival's quarter hour, in UK time (the planner's text).
+    assert "between 10:30 and 11:30 on Thursday 26 November" in card.appointment_text
     assert "Two officers will come." in card.appointment_text
 
 
@@ -142,7 +142,7 @@ def test_a_youth_needs_the_responsible_adult(store, world):
 
 @pytest.mark.parametrize("appointment, arrival, expected", [
     (True, local(10, 20), "between 10:00 and 12:00"),      # a booked appointment is kept as booked
-    (False, local(10, 20), "between 10:00 and 10:50"),     # clipped to the window's start
+    (False, local(10, 20), "between 10:15 and 11:15"),     # an hour from the arrival's quarter hour
     (False, None, "between 10:00 and 12:00"),             # no plan yet: the window
 ])
 def test_the_appointment_time_told_to_the_wearer(appointment, arrival, expected):
