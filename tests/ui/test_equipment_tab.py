@@ -82,7 +82,7 @@ def test_the_list_shows_what_a_supervisor_needs_to_chase_the_kit(qtbot, store, c
     shown = cells(ws)
     assert shown == {
         "Serial": "RF-1", "Kind": "RF tag", "Wearer": "Sam Jones", "Order": "W-9", "Region": "Wales",
-        "Officer": "Ann Officer", "On the list since": f"{clock.now() - timedelta(days=40):%d %b %Y}",
+        "Officer": "Ann Officer", "Out since": f"{clock.now() - timedelta(days=40):%d %b %Y}",
         "Out for": "40 days", "Why not recovered": "wearer absconded",
         "Last visit": f"removal on {clock.now() - timedelta(days=40):%Y-%m-%d}: equipment not recovered"}
     assert ws.count_label.text() == "1 device outstanding"
@@ -91,6 +91,13 @@ def test_the_list_shows_what_a_supervisor_needs_to_chase_the_kit(qtbot, store, c
     assert days.data(Qt.ItemDataRole.ForegroundRole) is not None
     # Nothing chosen yet: Close… waits for a row, and says so.
     assert not ws.close_button.isEnabled() and "Choose a device" in ws.close_button.toolTip()
+    assert not ws.detail_text.isVisibleTo(ws)
+    # Chosen: the whole story under the table, even where the table elides it.
+    select_first(ws)
+    assert ws.close_button.isEnabled() and ws.detail_text.isVisibleTo(ws)
+    assert ws.detail_text.text() == (
+        "RF-1 (RF tag) · Sam Jones, order W-9 · officer Ann Officer. Not recovered: wearer absconded. "
+        f"Last visit: removal on {clock.now() - timedelta(days=40):%Y-%m-%d}: equipment not recovered.")
 
 
 @pytest.mark.parametrize("role, how, notes, state", [
@@ -195,3 +202,14 @@ def test_an_empty_list_says_everything_is_accounted_for(qtbot, store, clock, wor
     OutstandingEquipmentService(store, world[Role.SUPERVISOR], clock).close("RF-1", "recovered")
     ws = loaded(qtbot, ctx_as(store, clock, world[Role.SUPERVISOR]))
     assert ws.row_count() == 0 and ws.status_text.text() == "Nothing outstanding: every device is accounted for."
+
+
+@pytest.mark.parametrize("reason, shown", [
+    ("wearer absconded", "Not recovered: wearer absconded."),
+    ("not recovered after repeated visits", "Not recovered after repeated visits."),
+    ("Not recovered: house empty.", "Not recovered: house empty."),
+    ("", "Not recovered: no reason recorded."),
+])
+def test_the_reason_reads_once(reason, shown):
+    from emdesk.ui.workspaces.equipment_close import why_text
+    assert why_text(reason) == shown

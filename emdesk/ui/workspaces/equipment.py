@@ -21,7 +21,7 @@ from ..table_model import Column
 from ..table_view import make_table
 from ..tasks import TaskError, runner_for
 from .base import Workspace
-from .equipment_close import ask_close, describe
+from .equipment_close import ask_close, describe, why_text
 
 # A month out and still not back: the kit a supervisor chases first.
 LONG_OUT_DAYS = 30
@@ -32,20 +32,31 @@ def _days(r: OutstandingRow) -> str:
 
 
 COLUMNS = [
-    Column("Serial", lambda r: r.serial, width=115, bold=lambda r: True),
+    Column("Serial", lambda r: r.serial, width=105, bold=lambda r: True),
     Column("Kind", lambda r: r.kind, width=150),
-    Column("Wearer", lambda r: r.wearer, width=140, show=lambda r: r.wearer or "not held here"),
-    Column("Order", lambda r: r.order_reference, width=120),
-    Column("Region", lambda r: r.region, width=150),
-    Column("Officer", lambda r: r.officer, width=130),
-    Column("On the list since", lambda r: r.since, fmt=fmt_date, width=115),
+    Column("Wearer", lambda r: r.wearer, width=135, show=lambda r: r.wearer or "not held here"),
+    Column("Order", lambda r: r.order_reference, width=115),
+    Column("Region", lambda r: r.region, width=140),
+    Column("Officer", lambda r: r.officer, width=125),
+    Column("Out since", lambda r: r.since, fmt=fmt_date, width=100),
     Column("Out for", lambda r: r.days, show=_days, width=80,
            align=Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
            foreground=lambda r: palette.colour("bad") if (r.days or 0) > LONG_OUT_DAYS else None,
            bold=lambda r: (r.days or 0) > LONG_OUT_DAYS),
-    Column("Why not recovered", lambda r: r.reason, width=220),
-    Column("Last visit", lambda r: r.last_visit_at, show=lambda r: r.last_visit, width=260),
+    Column("Why not recovered", lambda r: r.reason, width=185),
+    Column("Last visit", lambda r: r.last_visit_at, show=lambda r: r.last_visit, width=150),
 ]
+
+
+def detail(r: OutstandingRow) -> str:
+    """The selected row in full (the table elides long reasons on a laptop screen)."""
+    parts = [f"{r.serial} ({r.kind})"]
+    if r.wearer or r.order_reference:
+        parts.append(", ".join(x for x in (r.wearer, f"order {r.order_reference}" if r.order_reference else "") if x))
+    if r.officer:
+        parts.append(f"officer {r.officer}")
+    text = " · ".join(parts) + ". " + why_text(r.reason)
+    return text + (f" Last visit: {r.last_visit}." if r.last_visit else "")
 
 
 class EquipmentWorkspace(Workspace):
@@ -72,6 +83,11 @@ class EquipmentWorkspace(Workspace):
         self.table.view.setAccessibleName("Outstanding equipment")
         self.add_search(self.table, "Filter by serial, wearer, order…")
         self.body.addWidget(self.table.view, 1)
+        self.detail_text = QLabel("", objectName="equipmentDetail")
+        self.detail_text.setWordWrap(True)
+        self.detail_text.setTextFormat(Qt.TextFormat.PlainText)
+        self.detail_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.body.addWidget(self.detail_text)
 
         actions = QHBoxLayout()
         self.close_button = QPushButton("Close…", objectName="primary")
@@ -98,8 +114,7 @@ class EquipmentWorkspace(Workspace):
 
     def show_data(self, rows: list[OutstandingRow]) -> None:
         self.table.set_rows(rows)
-        where = self.ctx.user.region or "all regions"
-        self.subtitle_label.setText(f"Not recovered when the order ended, until recovered or written off · {where}")
+        self.subtitle_label.setText("Not recovered when the order ended; on this list until recovered or written off")
         self._update_count()
         self._update()
 
@@ -113,6 +128,9 @@ class EquipmentWorkspace(Workspace):
     # -- closing ----------------------------------------------------------------------
 
     def _update(self, *args) -> None:
+        row = self.table.selected_row()
+        self.detail_text.setText(detail(row) if row is not None else "")
+        self.detail_text.setVisible(row is not None)
         refused = [text for text in self.refusals.values() if text]
         if len(refused) == len(self.refusals):
             self.close_button.setEnabled(False)
@@ -120,9 +138,8 @@ class EquipmentWorkspace(Workspace):
             if not self.last_message:
                 self._say(refused[0])
             return
-        chosen = self.table.selected_row() is not None
-        self.close_button.setEnabled(chosen and not self.closing)
-        self.close_button.setToolTip("" if chosen else "Choose a device in the list first")
+        self.close_button.setEnabled(row is not None and not self.closing)
+        self.close_button.setToolTip("" if row is not None else "Choose a device in the list first")
         if not self.last_message:
             self._say("Choose a device, then Close… when it is back or written off."
                       if self.table.model.rowCount() else "Nothing outstanding: every device is accounted for.")

@@ -8,6 +8,7 @@ service requires, and the dialog says so before it is sent.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -30,6 +31,15 @@ WAYS = (
 )
 
 
+def why_text(reason: str) -> str:
+    """"Not recovered: <reason>", without saying it twice when the reason already does."""
+    if not reason:
+        return "Not recovered: no reason recorded."
+    if reason.lower().startswith("not recovered"):
+        return reason[:1].upper() + reason[1:].rstrip(".") + "."
+    return f"Not recovered: {reason.rstrip('.')}."
+
+
 def describe(row: OutstandingRow) -> str:
     whose = f" from {row.wearer}" if row.wearer else ""
     order = f" (order {row.order_reference})" if row.order_reference else ""
@@ -44,7 +54,7 @@ class CloseOutstandingDialog(QDialog):
         self.setModal(True)
         heading = QLabel(describe(row), objectName="detailsTitle")
         heading.setWordWrap(True)
-        why = QLabel(f"Not recovered: {row.reason}" if row.reason else "Not recovered at removal.")
+        why = QLabel(why_text(row.reason))
         why.setWordWrap(True)
         set_prop(why, "tone", "muted")
         self.group = QButtonGroup(self)
@@ -77,7 +87,10 @@ class CloseOutstandingDialog(QDialog):
         self.box = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = self.box.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setText("Take off the list")
-        self.save_button.setMinimumWidth(self.save_button.fontMetrics().horizontalAdvance("Take off the list") + 40)
+        # The default button is drawn bold: measure it so, or its text is clipped.
+        bold = self.save_button.font()
+        bold.setBold(True)
+        self.save_button.setMinimumWidth(QFontMetrics(bold).horizontalAdvance("Take off the list") + 48)
         self.box.accepted.connect(self._check)
         self.box.rejected.connect(self.reject)
         layout.addWidget(notes_label)
