@@ -9,7 +9,7 @@ on the session's store lane.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton
 
 from emdesk.services.equipment import CLOSE_HOW, OutstandingRow, close_refusal
@@ -75,7 +75,7 @@ class EquipmentWorkspace(Workspace):
     def __init__(self, ctx, parent=None):
         super().__init__(ctx, parent)
         self.tasks = runner_for(ctx)
-        self.closing = False
+        self.pending: tuple[OutstandingRow, str] | None = None     # the close in flight, and how
         self.last_message = ""
         # What this account may not do, from the service's own rule, once.
         self.refusals = {how: close_refusal(ctx.user, how) for how in CLOSE_HOW}
@@ -138,7 +138,7 @@ class EquipmentWorkspace(Workspace):
             if not self.last_message:
                 self._say(refused[0])
             return
-        self.close_button.setEnabled(row is not None and not self.closing)
+        self.close_button.setEnabled(row is not None and self.pending is None)
         self.close_button.setToolTip("" if row is not None else "Choose a device in the list first")
         if not self.last_message:
             self._say("Choose a device, then Close… when it is back or written off."
@@ -150,30 +150,36 @@ class EquipmentWorkspace(Workspace):
 
     def close_selected(self) -> None:
         row = self.table.selected_row()
-        if row is None or self.closing or not self.close_button.isEnabled():
+        if row is None or self.pending is not None or not self.close_button.isEnabled():
             return
         answer = self.ask(self, row, self.refusals)
         if answer is None:
             return
         how, notes = answer
-        self.closing = True
+        self.pending = (row, how)
         self.last_message = f"Closing {row.serial}…"
         self._say(self.last_message)
         self._update()
+        # Bound methods, not lambdas: Qt drops them if this screen is gone before the answer.
         self.tasks.run(self.ctx.equipment.close, row.serial, how, notes, name="close outstanding kit",
-                       on_done=lambda _device: self._closed(row, how),
-                       on_error=lambda error: self._failed(row, error))
+                       on_done=self._closed, on_error=self._failed)
 
-    def _closed(self, row: OutstandingRow, how: str) -> None:
-        self.closing = False
+    @Slot(object)
+    def _closed(self, _device) -> None:
+        if self.pending is None:
+            return
+        (row, how), self.pending = self.pending, None
         done = ("recovered: check it in at the bench" if how == "recovered" else "written off")
         self.last_message = f"{describe(row)} closed as {done}."
         self._say(self.last_message, "good")
         self.closed.emit(row.serial, how)
         self.refresh()
 
-    def _failed(self, row: OutstandingRow, error: TaskError) -> None:
-        self.closing = False
+    @Slot(object)
+    def _failed(self, error: TaskError) -> None:
+        if self.pending is None:
+            return
+        (row, _how), self.pending = self.pending, None
         self.last_message = f"{row.serial} was not closed. {error.sentence}"
         self._say(self.last_message, "bad")
         self._update()
