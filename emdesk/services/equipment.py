@@ -28,6 +28,22 @@ from .errors import AccessDenied, ServiceError
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 LOST_PREFIX = "not recovered at removal: "
 CLOSE_HOW = {"recovered": DeviceState.RECOVERED, "written_off": DeviceState.WRITTEN_OFF}
+# Who sees the list (the session wires the service, and the desktop its tab, for these).
+ROLES = frozenset({Role.SUPERVISOR, Role.TECHNICIAN})
+
+
+def may_see(user: User) -> bool:
+    return user.role in ROLES
+
+
+def close_refusal(user: User, how: str) -> str:
+    """Why ``user`` may not close outstanding kit as ``how``, in words; "" when they may.
+    The screen disables what this refuses, with the reason, and ``close`` enforces it."""
+    if not may_see(user):
+        return f"{user.role.label} accounts do not see the outstanding-equipment list"
+    if not (user.can(Permission.MANAGE_DEVICES) or user.role is Role.SUPERVISOR):
+        return f"{user.role.label} accounts cannot close outstanding equipment"
+    return ""
 
 
 class EquipmentError(ServiceError):
@@ -46,6 +62,9 @@ class OutstandingRow:
     visit_id: str | None            # the removal that left it behind
     last_visit: str                 # "removal on 2026-12-02: equipment not recovered"
     last_visit_at: datetime | None
+    region: str = ""                # the order's region, else where the device is stocked
+    officer: str = ""               # who made the removal, else the officer holding the case
+    days: int | None = None         # whole days on the list, as of the service's clock
 
 
 def _since(device: Device) -> datetime | None:
@@ -66,8 +85,8 @@ class OutstandingEquipmentService:
         self.store, self.user, self.clock = store, user, clock
 
     def _require(self) -> None:
-        if self.user.role not in (Role.SUPERVISOR, Role.TECHNICIAN):
-            raise AccessDenied(f"{self.user.role.label} accounts do not see the outstanding-equipment list")
+        if not may_see(self.user):
+            raise AccessDenied(close_refusal(self.user, ""))
 
     def rows(self) -> list[OutstandingRow]:
         """Every device not recovered and not yet closed, oldest first."""
@@ -81,23 +100,36 @@ class OutstandingEquipmentService:
         for v in sorted(removals, key=lambda v: (_visit_when(v) is not None, _visit_when(v) or EPOCH, v.id)):
             for serial in v.not_recovered:
                 left_by[serial] = v           # the latest removal that left it behind
-        orders = self.store.get_many(Order, {v.order_id for v in left_by.values()})
+        # Kit lost without a removal recording it (chased after the order ended) still
+        # names the order it was allocated to, when this desktop holds it.
+        order_of = {d.serial: left_by[d.serial].order_id if d.serial in left_by else d.order_id for d in lost}
+        orders = self.store.get_many(Order, {o for o in order_of.values() if o})
         people = self.store.get_many(Subject, {o.subject_id for o in orders.values() if o.subject_id})
+        officer_of = {d.serial: (left_by[d.serial].officer_id if d.serial in left_by else None)
+                      or (orders[order_of[d.serial]].assigned_officer_id if order_of[d.serial] in orders else None)
+                      for d in lost}
+        officers = self.store.get_many(User, {u for u in officer_of.values() if u})
+        now = self.clock.now()
         out = []
         for d in lost:
             visit = left_by.get(d.serial)
-            order = orders.get(visit.order_id) if visit else None
+            order = orders.get(order_of[d.serial] or "")
             person = people.get(order.subject_id) if order else None
-            last = self._last_visit(visit.order_id) if visit else None
+            last = self._last_visit(order.id) if order else None
+            officer = officers.get(officer_of[d.serial] or "")
+            since = _since(d)
             out.append(OutstandingRow(
                 device_id=d.id, serial=d.serial, kind=d.kind.label,
                 order_reference=order.reference if order else "",
                 wearer=person.full_name if person else "",
-                since=_since(d),
+                since=since,
                 reason=(visit.not_recovered.get(d.serial) if visit else "") or _history_reason(d),
                 visit_id=visit.id if visit else None,
                 last_visit=self._describe(last) if last else "",
-                last_visit_at=_visit_when(last) if last else None))
+                last_visit_at=_visit_when(last) if last else None,
+                region=(order.region if order else "") or d.region,
+                officer=officer.display_name if officer else "",
+                days=max((now - since).days, 0) if since else None))
         if any(r.wearer for r in out):
             self.store.audit_view(actor=self.user.id, entity="devices", entity_id="outstanding", subject_id=None,
                                   detail={"screen": "outstanding equipment", "rows": len(out)})
@@ -118,8 +150,9 @@ class OutstandingEquipmentService:
         """Take a device off the list: ``recovered`` (found later: back for the bench to check
         in) or ``written_off`` (gone for good; say why in ``notes``)."""
         self._require()
-        if not (self.user.can(Permission.MANAGE_DEVICES) or self.user.role is Role.SUPERVISOR):
-            raise AccessDenied(f"{self.user.role.label} accounts cannot close outstanding equipment")
+        refused = close_refusal(self.user, how)
+        if refused:
+            raise AccessDenied(refused)
         to = CLOSE_HOW.get(how)
         if to is None:
             raise EquipmentError(f"how: {how!r} is not a way to close it; use one of: {', '.join(CLOSE_HOW)}")
@@ -144,4 +177,5 @@ class OutstandingEquipmentService:
             return self.store.put(device, actor=self.user.id)
 
 
-__all__ = ["CLOSE_HOW", "EquipmentError", "OutstandingEquipmentService", "OutstandingRow"]
+__all__ = ["CLOSE_HOW", "ROLES", "EquipmentError", "OutstandingEquipmentService", "OutstandingRow", "close_refusal",
+           "may_see"]

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 
+from emdesk.domain.clock import FixedClock
 from emdesk.domain.devices import Device, DeviceState
 from emdesk.domain.users import Role, User
-from emdesk.services.equipment import EquipmentError, OutstandingEquipmentService
+from emdesk.services.equipment import EquipmentError, OutstandingEquipmentService, close_refusal
 from emdesk.services.errors import AccessDenied
 from emdesk.services.removals import RemovalService
 
@@ -46,6 +47,10 @@ def test_unrecovered_kit_is_listed_with_its_reason(store, clock, left_behind, st
         "RF-1", "RF tag", "W-9", "Sam Jones", "wearer absconded")
     assert row.since == clock.now() and row.visit_id == left_behind["visit"].id
     assert row.last_visit == f"removal on {clock.now():%Y-%m-%d}: equipment not recovered"
+    # Who to ask and where: the officer who made the removal, the order's region.
+    assert (row.officer, row.region, row.days) == ("Ann", "Wales", 0)
+    later = OutstandingEquipmentService(store, staff[who], FixedClock(clock.now() + timedelta(days=9, hours=23)))
+    assert later.rows()[0].days == 9
     # The wearer's name, nothing more of them.
     assert not {"address", "date_of_birth", "subject_id"} & set(row.__slots__)
 
@@ -95,3 +100,28 @@ def test_closing_refuses_in_words(store, clock, left_behind, staff, serial, how,
     with pytest.raises(EquipmentError, match=message):
         OutstandingEquipmentService(store, staff["boss"], clock).close(serial, how, notes)
     assert [r.serial for r in OutstandingEquipmentService(store, staff["boss"], clock).rows()] == ["RF-1"]
+
+
+def test_kit_lost_without_a_removal_still_names_its_order_and_officer(store, clock, world, staff):
+    """Chased after the order ended and given up on: the device still holds its allocation."""
+    from emdesk.domain.devices import move_device
+    tag = store.find(Device, where={"serial": "RF-1"})[0]
+    store.put(move_device(tag, DeviceState.LOST, at=clock.now() - timedelta(days=40), by="x",
+                          reason="not recovered after repeated visits"))
+    row = OutstandingEquipmentService(store, staff["boss"], clock).rows()[0]
+    assert (row.order_reference, row.wearer, row.officer, row.region, row.days, row.visit_id) == (
+        "W-9", "Sam Jones", "Ann", "Wales", 40, None)
+    assert row.reason == "not recovered after repeated visits"
+
+
+@pytest.mark.parametrize("role, how, refused", [
+    (Role.SUPERVISOR, "recovered", ""),
+    (Role.SUPERVISOR, "written_off", ""),
+    (Role.TECHNICIAN, "recovered", ""),
+    (Role.TECHNICIAN, "written_off", ""),
+    (Role.MONITORING_OPERATOR, "recovered", "Monitoring operator accounts do not see the outstanding-equipment list"),
+    (Role.FIELD_OFFICER, "written_off", "Field officer accounts do not see the outstanding-equipment list"),
+    (Role.ADMIN, "recovered", "Admin accounts do not see the outstanding-equipment list"),
+])
+def test_who_may_close_it(role, how, refused):
+    assert close_refusal(User(username="u", display_name="U", role=role), how) == refused

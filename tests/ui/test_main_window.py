@@ -7,9 +7,9 @@ from emdesk.ui.main_window import MainWindow
 
 EXPECTED_TABS = {
     Role.FIELD_OFFICER: ["today", "caseload"],
-    Role.TECHNICIAN: ["stock", "bench"],
+    Role.TECHNICIAN: ["stock", "bench", "equipment"],
     Role.MONITORING_OPERATOR: ["orders", "caseload"],
-    Role.SUPERVISOR: ["overview", "orders", "caseload"],
+    Role.SUPERVISOR: ["overview", "orders", "caseload", "equipment"],
     Role.ADMIN: ["stock"],
 }
 

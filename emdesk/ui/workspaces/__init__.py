@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from emdesk.domain.users import Permission, User
+from emdesk.services.equipment import may_see as sees_outstanding_kit
 
 from .base import Workspace
 from .bench import BenchWorkspace
 from .caseload import CaseloadWorkspace
 from .conflicts import ConflictsWorkspace
+from .equipment import EquipmentWorkspace
 from .orders import OrdersWorkspace
 from .overview import OverviewWorkspace
 from .stock import StockWorkspace
@@ -18,9 +20,10 @@ P = Permission
 def workspaces_for(user: User, *, synced: bool = False) -> list[type[Workspace]]:
     """Tabs in the order a user works: figures, orders, the day, cases, kit.
 
-    Field officer: Today, Caseload. Technician: Stock, Bench. Monitoring operator: Orders,
-    Caseload. Supervisor: Overview, Orders, Caseload (and Sync conflicts when synced). An account with none of these
-    (an administrator) still gets the device list it may view.
+    Field officer: Today, Caseload. Technician: Stock, Bench, Outstanding kit. Monitoring
+    operator: Orders, Caseload. Supervisor: Overview, Orders, Caseload (and Sync conflicts
+    when synced), Outstanding kit. An account with none of these (an administrator) still
+    gets the device list it may view.
     """
     can = user.can
     chosen: list[type[Workspace]] = []
@@ -39,8 +42,12 @@ def workspaces_for(user: User, *, synced: bool = False) -> list[type[Workspace]]
         chosen.append(StockWorkspace)
     if can(P.MANAGE_DEVICES):
         chosen.append(BenchWorkspace)
+    if sees_outstanding_kit(user):
+        # Kit not recovered when orders ended: the service decides who sees it.
+        chosen.append(EquipmentWorkspace)
     return chosen
 
 
-__all__ = ["Workspace", "workspaces_for", "BenchWorkspace", "CaseloadWorkspace", "ConflictsWorkspace", "OrdersWorkspace", "OverviewWorkspace",
+__all__ = ["Workspace", "workspaces_for", "BenchWorkspace", "CaseloadWorkspace", "ConflictsWorkspace", "EquipmentWorkspace",
+           "OrdersWorkspace", "OverviewWorkspace",
            "StockWorkspace", "TodayWorkspace"]
