@@ -13,6 +13,7 @@ from .cases import CaseService
 from .checklists import ChecklistService
 from .day_plan import DayPlanService
 from .equipment import OutstandingEquipmentService
+from .equipment import may_see as may_see_equipment
 from .installs import InstallService
 from .intake import IntakeService
 from .kpis import KpiService
@@ -80,8 +81,7 @@ class AppContext:
             visit_making=VisitMakingService(store, user, clock),
             kpis=(KpiService(store, user, clock)
                   if user.can(Permission.VIEW_MANAGEMENT_FIGURES) else None),
-            equipment=(OutstandingEquipmentService(store, user, clock)
-                       if user.role in (Role.SUPERVISOR, Role.TECHNICIAN) else None),
+            equipment=OutstandingEquipmentService(store, user, clock) if may_see_equipment(user) else None,
         )
 
     def close(self) -> None:

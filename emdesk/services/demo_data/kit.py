@@ -86,7 +86,7 @@ def end_of_order(gen: Gen, devices: list[Device], *, ended_at: datetime, removed
             d = _move(d, DeviceState.AWAITING_COLLECTION, ended_at, reason="order ended")
             if (gen.now - ended_at).days > 45 and gen.chance(0.6):
                 d = _move(d, DeviceState.LOST, ended_at + timedelta(days=gen.rng.randint(30, 45)),
-                          reason="not recovered after repeated visits; written off")
+                          reason="not recovered after repeated visits")
         out.append(d)
     return out
 
