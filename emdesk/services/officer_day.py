@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from pyproj import Geod
-
 from emdesk.domain.clock import Clock, at_local, local, local_date
 from emdesk.domain.conditions import Conditions
 from emdesk.domain.curfew import format_windows
@@ -23,11 +21,11 @@ from emdesk.domain.orders import Order
 from emdesk.domain.people import Address, Subject
 from emdesk.domain.users import Permission, User
 from emdesk.domain.visits import Visit, VisitKind, VisitStatus
+from emdesk.routing.travel import great_circle_km
 from emdesk.store import Store
 
 from .errors import AccessDenied
 
-_GEOD = Geod(ellps="WGS84")
 OPEN = (VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)
 # How long each kind of visit takes at the door (the wearer is told).
 VISIT_MINUTES = {VisitKind.INSTALL: 45, VisitKind.CHECK: 20, VisitKind.REPAIR: 30, VisitKind.REMOVAL: 25}
@@ -108,10 +106,9 @@ class OfficerDay:
 
 
 def route_km(points: list[tuple[float, float]]) -> float:
-    """Great-circle length of a path through (lat, lon) points, in km."""
-    if len(points) < 2:
-        return 0.0
-    return _GEOD.line_length([p[1] for p in points], [p[0] for p in points]) / 1000.0
+    """Great-circle length of a path through (lat, lon) points, in km: the day plan's own measure
+    (``emdesk plan``'s ``km``), so the laptop shows the distance the centre planned."""
+    return sum(great_circle_km(a, b) for a, b in zip(points, points[1:]))
 
 
 def _clock(at: datetime | None) -> str:
