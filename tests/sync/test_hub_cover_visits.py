@@ -54,6 +54,7 @@ def case_on(desk, order) -> dict[str, int]:
 
 def assign(boss, visit, officer_id, crew=()):
     """The supervisor books the visit (as the day plan does), and the hub has it."""
+    boss.sync()
     held = boss.store.get(Visit, visit.id)
     boss.store.put(held.evolve(officer_id=officer_id, crew=tuple(crew)))
     assert not boss.sync().refused
@@ -176,4 +177,28 @@ def test_an_officer_cannot_book_herself_into_a_colleagues_case(kit):
     assert hub_row(kit, "visits", visit.id)["status"] == done["status"] == "completed"
     cover.sync()
     assert case_on(cover, order)["subjects"] == 0
+    assert_converged(kit, cover, owner)
+
+
+def test_a_failed_cover_visit_books_its_next_attempt_and_keeps_the_case_for_it(kit):
+    owner, cover, boss = kit.desk(OFFICER), kit.desk(OTHER_OFFICER), kit.desk(SUPERVISOR)
+    visit, order = own_check(owner, cover, boss)
+    assign(boss, visit, cover.user.id)
+    cover.sync()
+    result = VisitOutcomeService(cover.store, cover.user, cover.store.clock).record_outcome(
+        visit.id, OutcomeCode.NOT_AT_ADDRESS, "no answer")
+    follow = result.next_visit
+    assert follow is not None and follow.officer_id == cover.user.id
+    report = cover.sync()
+    assert not report.refused, report.refused          # the failure and its rebooking, whole
+    assert hub_row(kit, "visits", follow.id)["officer_id"] == cover.user.id
+    held = case_on(cover, order)
+    assert (held["orders"], held["subjects"]) == (1, 1) and held["devices"] > 0   # for the next attempt
+    assert cover.store.get(Visit, visit.id) is None    # the failed visit is the case's, not hers
+    # The centre gives the next attempt back to the case's officer: the cover ends.
+    assign(boss, follow, owner.user.id)
+    cover.sync()
+    owner.sync()
+    assert case_on(cover, order) == dict.fromkeys(("orders", "subjects", "devices", "visits", "notes", "ticks"), 0)
+    assert owner.store.get(Visit, follow.id).officer_id == owner.user.id
     assert_converged(kit, cover, owner)
