@@ -15,6 +15,7 @@ from emdesk.domain.monitoring import Note
 from emdesk.domain.orders import Order
 from emdesk.domain.people import Subject
 from emdesk.domain.visits import OutcomeCode, Visit, VisitKind, VisitStatus
+from emdesk.services.installs import InstallService
 from emdesk.services.officer_day import OfficerDayService
 from emdesk.services.visit_outcomes import VisitOutcomeService
 
@@ -201,4 +202,53 @@ def test_a_failed_cover_visit_books_its_next_attempt_and_keeps_the_case_for_it(k
     owner.sync()
     assert case_on(cover, order) == dict.fromkeys(("orders", "subjects", "devices", "visits", "notes", "ticks"), 0)
     assert owner.store.get(Visit, follow.id).officer_id == owner.user.id
+    assert_converged(kit, cover, owner)
+
+
+def test_a_hub_made_before_visitors_were_kept_gives_cover_its_cases_when_it_starts(kit):
+    cover = kit.desk(OTHER_OFFICER)
+    covered = kit.hub.visible_counts(cover.principal)
+    mine = f"officer:{cover.user.id}"
+    # As an older hub left it: no visitors kept, the covering officer in no case's door rows.
+    with kit.hub.storage.write() as tx:
+        orders = [oid for (oid,) in tx.all("SELECT id FROM hub_rows WHERE tbl = 'orders' AND case_visitors LIKE ?",
+                                           [f'%"{cover.user.id}"%'])]
+        assert orders                               # the demo world has her covering a colleague's case
+        tx.execute("UPDATE hub_rows SET case_visitors = NULL")
+        for oid in orders:
+            tx.execute("DELETE FROM row_audience WHERE principal = ? AND (row_id = ? OR row_id IN (SELECT id FROM "
+                       "hub_rows WHERE order_id = ? AND tbl <> 'visits') OR row_id IN (SELECT subject_id FROM "
+                       "hub_rows WHERE tbl = 'orders' AND id = ?))", [mine, oid, oid, oid])
+    assert kit.hub.visible_counts(cover.principal) != covered
+    assert kit.hub.rescope_visitors() >= len(orders)
+    assert kit.hub.visible_counts(cover.principal) == covered
+    assert kit.hub.rescope_visitors() == 0          # once is enough
+    cover.sync()
+    assert_converged(kit, cover)
+
+
+def test_a_covering_officer_installs_the_kit_offline_and_hands_the_case_back(kit):
+    owner, cover, boss = kit.desk(OFFICER), kit.desk(OTHER_OFFICER), kit.desk(SUPERVISOR)
+    visit = next(v for v in owner.store.find(Visit, order_by="id") if v.kind is VisitKind.INSTALL
+                 and v.status is VisitStatus.SCHEDULED and v.officer_id == owner.user.id)
+    order = owner.store.get(Order, visit.order_id)
+    assign(boss, visit, cover.user.id)
+    cover.sync()
+    devices = cover.store.find(Device, where={"order_id": order.id}, order_by="serial")
+    tag = next(d for d in devices if d.kind.worn)
+    hmu = next((d for d in devices if not d.kind.worn), None)
+    kit.http.fail = lambda path, phase: True
+    try:
+        finish_checklist(cover.store, cover.user, cover.store.clock, visit.id)
+        InstallService(cover.store, cover.user, cover.store.clock).record_installation(
+            order.id, visit.id, tag.serial, hmu.serial if hmu else None, "PAIR-C", readings={"gps_ttff_s": 30})
+    finally:
+        kit.http.fail = None
+    report = cover.sync()
+    assert not report.refused, report.refused
+    assert hub_row(kit, "orders", order.id)["status"] == "active"
+    assert hub_row(kit, "visits", visit.id)["outcome"] == "installed"
+    assert case_on(cover, order) == dict.fromkeys(("orders", "subjects", "devices", "visits", "notes", "ticks"), 0)
+    owner.sync()
+    assert owner.store.get(Order, order.id).status.value == "active"
     assert_converged(kit, cover, owner)

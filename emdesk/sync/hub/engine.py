@@ -214,6 +214,33 @@ class Hub(Push, Feed, AuditAnchors, Rows, Accounts):
         for oid in sorted(later):
             self._grant_visitors(tx, oid, later[oid], now, ticks=False)
 
+    def rescope_visitors(self) -> int:
+        """Every case's visitors (officers holding an open visit on it) recomputed from its
+        visits, and the cases whose visitors were not what the hub kept moved to their right
+        audiences; returns how many moved.  Run when a hub starts serving: a hub made before
+        visitors were kept (``case_visitors`` added, NULL) gives cover and crew their cases."""
+        now = self.now_ms()
+        with self.storage.write() as tx:
+            found: dict[str, frozenset[str]] = {}
+            for oid, text in tx.all("SELECT order_id, data FROM hub_rows WHERE tbl = 'visits' AND deleted = 0 "
+                                    "AND order_id IS NOT NULL"):
+                holders = visit_holders(msgspec.json.decode(text))
+                if holders:
+                    found[oid] = found.get(oid, frozenset()) | holders
+            kept = {oid: _visitors(text) for oid, text in tx.all(
+                "SELECT id, case_visitors FROM hub_rows WHERE tbl = 'orders' AND case_visitors IS NOT NULL")}
+            wrong = sorted(oid for oid in set(found) | set(kept)
+                           if found.get(oid, frozenset()) != kept.get(oid, frozenset()))
+            moved = 0
+            for oid in wrong:
+                order = self._load(tx, "orders", oid)
+                if order is None:
+                    continue
+                self._set_visitors(tx, order, found.get(oid, frozenset()))
+                self._move_case(tx, oid, now)
+                moved += 1
+        return moved
+
     def gc(self) -> dict[str, int]:
         """Drop tombstones every active device has synced past (and older than ``tombstone_days``),
         and the change log up to the same horizon; devices behind it rebuild."""
