@@ -14,7 +14,9 @@ How a pushed op is handled (one write transaction per batch):
      rows, addressed to supervisors (principal ``all``);
   5. the new row is fanned out to its audience in the per-principal change feed, and
      principals that gained or lost the row (or, for an order, the whole case) get
-     upserts (parents first) or evictions (children first);
+     upserts (parents first) or evictions (children first); a visit whose officers or crew
+     change, or that finishes, moves its case's door rows the same way (officers gained at
+     once, officers leaving when the push's transaction ends: ``Rows._visit_changed``);
   6. an op that was refused, or lost its merge, gets the hub's current version (or an
      eviction) sent back to the writer's principal, so the replica converges.
 
