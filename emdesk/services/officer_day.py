@@ -24,6 +24,7 @@ from emdesk.domain.orders import Order
 from emdesk.domain.people import Address, Subject
 from emdesk.domain.users import Permission, User
 from emdesk.domain.visits import Visit, VisitKind, VisitStatus
+from emdesk.routing.travel import great_circle_km
 from emdesk.store import Store
 
 from .errors import AccessDenied
@@ -104,9 +105,8 @@ class OfficerDay:
 
 
 def route_km(points: list[tuple[float, float]]) -> float:
-    """Great-circle length of a path through (lat, lon) points, in km."""
-    if len(points) < 2:
-        return 0.0
+    """Great-circle length of a path through (lat, lon) points, in km: the day plan's own measure
+    (``emdesk plan``'s ``km``), so the laptop shows the distance the centre planned."""
     return path_km(points)
 
 

@@ -122,6 +122,7 @@ def hub_main(argv: list[str], *, demo_world: DemoWorldSource | None = None, **hu
             warning = storage.rls_warning()
             if warning:
                 print(f"emdesk: {warning}", file=sys.stderr, flush=True)
+            hub.rescope_visitors()      # a hub made before visitors were kept: cover gets its cases
             import uvicorn
 
             from emdesk import logs

@@ -33,6 +33,8 @@ from emdesk.domain.field_actions import Grant, changed_outside
 from emdesk.domain.monitoring import ALERT_ORDER, AlertStatus
 from emdesk.domain.users import Role
 
+from .scope import visit_holders
+
 # Bookkeeping fields that are not "content" for field-level merges.
 META_FIELDS = frozenset({"id", "created_at", "updated_at", "origin", "deleted", "hlc"})
 
@@ -147,6 +149,28 @@ def may_write(rule: TableRule, who: Writer, current: HubRow | None, incoming: di
         for version in (current.data if current else None, incoming):
             if version is not None and version.get(rule.owner_field) not in (who.user_id, None):
                 return f"{rule.table}: this belongs to another officer; only they or the monitoring centre can change it"
+    return None
+
+
+def visit_booking(who: Writer, held: dict[str, Any] | None, after: dict[str, Any],
+                  case_officer: str | None) -> str | None:
+    """Why a field officer may not make this visit, or None.
+
+    An open visit brings its booked officer and crew to its case (``scope.visit_holders``),
+    so who holds a visit is planned by supervisors and the monitoring centre: a field
+    officer changes no crew, and brings nobody but the case's own officer to a case by
+    booking or reopening a visit (she cannot grant herself, or a colleague, someone else's
+    case).  ``held``: the hub's visit (None: new); ``after``: as it would be; ``case_officer``:
+    the officer the visit's order is assigned to.  Field actions (a failed attempt's next
+    attempt) are judged by their own rules instead."""
+    if who.role is not Role.FIELD_OFFICER:
+        return None
+    if list(after.get("crew") or ()) != list((held or {}).get("crew") or ()):
+        return "visits: crews are planned by a supervisor or the monitoring centre; ask them to change it"
+    brought = visit_holders(after) - visit_holders(held or {}) - {case_officer}
+    if brought:
+        return ("visits: only a supervisor or the monitoring centre books a visit on another officer's case "
+                "(it would hand the case to whoever holds the visit)")
     return None
 
 

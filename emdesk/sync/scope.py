@@ -1,7 +1,9 @@
 """Who receives which rows: the audience of a row, as principals.
 
 Each user pulls with exactly one principal, decided by role:
-  field officer -> "officer:<id>"   her caseload and visits (and the kit on her cases)
+  field officer -> "officer:<id>"   her caseload and visits (and the kit on her cases), and
+                                    while she holds an open visit on another's case (cover,
+                                    second crew), what the door needs of that case
   technician    -> "tech"           devices and allocations
   monitoring    -> "region:<name>"  every case in the region
   supervisor/admin -> "all"
@@ -65,23 +67,40 @@ class CaseLink:
 
     region: str
     officer_id: str | None
+    # Officers holding an open visit on the case (its booked officer and crew): a colleague
+    # covering it, a second officer for double crewing.  They hold what the door needs.
+    visitors: frozenset[str] = frozenset()
 
 
-def case_audience(cases: Iterable[CaseLink]) -> set[str]:
+def visit_holders(record: dict[str, Any]) -> frozenset[str]:
+    """The officers a visit brings to its case: its booked officer and crew while it is open;
+    nobody once it is finished or deleted."""
+    if record.get("deleted") or record.get("status") in FINISHED_VISIT:
+        return frozenset()
+    return frozenset(u for u in (record.get("officer_id"), *(record.get("crew") or ())) if u)
+
+
+def case_audience(cases: Iterable[CaseLink], *, visitors: bool = True) -> set[str]:
+    """``visitors``: include the officers visiting the case (the door's rows), or not
+    (the case's history: notes, other visits, other visits' checklists)."""
     out = {ALL}
     for case in cases:
         if case.region:
             out.add(region(case.region))
         if case.officer_id:
             out.add(officer(case.officer_id))
+        if visitors:
+            out.update(officer(u) for u in case.visitors)
     return out
 
 
-def audience(table: str, record: dict[str, Any], cases: Iterable[CaseLink]) -> frozenset[str]:
+def audience(table: str, record: dict[str, Any], cases: Iterable[CaseLink],
+             holders: frozenset[str] = frozenset()) -> frozenset[str]:
     """Principals that may hold this row, given the cases it belongs to.
 
     ``cases``: for an order, itself; for a subject, its orders; for visits, notes,
-    devices and monitoring rows, the order they refer to.
+    devices and monitoring rows, the order they refer to.  ``holders``: for a checklist
+    tick, ``visit_holders`` of its visit.
     """
     cases = list(cases)
     if table == "users":
@@ -89,16 +108,24 @@ def audience(table: str, record: dict[str, Any], cases: Iterable[CaseLink]) -> f
     if table == "devices":
         # Officers need the kit on their cases at the door, offline; technicians all kit.
         return frozenset({TECH} | case_audience(cases))
-    if table in ("orders", "subjects", "notes", "checklist_ticks"):
-        # A visit's checklist goes where its case goes: a colleague's desktop resumes it.
+    if table in ("orders", "subjects"):
+        # The name, address, conditions, risk flags and access notes the door needs.
         return frozenset(case_audience(cases))
+    if table == "notes":
+        # Case notes are the case's history, not needed at the door: not to visitors.
+        return frozenset(case_audience(cases, visitors=False))
+    if table == "checklist_ticks":
+        # A visit's checklist goes where its case goes (a colleague's desktop resumes it), and
+        # to the officers holding that visit while it is open; not another visit's to them.
+        return frozenset(case_audience(cases, visitors=False) | {officer(u) for u in holders})
     if table == "visits":
-        out = case_audience(cases)
-        # The booked officer holds an open visit even on a case that is not hers (cover);
-        # once it is finished, only the case's own audience keeps it, so an officer who
-        # lost a case is evicted from every row of it, her past visits too.
-        if record.get("officer_id") and record.get("status") not in FINISHED_VISIT:
-            out.add(officer(record["officer_id"]))
+        out = case_audience(cases, visitors=False)
+        # The booked officer and crew hold an open visit even on a case that is not theirs
+        # (cover, double crewing); once it is finished, only the case's own audience keeps
+        # it, so an officer who lost a case is evicted from every row of it, her past
+        # visits too.
+        if record.get("status") not in FINISHED_VISIT:
+            out.update(officer(u) for u in (record.get("officer_id"), *(record.get("crew") or ())) if u)
         return frozenset(out)
     # Telemetry, alerts, incidents, packs, outcomes: the monitoring centre, not officers.
     return frozenset({ALL} | {region(c.region) for c in cases if c.region})

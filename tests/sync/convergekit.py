@@ -477,19 +477,28 @@ def expected_scope(role: Role, user: User, rows: dict[str, dict[str, tuple[bool,
 
     my_orders = {i for i in orders if case_ok(i)}
     my_subjects = {orders[i][1]["subject_id"] for i in my_orders}
+
+    def holds(d):          # a field officer holds an open visit: booked to her or in its crew
+        return (role is Role.FIELD_OFFICER and d["status"] not in FINISHED_VISIT
+                and user.id in (d["officer_id"], *(d.get("crew") or ())))
+
+    # Cases she visits (an open, live visit of hers on them): what the door needs of them.
+    held_visits = {i for i, (gone, d) in rows["visits"].items() if not gone and holds(d)}
+    door_orders = my_orders | {o for o in (rows["visits"][i][1]["order_id"] for i in held_visits) if o in orders}
+    door_subjects = {orders[i][1]["subject_id"] for i in door_orders}
     out = {("users", i) for i in rows["users"]}
-    out |= {("orders", i) for i in my_orders}
-    out |= {("subjects", i) for i in rows["subjects"] if i in my_subjects}
+    out |= {("orders", i) for i in door_orders}
+    out |= {("subjects", i) for i in rows["subjects"] if i in door_subjects}
     for i, (_, d) in rows["visits"].items():
-        booked = role is Role.FIELD_OFFICER and d["officer_id"] == user.id and d["status"] not in FINISHED_VISIT
-        if d["order_id"] in my_orders or booked:
+        if d["order_id"] in my_orders or holds(d):
             out.add(("visits", i))
     for i, (_, d) in rows["notes"].items():
         if (d["order_id"] in my_orders) or (not d["order_id"] and d["subject_id"] in my_subjects):
             out.add(("notes", i))
-    out |= {("devices", i) for i, (_, d) in rows["devices"].items() if d["order_id"] in my_orders}
-    # A visit's checklist ticks go where its case goes.
-    out |= {("checklist_ticks", i) for i, (_, d) in rows["checklist_ticks"].items() if d["order_id"] in my_orders}
+    out |= {("devices", i) for i, (_, d) in rows["devices"].items() if d["order_id"] in door_orders}
+    # A visit's checklist ticks go where its case goes, and to the officers holding the visit.
+    out |= {("checklist_ticks", i) for i, (_, d) in rows["checklist_ticks"].items()
+            if d["order_id"] in my_orders or d["visit_id"] in held_visits}
     if role is Role.MONITORING_OPERATOR:
         for t in ("telemetry", "alerts", "incidents", "breach_packs", "outcomes"):
             out |= {(t, i) for i, (_, d) in rows[t].items() if d.get("order_id") in my_orders}

@@ -119,7 +119,7 @@ class Desk:
         out = {}
         with self.store.reading() as db:
             for table in ("users", "subjects", "orders", "devices", "visits", "notes", "telemetry", "alerts",
-                          "incidents", "breach_packs", "outcomes"):
+                          "incidents", "breach_packs", "outcomes", "checklist_ticks"):
                 n = db.execute(f"SELECT count(*) FROM {table} WHERE deleted = 0").fetchone()[0]
                 if n:
                     out[table] = n

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from emdesk.domain.users import Role
-from emdesk.sync.policy import RULES, HubRow, Policy, Writer, merge, may_write
+from emdesk.sync.policy import RULES, HubRow, Policy, Writer, merge, may_write, visit_booking
 
 OFFICER_A, OFFICER_B = Writer("a", Role.FIELD_OFFICER), Writer("b", Role.FIELD_OFFICER)
 MONITOR, TECH, BOSS = Writer("m", Role.MONITORING_OPERATOR), Writer("t", Role.TECHNICIAN), Writer("s", Role.SUPERVISOR)
@@ -30,6 +30,34 @@ MONITOR, TECH, BOSS = Writer("m", Role.MONITORING_OPERATOR), Writer("t", Role.TE
 def test_who_may_write(table, who, current, incoming, refused):
     cur = HubRow(current, "1") if current is not None else None
     reason = may_write(RULES[table], who, cur, incoming)
+    assert (reason is None) if refused is None else (refused in reason)
+
+
+OPEN_A = {"officer_id": "a", "status": "scheduled", "crew": []}
+
+
+@pytest.mark.parametrize("who, held, after, case_officer, refused", [
+    # Her own case: she books herself, gives a visit up, finishes it.
+    (OFFICER_A, None, OPEN_A, "a", None),
+    (OFFICER_A, OPEN_A, {**OPEN_A, "officer_id": None}, "a", None),
+    (OFFICER_A, OPEN_A, {**OPEN_A, "status": "completed"}, "b", None),      # a cover visit finished
+    (OFFICER_A, OPEN_A, {**OPEN_A, "notes": "dog"}, "b", None),              # her cover visit, edited
+    # Booking herself into a colleague's case, or reopening a visit there: refused.
+    (OFFICER_A, None, OPEN_A, "b", "another officer's case"),
+    (OFFICER_A, {**OPEN_A, "status": "failed"}, OPEN_A, "b", "another officer's case"),
+    (OFFICER_A, {**OPEN_A, "officer_id": None}, OPEN_A, "b", "another officer's case"),
+    # A visit that brings only the case's own officer: nobody is handed a case.
+    (OFFICER_A, None, {**OPEN_A, "officer_id": "b"}, "b", None),
+    # Crews are planned: not by a field officer, on her case or another's.
+    (OFFICER_A, OPEN_A, {**OPEN_A, "crew": ["a", "c"]}, "a", "crews are planned"),
+    (OFFICER_A, None, {**OPEN_A, "crew": ["a"]}, "a", "crews are planned"),
+    (OFFICER_A, {**OPEN_A, "crew": ["a", "c"]}, {**OPEN_A, "crew": ["a"]}, "a", "crews are planned"),
+    # Planners book and crew anyone anywhere.
+    (BOSS, None, {**OPEN_A, "crew": ["a", "c"]}, "b", None),
+    (MONITOR, OPEN_A, {**OPEN_A, "officer_id": "c", "crew": ["c"]}, "b", None),
+])
+def test_who_may_book_a_visit(who, held, after, case_officer, refused):
+    reason = visit_booking(who, held, after, case_officer)
     assert (reason is None) if refused is None else (refused in reason)
 
 

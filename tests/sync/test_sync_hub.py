@@ -144,7 +144,12 @@ def test_each_role_receives_exactly_its_scope(kit, username):
     if desk.user.role.value == "monitoring_operator":
         assert {o.region for o in desk.store.find(Order)} == {desk.user.region}
     if desk.user.role.value == "field_officer":
-        assert {o.assigned_officer_id for o in desk.store.find(Order)} == {desk.user.id}
+        # Her own cases, and a colleague's only where she holds an open visit (cover, crew).
+        me = desk.user.id
+        visiting = {v.order_id for v in desk.store.find(Visit) if v.status.value in ("scheduled", "in_progress")
+                    and me in (v.officer_id, *v.crew)}
+        assert me in {o.assigned_officer_id for o in desk.store.find(Order)}
+        assert {o.id for o in desk.store.find(Order) if o.assigned_officer_id != me} <= visiting
     if desk.user.role.value == "technician":
         assert desk.counts().keys() <= {"users", "devices"}
 

@@ -14,7 +14,9 @@ How a pushed op is handled (one write transaction per batch):
      rows, addressed to supervisors (principal ``all``);
   5. the new row is fanned out to its audience in the per-principal change feed, and
      principals that gained or lost the row (or, for an order, the whole case) get
-     upserts (parents first) or evictions (children first);
+     upserts (parents first) or evictions (children first); a visit whose officers or crew
+     change, or that finishes, moves its case's door rows the same way (officers gained at
+     once, officers leaving when the push's transaction ends: ``Rows._visit_changed``);
   6. an op that was refused, or lost its merge, gets the hub's current version (or an
      eviction) sent back to the writer's principal, so the replica converges.
 
@@ -43,13 +45,13 @@ from emdesk.store.migrations import LATEST as SCHEMA_VERSION
 
 from ..ordering import CONFLICTS, RANK
 from ..policy import RULES, merge
-from ..scope import ALL, EVERYONE, CaseLink, audience
+from ..scope import ALL, EVERYONE, CaseLink, audience, visit_holders
 from .accounts import Accounts, HubError
 from .storage import HubStorage, Tx
 from .audit_anchors import AuditAnchors
 from .feed import Feed
 from .push import Push
-from .rows import DAY_MS, MAX_PUSH_OPS, OLDEST_SCHEMA, Rows, _desk, _dumps
+from .rows import DAY_MS, MAX_PUSH_OPS, OLDEST_SCHEMA, Rows, _desk, _dumps, _visitors, _visitors_text
 
 
 class Hub(Push, Feed, AuditAnchors, Rows, Accounts):
@@ -125,10 +127,12 @@ class Hub(Push, Feed, AuditAnchors, Rows, Accounts):
                 data = msgspec.to_builtins(record.evolve(hlc=stamp, origin=record.origin or "hub"))
                 current = self._load(tx, tbl, record.id)
                 self._decide(tx, RULES[tbl], tbl, record.id, data, stamp, bool(record.deleted), None, current, now)
+            self._settle_visitors(tx, now)
         return counts
 
     _HUB_ROW_COLUMNS = ["tbl", "id", "rank", "data", "hlc", "field_hlcs", "field_meta", "deleted", "updated_seq",
-                        "changed_ms", "order_id", "subject_id", "case_region", "case_officer", "desk", "desk_schema"]
+                        "changed_ms", "order_id", "subject_id", "case_region", "case_officer", "desk", "desk_schema",
+                        "case_visitors"]
 
     def _load_fresh(self, tx: Tx, items: list[tuple[str, Record, str]], now: int) -> None:
         """Records the hub does not hold yet (in table rank order), in bulk: their rows,
@@ -139,9 +143,13 @@ class Hub(Push, Feed, AuditAnchors, Rows, Accounts):
         if not items:
             return
         orders: dict[str, tuple[str | None, CaseLink]] = {
-            oid: (sid, CaseLink(region or "", officer or None)) for oid, sid, region, officer in tx.all(
-                "SELECT id, subject_id, case_region, case_officer FROM hub_rows WHERE tbl = 'orders'")}
+            oid: (sid, CaseLink(region or "", officer or None, _visitors(visitors)))
+            for oid, sid, region, officer, visitors in tx.all(
+                "SELECT id, subject_id, case_region, case_officer, case_visitors FROM hub_rows WHERE tbl = 'orders'")}
+        held_orders = set(orders)
         decided = []
+        holders: dict[str, frozenset[str]] = {}       # visit id -> its officers while open
+        visiting: dict[str, set[str]] = {}            # order id -> officers its new visits bring
         for tbl, record, stamp in items:
             record = record.evolve(hlc=stamp, origin=record.origin or "hub")
             data = msgspec.to_builtins(record)
@@ -150,7 +158,18 @@ class Hub(Push, Feed, AuditAnchors, Rows, Accounts):
             data["hlc"], data["deleted"] = row.hlc, row.deleted
             if tbl == "orders":
                 orders[record.id] = self._order_link(data)
+            elif tbl == "visits":
+                holders[record.id] = visit_holders(data)
+                if holders[record.id] and data.get("order_id"):
+                    visiting.setdefault(data["order_id"], set()).update(holders[record.id])
             decided.append((tbl, record, data, row))
+        # Officers visiting a case loaded now; a case the hub held already is moved after
+        # (``_grant_visitors``), as a push would move it.
+        later = {oid: frozenset(who) for oid, who in visiting.items() if oid in held_orders}
+        for oid, who in visiting.items():
+            if oid in orders and oid not in held_orders:
+                sid, link = orders[oid]
+                orders[oid] = (sid, CaseLink(link.region, link.officer_id, link.visitors | who))
         by_subject: dict[str, list[CaseLink]] = {}
         for sid, link in orders.values():
             if sid:
@@ -169,7 +188,12 @@ class Hub(Push, Feed, AuditAnchors, Rows, Accounts):
                 cases = [link[1]] if link else []
             else:
                 cases = []
-            aud = sorted({ALL} if tbl == CONFLICTS else audience(tbl, data, cases))
+            if tbl == "checklist_ticks":
+                vid = data.get("visit_id")
+                ticked = holders[vid] if vid in holders else self._holders(tx, vid)
+            else:
+                ticked = frozenset()
+            aud = sorted({ALL} if tbl == CONFLICTS else audience(tbl, data, cases, ticked))
             seq = tx.allocate_seq()
             text = _dumps(data)
             # The record is what the text decodes to (a new row is the record as loaded): its
@@ -177,7 +201,8 @@ class Hub(Push, Feed, AuditAnchors, Rows, Accounts):
             desk = _desk(tbl, text, record if record.hlc == row.hlc and record.deleted == row.deleted else None)
             meta = {name: [seq, "hub"] for name in row.field_hlcs}
             hub_rows.append((tbl, rid, RANK[tbl], text, row.hlc, _dumps(row.field_hlcs), _dumps(meta), int(row.deleted),
-                             seq, now, *self._columns(tbl, data), desk, SCHEMA_VERSION if desk is not None else None))
+                             seq, now, *self._columns(tbl, data), desk, SCHEMA_VERSION if desk is not None else None,
+                             _visitors_text(orders[rid][1].visitors) if tbl == "orders" else None))
             kind = "delete" if row.deleted else "upsert"
             for who in aud:
                 audiences.append((tbl, rid, who))
@@ -188,6 +213,35 @@ class Hub(Push, Feed, AuditAnchors, Rows, Accounts):
         tx.bulk_insert("hub_rows", self._HUB_ROW_COLUMNS, hub_rows)
         tx.bulk_insert("row_audience", ["tbl", "row_id", "principal"], audiences)
         tx.bulk_insert("change_log", ["principal", "seq", "tbl", "row_id", "kind", "hlc", "payload", "at_ms"], feed)
+        for oid in sorted(later):
+            self._grant_visitors(tx, oid, later[oid], now, ticks=False)
+
+    def rescope_visitors(self) -> int:
+        """Every case's visitors (officers holding an open visit on it) recomputed from its
+        visits, and the cases whose visitors were not what the hub kept moved to their right
+        audiences; returns how many moved.  Run when a hub starts serving: a hub made before
+        visitors were kept (``case_visitors`` added, NULL) gives cover and crew their cases."""
+        now = self.now_ms()
+        with self.storage.write() as tx:
+            found: dict[str, frozenset[str]] = {}
+            for oid, text in tx.all("SELECT order_id, data FROM hub_rows WHERE tbl = 'visits' AND deleted = 0 "
+                                    "AND order_id IS NOT NULL"):
+                holders = visit_holders(msgspec.json.decode(text))
+                if holders:
+                    found[oid] = found.get(oid, frozenset()) | holders
+            kept = {oid: _visitors(text) for oid, text in tx.all(
+                "SELECT id, case_visitors FROM hub_rows WHERE tbl = 'orders' AND case_visitors IS NOT NULL")}
+            wrong = sorted(oid for oid in set(found) | set(kept)
+                           if found.get(oid, frozenset()) != kept.get(oid, frozenset()))
+            moved = 0
+            for oid in wrong:
+                order = self._load(tx, "orders", oid)
+                if order is None:
+                    continue
+                self._set_visitors(tx, order, found.get(oid, frozenset()))
+                self._move_case(tx, oid, now)
+                moved += 1
+        return moved
 
     def gc(self) -> dict[str, int]:
         """Drop tombstones every active device has synced past (and older than ``tombstone_days``),

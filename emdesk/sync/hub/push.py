@@ -14,7 +14,7 @@ from emdesk.domain.users import Role
 from .. import authorship
 from .. import protocol as p
 from ..ordering import RANK
-from ..policy import META_FIELDS, RULES, Policy, TableRule, Writer, may_write, merge
+from ..policy import META_FIELDS, RULES, Policy, TableRule, Writer, may_write, merge, visit_booking
 from ..scope import REFERENCES, CaseLink
 from .accounts import Account, HubError
 from .storage import Tx
@@ -74,6 +74,8 @@ class Push:
                              [(op.op_id, who.device_id, op.device_seq, who.user_id, op.table, op.row_id,
                                result.status, result.reason, result.hub_seq, now)])
                     results[op.op_id] = result
+            # Officers whose visits finished or moved in this push leave those cases now.
+            self._settle_visitors(tx, now)
             self._send_back(tx, principal, list(restores), now)
             if req.ops:
                 tx.execute("UPDATE hub_devices SET last_seen_ms = ?, last_device_seq = "
@@ -234,6 +236,12 @@ class Push:
         reason = self._references(tx, who, op.table, current, effective)
         if reason:
             return refused(reason)
+        if op.table == "visits" and grant is None:
+            order = self._load(tx, "orders", effective.get("order_id") or "")
+            reason = visit_booking(Writer(who.user_id, who.role), held, effective,
+                                   order.officer if order is not None else None)
+            if reason:
+                return refused(reason)
         after = self._audience(tx, op.table, effective, self._batch_cases(tx, who, op, batch))
         if not _sees(principal, after) and not self._leaves_by_design(rule, grant, who, held, effective):
             what = "would be outside" if current is None else "would move it out of"
@@ -299,7 +307,8 @@ class Push:
                 except (msgspec.DecodeError, msgspec.ValidationError):
                     continue
                 if order.get("id") == other.row_id:
-                    sid, link = self._order_link(order)
+                    held = self._load(tx, "orders", other.row_id)
+                    sid, link = self._order_link(order, held.visitors if held is not None else frozenset())
                     by_subject.setdefault(sid, {})[other.row_id] = link
         out: dict[str, tuple[str | None, CaseLink]] = {}
         for order_id, link in by_subject.get(op.row_id, {}).items():

@@ -20,7 +20,7 @@ from emdesk.store.tables import BY_TABLE
 from .. import protocol as p
 from ..ordering import CONFLICTS, RANK
 from ..policy import HubRow
-from ..scope import ALL, EVERYONE, REFERENCES, CaseLink, audience
+from ..scope import ALL, EVERYONE, REFERENCES, CaseLink, audience, visit_holders
 from .storage import Tx
 
 DAY_MS = 86_400_000
@@ -42,13 +42,18 @@ class _Row:
     officer: str | None
     audience: set[str] = field(default_factory=set)
     field_meta: dict[str, list] = field(default_factory=dict)     # field -> [seq, device] of its last write
+    visitors: frozenset[str] = frozenset()     # an order's: officers holding an open visit on it
 
     def hub_row(self) -> HubRow:
         return HubRow(self.data, self.hlc, self.field_hlcs, self.deleted)
 
     def copy(self) -> "_Row":
         return _Row(self.tbl, self.id, self.data, self.text, self.hlc, self.field_hlcs, self.deleted,
-                    self.subject_id, self.region, self.officer, set(self.audience), self.field_meta)
+                    self.subject_id, self.region, self.officer, set(self.audience), self.field_meta, self.visitors)
+
+    def link(self) -> CaseLink:
+        """An order's case link, as the hub holds it."""
+        return CaseLink(self.region or "", self.officer or None, self.visitors)
 
 
 @dataclass
@@ -115,6 +120,15 @@ def _desk(tbl: str, text: str, record: Record | None = None) -> str | None:
     return _json.encode(values).decode()
 
 
+def _visitors(text: str | None) -> frozenset[str]:
+    """The ``case_visitors`` column: a JSON array of user ids, or NULL for none."""
+    return frozenset(msgspec.json.decode(text)) if text else frozenset()
+
+
+def _visitors_text(visitors: frozenset[str]) -> str | None:
+    return _dumps(sorted(visitors)) if visitors else None
+
+
 def _sees(principal: str, aud: Iterable[str]) -> bool:
     aud = set(aud)
     return principal in aud or EVERYONE in aud or (principal == ALL and bool(aud))
@@ -126,7 +140,8 @@ class Rows:
 
     # -- rows, audiences, the feed --------------------------------------------
 
-    _ROW_COLUMNS = "tbl, id, data, hlc, field_hlcs, deleted, subject_id, case_region, case_officer, field_meta"
+    _ROW_COLUMNS = ("tbl, id, data, hlc, field_hlcs, deleted, subject_id, case_region, case_officer, field_meta, "
+                    "case_visitors")
 
     def _prefetch(self, tx: Tx, keys: Iterable[tuple[str, str]]) -> None:
         """Read these rows (with their audiences) into the transaction's row cache at once, so
@@ -144,7 +159,7 @@ class Rows:
                                      ids, [tbl]):
                 found[(r[0], r[1])] = _Row(r[0], r[1], msgspec.json.decode(r[2]), r[2], r[3],
                                            msgspec.json.decode(r[4]), bool(r[5]), r[6], r[7], r[8],
-                                           field_meta=msgspec.json.decode(r[9]))
+                                           field_meta=msgspec.json.decode(r[9]), visitors=_visitors(r[10]))
             for _, rid, who in self._in_chunks(tx, "SELECT tbl, row_id, principal FROM row_audience "
                                                    "WHERE tbl = ? AND row_id IN ({})", ids, [tbl]):
                 row = found.get((tbl, rid))
@@ -177,12 +192,13 @@ class Rows:
         if cache is not None and (tbl, rid) in cache:
             held = cache[(tbl, rid)]
             return None if held is None else held.copy()
-        row = tx.one("SELECT data, hlc, field_hlcs, deleted, subject_id, case_region, case_officer, field_meta "
-                     "FROM hub_rows WHERE tbl = ? AND id = ?", [tbl, rid])
+        row = tx.one("SELECT data, hlc, field_hlcs, deleted, subject_id, case_region, case_officer, field_meta, "
+                     "case_visitors FROM hub_rows WHERE tbl = ? AND id = ?", [tbl, rid])
         if row is None:
             return None
         out = _Row(tbl, rid, msgspec.json.decode(row[0]), row[0], row[1], msgspec.json.decode(row[2]),
-                   bool(row[3]), row[4], row[5], row[6], field_meta=msgspec.json.decode(row[7]))
+                   bool(row[3]), row[4], row[5], row[6], field_meta=msgspec.json.decode(row[7]),
+                   visitors=_visitors(row[8]))
         out.audience = {r[0] for r in tx.all("SELECT principal FROM row_audience WHERE tbl = ? AND row_id = ?",
                                              [tbl, rid])}
         if cache is not None:          # kept current by _write and _set_audience from now on
@@ -190,15 +206,18 @@ class Rows:
         return out
 
     @staticmethod
-    def _order_link(data: dict) -> tuple[str | None, CaseLink]:
+    def _order_link(data: dict, visitors: frozenset[str] = frozenset()) -> tuple[str | None, CaseLink]:
+        """An order's case link from its record; ``visitors``: the hub's (they are not in the record)."""
         return (data.get("subject_id") or None,
-                CaseLink(region=data.get("region") or "", officer_id=data.get("assigned_officer_id") or None))
+                CaseLink(region=data.get("region") or "", officer_id=data.get("assigned_officer_id") or None,
+                         visitors=visitors))
 
     def _subject_cases(self, tx: Tx, subject_id: str | None, ov: dict[str, tuple[str | None, CaseLink]]) -> list[CaseLink]:
         if not subject_id:
             return []
-        links = {r[0]: CaseLink(r[1] or "", r[2] or None) for r in tx.all(
-            "SELECT id, case_region, case_officer FROM hub_rows WHERE tbl = 'orders' AND subject_id = ?", [subject_id])}
+        links = {r[0]: CaseLink(r[1] or "", r[2] or None, _visitors(r[3])) for r in tx.all(
+            "SELECT id, case_region, case_officer, case_visitors FROM hub_rows WHERE tbl = 'orders' AND subject_id = ?",
+            [subject_id])}
         for order_id, (sid, link) in ov.items():
             if sid == subject_id:
                 links[order_id] = link
@@ -208,7 +227,11 @@ class Rows:
 
     def _cases(self, tx: Tx, tbl: str, data: dict, ov: dict[str, tuple[str | None, CaseLink]]) -> list[CaseLink]:
         if tbl == "orders":
-            return [self._order_link(data)[1]]
+            oid = data.get("id")
+            if oid in ov:
+                return [ov[oid][1]]
+            held = self._cases(tx, "visits", {"order_id": oid}, {}) if oid else []
+            return [self._order_link(data, held[0].visitors if held else frozenset())[1]]
         if tbl == "subjects":
             return self._subject_cases(tx, data.get("id"), ov)
         order_id = data.get("order_id")
@@ -222,17 +245,40 @@ class Rows:
         if order_id not in links:
             cached = tx.memo.get("rows", {}).get(("orders", order_id), False)
             if cached is not False:        # prefetched with the batch (None: not on the hub)
-                links[order_id] = [CaseLink(cached.region or "", cached.officer or None)] if cached else []
+                links[order_id] = [cached.link()] if cached else []
             else:
-                row = tx.one("SELECT case_region, case_officer FROM hub_rows WHERE tbl = 'orders' AND id = ?",
-                             [order_id])
-                links[order_id] = [CaseLink(row[0] or "", row[1] or None)] if row else []
+                row = tx.one("SELECT case_region, case_officer, case_visitors FROM hub_rows "
+                             "WHERE tbl = 'orders' AND id = ?", [order_id])
+                links[order_id] = [CaseLink(row[0] or "", row[1] or None, _visitors(row[2]))] if row else []
         return links[order_id]
+
+    def _holders(self, tx: Tx, visit_id: str | None) -> frozenset[str]:
+        """``visit_holders`` of a visit as the hub holds it (a checklist tick's audience), and the
+        officers leaving it in this transaction until they are settled (``_visit_changed``)."""
+        if not visit_id:
+            return frozenset()
+        leaving = tx.memo.get("leaving", {}).get(visit_id)
+        if leaving:
+            return self._held(tx, visit_id) | leaving
+        return self._held(tx, visit_id)
+
+    def _held(self, tx: Tx, visit_id: str) -> frozenset[str]:
+        memo = tx.memo.setdefault("visit_holders", {})      # kept current by _write
+        if visit_id not in memo:
+            cached = tx.memo.get("rows", {}).get(("visits", visit_id), False)
+            if cached is not False:
+                memo[visit_id] = visit_holders({**cached.data, "deleted": cached.deleted}) if cached else frozenset()
+            else:
+                row = tx.one("SELECT data, deleted FROM hub_rows WHERE tbl = 'visits' AND id = ?", [visit_id])
+                memo[visit_id] = visit_holders({**msgspec.json.decode(row[0]), "deleted": bool(row[1])}) \
+                    if row else frozenset()
+        return memo[visit_id]
 
     def _audience(self, tx: Tx, tbl: str, data: dict, ov: dict | None = None) -> set[str]:
         if tbl == CONFLICTS:
             return {ALL}
-        return set(audience(tbl, data, self._cases(tx, tbl, data, ov or {})))
+        holders = self._holders(tx, data.get("visit_id")) if tbl == "checklist_ticks" else frozenset()
+        return set(audience(tbl, data, self._cases(tx, tbl, data, ov or {}), holders))
 
     def _children(self, tx: Tx, order_id: str, subjects: set[str]) -> list[_Row]:
         rows = tx.all("SELECT r.tbl, r.id, r.data, r.hlc, r.deleted, a.principal FROM hub_rows r "
@@ -286,8 +332,11 @@ class Rows:
         ov: dict[str, tuple[str | None, CaseLink]] = {}
         parents: list[_Row] = []
         children: list[_Row] = []
+        visitors = current.visitors if current is not None else frozenset()
+        if tbl == "visits":
+            tx.memo.get("visit_holders", {}).pop(rid, None)
         if tbl == "orders":
-            sid, link = self._order_link(data)
+            sid, link = self._order_link(data, visitors)
             ov[rid] = (sid, link)
             before = (current.subject_id, current.region or "", current.officer) if current else None
             if before != (sid, link.region, link.officer_id):
@@ -341,11 +390,93 @@ class Rows:
         cache = tx.memo.get("rows")
         if cache is not None:
             cache[(tbl, rid)] = _Row(tbl, rid, data, text, stamp, dict(field_hlcs), deleted, cols[1], cols[2], cols[3],
-                                     set(old_aud), meta)
+                                     set(old_aud), meta, visitors)
         self._set_audience(tx, tbl, rid, old_aud, new_aud)
         for row, old, new in moves:
             self._set_audience(tx, row.tbl, row.id, old, new)
+        if tbl == "visits":
+            self._visit_changed(tx, current, data, now)
         return seq
+
+    # -- officers visiting a case -------------------------------------------------------
+
+    def _visit_changed(self, tx: Tx, current: _Row | None, data: dict, now: int) -> None:
+        """A visit's officers or crew came or went, or it finished: what its case's door rows
+        (order, person, kit, the visit's checklist) reach follows.  Officers gained are given the
+        case at once; officers who may have lost it are settled at the end of the transaction
+        (``_settle_visitors``), so a push that ticks a checklist and completes the visit (or
+        fails it and books the next attempt) is judged whole, and nothing flickers."""
+        before = visit_holders({**current.data, "deleted": current.deleted}) if current is not None else frozenset()
+        after = visit_holders(data)
+        old_order = (current.data.get("order_id") or None) if current is not None else None
+        new_order = data.get("order_id") or None
+        if before == after and old_order == new_order:
+            return
+        if old_order and (old_order != new_order or before - after):
+            tx.memo.setdefault("revisit", set()).add(old_order)
+            leaving = tx.memo.setdefault("leaving", {})
+            leaving[data["id"]] = leaving.get(data["id"], frozenset()) | (before - after)
+        if new_order and after:
+            # An existing visit's ticks follow its officers; a new visit has none yet.
+            self._grant_visitors(tx, new_order, after, now, ticks=current is not None)
+
+    def _grant_visitors(self, tx: Tx, order_id: str, holders: frozenset[str], now: int, *, ticks: bool) -> None:
+        order = self._load(tx, "orders", order_id)
+        if order is None:
+            return
+        visitors = order.visitors | holders
+        reach = {order.officer} | order.visitors
+        if visitors != order.visitors:
+            self._set_visitors(tx, order, visitors)
+        if ticks or not holders <= reach:
+            self._move_case(tx, order_id, now)
+
+    def _settle_visitors(self, tx: Tx, now: int) -> None:
+        """The cases whose visitors may have shrunk in this transaction: each recomputed from its
+        visits, and the officers no longer visiting evicted from its rows (unless theirs)."""
+        pending = tx.memo.pop("revisit", None)
+        tx.memo.pop("leaving", None)
+        for order_id in sorted(pending or ()):
+            order = self._load(tx, "orders", order_id)
+            if order is None:
+                continue
+            visitors = frozenset().union(*(
+                visit_holders({**msgspec.json.decode(text), "deleted": bool(deleted)}) for text, deleted in tx.all(
+                    "SELECT data, deleted FROM hub_rows WHERE order_id = ? AND tbl = 'visits'", [order_id])))
+            if visitors != order.visitors:
+                self._set_visitors(tx, order, visitors)
+            self._move_case(tx, order_id, now)
+
+    def _set_visitors(self, tx: Tx, order: _Row, visitors: frozenset[str]) -> None:
+        tx.queue("UPDATE hub_rows SET case_visitors = ? WHERE tbl = 'orders' AND id = ?",
+                 (_visitors_text(visitors), order.id), ("orders", order.id), must_change=True)
+        tx.memo.get("order_links", {}).pop(order.id, None)
+        cache = tx.memo.get("rows")
+        if cache is not None:
+            held = order.copy()
+            held.visitors = visitors
+            cache[("orders", order.id)] = held
+
+    def _move_case(self, tx: Tx, order_id: str, now: int) -> None:
+        """Every row of a case to its audience as the hub now has it (the order's visitors have
+        changed): upserts to the principals that gained a row, parents first; evictions to
+        those that lost one, children first.  The rows themselves are unchanged."""
+        order = self._load(tx, "orders", order_id)
+        if order is None:
+            return
+        subjects = {order.subject_id} if order.subject_id else set()
+        parents = [r for r in (self._load(tx, "subjects", s) for s in sorted(subjects)) if r]
+        rows = [*parents, order, *self._children(tx, order_id, subjects)]
+        ov = {order_id: (order.subject_id, order.link())}
+        moves = [(row, set(row.audience), self._audience(tx, row.tbl, row.data, ov)) for row in rows]
+        events = [self._upsert_event(new - old, row.tbl, row.id, row.text, row.hlc, row.deleted)
+                  for row, old, new in moves if new - old]
+        events += [_Event(sorted(old - new), "evict", row.tbl, row.id) for row, old, new in reversed(moves) if old - new]
+        if events:
+            self._emit(tx, events, now)
+        for row, old, new in moves:
+            if old != new:
+                self._set_audience(tx, row.tbl, row.id, old, new)
 
     @staticmethod
     def _columns(tbl: str, data: dict) -> list:

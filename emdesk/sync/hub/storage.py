@@ -18,7 +18,8 @@ back end rewrites them).  Everything that differs between the two lives here:
 Schema (same on both; PostgreSQL adds roles and RLS, see ``postgres.py``):
 
   hub_rows      current version of every row (tbl, id) with its HLCs, tombstone flag,
-                ``updated_seq``, the case links used to compute audiences, and per field the
+                ``updated_seq``, the case links used to compute audiences (an order's region,
+                officer and ``case_visitors``: officers holding an open visit on it), and per field the
                 seq and device of its last write (``field_meta``: was an overwrite concurrent?),
                 and the desktop's table row for it (``desk``, see ``ADDED_COLUMNS``)
   row_audience  (tbl, row_id, principal): who may hold each row
@@ -91,6 +92,9 @@ SCHEMA: tuple[str, ...] = (
 ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("hub_rows", "desk", "TEXT"),
     ("hub_rows", "desk_schema", "INTEGER"),
+    # For an order: the officers holding an open visit on it (a JSON array of user ids, NULL
+    # for none), who receive what the door needs of the case (``scope.CaseLink.visitors``).
+    ("hub_rows", "case_visitors", "TEXT"),
 )
 
 TABLES = ("hub_state", "hub_devices", "hub_rows", "row_audience", "change_log", "applied_ops", "purged",
@@ -174,7 +178,7 @@ class Tx:
                                    "(row-level security)")
 
     # memo entries that may hold what a rolled-back savepoint wrote (the engine's row caches)
-    WRITE_CACHES = ("rows", "order_links")
+    WRITE_CACHES = ("rows", "order_links", "visit_holders")
 
     def bulk_insert(self, table: str, columns: list[str], rows: list[tuple]) -> None:
         """Insert many rows into an empty-or-not table at once (``Hub.load``): one
