@@ -65,7 +65,12 @@ class OutcomeDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addWidget(ask)
+        both = any(c.success for c in options) and any(not c.success for c in options)
         for code in options:
+            if both and code is next(c for c in options if not c.success):
+                layout.addWidget(QLabel("<b>Not done, because:</b>", objectName="inlineCaption"))
+            elif both and code is options[0]:
+                layout.addWidget(QLabel("<b>Done:</b>", objectName="inlineCaption"))
             hint = hints.get(code, code.label)
             button = QRadioButton(code.label, objectName=f"reason-{code.value}")
             button.setToolTip(hint)

@@ -3,9 +3,8 @@
 Only about 60% of devices come back when an order ends; the reason for each one left
 behind is what lets the service chase it.  The form starts from what the checklist
 already says (a device whose condition was answered "not recovered" starts as not
-recovered).  The dialog records nothing itself: ``submitted`` hands the answer to the
-caller, which saves it on the store lane and either closes the dialog (``saved``) or
-shows why not (``show_problem``), keeping what was entered.
+recovered, with the checklist's "not possible" reason when it gave one).  The dialog records nothing itself: ``submitted`` hands the answer to the
+caller, which saves it on the store lane and either closes the dialog or shows why not (``show_problem``), keeping what was entered.
 """
 from __future__ import annotations
 
@@ -36,7 +35,8 @@ def _kind_text(kind) -> str:
 
 
 class _DeviceRow:
-    def __init__(self, dialog: "RemovalDialog", grid: QGridLayout, row: int, serial: str, kind, condition: str):
+    def __init__(self, dialog: "RemovalDialog", grid: QGridLayout, row: int, serial: str, kind, condition: str,
+                 reason: str = ""):
         self.serial = serial
         name = QLabel(f"<b>{serial}</b><br><span>{_kind_text(kind)}</span>")
         name.setTextFormat(Qt.TextFormat.RichText)
@@ -62,6 +62,7 @@ class _DeviceRow:
         grid.addWidget(self.condition, row + 1, 1, 1, 3)
         if condition == NOT_RECOVERED:
             self.lost.setChecked(True)
+            self.reason.setCurrentText(reason)
         elif condition:
             self.recovered.setChecked(True)
         self.lost.toggled.connect(self._update)
@@ -79,7 +80,7 @@ class RemovalDialog(QDialog):
     submitted = Signal(list, dict, str)     # recovered serials, {serial: reason}, notes
 
     def __init__(self, title: str, devices, conditions: dict[str, str] | None = None,
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, *, reason: str = ""):
         super().__init__(parent)
         self.setObjectName("removalDialog")
         self.setWindowTitle("Record removal")
@@ -95,7 +96,7 @@ class RemovalDialog(QDialog):
         grid.setColumnStretch(3, 1)
         self.rows: dict[str, _DeviceRow] = {}
         for i, (serial, kind) in enumerate(devices):
-            self.rows[serial] = _DeviceRow(self, grid, i * 2, serial, kind, conditions.get(serial, ""))
+            self.rows[serial] = _DeviceRow(self, grid, i * 2, serial, kind, conditions.get(serial, ""), reason)
         notes_label = QLabel("&Notes (anything the next person should know):")
         self.notes = QPlainTextEdit(objectName="removalNotes")
         self.notes.setTabChangesFocus(True)

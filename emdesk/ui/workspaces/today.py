@@ -187,7 +187,6 @@ class TodayWorkspace(Workspace):
         self.detail.removal_requested.connect(self.ask_removal)
         self.checklist.tick_requested.connect(self._tick)
         self.checklist.back_requested.connect(lambda: self.side.setCurrentWidget(self.detail))
-        self.checklist.pair_requested.connect(self.request_pairing)
         self.checklist.finish_requested.connect(self._finish)
 
     # -- the day shown -------------------------------------------------------------
@@ -220,7 +219,7 @@ class TodayWorkspace(Workspace):
         risky = sum(1 for r in day.stops if r.risk_flags)
         order = "route order" if day.planned else "slot order (not planned yet)"
         today = local_date(self.ctx.clock.now())
-        self.title_label.setText("Today" if self.day == today else "Day")
+        self.title_label.setText(day_words(self.day, today).split(",")[0])     # Today, Tomorrow, or the date
         self.today_button.setEnabled(self.day != today)
         self.subtitle_label.setText(
             f"{day_words(self.day, today)} · {plural(len(day.stops), 'visit')} in {order}"
@@ -376,7 +375,7 @@ class TodayWorkspace(Workspace):
         title = f"{card.subject_name} · removal · order {card.order_reference}" if card else "Removal"
 
         def show(form) -> None:
-            dialog = RemovalDialog(title, form.devices, form.conditions, self)
+            dialog = RemovalDialog(title, form.devices, form.conditions, self, reason=form.reason)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.submitted.connect(lambda recovered, reasons, notes: self.record_removal(
                 dialog, visit_id, recovered, reasons, notes))

@@ -15,7 +15,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFormLayout,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -32,7 +31,8 @@ from emdesk.domain.checklists import READINGS, StepKind
 from ..style import set_prop
 
 RESUME = "\u25b6 Carry on here"
-NO_READINGS = "Taken from the devices by the pairing wizard: press Pair devices\u2026"
+NO_READINGS = "Filled in from the devices by the pairing wizard (Pair devices\u2026 below)"
+LIST_AT_MOST = 3          # name the steps still required once only a few are left
 
 
 def reading_text(value: Any) -> str:
@@ -57,7 +57,6 @@ def _kind_label(kind) -> str:
 
 class _Step(QWidget):
     changed = Signal(str, bool, object, str)      # key, done, value, skipped (the reason)
-    pair_requested = Signal()
 
     def __init__(self, state, devices, parent=None):
         super().__init__(parent)
@@ -75,7 +74,6 @@ class _Step(QWidget):
         self.title = QLabel(label if step.kind is not StepKind.TICK else "", objectName="stepTitle")
         self.title.setWordWrap(True)
         self.editor: QWidget
-        self.pair_button: QPushButton | None = None
         content = QVBoxLayout()
         content.setContentsMargins(0, 0, 0, 0)
         content.setSpacing(2)
@@ -91,19 +89,26 @@ class _Step(QWidget):
         elif step.kind is StepKind.CHOICE and step.per_device:
             content.addWidget(self.title)
             self.editor = QWidget(objectName=f"step-{step.key}")
-            form = QFormLayout(self.editor)
+            form = QGridLayout(self.editor)
             form.setContentsMargins(0, 0, 0, 0)
-            for serial, kind in self.devices:
+            form.setColumnStretch(1, 1)
+            for i, (serial, kind) in enumerate(self.devices):
                 combo = QComboBox(objectName=f"step-{step.key}-{serial}")
+                combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+                combo.setMinimumContentsLength(12)
                 combo.addItem("choose…", None)
                 for option in step.choices:
                     combo.addItem(option, option)
                 combo.setAccessibleName(f"{step.label}: {serial}")
                 combo.activated.connect(self._device_done)
                 self.per_device[serial] = combo
-                form.addRow(f"{serial} ({_kind_label(kind)})", combo)
+                name = QLabel(f"{serial}<br><span style='color:#667085'>{_kind_label(kind)}</span>")
+                name.setTextFormat(Qt.TextFormat.RichText)
+                name.setBuddy(combo)
+                form.addWidget(name, i, 0)
+                form.addWidget(combo, i, 1)
             if not self.devices:
-                form.addRow(QLabel("No devices are recorded on this order.", objectName="inlineCaption"))
+                form.addWidget(QLabel("No devices are recorded on this order.", objectName="inlineCaption"), 0, 0)
             content.addWidget(self.editor)
         elif step.kind is StepKind.CHOICE:
             content.addWidget(self.title)
@@ -120,14 +125,6 @@ class _Step(QWidget):
             self.editor.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             set_prop(self.editor, "tone", "muted")
             content.addWidget(self.editor)
-            if "pairing_id" in step.readings:
-                self.pair_button = QPushButton("Pair devices\u2026", objectName=f"pair-{step.key}")
-                self.pair_button.setToolTip("Open the pairing wizard: it fills this step from the devices")
-                self.pair_button.clicked.connect(self.pair_requested)
-                line = QHBoxLayout()
-                line.addWidget(self.pair_button)
-                line.addStretch(1)
-                content.addLayout(line)
         self.editor.setAccessibleName(step.label)
         if step.help:
             self.editor.setToolTip(step.help)
@@ -152,12 +149,19 @@ class _Step(QWidget):
         self.skipped_label.setVisible(False)
         if step.skip:
             self.skip_button = QPushButton("Not possible\u2026", objectName=f"skip-{step.key}")
+            set_prop(self.skip_button, "link", True)
+            self.skip_button.setCursor(Qt.CursorShape.PointingHandCursor)
             self.skip_button.setToolTip("This step could not be done: say why (it then counts as answered)")
             self.skip_button.clicked.connect(self._skip_clicked)
             self.skip_save.clicked.connect(self._skip_done)
             self.skip_reason.returnPressed.connect(self._skip_done)
+            line = QHBoxLayout()
+            line.setContentsMargins(0, 0, 0, 0)
+            line.addWidget(self.skipped_label)
+            line.addWidget(self.skip_button)
+            line.addStretch(1)
+            content.addLayout(line)
             content.addWidget(self.skip_line)
-            content.addWidget(self.skipped_label)
         self.problem = QLabel("", objectName="errorText")
         self.problem.setWordWrap(True)
         self.problem.setVisible(False)
@@ -167,13 +171,7 @@ class _Step(QWidget):
         grid.setContentsMargins(0, 3, 0, 3)
         grid.addWidget(self.mark, 0, 0, Qt.AlignmentFlag.AlignTop)
         grid.addLayout(content, 0, 1)
-        side = QVBoxLayout()
-        side.setContentsMargins(0, 0, 0, 0)
-        side.addWidget(self.resume, 0, Qt.AlignmentFlag.AlignRight)
-        if self.skip_button is not None:
-            side.addWidget(self.skip_button, 0, Qt.AlignmentFlag.AlignRight)
-        side.addStretch(1)
-        grid.addLayout(side, 0, 2)
+        grid.addWidget(self.resume, 0, 2, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignRight)
         grid.setColumnStretch(1, 1)
         self.set_step(state)
 
@@ -204,8 +202,6 @@ class _Step(QWidget):
             editor.setText(reading_text(value) or NO_READINGS)
         editor.blockSignals(False)
         editor.setEnabled(editable)
-        if self.pair_button is not None:
-            self.pair_button.setVisible(editable and not state.done)
         skipped = state.skipped or ""
         self.skipped_label.setText(f"Not possible: {skipped}" if skipped else "")
         self.skipped_label.setVisible(bool(skipped))
@@ -266,8 +262,7 @@ class _Step(QWidget):
 class ChecklistPanel(QFrame):
     tick_requested = Signal(str, str, bool, object, str)     # visit id, key, done, value, skipped
     back_requested = Signal()
-    pair_requested = Signal(str)                             # visit id
-    finish_requested = Signal(str)                           # visit id
+    finish_requested = Signal(str)                           # visit id: pair, record the removal...
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -348,9 +343,12 @@ class ChecklistPanel(QFrame):
         else:
             still = [s.step.label + (" (from the devices)" if s.step.kind is StepKind.READING else "")
                      for s in shown if s.step.required and not s.done]
-            self.status.setText(f"{done} of {len(shown)} steps done."
-                                + (f" Still required: {', '.join(still)}." if still else ""))
-            set_prop(self.status, "tone", "bad" if still else "muted")
+            if len(still) > LIST_AT_MOST:
+                left = f" {len(still)} required steps (marked *) still to do."
+            else:
+                left = f" Still required: {', '.join(still)}." if still else ""
+            self.status.setText(f"{done} of {len(shown)} steps done.{left}")
+            set_prop(self.status, "tone", "muted")
         self.legend.setVisible(editable)
         self.finish_button.setEnabled(editable)
         if resume is not None and resume in self.rows:
@@ -372,7 +370,6 @@ class ChecklistPanel(QFrame):
         for i, state in enumerate(steps):
             row = _Step(state, devices, self._steps)
             row.changed.connect(self._changed)
-            row.pair_requested.connect(lambda: self.visit_id and self.pair_requested.emit(self.visit_id))
             self._steps_layout.insertWidget(i, row)
             self.rows[state.key] = row
 

@@ -87,6 +87,7 @@ class RemovalForm:
     visit_id: str
     devices: tuple[tuple[str, DeviceKind], ...]
     conditions: dict[str, str]
+    reason: str = ""          # the checklist's one "not possible" reason, if it gave one
 
 
 def door_steps_missing(state: ChecklistState) -> list[str]:
@@ -158,12 +159,16 @@ class TodayServices:
             raise RuntimeError(f"recording removals is {MISSING}")
         fitted = self.removals.fitted(visit_id)
         conditions: dict[str, str] = {}
+        reasons: set[str] = set()
         if self.checklists is not None:
             state = self.checklists.open(visit_id)
             for s in state.steps:
                 if s.step.per_device and isinstance(s.value, dict):
                     conditions.update({k: str(v) for k, v in s.value.items() if v})
-        return RemovalForm(visit_id, tuple((d.serial, d.kind) for d in fitted), conditions)
+                if s.applies and s.skipped:
+                    reasons.add(s.skipped)
+        return RemovalForm(visit_id, tuple((d.serial, d.kind) for d in fitted), conditions,
+                           reason=next(iter(reasons)) if len(reasons) == 1 else "")
 
     def record_removal(self, visit_id: str, recovered: Sequence[str], reasons: Mapping[str, str],
                        notes: str = "") -> RemovalResult:
