@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from emdesk.domain.checklists import READINGS, StepKind
 
+from .. import palette
 from ..style import set_prop
 
 RESUME = "\u25b6 Carry on here"
@@ -102,7 +103,7 @@ class _Step(QWidget):
                 combo.setAccessibleName(f"{step.label}: {serial}")
                 combo.activated.connect(self._device_done)
                 self.per_device[serial] = combo
-                name = QLabel(f"{serial}<br><span style='color:#667085'>{_kind_label(kind)}</span>")
+                name = QLabel(f"{serial}<br><span style='color:{palette.css('faint')}'>{_kind_label(kind)}</span>")
                 name.setTextFormat(Qt.TextFormat.RichText)
                 name.setBuddy(combo)
                 form.addWidget(name, i, 0)
