@@ -312,3 +312,47 @@ def test_a_closed_visits_checklist_is_read_only(qtbot, store, clock, ctx, world,
     assert panel.status.text().startswith("Read only")
     assert all(not row.editor.isEnabled() for row in panel.rows.values())
     assert not panel.finish_button.isEnabled()
+
+
+def test_a_gps_install_takes_its_first_fix_from_the_devices(qtbot, store, clock, ctx, world, finish_checklist):
+    """Paired from Today: the wizard records the install with the self-test's readings, the
+    GPS tag's time to first fix among them, and the checklist shows them."""
+    from emdesk.devices.worker import DeviceWorker
+    from emdesk.domain.conditions import LocationMonitoring
+    from emdesk.ui.pairing.actions import last_wizard, open_pairing_for_visit
+    from hardware.air import Air
+    from hardware.emulator import EmulatedDevice
+    from hardware.testing import FAST, KEY
+
+    visit = world["install"]
+    order = store.get(Order, visit.order_id)
+    store.put(order.evolve(conditions=Conditions(curfew=CURFEW.curfew, location=LocationMonitoring()),
+                           device_kinds=(DeviceKind.GPS_TAG, DeviceKind.HMU)))
+    tag = store.find(Device, where={"serial": "RF-104233"})[0]
+    store.put(tag.evolve(kind=DeviceKind.GPS_TAG, serial="GPS-000042"))
+    ws = loaded(qtbot, ctx)
+    worker = DeviceWorker(name="gps-devices", idle_poll=0.02)
+    ws.pair_requested.connect(lambda visit_id: open_pairing_for_visit(
+        ws, ctx, visit_id, on_recorded=lambda *_: ws.installed(visit_id), worker=worker, key=KEY, policy=FAST))
+    ws.pairing_available = True
+    try:
+        panel = open_checklist(qtbot, ws, visit.id)
+        assert {"first_fix", "charger_given"} <= set(panel.rows)          # the GPS template
+        finish_checklist(store, world["ann"], clock, visit.id)
+        air = Air()
+        with EmulatedDevice.start("gps_tag", "GPS-000042", None, air=air) as gps, \
+                EmulatedDevice.start("hmu", "HMU-000123", None, air=air) as hmu:
+            qtbot.mouseClick(panel.finish_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: last_wizard() is not None and last_wizard().isVisible(), timeout=10_000)
+            wizard = last_wizard()
+            wizard.tag_ports.add(gps.port)
+            wizard.hmu_ports.add(hmu.port)
+            with qtbot.waitSignal(wizard.recorded, timeout=40_000):
+                qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+            wizard.close()
+        qtbot.waitUntil(lambda: "Time to first GPS fix (s): " in panel.rows["first_fix"].editor.text(), timeout=10_000)
+    finally:
+        worker.shutdown()
+    first_fix = saved(qtbot, store, visit.id, "first_fix")
+    assert first_fix.source == "devices" and first_fix.value["gps_ttff_s"] > 0
+    assert store.get(Visit, visit.id).status is VisitStatus.COMPLETED
