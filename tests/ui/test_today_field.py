@@ -356,3 +356,13 @@ def test_a_gps_install_takes_its_first_fix_from_the_devices(qtbot, store, clock,
     first_fix = saved(qtbot, store, visit.id, "first_fix")
     assert first_fix.source == "devices" and first_fix.value["gps_ttff_s"] > 0
     assert store.get(Visit, visit.id).status is VisitStatus.COMPLETED
+
+
+def test_a_step_the_devices_failed_shows_why(qtbot, store, clock, ctx, world):
+    ChecklistService(store, world["ann"], clock).record_readings(world["install"].id,
+                                                                  {"pairing_id": "PAIR-8", "strap_closed": False})
+    ws = loaded(qtbot, ctx)
+    panel = open_checklist(qtbot, ws, world["install"].id)
+    row = panel.rows["pairing"]
+    assert row.problem.isVisibleTo(panel) and row.problem.text() == "failed on the device: strap closed"
+    assert row.mark.text() == "!" and "Strap closed: NO" in row.editor.text()
