@@ -1,10 +1,16 @@
-"""Record why a visit could not be done: one reason from the list, and free notes.
+"""Record how a visit ended: done (a check or a repair), or why it could not be done --
+one reason from the list, and free notes.
 
 The reasons are the NAO's install failure causes (``OutcomeCode``); they are the data
-the service lacks today.  The dialog records nothing itself: ``accepted`` hands back
-the chosen code and the notes; the caller saves them off the GUI thread.
+the service lacks today.  Installs and removals are not finished here (the pairing
+wizard and the removal form record their devices), so the caller passes the outcomes
+this visit may take (``VisitOutcomeService.outcomes_for``).  The dialog records nothing
+itself: ``accepted`` hands back the chosen code and the notes; the caller saves them off
+the GUI thread.
 """
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -34,24 +40,38 @@ FAILURE_REASONS = (
     (O.LATE_ORDER, "The order came too late to be done in this visit"),
 )
 NOTES_NEEDED = {O.UNSAFE, O.REFUSED}
+SUCCESSES = {
+    O.CHECKED_OK: "The equipment was checked and is working as it should",
+    O.REPAIRED: "The fault was put right, and the equipment works again",
+}
 
 
 class OutcomeDialog(QDialog):
-    def __init__(self, title: str, parent: QWidget | None = None):
+    def __init__(self, title: str, parent: QWidget | None = None, choices: Iterable[OutcomeCode] | None = None):
         super().__init__(parent)
         self.setObjectName("outcomeDialog")
         self.setWindowTitle("Record outcome")
         self.setModal(True)
         heading = QLabel(title, objectName="detailsTitle")
         heading.setWordWrap(True)
-        ask = QLabel("Why could the visit not be done? A new attempt is booked for a failed one.")
+        allowed = list(choices) if choices is not None else [code for code, _ in FAILURE_REASONS]
+        hints = {**SUCCESSES, **dict(FAILURE_REASONS)}
+        options = [c for c in allowed if c.success] + [c for c, _ in FAILURE_REASONS if c in allowed]
+        ask = QLabel(("Was it done? If not, why not? " if any(c.success for c in options) else
+                      "Why could the visit not be done? ") + "A new attempt is booked for a failed one.")
         ask.setWordWrap(True)
         self.group = QButtonGroup(self)
         self.buttons: dict[OutcomeCode, QRadioButton] = {}
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addWidget(ask)
-        for code, hint in FAILURE_REASONS:
+        both = any(c.success for c in options) and any(not c.success for c in options)
+        for code in options:
+            if both and code is next(c for c in options if not c.success):
+                layout.addWidget(QLabel("<b>Not done, because:</b>", objectName="inlineCaption"))
+            elif both and code is options[0]:
+                layout.addWidget(QLabel("<b>Done:</b>", objectName="inlineCaption"))
+            hint = hints.get(code, code.label)
             button = QRadioButton(code.label, objectName=f"reason-{code.value}")
             button.setToolTip(hint)
             button.setAccessibleDescription(hint)

@@ -28,6 +28,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, Qt  # noqa: E402
 from PySide6.QtGui import QFont, QIcon  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from .gui_gc import collect_on_gui_thread  # noqa: E402
 from .resources import APP_ICON, read_style_sheet  # noqa: E402
 from .settings import APPLICATION, ORGANISATION  # noqa: E402
 
@@ -39,6 +40,7 @@ def make_application(argv: Sequence[str] | None = None) -> QApplication:
         QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
         app = QApplication(list(argv) if argv is not None else [])
     apply_look(app)
+    collect_on_gui_thread(app)       # never free a Qt object on a worker thread
     if not app.property("emdesk_quit_hook"):
         app.setProperty("emdesk_quit_hook", True)
         app.aboutToQuit.connect(_delete_pending)

@@ -30,6 +30,20 @@ def styled_app(qapp):
 
 
 @pytest.fixture(autouse=True)
+def gui_thread_gc(qapp):
+    """As in the app: cycles are collected on the GUI thread, never on a worker (a Qt object
+    freed there crashes the run); the automatic collector is back for the next test."""
+    import gc
+
+    from emdesk.ui.gui_gc import GuiThreadCollector
+    gc.collect()
+    collector = GuiThreadCollector(qapp)
+    yield collector
+    collector.stop()
+    collector.deleteLater()
+
+
+@pytest.fixture(autouse=True)
 def widgets_deleted(qapp):
     """Widgets pytest-qt closed are deleted now, not at exit: a QtWebEngine page still
     alive when the process ends crashes it (after every test has passed)."""

@@ -126,12 +126,13 @@ def test_a_device_allocated_elsewhere_is_refused_before_anything_changes(qtbot, 
         assert device(store, "HMU-000123").state is DeviceState.IN_STOCK
 
 
-def test_today_opens_the_wizard_for_the_selected_install_visit(qtbot, ctx_for):
+def test_today_opens_the_wizard_for_the_selected_install_visit(qtbot, ctx_for, finish_checklist):
     from emdesk.domain.users import Role
     from emdesk.ui.main_window import MainWindow
     from emdesk.ui.pairing.actions import last_wizard
 
-    window = MainWindow(ctx_for(Role.FIELD_OFFICER), load=False, remember=False)
+    ctx = ctx_for(Role.FIELD_OFFICER)
+    window = MainWindow(ctx, load=False, remember=False)
     qtbot.addWidget(window)
     today = window.workspace("today")
     with qtbot.waitSignal(window.loaded, timeout=20_000):
@@ -146,6 +147,14 @@ def test_today_opens_the_wizard_for_the_selected_install_visit(qtbot, ctx_for):
     assert installs, "the demo officer has an install visit today"
     today.table.view.selectRow(installs[0])
     assert window.pair_devices_action.isEnabled()
+    # The door steps first: the wizard does not open, the checklist says what is left.
+    window.pair_devices_action.trigger()
+    qtbot.waitUntil(lambda: today.side.currentWidget() is today.checklist, timeout=10_000)
+    assert last_wizard() is None
+    assert "Before pairing, finish: Identity confirmed" in today.checklist.error.text()
+    assert "Pairing and range test" not in today.checklist.error.text().split(". (")[0]
+    store = ctx._store
+    finish_checklist(store, ctx.user, ctx.clock, rows[installs[0]].visit_id)
     window.pair_devices_action.trigger()
     qtbot.waitUntil(lambda: last_wizard() is not None and last_wizard().isVisible(), timeout=10_000)
     wizard = last_wizard()

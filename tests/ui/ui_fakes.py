@@ -9,12 +9,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
+from emdesk.domain.checklists import Step, StepKind, StepState
 from emdesk.domain.clock import FixedClock
+from emdesk.domain.devices import DeviceKind
 from emdesk.domain.orders import Order, OrderStatus
 from emdesk.domain.people import Subject
 from emdesk.domain.users import Role, User
 from emdesk.domain.validation.problems import Problem
 from emdesk.domain.visits import OutcomeCode, Visit, VisitKind
+from emdesk.services.checklists import ChecklistState
 from emdesk.services.officer_day import OfficerDay, VisitCard
 from emdesk.services.rows import CaseRow, Counts, DeviceRow, OrderRow, VisitRow
 
@@ -166,46 +169,39 @@ class FakeOutcomes:
         return FakeOutcomeResult(next_visit=nxt, message=f"Recorded: {outcome.label}.")
 
 
-@dataclass
-class FakeStep:
-    key: str
-    label: str
-    help: str = ""
-    required: bool = True
-    kind: str = "tick"
-    done: bool = False
-    value: object = None
-
-
-@dataclass
-class FakeChecklistState:
-    steps: list
-    blocking: list
-    complete: bool
-
-
 class FakeChecklists:
-    """Stands in for emdesk.services.checklists: ticks kept in a dict, as a store would keep them."""
+    """Stands in for emdesk.services.checklists: the real shapes (``ChecklistState`` of
+    ``StepState`` over real ``Step`` definitions), ticks kept in a dict as a store would."""
 
-    STEPS = (("identity", "Identity confirmed", True, "tick"), ("leaflet", "Leaflet given", False, "tick"),
-             ("strap", "Tag fitted and strap checked", True, "tick"), ("range", "Range test", True, "reading"),
-             ("ack", "Wearer's acknowledgement", True, "text"))
+    STEPS = (
+        Step(key="identity", label="Identity confirmed"),
+        Step(key="leaflet", label="Leaflet given", required=False),
+        Step(key="strap", label="Tag fitted and strap checked", help="One finger under the strap."),
+        Step(key="base", label="Home unit installed", only_for=(DeviceKind.HMU,)),
+        Step(key="range", label="Range test", kind=StepKind.READING, readings=("pairing_id",)),
+        Step(key="ack", label="Wearer's acknowledgement", kind=StepKind.CHOICE, choices=("signed", "verbal")),
+    )
 
     def __init__(self):
-        self.saved: dict[tuple[str, str], tuple[bool, object]] = {}
+        self.saved: dict[tuple[str, str], tuple[bool, object, str]] = {}
         self.ticks: list[tuple] = []
 
     def open(self, visit_id):
         steps = []
-        for key, label, required, kind in self.STEPS:
-            done, value = self.saved.get((visit_id, key), (False, None))
-            steps.append(FakeStep(key=key, label=label, required=required, kind=kind, done=done, value=value))
-        blocking = [s.label for s in steps if s.required and not s.done]
-        return FakeChecklistState(steps=steps, blocking=blocking, complete=not blocking)
+        for step in self.STEPS:
+            done, value, skipped = self.saved.get((visit_id, step.key), (False, None, ""))
+            steps.append(StepState(step, applies=not step.only_for, done=done or bool(skipped), value=value,
+                                   skipped=skipped))
+        blocking = tuple(f"{s.step.label}: not done" for s in steps if s.blocking)
+        return ChecklistState(visit_id=visit_id, template="fake", title="Install", steps=tuple(steps),
+                              blocking=blocking, complete=not blocking,
+                              resume=next((s.key for s in steps if s.applies and not s.done), None),
+                              devices=(("RF-0001", DeviceKind.RF_TAG),), editable=True)
 
-    def tick(self, visit_id, key, done=True, value=None):
-        self.ticks.append((visit_id, key, done, value))
-        self.saved[(visit_id, key)] = (done, value)
+    def tick(self, visit_id, step, done=True, value=None, skipped=""):
+        self.ticks.append((visit_id, step, done, value))
+        self.saved[(visit_id, step)] = (done, value, skipped)
+        return self.open(visit_id)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
 """Where the pairing wizard and the bench appear in the main window.
 
 * Field officers: "Pair devices…" on the Today tab (a button, the row's context menu,
-  and Devices › Pair devices…), for the selected install visit;
+  Devices › Pair devices…, and the checklist's pairing step), for the selected install
+  visit.  Today first checks the checklist: the wizard opens once the door steps are
+  done (identity, conditions explained...), and the pairing fills in the readings step;
+  once recorded, Today reloads and the checklist shows the readings;
 * Technicians: "Pair on the bench…" on the Bench tab (listed in ``workspaces_for``).
 """
 from __future__ import annotations
@@ -15,12 +18,15 @@ from emdesk.domain.users import Permission
 from ..tasks import TaskError, runner_for
 
 
-def open_pairing_for_visit(parent: QWidget, ctx, visit_id: str, **wizard_kw):
-    """Load the install job on the store lane, then show the wizard for it."""
+def open_pairing_for_visit(parent: QWidget, ctx, visit_id: str, on_recorded=None, **wizard_kw):
+    """Load the install job on the store lane, then show the wizard for it; ``on_recorded``
+    (the install record) once it has recorded the install."""
     from .wizard import PairingWizard
 
     def show(job) -> None:
         wizard = PairingWizard(ctx, job, parent, **wizard_kw)
+        if on_recorded is not None:
+            wizard.recorded.connect(on_recorded)
         wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         wizard.show()
         _last["wizard"] = wizard
@@ -69,7 +75,15 @@ def add_pairing_actions(window) -> None:
     def open_for_selected() -> None:
         row = selected_install()
         if row is not None:
-            open_pairing_for_visit(window, ctx, row.visit_id)
+            today.request_pairing(row.visit_id)       # checks the checklist first
+
+    def open_wizard(visit_id: str) -> None:
+        # ``pairing_options``: the wizard's device lane, key and link policy (tests, the demo).
+        open_pairing_for_visit(window, ctx, visit_id, on_recorded=lambda *_: today.installed(visit_id),
+                               **getattr(window, "pairing_options", {}))
+
+    today.pair_requested.connect(open_wizard)
+    today.pairing_available = True
 
     action.triggered.connect(open_for_selected)
     button.clicked.connect(open_for_selected)

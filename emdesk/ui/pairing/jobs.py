@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from emdesk.devices.pairing import PairingResult, PairingStep
+from emdesk.devices.readings import checklist_readings
 from emdesk.domain.conditions import Conditions
 from emdesk.services.installs import InstallJob
 
@@ -84,8 +85,11 @@ class InstallPairing:
 
     def record(self, ctx, result: PairingResult) -> Call:
         job = self.job
+        # The self-test's values fill the checklist's reading steps (range, battery, the GPS tag's
+        # first fix): taken from the devices, never typed.
         return (ctx.installs.record_installation,
-                (job.order_id, job.visit_id, result.tag_serial, result.hmu_serial, result.pairing_id), {})
+                (job.order_id, job.visit_id, result.tag_serial, result.hmu_serial, result.pairing_id),
+                {"readings": checklist_readings(result)})
 
     def record_refused(self, ctx, serial: str) -> Call:
         return ctx.installs.record_refused_device, (serial,), {"visit_id": self.job.visit_id}

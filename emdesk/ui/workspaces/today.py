@@ -2,16 +2,21 @@
 selected visit's details, checklist and outcome.
 
 The list keeps the service's order (the planned route; unplanned visits after it,
-marked).  Selecting a visit in the list or on the map selects it in both.  Every
-service call (loading the day, each checklist tick, an outcome) runs on the store lane.
+marked).  Selecting a visit in the list or on the map selects it in both.  Previous /
+next day look at the days around (tomorrow's kit to prepare).  Every service call
+(loading the day, each checklist tick, an outcome, a removal) runs on the store lane.
+
+An install is finished by the pairing wizard (``pair_requested``: the main window's
+pairing actions open it once the checklist's door steps are done); a removal by the
+removal form; anything else by the outcome dialog.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from PySide6.QtCore import Qt, Slot
-from PySide6.QtWidgets import QSplitter, QStackedWidget
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QPushButton, QSplitter, QStackedWidget
 
 from emdesk.domain.clock import local_date
 from emdesk.services.officer_day import OfficerDay, VisitCard
@@ -22,13 +27,14 @@ from ..formatting import fmt_time, fmt_when, fmt_window, humanize, plural
 from ..maps.layers import Pin, RouteData, route_layer
 from ..maps.view import MapView, RenderedPage, render_page
 from ..outcome_dialog import OutcomeDialog
+from ..removal_dialog import RemovalDialog
 from ..table_model import Column
 from ..table_view import make_table
 from ..tasks import TaskError, runner_for
 from .base import Workspace
 from .today_checklist import ChecklistPanel
 from .today_detail import VisitDetail, ordinal
-from .today_services import MISSING, TodayServices
+from .today_services import MISSING, TodayServices, door_steps_missing
 
 _DANGER_TINT = palette.colour("danger-tint")
 _MUTED = palette.colour("faint")
@@ -102,9 +108,17 @@ class TodayData:
     page: RenderedPage | None      # None: the route is as already shown
 
 
+def day_words(day: date, today: date) -> str:
+    named = {today: "Today", today + timedelta(days=1): "Tomorrow", today - timedelta(days=1): "Yesterday"}
+    text = day.strftime("%A %d %B %Y")
+    return f"{named[day]}, {text}" if day in named else text
+
+
 class TodayWorkspace(Workspace):
     key = "today"
     title = "Today"
+
+    pair_requested = Signal(str)      # install visit id, its door steps done: open the pairing wizard
 
     def __init__(self, ctx, parent=None):
         super().__init__(ctx, parent)
@@ -113,6 +127,25 @@ class TodayWorkspace(Workspace):
         self.data: OfficerDay | None = None
         self._route: RouteData | None = None
         self.outcome_dialog: OutcomeDialog | None = None
+        self.removal_dialog: RemovalDialog | None = None
+        self.pairing_available = False      # set by the main window's pairing actions
+
+        self.prev_button = QPushButton("◀", objectName="previousDay")
+        self.prev_button.setToolTip("The day before")
+        self.prev_button.setAccessibleName("Previous day")
+        self.today_button = QPushButton("Today", objectName="thisDay")
+        self.today_button.setToolTip("Back to today")
+        self.next_button = QPushButton("▶", objectName="nextDay")
+        self.next_button.setToolTip("The next day (to prepare the kit for it)")
+        self.next_button.setAccessibleName("Next day")
+        for b in (self.prev_button, self.next_button):
+            b.setFixedWidth(34)
+        self.prev_button.clicked.connect(lambda: self.show_day(self.day - timedelta(days=1)))
+        self.next_button.clicked.connect(lambda: self.show_day(self.day + timedelta(days=1)))
+        self.today_button.clicked.connect(lambda: self.show_day(local_date(self.ctx.clock.now())))
+        for b in (self.prev_button, self.today_button, self.next_button):
+            self.tools.addWidget(b)
+        self.tools.addSpacing(8)
 
         self.table = make_table(COLUMNS, self, name="visitsTable", sort_column=None)
         self.add_search(self.table, "Filter visits…")
@@ -121,6 +154,8 @@ class TodayWorkspace(Workspace):
         self.detail = VisitDetail(self)
         self.detail.set_available(checklist=f"Checklists are {MISSING}" if self.services.checklists is None else "",
                                   outcome=f"Recording outcomes is {MISSING}" if self.services.outcomes is None
+                                  else "",
+                                  removal=f"Recording removals is {MISSING}" if self.services.removals is None
                                   else "")
         self.checklist = ChecklistPanel(self)
         self.side = QStackedWidget(self)
@@ -149,8 +184,20 @@ class TodayWorkspace(Workspace):
         self.map.page_loaded.connect(lambda ok: self.map.select(self.selected_id()))
         self.detail.checklist_requested.connect(self.open_checklist)
         self.detail.outcome_requested.connect(self.ask_outcome)
+        self.detail.removal_requested.connect(self.ask_removal)
         self.checklist.tick_requested.connect(self._tick)
         self.checklist.back_requested.connect(lambda: self.side.setCurrentWidget(self.detail))
+        self.checklist.finish_requested.connect(self._finish)
+
+    # -- the day shown -------------------------------------------------------------
+    def show_day(self, day: date) -> None:
+        """Show another day's visits (the list, the map and the subtitle follow)."""
+        if day == self.day:
+            return
+        self.day = day
+        self.side.setCurrentWidget(self.detail)
+        self.table.view.clearSelection()
+        self.refresh()
 
     # -- loading -----------------------------------------------------------------
     def request(self):
@@ -171,11 +218,15 @@ class TodayWorkspace(Workspace):
         self.table.set_rows(day.stops)
         risky = sum(1 for r in day.stops if r.risk_flags)
         order = "route order" if day.planned else "slot order (not planned yet)"
+        today = local_date(self.ctx.clock.now())
+        self.title_label.setText(day_words(self.day, today).split(",")[0])     # Today, Tomorrow, or the date
+        self.today_button.setEnabled(self.day != today)
         self.subtitle_label.setText(
-            f"{self.day.strftime('%A %d %B %Y')} · {plural(len(day.stops), 'visit')} in {order}"
+            f"{day_words(self.day, today)} · {plural(len(day.stops), 'visit')} in {order}"
             + (f" · {day.km:.0f} km" if day.km else "")
             + (f" · {risky} with risk flags" if risky else ""))
-        self.count_label.setText("" if day.stops else "No visits booked today")
+        self.count_label.setText("" if day.stops else
+                                 "No visits booked today" if self.day == today else "No visits booked that day")
         self.table.view.setColumnHidden(1, not day.planned)      # no arrivals before the plan
         if data.page is not None:          # a refresh that changed nothing keeps the map as it is
             self._route = data.route
@@ -207,19 +258,73 @@ class TodayWorkspace(Workspace):
         self.map.select(card.visit_id if card else None)
 
     # -- checklist ---------------------------------------------------------------
+    def _card(self, visit_id: str):
+        rows = self.data.stops if self.data is not None else []
+        return next((c for c in rows if c.visit_id == visit_id), None)
+
     @Slot(str)
-    def open_checklist(self, visit_id: str) -> None:
-        card = self.table.selected_row()
+    def open_checklist(self, visit_id: str, message: str = "") -> None:
+        card = self._card(visit_id)
         title = f"Checklist · {card.subject_name} · {humanize(card.kind)}" if card else "Checklist"
 
         def show(state) -> None:
             self.checklist.show_state(visit_id, title, state)
+            self._set_finish(card)
             self.side.setCurrentWidget(self.checklist)
+            if message:
+                self.checklist.show_error(message)
 
         runner_for(self.ctx).run(self.services.open_checklist, visit_id, name="open the checklist",
                                  on_done=show, on_error=self._detail_error)
 
-    def _tick(self, visit_id: str, key: str, done: bool, value) -> None:
+    def _set_finish(self, card) -> None:
+        kind = card.kind if card is not None else ""
+        if kind == "install":
+            self.checklist.set_finish("Pair devices…" if self.pairing_available else "",
+                                      "Pair the tag and home unit: the pairing records the install")
+        elif kind == "removal":
+            self.checklist.set_finish("Record removal…" if self.services.removals is not None else "",
+                                      "Account for each device on the order")
+        else:
+            self.checklist.set_finish("Record outcome…" if self.services.outcomes is not None else "",
+                                      "Record how the visit went")
+
+    def _finish(self, visit_id: str) -> None:
+        card = self._card(visit_id)
+        kind = card.kind if card is not None else ""
+        if kind == "install":
+            self.request_pairing(visit_id)
+        elif kind == "removal":
+            self.ask_removal(visit_id)
+        else:
+            self.ask_outcome(visit_id)
+
+    # -- pairing -----------------------------------------------------------------
+    @Slot(str)
+    def request_pairing(self, visit_id: str) -> None:
+        """Pair for an install visit, once the checklist's door steps are done (the readings
+        step is filled by the pairing itself); otherwise the checklist says which are not."""
+        def checked(state) -> None:
+            missing = door_steps_missing(state)
+            if missing:
+                self.open_checklist(visit_id, message="Before pairing, finish: " + ", ".join(missing)
+                                    + ". (The pairing step is filled in by the pairing itself.)")
+            else:
+                self.pair_requested.emit(visit_id)
+
+        if self.services.checklists is None:
+            self.pair_requested.emit(visit_id)
+            return
+        runner_for(self.ctx).run(self.services.open_checklist, visit_id, name="check the checklist",
+                                 on_done=checked, on_error=self._detail_error)
+
+    def installed(self, visit_id: str) -> None:
+        """The pairing wizard recorded the install: show it, and the readings it took."""
+        self.refresh()
+        if self.side.currentWidget() is self.checklist and self.checklist.visit_id == visit_id:
+            self.open_checklist(visit_id)
+
+    def _tick(self, visit_id: str, key: str, done: bool, value, skipped: str = "") -> None:
         title = self.checklist.title.text()
 
         def saved(state) -> None:
@@ -233,15 +338,15 @@ class TodayWorkspace(Workspace):
             self.checklist.show_error(f"Not saved. {error.sentence}")
             self.open_checklist(visit_id)        # show what the store holds
 
-        runner_for(self.ctx).run(self.services.tick, visit_id, key, done, value, name="save a checklist step",
-                                 on_done=saved, on_error=failed)
+        runner_for(self.ctx).run(self.services.tick, visit_id, key, done, value, skipped,
+                                 name="save a checklist step", on_done=saved, on_error=failed)
 
     # -- outcome -----------------------------------------------------------------
     @Slot(str)
     def ask_outcome(self, visit_id: str) -> None:
-        card = self.table.selected_row()
+        card = self._card(visit_id)
         title = f"{card.subject_name} · {humanize(card.kind)} · {ordinal(card.attempt)} attempt" if card else ""
-        dialog = OutcomeDialog(title, self)
+        dialog = OutcomeDialog(title, self, choices=self.services.outcome_choices(card.kind if card else ""))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.record_outcome(visit_id, dialog.outcome, dialog.note_text))
         self.outcome_dialog = dialog
@@ -250,15 +355,50 @@ class TodayWorkspace(Workspace):
 
     def record_outcome(self, visit_id: str, outcome, notes: str) -> None:
         def done(result) -> None:
-            message = getattr(result, "message", "") or f"Recorded: {outcome.label}."
+            message = getattr(result, "message", "") or f"Recorded: {outcome.label}"
+            message = message[:1].upper() + message[1:].rstrip(".") + "."
             nxt = getattr(result, "next_visit", None)
-            if nxt is not None and nxt.window_start is not None:
+            if nxt is not None and nxt.window_start is not None and "booked" not in message:
                 message += f" Next attempt booked for {fmt_when(nxt.window_start)}."
             self.detail.show_message(message, "good")
+            self.side.setCurrentWidget(self.detail)
             self.refresh()
 
         runner_for(self.ctx).run(self.services.record_outcome, visit_id, outcome, notes,
                                  name="record the outcome", on_done=done, on_error=self._detail_error)
+
+    # -- removal -----------------------------------------------------------------
+    @Slot(str)
+    def ask_removal(self, visit_id: str) -> None:
+        """The removal form, with the order's devices and what the checklist says of them."""
+        card = self._card(visit_id)
+        title = f"{card.subject_name} · removal · order {card.order_reference}" if card else "Removal"
+
+        def show(form) -> None:
+            dialog = RemovalDialog(title, form.devices, form.conditions, self, reason=form.reason)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.submitted.connect(lambda recovered, reasons, notes: self.record_removal(
+                dialog, visit_id, recovered, reasons, notes))
+            self.removal_dialog = dialog
+            dialog.destroyed.connect(lambda *_: setattr(self, "removal_dialog", None))
+            dialog.open()
+
+        runner_for(self.ctx).run(self.services.removal_form, visit_id, name="load the devices on the order",
+                                 on_done=show, on_error=self._detail_error)
+
+    def record_removal(self, dialog: RemovalDialog, visit_id: str, recovered, reasons, notes: str) -> None:
+        def done(result) -> None:
+            dialog.accept()
+            message = getattr(result, "message", "") or "recorded"
+            self.detail.show_message(f"Removal recorded: {message}.", "good")
+            self.side.setCurrentWidget(self.detail)
+            self.refresh()
+
+        def failed(error: TaskError) -> None:
+            dialog.show_problem(f"Not recorded. {error.sentence}")
+
+        runner_for(self.ctx).run(self.services.record_removal, visit_id, recovered, reasons, notes,
+                                 name="record the removal", on_done=done, on_error=failed)
 
     def _detail_error(self, error: TaskError) -> None:
         self.detail.show_message(error.sentence, "bad")

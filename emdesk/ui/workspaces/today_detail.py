@@ -76,6 +76,7 @@ def attempt_line(label: str, a: Attempt) -> list[str]:
 class VisitDetail(QFrame):
     checklist_requested = Signal(str)     # visit id
     outcome_requested = Signal(str)
+    removal_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -130,10 +131,14 @@ class VisitDetail(QFrame):
 
         self.checklist_button = QPushButton("Start &checklist", objectName="primary")
         self.outcome_button = QPushButton("Record &outcome…", objectName="recordOutcome")
+        self.removal_button = QPushButton("Record &removal…", objectName="recordRemoval")
+        self.removal_button.setToolTip("Account for each device on the order: recovered, or not and why")
+        self.removal_button.clicked.connect(lambda: self.card and self.removal_requested.emit(self.card.visit_id))
         self.checklist_button.clicked.connect(lambda: self.card and self.checklist_requested.emit(self.card.visit_id))
         self.outcome_button.clicked.connect(lambda: self.card and self.outcome_requested.emit(self.card.visit_id))
         buttons = QHBoxLayout()
         buttons.addWidget(self.checklist_button)
+        buttons.addWidget(self.removal_button)
         buttons.addWidget(self.outcome_button)
         buttons.addStretch(1)
 
@@ -143,12 +148,12 @@ class VisitDetail(QFrame):
         layout.addWidget(self.meta)
         layout.addWidget(scroll, 1)
         layout.addLayout(buttons)
-        self._checklist_missing = self._outcome_missing = ""
+        self._checklist_missing = self._outcome_missing = self._removal_missing = ""
         self.show_card(None)
 
-    def set_available(self, *, checklist: str = "", outcome: str = "") -> None:
+    def set_available(self, *, checklist: str = "", outcome: str = "", removal: str = "") -> None:
         """Why a button cannot be used in this build ("" if it can)."""
-        self._checklist_missing, self._outcome_missing = checklist, outcome
+        self._checklist_missing, self._outcome_missing, self._removal_missing = checklist, outcome, removal
         self._update_buttons()
 
     def show_card(self, card: VisitCard | None, *, keep_message: bool = False) -> None:
@@ -218,12 +223,16 @@ class VisitDetail(QFrame):
         self.copy_button.setEnabled(card is not None)
         self.checklist_button.setEnabled(open_visit and not self._checklist_missing)
         self.outcome_button.setEnabled(open_visit and not self._outcome_missing)
+        removal = card is not None and card.kind == "removal"
+        self.removal_button.setVisible(removal)
+        self.removal_button.setEnabled(removal and open_visit and not self._removal_missing)
         if card is not None and card.status == "in_progress":
             self.checklist_button.setText("Resume &checklist")
         else:
             self.checklist_button.setText("Start &checklist")
         for button, missing in ((self.checklist_button, self._checklist_missing),
-                                (self.outcome_button, self._outcome_missing)):
+                                (self.outcome_button, self._outcome_missing),
+                                (self.removal_button, self._removal_missing)):
             if missing:
                 button.setToolTip(missing)
             elif card is not None and not open_visit:
