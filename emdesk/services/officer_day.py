@@ -24,7 +24,6 @@ from emdesk.domain.orders import Order
 from emdesk.domain.people import Address, Subject
 from emdesk.domain.users import Permission, User
 from emdesk.domain.visits import Visit, VisitKind, VisitStatus
-from emdesk.routing.travel import great_circle_km
 from emdesk.store import Store
 
 from .errors import AccessDenied
