@@ -55,9 +55,12 @@ def _finish_checklist():
     return finish_checklist
 
 
+_EXIT = {"status": 0}
+
+
 def pytest_sessionfinish(session, exitstatus):
-    """Every window goes before the process ends: a QtWebEngine page (the maps) still
-    alive at exit crashes the interpreter after all tests have passed."""
+    """Pending deletions done and cycles collected while the application lives."""
+    _EXIT["status"] = int(exitstatus)
     try:
         from PySide6.QtCore import QCoreApplication, QEvent
         from PySide6.QtWidgets import QApplication
@@ -66,6 +69,20 @@ def pytest_sessionfinish(session, exitstatus):
     app = QApplication.instance()
     if app is None:
         return
-    for widget in app.topLevelWidgets():
-        widget.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    from emdesk.ui.gui_gc import stop_collecting
+    stop_collecting(app)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    """End the test process here, with pytest's own exit status, once every report is out.
+    Left to the interpreter's finalisation, PySide6 frees the last Qt wrappers after Qt has
+    gone (thousands of widgets made by the UI tests), and a refcount error in its bindings
+    aborts a run whose tests all passed.  The application itself quits through Qt
+    (``emdesk.ui.qt_app``: pending deletions, then a collection while Qt lives)."""
+    if "PySide6.QtCore" not in sys.modules:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_EXIT["status"])

@@ -4,7 +4,18 @@ from __future__ import annotations
 from enum import Enum
 from typing import TypeVar
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QWidget
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QWidget,
+)
 
 E = TypeVar("E", bound=Enum)
 
@@ -56,3 +67,27 @@ def text(edit: QLineEdit) -> str:
 
 def opt(edit: QLineEdit) -> str | None:
     return edit.text().strip() or None
+
+
+def notes_field(name: str, label_text: str, height: int) -> tuple[QLabel, QPlainTextEdit]:
+    """A dialog's free notes, with its label as buddy (Tab leaves the box, not types a tab)."""
+    label = QLabel(label_text)
+    notes = QPlainTextEdit(objectName=name)
+    notes.setTabChangesFocus(True)
+    notes.setFixedHeight(height)
+    label.setBuddy(notes)
+    return label, notes
+
+
+def save_cancel(dialog: QDialog, save_text: str, on_save) -> tuple[QDialogButtonBox, QPushButton]:
+    """Save / Cancel for a dialog: Save says what it does, and is measured bold (the default
+    button is drawn so) so its text is never clipped; Save checks first (``on_save``)."""
+    box = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+    save = box.button(QDialogButtonBox.StandardButton.Save)
+    save.setText(save_text)
+    bold = save.font()
+    bold.setBold(True)
+    save.setMinimumWidth(QFontMetrics(bold).horizontalAdvance(save_text) + 48)
+    box.accepted.connect(on_save)
+    box.rejected.connect(dialog.reject)
+    return box, save

@@ -47,4 +47,13 @@ def collect_on_gui_thread(app: QObject) -> GuiThreadCollector:
     return found if found is not None else GuiThreadCollector(app)
 
 
-__all__ = ["GuiThreadCollector", "collect_on_gui_thread"]
+def stop_collecting(app: QObject) -> None:
+    """At the end (the application about to quit): every cycle collected while Qt still
+    lives, and the automatic collector back.  Left to the interpreter's last collection,
+    cycles holding Qt wrappers are freed after Qt has gone, which crashes the process."""
+    for collector in app.findChildren(GuiThreadCollector):
+        collector.stop()
+    gc.collect()
+
+
+__all__ = ["GuiThreadCollector", "collect_on_gui_thread", "stop_collecting"]

@@ -16,9 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
-    QDialogButtonBox,
     QLabel,
-    QPlainTextEdit,
     QRadioButton,
     QVBoxLayout,
     QWidget,
@@ -26,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from emdesk.domain.visits import OutcomeCode
 
+from .form_widgets import notes_field, save_cancel
 from .style import set_prop
 
 O = OutcomeCode
@@ -78,19 +77,10 @@ class OutcomeDialog(QDialog):
             self.group.addButton(button)
             self.buttons[code] = button
             layout.addWidget(button)
-        notes_label = QLabel("&Notes (what happened, for the next officer):")
-        self.notes = QPlainTextEdit(objectName="outcomeNotes")
-        self.notes.setTabChangesFocus(True)
-        self.notes.setFixedHeight(90)
-        notes_label.setBuddy(self.notes)
+        notes_label, self.notes = notes_field("outcomeNotes", "&Notes (what happened, for the next officer):", 90)
         self.problem = QLabel("", objectName="errorText")
         self.problem.setWordWrap(True)
-        self.box = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.save_button = self.box.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setText("Record outcome")
-        self.save_button.setMinimumWidth(self.save_button.fontMetrics().horizontalAdvance("Record outcome") + 40)
-        self.box.accepted.connect(self._check)
-        self.box.rejected.connect(self.reject)
+        self.box, self.save_button = save_cancel(self, "Record outcome", self._check)
         layout.addWidget(notes_label)
         layout.addWidget(self.notes)
         layout.addWidget(self.problem)

@@ -28,7 +28,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, Qt  # noqa: E402
 from PySide6.QtGui import QFont, QIcon  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from .gui_gc import collect_on_gui_thread  # noqa: E402
+from .gui_gc import collect_on_gui_thread, stop_collecting  # noqa: E402
 from .resources import APP_ICON, read_style_sheet  # noqa: E402
 from .settings import APPLICATION, ORGANISATION  # noqa: E402
 
@@ -51,6 +51,9 @@ def _delete_pending() -> None:
     """Windows closed with ``deleteLater`` go now: a QtWebEngine page (the maps) still
     alive when the process ends takes it down with a crash."""
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    app = QCoreApplication.instance()
+    if app is not None:
+        stop_collecting(app)
 
 
 def apply_look(app: QApplication) -> None:

@@ -13,10 +13,8 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QGridLayout,
     QLabel,
-    QPlainTextEdit,
     QRadioButton,
     QVBoxLayout,
     QWidget,
@@ -24,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from emdesk.services.removals import NOT_RECOVERED_REASONS
 
+from .form_widgets import notes_field, save_cancel
 from .style import set_prop
 
 NOT_RECOVERED = "not recovered"      # the removal checklist's device-condition answer for kit left behind
@@ -97,20 +96,11 @@ class RemovalDialog(QDialog):
         self.rows: dict[str, _DeviceRow] = {}
         for i, (serial, kind) in enumerate(devices):
             self.rows[serial] = _DeviceRow(self, grid, i * 2, serial, kind, conditions.get(serial, ""), reason)
-        notes_label = QLabel("&Notes (anything the next person should know):")
-        self.notes = QPlainTextEdit(objectName="removalNotes")
-        self.notes.setTabChangesFocus(True)
-        self.notes.setFixedHeight(70)
-        notes_label.setBuddy(self.notes)
+        notes_label, self.notes = notes_field("removalNotes", "&Notes (anything the next person should know):", 70)
         self.problem = QLabel("", objectName="errorText")
         self.problem.setWordWrap(True)
         self.problem.setVisible(False)
-        self.box = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.save_button = self.box.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setText("Record removal")
-        self.save_button.setMinimumWidth(self.save_button.fontMetrics().horizontalAdvance("Record removal") + 40)
-        self.box.accepted.connect(self._check)
-        self.box.rejected.connect(self.reject)
+        self.box, self.save_button = save_cancel(self, "Record removal", self._check)
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addWidget(ask)

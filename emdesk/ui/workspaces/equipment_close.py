@@ -8,13 +8,10 @@ service requires, and the dialog says so before it is sent.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
-    QDialogButtonBox,
     QLabel,
-    QPlainTextEdit,
     QRadioButton,
     QVBoxLayout,
     QWidget,
@@ -22,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from emdesk.services.equipment import OutstandingRow
 
+from ..form_widgets import notes_field, save_cancel
 from ..style import set_prop
 
 # In the order a supervisor meets them: most kit turns up; write-offs are the exception.
@@ -75,24 +73,13 @@ class CloseOutstandingDialog(QDialog):
                 note = QLabel(refused, objectName=f"refused-{how}")
                 set_prop(note, "tone", "faint")
                 layout.addWidget(note)
-        notes_label = QLabel("&Notes (where it was found, or why it is written off: e.g. police report):")
+        notes_label, self.notes = notes_field(
+            "closeNotes", "&Notes (where it was found, or why it is written off: e.g. police report):", 80)
         notes_label.setWordWrap(True)
-        self.notes = QPlainTextEdit(objectName="closeNotes")
         self.notes.setAccessibleName("Notes")
-        self.notes.setTabChangesFocus(True)
-        self.notes.setFixedHeight(80)
-        notes_label.setBuddy(self.notes)
         self.problem = QLabel("", objectName="errorText")
         self.problem.setWordWrap(True)
-        self.box = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.save_button = self.box.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setText("Take off the list")
-        # The default button is drawn bold: measure it so, or its text is clipped.
-        bold = self.save_button.font()
-        bold.setBold(True)
-        self.save_button.setMinimumWidth(QFontMetrics(bold).horizontalAdvance("Take off the list") + 48)
-        self.box.accepted.connect(self._check)
-        self.box.rejected.connect(self.reject)
+        self.box, self.save_button = save_cancel(self, "Take off the list", self._check)
         layout.addWidget(notes_label)
         layout.addWidget(self.notes)
         layout.addWidget(self.problem)
