@@ -62,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--json", action="store_true", help="print the plan as JSON")
     pl.add_argument("--time-limit", type=_seconds, default=10.0, metavar="S",
                     help="seconds the route search may take (default 10)")
+    pl.add_argument("--off-duty", action="append", default=[], metavar="USERNAME",
+                    help="a field officer not working that day (off sick, on leave); repeat for more")
 
     u = sub.add_parser("users", help="local accounts")
     usub = u.add_subparsers(dest="users_command", required=True)

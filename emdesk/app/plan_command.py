@@ -35,9 +35,10 @@ def plan(args, prompt: Prompt) -> int:
     try:
         user = _acting_user(store, args.user, Role.SUPERVISOR)
         try:
-            result = DayPlanService(store, user, clock).plan(args.date, args.region, args.time_limit)
+            result = DayPlanService(store, user, clock).plan(args.date, args.region, args.time_limit,
+                                                             off_duty=args.off_duty)
         except DayPlanError as exc:
-            raise CommandError(str(exc)) from exc
+            raise CommandError(str(exc).replace("off duty:", "--off-duty:", 1)) from exc
         except ServiceError as exc:
             raise CommandError(str(exc)) from exc
     finally:

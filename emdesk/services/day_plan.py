@@ -13,6 +13,7 @@ done or pinned stay where they are.  The writes travel through the outbox like a
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -132,7 +133,10 @@ class DayPlanService:
 
     # -- planning -------------------------------------------------------------------------
 
-    def plan(self, day: date, region: str | None = None, time_limit: float = 10.0) -> DayPlan:
+    def plan(self, day: date, region: str | None = None, time_limit: float = 10.0,
+             off_duty: Iterable[str] = ()) -> DayPlan:
+        """Plan (or re-plan) ``day``; ``off_duty``: usernames of field officers not working it
+        (off sick, on leave), whose open visits go to the others or to ``unassigned``."""
         region = self._may_plan(region)
         today = local_date(self.clock.now())
         if day < today:
@@ -141,8 +145,14 @@ class DayPlanService:
         if region is not None and region not in {u.region for u in users.values()}:
             known = sorted({u.region for u in users.values() if u.region})
             raise DayPlanError(f"no region {region!r}: choose one of {', '.join(known)}")
+        absent = {name.strip() for name in off_duty if name.strip()}
+        field = {u.username for u in users.values() if u.role is Role.FIELD_OFFICER}
+        unknown = sorted(absent - field)
+        if unknown:
+            raise DayPlanError(f"off duty: {', '.join(unknown)} is not a field officer's username; "
+                               "give the officer's username as they sign in")
         officers = [u for u in users.values() if u.role is Role.FIELD_OFFICER and u.active
-                    and (region is None or u.region == region)]
+                    and u.username not in absent and (region is None or u.region == region)]
         located = [u for u in officers if u.base is not None and u.base.located]
         visits, done = self._due(day, region)
         orders = self.store.get_many(Order, {v.order_id for v in visits + done})

@@ -140,3 +140,16 @@ def test_bad_flags_say_which(tmp_path, args, flag):
     done = emdesk("plan", "--db", str(tmp_path / "demo.db"), *args, now=now, home=tmp_path)
     assert done.returncode == 2, done.stdout + done.stderr
     assert flag in done.stderr, done.stderr
+
+
+def test_an_unknown_officer_off_duty_is_refused_naming_the_flag(tmp_path):
+    now = datetime(2026, 12, 3, 8, 0, tzinfo=timezone.utc)
+    db = _demo(tmp_path, now)
+    done = emdesk("plan", "--db", str(db), "--date", "2026-12-03", "--off-duty", "officer.nowhere",
+                  "--time-limit", "1", now=now, home=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "--off-duty: officer.nowhere" in done.stderr, done.stderr
+    ok = emdesk("plan", "--db", str(db), "--date", "2026-12-03", "--off-duty", "officer.leeds", "--json",
+                "--time-limit", "1", now=now, home=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert "officer.leeds" not in {o["officer"] for o in json.loads(ok.stdout)["officers"]}

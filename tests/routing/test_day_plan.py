@@ -105,6 +105,22 @@ def test_pinned_visits_stay_and_an_officer_off_sick_loses_her_route(store):
             assert s.visit.id in {v.id for v, _ in second.unassigned} or again[s.visit.id][0] != sick_id
 
 
+def test_an_officer_off_sick_today_is_left_out_by_username(store):
+    service = _service(store)
+    first = service.plan(DAY, time_limit=2)
+    sick = next(r.officer for r in first.routes if any(s.visit.status in OPEN for s in r.stops))
+    theirs = {s.visit.id for s in next(r for r in first.routes if r.officer.id == sick.id).stops
+              if s.visit.status in OPEN}
+    second = service.plan(DAY, time_limit=2, off_duty=[sick.username])
+    assert sick.id not in {r.officer.id for r in second.routes}
+    elsewhere = {s.visit.id for r in second.routes for s in r.stops}
+    unassigned = {v.id: why for v, why in second.unassigned}
+    assert all(v in elsewhere or unassigned.get(v) for v in theirs)
+    assert store.get(User, sick.id).active          # off duty for the day, not a closed account
+    with pytest.raises(ServiceError, match="officer.nowhere"):
+        service.plan(DAY, time_limit=1, off_duty=["officer.nowhere"])
+
+
 def test_a_replan_after_a_failed_visit_and_an_urgent_repair(store):
     """During the day: a visit fails (its rebooking follows the rules, the failed one stays
     where it was), monitoring raises a device fault (the repair joins today's plan)."""
