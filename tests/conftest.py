@@ -55,7 +55,7 @@ def _finish_checklist():
     return finish_checklist
 
 
-_EXIT = {"status": 0}
+_EXIT: dict = {"status": None}     # set when the session finishes
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -81,8 +81,8 @@ def pytest_unconfigure(config):
     gone (thousands of widgets made by the UI tests), and a refcount error in its bindings
     aborts a run whose tests all passed.  The application itself quits through Qt
     (``emdesk.ui.qt_app``: pending deletions, then a collection while Qt lives)."""
-    if "PySide6.QtCore" not in sys.modules:
-        return
+    if "PySide6.QtCore" not in sys.modules or _EXIT["status"] is None:
+        return          # no Qt, or no session finished: pytest ends as it would
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(_EXIT["status"])
