@@ -204,46 +204,6 @@ class FakeChecklists:
         return self.open(visit_id)
 
 
-@dataclass(frozen=True)
-class FakeFigure:
-    key: str
-    label: str
-    value: str
-    detail: str
-    visit_ids: tuple[str, ...]
-
-
-class FakeKpis:
-    """Stands in for emdesk.services.kpis (built in parallel): figures over a few visit rows."""
-
-    def __init__(self):
-        at = lambda d, h: NOW.replace(day=d, hour=h)  # noqa: E731
-        self.rows = {
-            "v1": VisitRow("v1", "o1", "Alex Carter", "install", 1, at(20, 9), at(20, 10), "Leeds", "failed",
-                           "Not at address", ()),
-            "v2": VisitRow("v2", "o1", "Alex Carter", "install", 2, at(21, 9), at(21, 10), "Leeds", "completed",
-                           "Installed", ()),
-            "v3": VisitRow("v3", "o2", "Bea Jones", "install", 1, at(18, 9), at(18, 10), "Leeds", "scheduled", "", ()),
-        }
-        self.figures_list = [
-            FakeFigure("installs_within_standard", "Installed within 2 attempts", "50%", "1 of 2 orders",
-                       ("v1", "v2", "v3")),
-            FakeFigure("time_to_install", "Order to install", "1.2 days", "average", ("v2",)),
-            FakeFigure("backlog", "Visits > 3 days late", "1", "limit 400", ("v3",)),
-            FakeFigure("failure_reasons", "Failure reasons", "100% not at address", "1 failure", ("v1",)),
-            FakeFigure("recovery", "Devices recovered", "0%", "0 of 0", ()),
-        ]
-        self.asked: list[str] = []
-
-    def figures(self):
-        return list(self.figures_list)
-
-    def visits_behind(self, key):
-        self.asked.append(key)
-        figure = next(f for f in self.figures_list if f.key == key)
-        return [self.rows[v] for v in figure.visit_ids]
-
-
 @dataclass
 class FakeContext:
     user: User
@@ -251,7 +211,7 @@ class FakeContext:
     officer_day: FakeOfficerDay = field(default_factory=FakeOfficerDay)
     outcomes: FakeOutcomes | None = field(default_factory=FakeOutcomes)
     checklists: FakeChecklists | None = field(default_factory=FakeChecklists)
-    kpis: FakeKpis | None = None
+    kpis: None = None            # the KPI tests use the real service over the demo world
     intake: FakeIntake = field(default_factory=FakeIntake)
     audit: object = None
     store_label: str = "/tmp/fake.db (UNENCRYPTED)"
