@@ -89,10 +89,29 @@ class AlcoholMonitoring(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class CheckIns(msgspec.Struct, frozen=True, kw_only=True):
-    """Non-fitted device check-ins (immigration): a biometric prompt at set times."""
+    """Non-fitted device check-ins (immigration): a biometric prompt at set times.
+
+    The prompts fall on the first ``per_week`` days of each week (Monday first; 7 is
+    every day) at each time in ``at`` (UK wall clock); the wearer has ``window_min``
+    minutes to answer one before it counts as missed.
+    """
 
     per_week: int = 7
     biometric: bool = True
+    at: tuple[time, ...] = (time(10, 0),)
+    window_min: int = 60
+
+
+class Proximity(msgspec.Struct, frozen=True, kw_only=True):
+    """A moving exclusion zone for victim protection (piloted by the service).
+
+    The protected person carries an opt-in phone (``device_serial``, sending positions
+    through the gateway); the wearer must stay more than ``radius_m`` from its latest
+    position.  Neither party's position is ever shown to the other.
+    """
+
+    device_serial: str
+    radius_m: float = 500.0
 
 
 class Conditions(msgspec.Struct, frozen=True, kw_only=True):
@@ -101,6 +120,7 @@ class Conditions(msgspec.Struct, frozen=True, kw_only=True):
     location: LocationMonitoring | None = None
     alcohol: AlcoholMonitoring | None = None
     checkins: CheckIns | None = None
+    proximity: Proximity | None = None
 
     def kinds(self) -> list[str]:
         out = []
@@ -114,4 +134,6 @@ class Conditions(msgspec.Struct, frozen=True, kw_only=True):
             out.append("alcohol")
         if self.checkins:
             out.append("checkins")
+        if self.proximity:
+            out.append("proximity")
         return out

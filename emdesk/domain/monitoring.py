@@ -13,18 +13,35 @@ from .records import Record
 
 
 class EventKind(str, Enum):
+    """What a device can report (``docs/telemetry.md`` has an example of each).
+
+    ``value`` carries: ``battery_level`` percent; ``alcohol_reading`` mg of alcohol per
+    100 ml of blood equivalent; ``checkin`` 1 for a biometric match, 0 for a failed one.
+    """
+
     POSITION = "position"
-    HMU_RANGE_IN = "hmu_range_in"
-    HMU_RANGE_OUT = "hmu_range_out"
+    HMU_RANGE_IN = "hmu_range_in"          # the tag came into its home unit's range
+    HMU_RANGE_OUT = "hmu_range_out"        # ... and left it
+    HMU_POWER_OFF = "hmu_power_off"        # home unit off mains (it runs on its battery)
+    HMU_POWER_ON = "hmu_power_on"
+    HMU_MOVED = "hmu_moved"                # the home unit's tilt/location sensor
     STRAP_TAMPER = "strap_tamper"
-    BODY_TAMPER = "body_tamper"
+    BODY_TAMPER = "body_tamper"            # the tag lost skin contact / proximity
     CASE_TAMPER = "case_tamper"
+    BATTERY_LEVEL = "battery_level"
     BATTERY_LOW = "battery_low"
+    BATTERY_DEAD = "battery_dead"          # the last word of a device that is shutting down
     CHARGING = "charging"
+    DEVICE_FAULT = "device_fault"
     COMMS_LOST = "comms_lost"
     COMMS_RESTORED = "comms_restored"
+    NO_FIX = "no_fix"                      # the tag reports in but has no satellite fix
     ALCOHOL_READING = "alcohol_reading"
     CHECKIN = "checkin"
+
+
+# Event kinds that carry a position (lat, lon, hdop, speed).
+POSITIONED = frozenset({EventKind.POSITION})
 
 
 class TelemetryEvent(Record, frozen=True, kw_only=True):
