@@ -1,12 +1,14 @@
 """Telemetry, alerts, incidents, breach packs and breach outcomes.
 
-The monitoring engine and breach packs come in later work; the types are fixed now
-so the store and sync carry them from the start.
+Telemetry is not a record: it lives in its own narrow log (see ``emdesk/store/telemetry.py``);
+``TelemetryEvent`` remains as the typed form of one event for code that wants it.
 """
 from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+
+import msgspec
 
 from .orders import Responder
 from .records import Record
@@ -73,33 +75,88 @@ ALERT_ORDER = [AlertStatus.NEW, AlertStatus.ACKNOWLEDGED, AlertStatus.IN_REVIEW,
 
 
 class Alert(Record, frozen=True, kw_only=True):
+    """One rule's finding (a Hit, stored): the evidence an incident is built from."""
+
     table = "alerts"
 
     order_id: str
     subject_id: str
-    kind: EventKind
-    raised_at: datetime
+    kind: EventKind | None = None       # the device event behind it, where there is one
+    code: str = ""                      # UK code (AL08...) or emdesk's own (ZONE-EXCLUSION-ENTRY...)
+    condition: str = ""
+    raised_at: datetime                 # when the violation began
+    ended_at: datetime | None = None
+    incident_id: str | None = None
     status: AlertStatus = AlertStatus.NEW
     risk_score: float = 0.0
     reasons: tuple[str, ...] = ()       # why it ranks where it does, in words
     technical_cause: bool = False       # likely equipment/software, not the wearer
+    certain: bool = True
+    confidence: float = 1.0
+    detail: str = ""
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
 
 
+class IncidentStatus(str, Enum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    AUTO_CLOSED = "auto_closed"         # technical, closed by the engine (kept; can be reopened)
+    CLOSED = "closed"
+    ESCALATED = "escalated"
+
+
+class ExcuseKind(str, Enum):
+    REASONABLE_EXCUSE = "reasonable_excuse"
+    AUTHORISED_ABSENCE = "authorised_absence"
+
+
+class Excuse(msgspec.Struct, frozen=True, kw_only=True):
+    """Time an operator accepted: it comes off the accumulated violation."""
+
+    kind: ExcuseKind
+    start: datetime
+    end: datetime
+    reason: str
+    by: str = ""
+    at: datetime | None = None
+
+
+class IncidentChange(msgspec.Struct, frozen=True, kw_only=True):
+    at: datetime
+    status: IncidentStatus
+    by: str = ""                        # "engine" for the engine's own decisions
+    reason: str = ""
+
+
 class Incident(Record, frozen=True, kw_only=True):
-    """A violation in one rolling 07:00-06:59 period, built from alerts."""
+    """One continuous violation (or technical episode) in a 07:00-06:59 period."""
 
     table = "incidents"
 
     order_id: str
     subject_id: str
+    reference: str = ""                 # the order's reference, for lists and packs
+    region: str = ""
     condition: str
+    codes: tuple[str, ...] = ()
     period_start: datetime
     started_at: datetime
-    ended_at: datetime | None = None
+    ended_at: datetime | None = None    # None: still going when last evaluated
+    seconds: float = 0.0                # real elapsed time (clock changes count as they happened)
+    status: IncidentStatus = IncidentStatus.OPEN
+    priority: int = 0
+    reasons: tuple[str, ...] = ()
+    technical: bool = False
+    confidence: float = 1.0
+    certain: bool = True
+    depth_m: float = 0.0
+    detail: str = ""
     alert_ids: tuple[str, ...] = ()
     serious: bool = False
+    excuses: tuple[Excuse, ...] = ()
+    history: tuple[IncidentChange, ...] = ()
+    evaluated_at: datetime | None = None
 
 
 class PackTemplate(str, Enum):

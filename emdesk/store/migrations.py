@@ -169,6 +169,51 @@ def _v5_checklist_ticks(db: sqlite_utils.Database) -> None:
     ex("CREATE INDEX checklist_ticks_by_visit ON checklist_ticks(visit_id, at)")
 
 
+def _v6_device_events(db: sqlite_utils.Database) -> None:
+    """Telemetry gets its own narrow, append-only table: it is the volume (a GPS tag sends
+    1,440 fixes a day), so it skips the JSON body, the outbox and the audit that records
+    carry; the hub feeds it to workstations by scope as a log of its own."""
+    ex = db.execute
+    ex("""CREATE TABLE device_events (
+        seq INTEGER PRIMARY KEY,
+        order_id TEXT NOT NULL, device TEXT NOT NULL,
+        at INTEGER NOT NULL, kind TEXT NOT NULL,
+        lat REAL, lon REAL, hdop REAL, speed REAL, value REAL,
+        event_id TEXT, received INTEGER NOT NULL, late INTEGER NOT NULL DEFAULT 0)""")
+    # The same event delivered twice (a resend, a replayed file) is stored once.
+    ex("CREATE UNIQUE INDEX device_events_once ON device_events(device, at, kind)")
+    ex("CREATE INDEX device_events_by_order ON device_events(order_id, at)")
+    # Violation periods whose events changed since the engine last evaluated them: marked
+    # in the transaction that stores the events, cleared in the one that stores the
+    # incidents, so a killed ingest resumes where it stopped.
+    ex("CREATE TABLE watch_dirty (order_id TEXT NOT NULL, period_start INTEGER NOT NULL, "
+       "PRIMARY KEY (order_id, period_start)) WITHOUT ROWID")
+    # Incidents and alerts are listed by status, period and priority (the queue reads them).
+    for column in ("status TEXT", "period_start TEXT", "started_at TEXT", "ended_at TEXT", "priority INTEGER",
+                   "reference TEXT", "region TEXT"):
+        ex(f"ALTER TABLE incidents ADD COLUMN {column}")
+    ex("CREATE INDEX incidents_by_order ON incidents(order_id, period_start)")
+    ex("CREATE INDEX incidents_by_status ON incidents(status, priority)")
+    ex("ALTER TABLE alerts ADD COLUMN incident_id TEXT")
+    ex("ALTER TABLE alerts ADD COLUMN code TEXT")
+    ex("CREATE INDEX alerts_by_incident ON alerts(incident_id)")
+    old = [r[0] for r in ex("SELECT data FROM telemetry WHERE deleted = 0 AND order_id IS NOT NULL")]
+    if old:
+        import json
+        rows = []
+        for data in old:
+            e = json.loads(data)
+            at = datetime.fromisoformat(e["at"].replace("Z", "+00:00"))
+            at_ms = int(round(at.timestamp() * 1000))
+            rows.append((e["order_id"], e["device_serial"], at_ms, e["kind"], e.get("lat"), e.get("lon"),
+                         e.get("hdop"), None, e.get("value"), e.get("id"), at_ms))
+        ex("UPDATE sync_control SET capture = 0")
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO device_events (order_id, device, at, kind, lat, lon, hdop, speed, value, "
+            "event_id, received) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        ex("UPDATE sync_control SET capture = 1")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -182,6 +227,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "outbox changed fields and merge conflicts", _v3_outbox_changed_fields_and_conflicts),
     Migration(4, "field actions in the outbox", _v4_field_actions),
     Migration(5, "checklist ticks", _v5_checklist_ticks),
+    Migration(6, "device events: telemetry in its own narrow table", _v6_device_events),
 )
 
 LATEST = MIGRATIONS[-1].version

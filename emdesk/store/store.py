@@ -148,6 +148,12 @@ class Store:
         with self._lock:
             self.db.conn.close()
 
+    @property
+    def telemetry(self) -> "TelemetryLog":
+        """The device-event log (telemetry), kept apart from the records."""
+        from .telemetry import TelemetryLog
+        return TelemetryLog(self)
+
     # -- transactions ----------------------------------------------------------
 
     @contextmanager
