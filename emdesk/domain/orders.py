@@ -98,6 +98,15 @@ class RequestType(str, Enum):
     END = "end"
 
 
+class RiskLevel(str, Enum):
+    """The wearer's assessed risk of serious harm (probation's RoSH scale), where known."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    VERY_HIGH = "very_high"
+
+
 class OrderStatus(str, Enum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
@@ -193,6 +202,7 @@ class Order(Record, frozen=True, kw_only=True):
     device_serials: tuple[str, ...] = ()
     assigned_officer_id: str | None = None   # the EM field officer holding the case
     region: str = ""
+    risk_level: RiskLevel | None = None      # drives the priority of this wearer's incidents
     # What intake found wrong, kept with the order so a draft shows why it is a draft.
     problems: tuple[Problem, ...] = ()
 

@@ -6,20 +6,12 @@ and its fitted kit), then handed to the pure rule functions with the order's eve
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 
 from emdesk.domain.conditions import Conditions
 from emdesk.domain.devices import DeviceKind
-from emdesk.domain.orders import Cohort
+from emdesk.domain.orders import Cohort, RiskLevel
 
-
-class RiskLevel(str, Enum):
-    """The wearer's assessed risk of serious harm (as probation's RoSH scale reads)."""
-
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    VERY_HIGH = "very_high"
+__all__ = ["RiskLevel", "Settings", "Watch", "WatchedDevice"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,167 @@
+"""Run the engine over the periods whose events changed, and keep its findings.
+
+Re-evaluating a period with late or corrected data must not lose what operators did:
+a new finding that overlaps an incident already on record is that incident (its id,
+status, excuses and history kept); a finding that no longer holds is closed with the
+reason, never deleted.  Only what changed is written, so a repeated run writes nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from emdesk.domain.engine.evaluate import evaluate_period, window
+from emdesk.domain.engine.events import CODE, EventBatch, instant, ms
+from emdesk.domain.engine.hits import Span
+from emdesk.domain.engine.incidents import Draft, Excused, excused_seconds
+from emdesk.domain.engine.periods import period_bounds, period_day
+from emdesk.domain.engine.priority import Priority
+from emdesk.domain.engine.watch import Watch
+from emdesk.domain.ids import derived_id
+from emdesk.domain.monitoring import Alert, Incident, IncidentChange, IncidentStatus
+
+from .telemetry_port import ENGINE, TelemetryPort
+
+HISTORY_DAYS = 30
+
+
+@dataclass
+class EvaluationReport:
+    periods: int = 0
+    alerts: int = 0          # new alerts written
+    incidents: int = 0       # new incidents written
+    changed: int = 0         # incidents already on record that the evidence changed
+
+
+def batch_for(watch: Watch, rows: list[tuple]) -> EventBatch:
+    """Rows (device, at, kind, lat, lon, hdop, speed, value, late) as the engine's columns."""
+    index = {d.serial: i for i, d in enumerate(watch.devices)}
+    return EventBatch.from_rows(
+        (at, CODE_BY_VALUE[kind], index.get(device, 0), lat, lon, hdop, speed, value, late)
+        for device, at, kind, lat, lon, hdop, speed, value, late in rows if device in index)
+
+
+CODE_BY_VALUE = {k.value: c for k, c in CODE.items()}
+
+
+def _excused(incident: Incident) -> list[Excused]:
+    return [Excused(ms(e.start), ms(e.end)) for e in incident.excuses]
+
+
+def _overlap(draft: Draft, incident: Incident, now_ms: int) -> int:
+    d_end = draft.end_ms if draft.end_ms is not None else now_ms
+    i_end = ms(incident.ended_at) if incident.ended_at is not None else now_ms
+    return min(d_end, i_end) - max(draft.start_ms, ms(incident.started_at))
+
+
+def _engine_only(incident: Incident) -> bool:
+    return all(c.by == ENGINE for c in incident.history)
+
+
+class Evaluator:
+    def __init__(self, port: TelemetryPort, watches: dict[str, Watch]):
+        self.port = port
+        self.watches = watches
+
+    def run(self, marks: list[tuple[str, int]] | None = None) -> EvaluationReport:
+        report = EvaluationReport()
+        for order_id, period_start in (self.port.dirty() if marks is None else marks):
+            self.period(order_id, period_start, report)
+        return report
+
+    def period(self, order_id: str, start_ms: int, report: EvaluationReport) -> None:
+        watch = self.watches.get(order_id)
+        if watch is None:         # an order no longer watched: nothing to judge, mark done
+            self.port.save_evaluation([], [], [(order_id, start_ms)])
+            return
+        day = period_day(instant(start_ms))
+        p_start, p_end = period_bounds(day)
+        now_ms = self.port.now_ms()
+        lo, hi = window(p_start, p_end)
+        batch = batch_for(watch, self.port.events(order_id, lo, min(hi, now_ms + 5 * 60_000)))
+        span = Span(p_start, p_end, now_ms)
+        begin = instant(p_start)
+        history = self.port.genuine_since(order_id, begin - timedelta(days=HISTORY_DAYS), begin)
+        result = evaluate_period(watch, batch, span, history=history)
+        existing = self.port.incidents_of(order_id, begin)
+        incidents, alerts = self._reconcile(watch, begin, result.incidents, existing, now_ms, report)
+        self.port.save_evaluation(incidents, alerts, [(order_id, start_ms)])
+        report.periods += 1
+
+    def _reconcile(self, watch: Watch, begin, found: list[tuple[Draft, Priority]], existing: list[Incident],
+                   now_ms: int, report: EvaluationReport) -> tuple[list[Incident], list[Alert]]:
+        now = instant(now_ms)
+        until = min(now_ms, ms(begin) + 26 * 3600_000)
+        free = list(existing)
+        out: list[Incident] = []
+        alerts: list[Alert] = []
+        for draft, prio in found:
+            match = max((i for i in free if i.condition == draft.condition and i.technical == draft.technical
+                         and _overlap(draft, i, now_ms) >= 0),
+                        key=lambda i: _overlap(draft, i, now_ms), default=None)
+            if match is not None:
+                free.remove(match)
+            incident_id = match.id if match else derived_id(
+                "incident", watch.order_id, draft.condition, str(draft.technical), str(draft.start_ms),
+                ms=draft.start_ms)
+            draft_alerts = [self._alert(watch, h, incident_id) for h in draft.hits]
+            record = self._incident(watch, begin, draft, prio, incident_id, match, draft_alerts, until, now)
+            if match is None:
+                report.incidents += 1
+            elif _differs(match, record):
+                report.changed += 1
+            else:
+                continue            # nothing new: nothing written
+            out.append(record)
+            alerts += draft_alerts
+            report.alerts += len(draft_alerts) if match is None else 0
+        for stale in free:
+            if stale.status is IncidentStatus.OPEN and _engine_only(stale):
+                out.append(stale.evolve(status=IncidentStatus.AUTO_CLOSED, history=(*stale.history, IncidentChange(
+                    at=now, status=IncidentStatus.AUTO_CLOSED, by=ENGINE,
+                    reason="no longer supported by the evidence after late or corrected data arrived"))))
+                report.changed += 1
+        return out, alerts
+
+    def _alert(self, watch: Watch, hit, incident_id: str) -> Alert:
+        return Alert(
+            id=derived_id("alert", watch.order_id, hit.code, str(hit.start_ms), ms=hit.start_ms),
+            order_id=watch.order_id, subject_id=watch.subject_id, code=hit.code, condition=hit.condition,
+            raised_at=instant(hit.start_ms), ended_at=None if hit.end_ms is None else instant(hit.end_ms),
+            incident_id=incident_id, technical_cause=hit.technical, certain=hit.certain,
+            confidence=round(hit.confidence, 3), detail=hit.detail)
+
+    def _incident(self, watch: Watch, begin, draft: Draft, prio: Priority, incident_id: str,
+                  match: Incident | None, alerts: list[Alert], until_ms: int, now) -> Incident:
+        end_ms = draft.end_ms
+        excuses = match.excuses if match else ()
+        seconds = draft.seconds(until_ms) - excused_seconds(
+            draft.start_ms, end_ms if end_ms is not None else until_ms, _excused(match) if match else [])
+        history = match.history if match else ()
+        status = match.status if match else IncidentStatus.OPEN
+        if match is None or _engine_only(match):
+            wanted = IncidentStatus.AUTO_CLOSED if draft.auto_close else IncidentStatus.OPEN
+            if wanted is not status or match is None:
+                reason = (f"technical, {draft.confidence:.0%} sure: {draft.detail() or draft.codes[0]}"
+                          if wanted is IncidentStatus.AUTO_CLOSED else
+                          "raised by the engine" if match is None else "reopened by the engine: new evidence")
+                history = (*history, IncidentChange(at=now, status=wanted, by=ENGINE, reason=reason))
+                status = wanted
+        return Incident(
+            id=incident_id, created_at=match.created_at if match else None,
+            order_id=watch.order_id, subject_id=watch.subject_id, reference=watch.reference, region=watch.region,
+            condition=draft.condition, codes=tuple(draft.codes), period_start=begin,
+            started_at=instant(draft.start_ms), ended_at=None if end_ms is None else instant(end_ms),
+            seconds=round(max(0.0, seconds), 3), status=status, priority=prio.score, reasons=prio.reasons,
+            technical=draft.technical, confidence=round(draft.confidence, 3), certain=draft.certain,
+            depth_m=round(draft.depth_m, 1), detail=draft.detail(), alert_ids=tuple(a.id for a in alerts),
+            serious=prio.score >= 70 and not draft.technical, excuses=excuses, history=history,
+            evaluated_at=now)
+
+
+_COMPARED = ("codes", "started_at", "ended_at", "seconds", "status", "priority", "reasons", "technical",
+             "confidence", "certain", "depth_m", "detail", "alert_ids", "excuses", "history")
+
+
+def _differs(old: Incident, new: Incident) -> bool:
+    return any(getattr(old, f) != getattr(new, f) for f in _COMPARED)

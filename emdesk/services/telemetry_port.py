@@ -1,0 +1,88 @@
+"""Where ingest keeps telemetry and the engine keeps its findings: a port, two back ends.
+
+A desktop (or a standalone monitoring store) keeps them in its SQLite store
+(``StoreTelemetry`` here); the hub keeps them in its own storage (``emdesk.sync.hub``).
+Ingest and evaluation talk only to this interface.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from emdesk.domain.devices import Device
+from emdesk.domain.engine.events import ms
+from emdesk.domain.monitoring import Alert, Incident
+from emdesk.domain.orders import Order
+from emdesk.domain.people import Subject
+from emdesk.store import Store
+
+from .watches import WATCHED_STATUSES, Fleet, compile_fleet
+
+ENGINE = "engine"       # the actor the audit trail and histories name for the engine's own writes
+
+
+class TelemetryPort(Protocol):
+    def now_ms(self) -> int: ...
+    def fleet(self) -> Fleet: ...
+    def high_water(self) -> dict[str, int]: ...
+    def append(self, rows: Sequence[Sequence], dirty: Iterable[tuple[str, int]]) -> int: ...
+    def dirty(self) -> list[tuple[str, int]]: ...
+    def events(self, order_id: str, start_ms: int, end_ms: int) -> list[tuple]: ...
+    def last_contact(self, order_id: str) -> int | None: ...
+    def incidents_of(self, order_id: str, period_start: datetime) -> list[Incident]: ...
+    def genuine_since(self, order_id: str, since: datetime, before: datetime) -> int: ...
+    def save_evaluation(self, incidents: list[Incident], alerts: list[Alert],
+                        cleared: list[tuple[str, int]]) -> None: ...
+
+
+class StoreTelemetry:
+    """The port over a local store (plain or encrypted)."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.log = store.telemetry
+
+    def now_ms(self) -> int:
+        return ms(self.store.clock.now())
+
+    def fleet(self) -> Fleet:
+        orders = self.store.find(Order, where={"status": [s.value for s in WATCHED_STATUSES]})
+        subject_ids = {o.subject_id for o in orders if o.subject_id}
+        subjects = self.store.get_many(Subject, subject_ids)
+        devices: list[Device] = self.store.find(Device, where={"order_id": [o.id for o in orders]}) if orders else []
+        known = self.store.find(Device)
+        return compile_fleet(orders, subjects, [*devices, *(d for d in known if d.order_id is None)])
+
+    def high_water(self) -> dict[str, int]:
+        return self.log.last_contact_by_device()
+
+    def append(self, rows, dirty) -> int:
+        return self.log.append(rows, dirty)
+
+    def dirty(self) -> list[tuple[str, int]]:
+        return self.log.dirty()
+
+    def events(self, order_id: str, start_ms: int, end_ms: int) -> list[tuple]:
+        return self.log.for_order(order_id, start_ms, end_ms)
+
+    def last_contact(self, order_id: str) -> int | None:
+        return self.log.newest_at(order_id)
+
+    def incidents_of(self, order_id: str, period_start: datetime) -> list[Incident]:
+        return [i for i in self.store.find(Incident, where={"order_id": order_id}) if i.period_start == period_start]
+
+    def genuine_since(self, order_id: str, since: datetime, before: datetime) -> int:
+        return sum(1 for i in self.store.find(Incident, where={"order_id": order_id})
+                   if not i.technical and since <= i.period_start < before)
+
+    def save_evaluation(self, incidents, alerts, cleared) -> None:
+        with self.store.transaction() as db:
+            if incidents:
+                self.store.put_many(incidents, actor=ENGINE)
+            if alerts:
+                self.store.put_many(alerts, actor=ENGINE)
+            self.log.clear_dirty(db, cleared)
+
+
+__all__ = ["ENGINE", "StoreTelemetry", "TelemetryPort"]
