@@ -7,6 +7,7 @@ Bad lines are counted with their reason and never stop the run.
 """
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -37,6 +38,7 @@ class IngestReport:
     samples: list[tuple[int, str]] = field(default_factory=list)   # (line number, words)
     evaluation: EvaluationReport = field(default_factory=EvaluationReport)
     seconds: float = 0.0
+    sample_limit: int = SAMPLES
 
     @property
     def fixes_per_s(self) -> float:
@@ -58,11 +60,12 @@ class IngestService:
         self.port = port
         self.fleet = port.fleet()
         self._high = port.high_water()     # device -> newest event time already stored
+        self._lock = threading.Lock()       # the gateway serves requests on many threads
 
     def reject(self, report: IngestReport, number: int, why: Rejected) -> None:
         report.rejected += 1
         report.reasons[why.reason] += 1
-        if len(report.samples) < SAMPLES:
+        if len(report.samples) < report.sample_limit:
             report.samples.append((number, f"{why.reason}: {why.words}"))
 
     def _rows(self, lines: list[Line | Rejected], numbers: list[int], now_ms: int, report: IngestReport):
@@ -120,6 +123,21 @@ class IngestService:
         _add(report.evaluation, evaluator.run())
         report.seconds = time.perf_counter() - started
         return report
+
+
+    def submit(self, raws: list[bytes]) -> tuple[list[Rejected | None], IngestReport]:
+        """Live events (the gateway): store and evaluate at once.  Returns, per line, None
+        if it was taken (new, or a resend of one already stored) or why it was refused."""
+        with self._lock:
+            report = IngestReport(sample_limit=len(raws))
+            numbers = list(range(1, len(raws) + 1))
+            self.store_chunk(raws, numbers, report)
+            _add(report.evaluation, Evaluator(self.port, self.fleet.watches).run())
+            refused: dict[int, Rejected] = {}
+            for number, words in report.samples:
+                reason, _, text = words.partition(": ")
+                refused[number] = Rejected(reason, text)
+            return [refused.get(n) for n in numbers], report
 
 
 def _add(total: EvaluationReport, part: EvaluationReport) -> None:
