@@ -1,5 +1,4 @@
 """Exclusion and inclusion zones: visits, certainty, hours, clock changes, the span."""
-from dataclasses import replace
 from datetime import datetime, time, timezone
 
 import numpy as np
@@ -10,9 +9,8 @@ from zkit import (
 
 from emdesk.domain.conditions import Circle, Conditions, CurfewWindow, Polygon, Zone, ZoneKind
 from emdesk.domain.engine import events
-from emdesk.domain.engine.tracks import accuracy_m
+from emdesk.domain.engine.tracks import accuracy_m, grid
 from emdesk.domain.engine.zone_rules import depth_inside_m, zone_hits
-from emdesk.domain.engine.tracks import grid
 
 M = events.MINUTE_MS
 ENTRY, EXIT = "ZONE-EXCLUSION-ENTRY", "ZONE-INCLUSION-EXIT"
@@ -127,9 +125,15 @@ def test_certainty_follows_the_accuracy_circle(east, hdop, certain):
     assert hit.depth_m == pytest.approx(200 - east, abs=0.5)
 
 
+def test_no_fixes_no_hits():
+    ev = events.EventBatch.empty()
+    assert zone_hits(watch(replace_zones(zone())), ev, all_good(ev), DAY) == []
+
+
 def test_only_believed_fixes_count():
     ev = batch(track(T, 60, [(500, 0), (0, 0), (500, 0)]))
     good = all_good(ev)
+    assert zone_hits(watch(replace_zones(zone())), ev, good, DAY) != []
     good[1] = False                 # the fix inside was judged a jump
     assert zone_hits(watch(replace_zones(zone())), ev, good, DAY) == []
 
