@@ -65,6 +65,17 @@ class TelemetryLog:
         with self.store.reading() as db:
             return dict(db.execute("SELECT device, max(at) FROM device_events GROUP BY device").fetchall())
 
+    def last_heard(self, serials: Sequence[str]) -> dict[str, int]:
+        """Each device's latest sign of life (a ``comms_lost`` is the network speaking, not it)."""
+        out: dict[str, int] = {}
+        with self.store.reading() as db:
+            for i in range(0, len(serials), 500):
+                chunk = list(serials[i:i + 500])
+                out.update(db.execute(
+                    f"SELECT device, max(at) FROM device_events WHERE device IN ({', '.join('?' * len(chunk))}) "
+                    "AND kind != 'comms_lost' GROUP BY device", chunk).fetchall())
+        return out
+
     def count(self, order_id: str | None = None) -> int:
         with self.store.reading() as db:
             if order_id is None:
