@@ -29,7 +29,7 @@ def _in_span(start_ms: int, span: Span) -> bool:
 
 
 def _km(metres: float) -> str:
-    return f"{metres / 1000:.1f} km" if metres >= 1000 else f"{metres:.0f} m"
+    return f"{metres / 1000:.1f} km" if metres >= 950 else f"{metres:.0f} m"
 
 
 def _minutes(duration_ms: int) -> str:
@@ -144,10 +144,13 @@ def gap_hits(watch: Watch, ev: EventBatch, span: Span) -> list[Hit]:
         spans: list[tuple[int, int | None]] = _explicit(at, kind)
         if device.kind in _TRACKED:
             spans += _silences(at, gap, span.now_ms)
+        silent = _union(spans)
+        if device.kind in _TRACKED:
+            # A stretch without fixes that is mostly silence is a comms gap, not a fix gap.
             hits += [_gap("NO-FIX", a, b, home, device.serial, "no GPS fix while the device reported in")
-                     for a, b in _fixless(at, kind, gap, span.now_ms)]
-        hits += [_gap("COMMS-GAP", a, b, home, device.serial, "nothing heard from the device")
-                 for a, b in _union(spans)]
+                     for a, b in _fixless(at, kind, gap, span.now_ms)
+                     if _length(a, b, span.now_ms) - _covered(a, b, silent, span.now_ms) > gap]
+        hits += [_gap("COMMS-GAP", a, b, home, device.serial, "nothing heard from the device") for a, b in silent]
     return sorted((h for h in hits if _in_span(h.start_ms, span)), key=lambda h: h.start_ms)
 
 
@@ -186,13 +189,24 @@ def _fixless(at: np.ndarray, kind: np.ndarray, gap: int, now_ms: int) -> list[tu
         return []
     ends = np.concatenate((fixes[1:], [now_ms]))
     long = np.flatnonzero(ends - fixes > gap)
-    # Other events strictly inside each stretch: count all events there, less the fixes (none).
-    inside = np.searchsorted(at, ends[long], "left") - np.searchsorted(at, fixes[long], "right")
+    # Anything else the device said strictly inside each stretch (its comms words aside).
+    said = at[(kind != POSITION) & ~np.isin(kind, _COMMS)]
+    inside = np.searchsorted(said, ends[long], "left") - np.searchsorted(said, fixes[long], "right")
     out = []
     for i, n in zip(long.tolist(), inside.tolist()):
         if n > 0:
             out.append((int(fixes[i]), int(ends[i]) if i + 1 < fixes.size else None))
     return out
+
+
+def _length(a: int, b: int | None, now: int) -> int:
+    return (now if b is None else b) - a
+
+
+def _covered(a: int, b: int | None, spans: list[tuple[int, int | None]], now: int) -> int:
+    """How much of [a, b) the spans cover."""
+    stop = now if b is None else b
+    return sum(max(0, min(stop, now if y is None else y) - max(a, x)) for x, y in spans)
 
 
 def _union(spans: list[tuple[int, int | None]]) -> list[tuple[int, int | None]]:
