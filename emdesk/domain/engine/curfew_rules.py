@@ -19,7 +19,7 @@ from emdesk.domain.devices import DeviceKind
 from emdesk.domain.geography import to_bng
 from emdesk.domain.monitoring import EventKind
 
-from .events import CODE, MINUTE_MS, EventBatch, instant, ms
+from .events import CODE, MINUTE_MS, EventBatch, instant, ms, stretches
 from .hits import Hit, Span
 from .watch import Watch
 
@@ -48,7 +48,8 @@ def curfew_hits(watch: Watch, ev: EventBatch, good: np.ndarray, span: Span) -> l
     absences, source = _evidence(watch, ev, good)
     if source is None:
         return []
-    off = _power_off(ev) if source == "home unit range" else []
+    off = (stretches(ev.at, ev.kind, EventKind.HMU_POWER_OFF, EventKind.HMU_POWER_ON)
+           if source == "home unit range" else [])
     hits = []
     for begin, end in intervals:
         for hit in _judge(begin, end, absences, watch.settings.curfew_grace_s * 1000, span.now_ms, source):
@@ -103,19 +104,6 @@ def _gps_absences(watch: Watch, at, lat, lon, hdop) -> list[Absence]:
             continue
         out.append((LONG_AGO if a == 0 else int(at[a]), int(at[b]) if b < at.size else None))
     return out
-
-
-def _power_off(ev: EventBatch) -> list[Absence]:
-    rows = ev.of_kind(EventKind.HMU_POWER_OFF, EventKind.HMU_POWER_ON)
-    out: list[Absence] = []
-    since = None
-    for t, k in zip(ev.at[rows].tolist(), ev.kind[rows].tolist()):
-        if k == CODE[EventKind.HMU_POWER_OFF] and since is None:
-            since = t
-        elif k == CODE[EventKind.HMU_POWER_ON] and since is not None:
-            out.append((since, t))
-            since = None
-    return out + ([(since, None)] if since is not None else [])
 
 
 def _overlaps(hit: Hit, a: int, b: int | None) -> bool:

@@ -56,7 +56,10 @@ def _walk(serial: str, all_at, all_kind, at, kind, value, watch: Watch, now: int
             if seen is not None and t - seen <= DUPLICATE_MS:
                 continue
         if what in _INSTANT:
-            hits.append(Hit(_INSTANT[what], t, t, detail=f"{serial}: {what.value.replace('_', ' ')}"))
+            # A fault is the kit's own doing; a tamper or a moved home unit is the wearer's.
+            fault = what is EventKind.DEVICE_FAULT
+            hits.append(Hit(_INSTANT[what], t, t, technical=fault, confidence=0.8 if fault else 1.0,
+                            detail=f"{serial}: {what.value.replace('_', ' ')}"))
         elif what is EventKind.HMU_POWER_OFF and power_off is None:
             power_off = t
         elif what is EventKind.HMU_POWER_ON and power_off is not None:

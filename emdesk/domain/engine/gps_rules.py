@@ -14,7 +14,7 @@ from emdesk.domain.devices import DeviceKind
 from emdesk.domain.geography import to_bng
 from emdesk.domain.monitoring import EventKind
 
-from .events import CODE, DAY_MS, MINUTE_MS, POSITION, EventBatch
+from .events import CODE, DAY_MS, MINUTE_MS, POSITION, EventBatch, stretches
 from .hits import Hit, Span
 from .watch import Settings, Watch
 
@@ -141,7 +141,7 @@ def gap_hits(watch: Watch, ev: EventBatch, span: Span) -> list[Hit]:
             continue
         mine = ev.device == d
         at, kind = ev.at[mine], ev.kind[mine]
-        spans: list[tuple[int, int | None]] = _explicit(at, kind)
+        spans = stretches(at, kind, EventKind.COMMS_LOST, EventKind.COMMS_RESTORED)
         if device.kind in _TRACKED:
             spans += _silences(at, gap, span.now_ms)
         silent = _union(spans)
@@ -152,24 +152,6 @@ def gap_hits(watch: Watch, ev: EventBatch, span: Span) -> list[Hit]:
                      if _length(a, b, span.now_ms) - _covered(a, b, silent, span.now_ms) > gap]
         hits += [_gap("COMMS-GAP", a, b, home, device.serial, "nothing heard from the device") for a, b in silent]
     return sorted((h for h in hits if _in_span(h.start_ms, span)), key=lambda h: h.start_ms)
-
-
-def _explicit(at: np.ndarray, kind: np.ndarray) -> list[tuple[int, int | None]]:
-    """comms_lost .. comms_restored as the device itself reported them."""
-    out: list[tuple[int, int | None]] = []
-    lost = None
-    for t, k in zip(at[np.isin(kind, _COMMS)].tolist(), kind[np.isin(kind, _COMMS)].tolist()):
-        if k == CODE[EventKind.COMMS_LOST] and lost is None:
-            lost = t
-        elif k == CODE[EventKind.COMMS_RESTORED] and lost is not None:
-            out.append((lost, t))
-            lost = None
-    if lost is not None:
-        out.append((lost, None))
-    return out
-
-
-_COMMS = [CODE[EventKind.COMMS_LOST], CODE[EventKind.COMMS_RESTORED]]
 
 
 def _silences(at: np.ndarray, gap: int, now_ms: int) -> list[tuple[int, int | None]]:
@@ -190,7 +172,8 @@ def _fixless(at: np.ndarray, kind: np.ndarray, gap: int, now_ms: int) -> list[tu
     ends = np.concatenate((fixes[1:], [now_ms]))
     long = np.flatnonzero(ends - fixes > gap)
     # Anything else the device said strictly inside each stretch (its comms words aside).
-    said = at[(kind != POSITION) & ~np.isin(kind, _COMMS)]
+    comms = np.isin(kind, [CODE[EventKind.COMMS_LOST], CODE[EventKind.COMMS_RESTORED]])
+    said = at[(kind != POSITION) & ~comms]
     inside = np.searchsorted(said, ends[long], "left") - np.searchsorted(said, fixes[long], "right")
     out = []
     for i, n in zip(long.tolist(), inside.tolist()):

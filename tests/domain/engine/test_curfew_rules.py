@@ -156,7 +156,9 @@ GPS = [
     ("one stray good fix 200 m off: not sustained",
      [r for r in _night(lambda k: HOME) if r[0] != t("2026-12-01T22:00Z")]
      + [("2026-12-01T22:00Z", "position", *north(200), 1.0)], []),
-    ("within the radius allowing for HDOP", _night(lambda k: north(110), hdop=3.0), []),
+    ("110 m off with HDOP 3: home, allowing 15 m for accuracy", _night(lambda k: north(110), hdop=3.0), []),
+    ("110 m off with HDOP 1: away all night", _night(lambda k: north(110), hdop=1.0),
+     [("AL12", "2026-12-01T19:00Z", "2026-12-02T07:00Z")]),
     ("out until 19:50", _night(lambda k: FAR if k < 11 else HOME),
      [("AL08", "2026-12-01T19:00Z", "2026-12-01T19:50Z"), ("AL09", "2026-12-01T19:50Z", "2026-12-01T19:50Z")]),
     ("out 00:00-01:00", _night(lambda k: FAR if 36 <= k < 42 else HOME),

@@ -64,12 +64,13 @@ def test_device_hits(rows, expected):
     assert codes(hits) == [(c, t(a), None if b is None else t(b)) for c, a, b in expected]
 
 
-def test_power_off_says_for_how_long_and_tampers_are_the_wearers():
+def test_power_off_says_for_how_long_tampers_are_the_wearers_faults_the_kits():
     rows = [("2026-12-01T19:00Z", "hmu_power_off"), ("2026-12-01T19:34Z", "hmu_power_on"),
-            ("2026-12-01T20:00Z", "strap_tamper", TAG)]
-    al04, tamper = device_hits(W, batch(rows, W), span("2026-12-01T07:00Z", "2026-12-02T07:00Z", NOW))
-    assert "34 min" in al04.detail
+            ("2026-12-01T20:00Z", "strap_tamper", TAG), ("2026-12-01T21:00Z", "device_fault", TAG)]
+    al04, tamper, fault = device_hits(W, batch(rows, W), span("2026-12-01T07:00Z", "2026-12-02T07:00Z", NOW))
+    assert "34 min" in al04.detail and al04.technical is False
     assert tamper.technical is False and tamper.condition == "tamper"
+    assert fault.code == "AL24" and fault.technical is True
 
 
 def test_the_protected_phone_raises_nothing():
