@@ -180,3 +180,13 @@ def test_home_unit_off_mains_makes_range_evidence_uncertain():
     off = run(w, rows, period(DAY))
     assert [h.certain for h in plain] == [True]
     assert [(h.code, h.certain) for h in off] == [("AL10", False)]
+
+
+def test_a_drifting_fix_at_home_is_technical_not_a_breach():
+    w = watch(curfew=NIGHTLY, devices=("gps_tag",))
+    rows = ([r for r in _night(lambda k: HOME) if r[0] != t("2026-12-01T22:00Z")]
+            + [("2026-12-01T22:00Z", "position", *north(300), 9.0)])
+    ev = batch(rows, w)
+    good, quality = fix_quality(w, ev, period(DAY))
+    assert [(h.code, h.technical, h.start_ms) for h in quality] == [("GPS-POOR", True, t("2026-12-01T22:00Z"))]
+    assert curfew_hits(w, ev, good, period(DAY)) == []
