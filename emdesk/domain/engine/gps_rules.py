@@ -93,10 +93,11 @@ def _spikes(dev, at, lat, lon, hdop, s: Settings) -> tuple[np.ndarray, list[tupl
     def fine(i, j):
         return ~leg(i, j)[0] & (dev[i] == dev[j])
 
-    k = idx[1:-1]        # one fix out and back, the fixes either side agreeing
-    single = k[edge[k] & edge[k + 1] & fine(k - 1, k + 1)]
-    k = idx[1:-2]        # two fixes out together and back
-    double = k[edge[k] & ~edge[k + 1] & edge[k + 2] & fine(k - 1, k + 2)]
+    # Unreachable legs are few, so the fixes either side are compared only around them.
+    k = idx[1:-1][edge[1:-2] & edge[2:-1]]             # one fix out and back
+    single = k[fine(k - 1, k + 1)]
+    k = idx[1:-2][edge[1:-3] & ~edge[2:-2] & edge[3:-1]]   # two fixes out together and back
+    double = k[fine(k - 1, k + 2)]
     jump[single] = True
     jump[double] = True
     jump[double + 1] = True
