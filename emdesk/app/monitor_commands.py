@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from emdesk import paths
-from emdesk.domain.users import Role
+from emdesk.domain.users import Role, User
 from emdesk.services.errors import ServiceError
 from emdesk.services.ingest import IngestService
 from emdesk.services.telemetry_port import StoreTelemetry
@@ -106,6 +106,8 @@ def incidents(args, prompt: Prompt) -> int:
 
 
 def _lists(store, username: str | None) -> WatchLists:
+    if not username and not store.encrypted and not store.count(User):
+        return WatchLists(store, None)
     user = _acting_user(store, username, Role.SUPERVISOR)
     try:
         return WatchLists(store, user)

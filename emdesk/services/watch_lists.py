@@ -72,9 +72,13 @@ def zone_feature(zone: Zone) -> dict[str, Any]:
 
 
 class WatchLists:
-    def __init__(self, store: Store, user: User):
+    def __init__(self, store: Store, user: User | None):
+        """``user`` None: a plain store with no accounts at all (a bench or scratch store),
+        read as a whole."""
+        if user is None and (store.encrypted or store.count(User)):
+            raise AccessDenied("sign in: this store has accounts")
         self.store, self.user = store, user
-        self.regions = _regions(user)
+        self.regions = None if user is None else _regions(user)
 
     def _mine(self, region: str) -> bool:
         return self.regions is None or region in self.regions
