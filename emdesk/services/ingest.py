@@ -7,6 +7,7 @@ Bad lines are counted with their reason and never stop the run.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import Counter
@@ -22,7 +23,9 @@ from emdesk.domain.telemetry_lines import Line, Rejected, check, decode_many
 from .evaluation import EvaluationReport, Evaluator
 from .telemetry_port import TelemetryPort
 
-CHUNK = 200_000         # lines per transaction: a national minute's pages written once, ~60 MB at most
+# Lines per transaction: a national minute's pages written once, ~60 MB at most.
+# EMDESK_INGEST_CHUNK makes it smaller (tests that kill an ingest part-way use it).
+CHUNK = int(os.environ.get("EMDESK_INGEST_CHUNK", "200000"))
 FLUSH_S = 1.0           # a live stream is stored at least this often
 SAMPLES = 20            # rejected lines kept, with their line numbers, to show the user
 
