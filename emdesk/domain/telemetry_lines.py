@@ -103,6 +103,19 @@ def _parse_at(text: str) -> int | None:
 
 def check(line: Line, place: Placed | None, now_ms: int) -> tuple[int, str] | Rejected:
     """(at_ms, kind) for a line that may be stored, or why not."""
+    if place is not None and line.kind == "position":
+        # Nearly every line: one pass of cheap tests; anything odd goes the long way for its reason.
+        at, lat, lon, hdop, speed = parse_at(line.at), line.lat, line.lon, line.hdop, line.speed
+        if (at is not None and place.fitted_ms <= at <= now_ms + AHEAD_MS and at >= EARLIEST_MS
+                and (place.order_end_ms is None or at < place.order_end_ms)
+                and lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180
+                and (hdop is None or 0 <= hdop <= 1000) and (speed is None or 0 <= speed <= 350)
+                and line.value is None and (line.id is None or len(line.id) <= 128)):
+            return at, "position"
+    return _check(line, place, now_ms)
+
+
+def _check(line: Line, place: Placed | None, now_ms: int) -> tuple[int, str] | Rejected:
     if place is None:
         return Rejected("unknown_device", f"device {line.device!r} is not known here: check the serial")
     if line.kind not in KIND_VALUES:

@@ -74,28 +74,32 @@ class IngestService:
     def _rows(self, lines: list[Line | Rejected], numbers: list[int], now_ms: int, report: IngestReport):
         places, unfitted, high = self.fleet.places, self.fleet.unfitted, self._high
         rows, orders, ats = [], [], []
+        add_row, add_order, add_at = rows.append, orders.append, ats.append
         for n, line in zip(numbers, lines):
-            if isinstance(line, Rejected):
+            if line.__class__ is Rejected:
                 self.reject(report, n, line)
                 continue
-            place = places.get(line.device)
-            if place is None and line.device in unfitted:
-                self.reject(report, n, Rejected("not_fitted", f"device {line.device!r} is not fitted to any order "
+            device = line.device
+            place = places.get(device)
+            if place is None and device in unfitted:
+                self.reject(report, n, Rejected("not_fitted", f"device {device!r} is not fitted to any order "
                                                               "being monitored: check its allocation"))
                 continue
             ok = check(line, place, now_ms)
-            if isinstance(ok, Rejected):
+            if ok.__class__ is Rejected:
                 self.reject(report, n, ok)
                 continue
             at, kind = ok
-            newest = high.get(line.device)
-            late = newest is not None and at < newest
-            if not late:
-                high[line.device] = at
-            rows.append((place.order_id, line.device, at, kind, line.lat, line.lon, line.hdop, line.speed,
-                         line.value, line.id, now_ms, int(late)))
-            orders.append(place.order_id)
-            ats.append(at)
+            newest = high.get(device)
+            if newest is None or at >= newest:
+                high[device] = at
+                late = 0
+            else:
+                late = 1
+            add_row((place.order_id, device, at, kind, line.lat, line.lon, line.hdop, line.speed,
+                     line.value, line.id, now_ms, late))
+            add_order(place.order_id)
+            add_at(at)
         return rows, orders, ats
 
     def store_chunk(self, raws: list[bytes], numbers: list[int], report: IngestReport) -> list[tuple[str, int]]:
@@ -160,8 +164,9 @@ def _chunks(source: BinaryIO | Iterable[bytes], live: bool) -> Iterator[tuple[li
     numbers: list[int] = []
     last = time.monotonic()
     for number, raw in enumerate(source, 1):
-        raw = raw.strip()
-        if raw:
+        if raw[-1:] == b"\n":
+            raw = raw[:-1]
+        if raw.strip():
             chunk.append(raw)
             numbers.append(number)
         if len(chunk) >= CHUNK or (live and chunk and time.monotonic() - last >= FLUSH_S):
