@@ -22,6 +22,9 @@ ACCURACY_PER_HDOP_M = 5.0     # a fix is good to about 5 m per unit of HDOP
 GAP_CONFIDENCE = 0.6          # a gap alone is most likely kit or coverage
 HOME_GAP_CONFIDENCE = 0.9     # ... the more so when the home unit has the wearer in range
 _TRACKED = (DeviceKind.GPS_TAG, DeviceKind.NON_FITTED)
+# Only a fitted GPS tag reports all the time; a non-fitted device (a phone) speaks at its
+# check-ins, and a missed one is CHECKIN-MISSED, not a comms gap.
+_ALWAYS_ON = (DeviceKind.GPS_TAG,)
 
 
 def _in_span(start_ms: int, span: Span) -> bool:
@@ -143,7 +146,7 @@ def gap_hits(watch: Watch, ev: EventBatch, span: Span) -> list[Hit]:
         mine = ev.device == d
         at, kind = ev.at[mine], ev.kind[mine]
         spans = stretches(at, kind, EventKind.COMMS_LOST, EventKind.COMMS_RESTORED)
-        if device.kind in _TRACKED:
+        if device.kind in _ALWAYS_ON:
             spans += _silences(at, gap, span.now_ms)
         silent = _union(spans)
         if device.kind in _TRACKED:

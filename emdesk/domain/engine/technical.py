@@ -32,6 +32,10 @@ def explain(hits: list[Hit]) -> list[Hit]:
             h = replace(h, technical=True, confidence=max(h.confidence, 0.85),
                         detail=f"{h.detail}; contact back after {_minutes(h.end_ms - h.start_ms)} min and nothing "
                                "else wrong: a coverage gap".lstrip("; "))
+        elif h.code == "AL21" and not any(o.code == "AL23" for o in hits):
+            h = replace(h, technical=True, confidence=0.9,
+                        detail=f"{h.detail}; the wearer is prompted to charge: a notice, not a breach unless the "
+                               "battery dies (AL23)".lstrip("; "))
         out.append(h)
     return out
 
