@@ -143,7 +143,8 @@ class Incident(Record, frozen=True, kw_only=True):
     period_start: datetime
     started_at: datetime
     ended_at: datetime | None = None    # None: still going when last evaluated
-    seconds: float = 0.0                # real elapsed time (clock changes count as they happened)
+    seconds: float = 0.0                # real elapsed time (clock changes count as they happened), less excuses
+    period_seconds: float = 0.0         # the order's accumulated violation over this period (genuine, less excuses)
     status: IncidentStatus = IncidentStatus.OPEN
     priority: int = 0
     reasons: tuple[str, ...] = ()

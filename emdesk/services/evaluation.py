@@ -15,7 +15,7 @@ import numpy as np
 from emdesk.domain.engine.evaluate import evaluate_period, window
 from emdesk.domain.engine.events import EventBatch, instant, ms
 from emdesk.domain.engine.hits import Span
-from emdesk.domain.engine.incidents import Draft, Excused, excused_seconds
+from emdesk.domain.engine.incidents import Draft, Excused, accumulated_seconds, excused_seconds
 from emdesk.domain.engine.periods import period_bounds, period_day
 from emdesk.domain.engine.priority import Priority
 from emdesk.domain.engine.watch import Watch
@@ -90,6 +90,7 @@ class Evaluator:
         result = evaluate_period(watch, batch, span, history=history)
         existing = self.port.incidents_of(order_id, begin)
         incidents, alerts = self._reconcile(watch, begin, result.incidents, existing, now_ms, report)
+        incidents = self._accumulate(existing, incidents, span)
         self.port.save_evaluation(incidents, alerts, [(order_id, start_ms)])
         report.periods += 1
 
@@ -128,6 +129,20 @@ class Evaluator:
                 report.changed += 1
         return out, alerts
 
+    def _accumulate(self, existing: list[Incident], changed: list[Incident], span: Span) -> list[Incident]:
+        """Stamp every genuine incident of the period with the period's accumulated violation;
+        returns what must be written (the changed ones, and any whose total moved)."""
+        current = {i.id: i for i in existing}
+        current.update((i.id, i) for i in changed)
+        genuine = [i for i in current.values() if not i.technical and i.status is not IncidentStatus.AUTO_CLOSED]
+        total = round(accumulated_seconds(
+            [(ms(i.started_at), None if i.ended_at is None else ms(i.ended_at), _excused(i)) for i in genuine], span), 3)
+        out = {i.id: i for i in changed}
+        for i in genuine:
+            if i.period_seconds != total:
+                out[i.id] = out.get(i.id, i).evolve(period_seconds=total)
+        return list(out.values())
+
     def _alert(self, watch: Watch, hit, incident_id: str) -> Alert:
         return Alert(
             id=derived_id("alert", watch.order_id, hit.code, str(hit.start_ms), ms=hit.start_ms),
@@ -157,7 +172,7 @@ class Evaluator:
             order_id=watch.order_id, subject_id=watch.subject_id, reference=watch.reference, region=watch.region,
             condition=draft.condition, codes=tuple(draft.codes), period_start=begin,
             started_at=instant(draft.start_ms), ended_at=None if end_ms is None else instant(end_ms),
-            seconds=round(max(0.0, seconds), 3), status=status, priority=prio.score, reasons=prio.reasons,
+            seconds=round(max(0.0, seconds), 3), period_seconds=match.period_seconds if match else 0.0, status=status, priority=prio.score, reasons=prio.reasons,
             technical=draft.technical, confidence=round(draft.confidence, 3), certain=draft.certain,
             depth_m=round(draft.depth_m, 1), detail=draft.detail(), alert_ids=tuple(a.id for a in alerts),
             serious=prio.score >= 70 and not draft.technical, excuses=excuses, history=history,
