@@ -29,11 +29,11 @@ def hub_port(store: str) -> AbstractContextManager[TelemetryPort]:
 
 
 @contextlib.contextmanager
-def _store_port(args, prompt: Prompt) -> Iterator[TelemetryPort]:
+def _store_port(args, prompt: Prompt, clock) -> Iterator[TelemetryPort]:
     path = args.db or paths.default_store()
     if not path.exists():
         raise CommandError(f"--db: no store at {path}: run `emdesk demo` or `emdesk init --db {path}` first")
-    store = _open(path, args.user, prompt, make_clock())
+    store = _open(path, args.user, prompt, clock)
     try:
         yield StoreTelemetry(store)
     finally:
@@ -43,8 +43,8 @@ def _store_port(args, prompt: Prompt) -> Iterator[TelemetryPort]:
 def gateway(args, prompt: Prompt) -> int:
     if args.store and args.db:
         raise CommandError("give --db (a store file) or --store (the hub's storage), not both")
-    make_clock()                     # a bad EMDESK_NOW is said before anything opens
-    opened = hub_port(args.store) if args.store else _store_port(args, prompt)
+    clock = make_clock()             # honours EMDESK_NOW; a bad one is said before anything opens
+    opened = hub_port(args.store) if args.store else _store_port(args, prompt, clock)
     logs.setup("gateway")
     console = logging.StreamHandler(sys.stderr)
     console.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
@@ -56,7 +56,7 @@ def gateway(args, prompt: Prompt) -> int:
             raise CommandError(f"--port {args.port}: cannot listen on {args.host}:{args.port} ({exc.strerror or exc}): "
                                "choose another port, or stop what is using it") from exc
         print(f"emdesk gateway: listening on {server.url}", flush=True)
-        print(f"  In Traccar Client set Server URL to {_phone_url(server.url, args.host)} and Device identifier "
+        print(f"  In Traccar Client set Server URL to {_phone_url(server)} and Device identifier "
               "to the device's serial as recorded here (a non-fitted device, or the protected person's phone).",
               flush=True)
         if args.host in _LOOPBACK:
@@ -68,10 +68,10 @@ def gateway(args, prompt: Prompt) -> int:
     return 0
 
 
-def _phone_url(url: str, host: str) -> str:
-    if host in ("0.0.0.0", "::", ""):
-        return url.replace(f"//{host}:", "//<this computer's address>:").replace("//[::]:", "//<this computer's address>:")
-    return url
+def _phone_url(server) -> str:
+    """The URL to type into the phone: a wildcard address is no use to it."""
+    host, port = server.server_address[:2]
+    return f"http://<this computer's address>:{port}/" if host in ("0.0.0.0", "::") else server.url
 
 
 __all__ = ["gateway", "hub_port"]

@@ -38,6 +38,7 @@ KNOT_MPS = 1852 / 3600                 # OsmAnd's query form sends speed in knot
 # phone's own circle; a fix reported worse than 25 m is then "poor" to the engine (HDOP > 5).
 ACCURACY_PER_HDOP_M = 5.0
 UNIX_MS_FROM = 2_147_483_647           # as Traccar reads it: a smaller integer is seconds, larger ms
+LAST_MS = 253_402_300_800_000          # 10000-01-01: beyond it a time cannot be written in ISO 8601
 MAX_DEVICE = 64                        # characters in a device id
 MAX_FIXES = 500                        # fixes in one JSON batch
 MAX_FIELDS = 100                       # query fields in one request
@@ -76,17 +77,20 @@ def parse_timestamp(text: str, field: str = "timestamp") -> int:
     text = text.strip()
     if _NUMBER.fullmatch(text):
         value = float(text)
-        if not math.isfinite(value) or value < 0:
-            raise OsmAndError(field, f"{text!r} is not a time: send unix seconds, e.g. 1764147600")
-        return int(round(value * 1000)) if value < UNIX_MS_FROM else int(round(value))
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        raise OsmAndError(field, f"{text!r} is not a time: send unix seconds (1764147600), ms, "
-                                 "or ISO 8601 UTC (2026-11-26T09:00:00Z)") from None
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
-    return int(round(at.timestamp() * 1000))
+        at_ms = (value * 1000 if value < UNIX_MS_FROM else value) if math.isfinite(value) else -1.0
+    else:
+        try:
+            at = datetime.fromisoformat(text)
+        except ValueError:
+            raise OsmAndError(field, f"{text!r} is not a time: send unix seconds (1764147600), ms, "
+                                     "or ISO 8601 UTC (2026-11-26T09:00:00Z)") from None
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=timezone.utc)
+        at_ms = at.timestamp() * 1000
+    if not 0 <= at_ms < LAST_MS:
+        raise OsmAndError(field, f"{text!r} is not a time this side of 1970..9999: send unix seconds, "
+                                 "e.g. 1764147600")
+    return int(round(at_ms))
 
 
 def _line(device: str, at_ms: int, kind: str, *, lat: float | None = None, lon: float | None = None,

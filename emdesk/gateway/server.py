@@ -111,6 +111,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve()
 
     def _other(self) -> None:
+        try:
+            self._body()                     # read it, so the connection stays usable
+        except _Refused:
+            self.close_connection = True
+        except (TimeoutError, OSError):
+            self.close_connection = True
         self._answer(405, "method not allowed: send GET or POST to /", None, "method", allow="GET, POST")
 
     do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _other
@@ -230,9 +236,11 @@ class _Handler(BaseHTTPRequestHandler):
 class GatewayServer(ThreadingHTTPServer):
     daemon_threads = True          # idle keep-alive connections do not hold up shutdown (drain does the rest)
 
-    def __init__(self, gateway: Gateway, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, gateway: Gateway, host: str = "127.0.0.1", port: int = 0, *,
+                 read_timeout_s: float = READ_TIMEOUT_S):
         self.gateway = gateway
-        super().__init__((host, port), _Handler)
+        handler = type("Handler", (_Handler,), {"timeout": read_timeout_s})
+        super().__init__((host, port), handler)
 
     @property
     def url(self) -> str:
@@ -241,9 +249,10 @@ class GatewayServer(ThreadingHTTPServer):
         return f"http://{host}:{port}/"
 
 
-def make_server(gateway: Gateway, host: str = "127.0.0.1", port: int = 0) -> GatewayServer:
+def make_server(gateway: Gateway, host: str = "127.0.0.1", port: int = 0, *,
+                read_timeout_s: float = READ_TIMEOUT_S) -> GatewayServer:
     """Bound and listening (``port`` 0: any free port; ``server.url`` says which)."""
-    return GatewayServer(gateway, host, port)
+    return GatewayServer(gateway, host, port, read_timeout_s=read_timeout_s)
 
 
 def serve_until_stopped(server: GatewayServer, stop: threading.Event | None = None) -> None:
