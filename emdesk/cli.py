@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from emdesk.app.roles import NAMES, ROLES, role_named
+from emdesk.domain.orders import OrderStatus
 from emdesk.prompts import password
 
 # Options that may stand anywhere on the line (``emdesk sync --db F --user U`` and
@@ -40,6 +41,21 @@ def _parser() -> argparse.ArgumentParser:
     imp = osub.add_parser("import", help="validate and import orders from a JSON or CSV file")
     imp.add_argument("file", type=Path)
     imp.add_argument("--json", action="store_true", help="print the report as JSON")
+    ol = osub.add_parser("list", help="the orders being watched: conditions, zones, fitted devices")
+    ol.add_argument("--status", choices=[s.value for s in OrderStatus], help="only orders with this status")
+    ol.add_argument("--region", help="only orders of this region")
+    ol.add_argument("--json", action="store_true", help="print the orders as JSON")
+
+    ing = sub.add_parser("ingest", help="store device telemetry (one JSON event per line) and run the monitoring "
+                                        "engine over it")
+    ing.add_argument("file", metavar="FILE|-", help="telemetry file, or - for standard input")
+    ing.add_argument("--store", metavar="URL", help="ingest into a hub (postgresql://... or a hub file) "
+                                                    "instead of a desktop store")
+    ing.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    inc = sub.add_parser("incidents", help="list the monitoring engine's incidents, highest priority first")
+    inc.add_argument("--since", metavar="T", help="only incidents that end at or after T (ISO 8601), or are open")
+    inc.add_argument("--json", action="store_true", help="print the incidents as JSON")
 
     a = sub.add_parser("audit", help="the audit trail")
     asub = a.add_subparsers(dest="audit_command", required=True)
@@ -121,7 +137,8 @@ def _workspace_role(text: str) -> str:
 
 
 SYNC_COMMANDS = ("hub", "join", "sync")
-COMMANDS = ("demo", "init", "orders", "audit", "nmea", "plan", "gateway", "users", *SYNC_COMMANDS)
+COMMANDS = ("demo", "init", "orders", "audit", "nmea", "plan", "gateway", "users", "ingest", "incidents",
+            *SYNC_COMMANDS)
 
 
 def hoist(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -176,7 +193,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "init":
             return commands.init(args, password)
         if args.command == "orders":
+            if args.orders_command == "list":
+                from emdesk.app.monitor_commands import orders_list
+                return orders_list(args, password)
             return commands.import_orders(args, password)
+        if args.command == "ingest":
+            from emdesk.app.monitor_commands import ingest
+            return ingest(args, password)
+        if args.command == "incidents":
+            from emdesk.app.monitor_commands import incidents
+            return incidents(args, password)
         if args.command == "audit":
             return commands.audit_verify(args, password)
         if args.command == "nmea":

@@ -5,46 +5,24 @@ or ``--store`` (the hub's storage, ``postgresql://...``).  Runs until Ctrl-C or 
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import AbstractContextManager
 
-from emdesk import logs, paths
+from emdesk import logs
 from emdesk.gateway.server import Gateway, make_server, serve_until_stopped
-from emdesk.services.telemetry_port import StoreTelemetry, TelemetryPort
 
 from .errors import CommandError
-from .wiring import Prompt, _open, make_clock
+from .monitor_commands import _port as telemetry_port
+from .wiring import Prompt, make_clock
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def hub_port(store: str) -> AbstractContextManager[TelemetryPort]:
-    """The hub's telemetry port.  Imported here, when asked for, so that a desktop install
-    (no hub storage driver) runs ``--db`` without it."""
-    from emdesk.sync.hub.telemetry import open_hub_port
-    return open_hub_port(store)
-
-
-@contextlib.contextmanager
-def _store_port(args, prompt: Prompt, clock) -> Iterator[TelemetryPort]:
-    path = args.db or paths.default_store()
-    if not path.exists():
-        raise CommandError(f"--db: no store at {path}: run `emdesk demo` or `emdesk init --db {path}` first")
-    store = _open(path, args.user, prompt, clock)
-    try:
-        yield StoreTelemetry(store)
-    finally:
-        store.close()
-
-
 def gateway(args, prompt: Prompt) -> int:
-    if args.store and args.db:
-        raise CommandError("give --db (a store file) or --store (the hub's storage), not both")
-    clock = make_clock()             # honours EMDESK_NOW; a bad one is said before anything opens
-    opened = hub_port(args.store) if args.store else _store_port(args, prompt, clock)
+    make_clock()                     # a bad EMDESK_NOW is said before anything opens
+    # The same port ``emdesk ingest`` feeds: the store's, or (--store) the hub's, imported
+    # only when asked for (emdesk.sync.hub.telemetry.open_hub_port).
+    opened = telemetry_port(args, prompt)
     logs.setup("gateway")
     console = logging.StreamHandler(sys.stderr)
     console.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
@@ -74,4 +52,4 @@ def _phone_url(server) -> str:
     return f"http://<this computer's address>:{port}/" if host in ("0.0.0.0", "::") else server.url
 
 
-__all__ = ["gateway", "hub_port"]
+__all__ = ["gateway"]

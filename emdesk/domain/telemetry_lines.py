@@ -72,8 +72,24 @@ def decode_many(raws: list[bytes]) -> list[Line | Rejected]:
     return [decode(r) for r in raws]
 
 
+_seen_at: dict[str, int | None] = {}
+
+
 def parse_at(text: str) -> int | None:
-    """ISO 8601 with a zone (``Z`` or an offset) to ms; None if it is not one."""
+    """ISO 8601 with a zone (``Z`` or an offset) to ms; None if it is not one.
+
+    A feed repeats each stamp for every device that reported in that second: the last
+    few thousand answers are kept."""
+    found = _seen_at.get(text, -1)
+    if found != -1:
+        return found
+    if len(_seen_at) > 65_536:
+        _seen_at.clear()
+    found = _seen_at[text] = _parse_at(text)
+    return found
+
+
+def _parse_at(text: str) -> int | None:
     if not 20 <= len(text) <= 35 or not text[:4].isascii() or not text[:4].isdigit():
         return None
     try:
@@ -83,10 +99,6 @@ def parse_at(text: str) -> int | None:
     if at.tzinfo is None:
         return None
     return int(round(at.timestamp() * 1000))
-
-
-def _finite(v: float | None) -> bool:
-    return v is None or math.isfinite(v)
 
 
 def check(line: Line, place: Placed | None, now_ms: int) -> tuple[int, str] | Rejected:
@@ -107,22 +119,22 @@ def check(line: Line, place: Placed | None, now_ms: int) -> tuple[int, str] | Re
         return Rejected("before_fitted", f"at {line.at!r} is before device {line.device} was fitted")
     if place.order_end_ms is not None and at >= place.order_end_ms:
         return Rejected("after_order_end", f"at {line.at!r} is after the order ended")
-    if not all(_finite(v) for v in (line.lat, line.lon, line.hdop, line.speed, line.value)):
-        return Rejected("bad_number", "a number is NaN or infinite: send a finite number or null")
     if line.kind == "position":
         if line.lat is None or line.lon is None:
             return Rejected("missing_position", "a position needs lat and lon")
         if not (-90 <= line.lat <= 90 and -180 <= line.lon <= 180):
             return Rejected("bad_coordinates", f"lat {line.lat}, lon {line.lon} is not on Earth: "
                                                "lat -90..90, lon -180..180")
-        if line.hdop is not None and line.hdop < 0:
-            return Rejected("bad_number", f"hdop {line.hdop} is negative")
+        if line.hdop is not None and not 0 <= line.hdop <= 1000:
+            return Rejected("bad_number", f"hdop {line.hdop} is impossible: send 0 to 1000, or null")
         if line.speed is not None and not 0 <= line.speed <= 350:
             return Rejected("bad_number", f"speed {line.speed} m/s is impossible (0 to 350)")
     elif line.lat is not None or line.lon is not None:
         if not (line.lat is not None and line.lon is not None
                 and -90 <= line.lat <= 90 and -180 <= line.lon <= 180):
             return Rejected("bad_coordinates", f"lat {line.lat}, lon {line.lon} is not on Earth")
+    if line.value is not None and not math.isfinite(line.value):
+        return Rejected("bad_number", "value is not a finite number: send a number or null")
     if line.kind == "battery_level" and (line.value is None or not 0 <= line.value <= 100):
         return Rejected("bad_value", f"battery_level needs a value 0..100 (percent), not {line.value}")
     if line.kind == "alcohol_reading" and (line.value is None or not 0 <= line.value <= 1000):

@@ -37,6 +37,7 @@ KNOT_MPS = 1852 / 3600                 # OsmAnd's query form sends speed in knot
 # HDOP back into metres at 5 m per unit (its ACCURACY_PER_HDOP_M), so accuracy / 5 draws the
 # phone's own circle; a fix reported worse than 25 m is then "poor" to the engine (HDOP > 5).
 ACCURACY_PER_HDOP_M = 5.0
+HDOP_MAX = 1000.0                      # the telemetry contract's highest HDOP
 UNIX_MS_FROM = 2_147_483_647           # as Traccar reads it: a smaller integer is seconds, larger ms
 LAST_MS = 253_402_300_800_000          # 10000-01-01: beyond it a time cannot be written in ISO 8601
 MAX_DEVICE = 64                        # characters in a device id
@@ -133,7 +134,8 @@ def _hdop(hdop: float | None, accuracy: float | None) -> float | None:
     if hdop is not None:
         return hdop
     if accuracy is not None and accuracy > 0:      # 0 or less: the phone does not know
-        return round(accuracy / ACCURACY_PER_HDOP_M, 2)
+        # A cell-tower fix can be kilometres out: kept (as a very poor fix) within the contract's HDOP limit.
+        return min(round(accuracy / ACCURACY_PER_HDOP_M, 2), HDOP_MAX)
     return None
 
 

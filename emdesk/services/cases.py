@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from emdesk.domain.clock import Clock, LONDON, at_local, local_date
 from emdesk.domain.devices import Device, DeviceKind, DeviceState
-from emdesk.domain.monitoring import EventKind, TelemetryEvent
+from emdesk.domain.engine.events import instant
 from emdesk.domain.orders import Order, OrderStatus
 from emdesk.domain.people import Subject
 from emdesk.domain.users import Permission, User
@@ -27,7 +27,6 @@ DISCONNECTED_AGE = timedelta(days=14)   # NAO 2.13: unmonitored when disconnecte
 # What monitors a wearer: a tag on the body, or the immigration non-fitted device (not a home unit alone).
 MONITORING_KINDS = (DeviceKind.RF_TAG, DeviceKind.GPS_TAG, DeviceKind.ALCOHOL_TAG, DeviceKind.NON_FITTED)
 # Events that mean the device was heard from (the centre raises COMMS_LOST itself).
-_CONTACT_KINDS = [k for k in EventKind if k is not EventKind.COMMS_LOST]
 
 
 class CaseService:
@@ -187,11 +186,7 @@ class CaseService:
                 kit.setdefault(d.order_id, []).append(d)
         fitted = {k for k, devices in kit.items() if any(d.kind in MONITORING_KINDS for d in devices)}
         serials = [d.serial for k in sorted(fitted) for d in kit[k]]
-        last: dict[str, datetime] = {}
-        for start in range(0, len(serials), 500):
-            found = self.store.latest_by(TelemetryEvent, "device_serial", "at",
-                                         where={"device_serial": serials[start:start + 500], "kind": _CONTACT_KINDS})
-            last.update({serial: datetime.fromisoformat(at) for serial, at in found.items() if at})
+        last = {serial: instant(at) for serial, at in self.store.telemetry.last_heard(serials).items()}
         disconnected = []
         for order_id in sorted(fitted):
             heard = [last[d.serial] for d in kit[order_id] if d.serial in last]

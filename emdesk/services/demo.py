@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 from emdesk.domain.clock import FixedClock, local_date
+from emdesk.domain.engine.events import ms
 from emdesk.domain.geocoding import GazetteerGeocoder
 from emdesk.domain.orders import Order, OrderStatus
 from emdesk.domain.users import Role
@@ -71,8 +72,18 @@ def _fill(path: str | Path, world: DemoWorld) -> Store:
         store.put_many(world.devices, actor="demo")
         store.put_many(world.visits, actor="demo")
         store.put_many(world.notes, actor="demo")
-        store.put_many(world.telemetry, actor="demo")
+    append_events(store, world.telemetry)
     return store
+
+
+def append_events(store: Store, events) -> int:
+    """Typed telemetry events (the demo world's tail) into the store's device-event log.
+
+    Not marked for the engine: the tail is the world's background, made before monitoring
+    began; what the fleet simulator sends later is what gets evaluated."""
+    rows = [(e.order_id, e.device_serial, ms(e.at), e.kind.value, e.lat, e.lon, e.hdop, None, e.value, e.id,
+             ms(e.at), 0) for e in events]
+    return store.telemetry.append(rows, [])
 
 
 def plan_day(store: Store, world: DemoWorld, seconds: float) -> None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+import numpy as np
+
 from emdesk.domain.engine.evaluate import evaluate_period, window
-from emdesk.domain.engine.events import CODE, EventBatch, instant, ms
+from emdesk.domain.engine.events import EventBatch, instant, ms
 from emdesk.domain.engine.hits import Span
 from emdesk.domain.engine.incidents import Draft, Excused, excused_seconds
 from emdesk.domain.engine.periods import period_bounds, period_day
@@ -33,15 +35,18 @@ class EvaluationReport:
     changed: int = 0         # incidents already on record that the evidence changed
 
 
-def batch_for(watch: Watch, rows: list[tuple]) -> EventBatch:
-    """Rows (device, at, kind, lat, lon, hdop, speed, value, late) as the engine's columns."""
+def batch_for(watch: Watch, table: np.ndarray, serials: list[str]) -> EventBatch:
+    """An order's events as the engine's columns, from the store's float table (columns at,
+    kind, device index into ``serials``, lat, lon, hdop, speed, value, late)."""
+    if not len(table):
+        return EventBatch.empty()
     index = {d.serial: i for i, d in enumerate(watch.devices)}
-    return EventBatch.from_rows(
-        (at, CODE_BY_VALUE[kind], index.get(device, 0), lat, lon, hdop, speed, value, late)
-        for device, at, kind, lat, lon, hdop, speed, value, late in rows if device in index)
-
-
-CODE_BY_VALUE = {k.value: c for k, c in CODE.items()}
+    to_watch = np.array([index.get(s, -1) for s in serials], np.int16)
+    device = to_watch[table[:, 2].astype(np.int64)]
+    keep = device >= 0                # events of kit no longer on the order's watch
+    t = table[keep]
+    return EventBatch(t[:, 0].astype(np.int64), t[:, 1].astype(np.int16), device[keep], t[:, 3].copy(),
+                      t[:, 4].copy(), t[:, 5].copy(), t[:, 6].copy(), t[:, 7].copy(), t[:, 8] > 0).sorted()
 
 
 def _excused(incident: Incident) -> list[Excused]:
@@ -78,7 +83,7 @@ class Evaluator:
         p_start, p_end = period_bounds(day)
         now_ms = self.port.now_ms()
         lo, hi = window(p_start, p_end)
-        batch = batch_for(watch, self.port.events(order_id, lo, min(hi, now_ms + 5 * 60_000)))
+        batch = batch_for(watch, *self.port.event_columns(order_id, lo, min(hi, now_ms + 5 * 60_000)))
         span = Span(p_start, p_end, now_ms)
         begin = instant(p_start)
         history = self.port.genuine_since(order_id, begin - timedelta(days=HISTORY_DAYS), begin)

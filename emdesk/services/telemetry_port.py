@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
+import numpy as np
+
 from emdesk.domain.devices import Device
 from emdesk.domain.engine.events import ms
 from emdesk.domain.monitoring import Alert, Incident
@@ -27,8 +29,10 @@ class TelemetryPort(Protocol):
     def fleet(self) -> Fleet: ...
     def high_water(self) -> dict[str, int]: ...
     def append(self, rows: Sequence[Sequence], dirty: Iterable[tuple[str, int]]) -> int: ...
+    def known(self, rows: Sequence[Sequence]) -> set[tuple[str, int, str]]: ...
     def dirty(self) -> list[tuple[str, int]]: ...
     def events(self, order_id: str, start_ms: int, end_ms: int) -> list[tuple]: ...
+    def event_columns(self, order_id: str, start_ms: int, end_ms: int) -> tuple[np.ndarray, list[str]]: ...
     def last_contact(self, order_id: str) -> int | None: ...
     def incidents_of(self, order_id: str, period_start: datetime) -> list[Incident]: ...
     def genuine_since(self, order_id: str, since: datetime, before: datetime) -> int: ...
@@ -42,6 +46,7 @@ class StoreTelemetry:
     def __init__(self, store: Store):
         self.store = store
         self.log = store.telemetry
+        self.log.ingesting()
 
     def now_ms(self) -> int:
         return ms(self.store.clock.now())
@@ -60,11 +65,17 @@ class StoreTelemetry:
     def append(self, rows, dirty) -> int:
         return self.log.append(rows, dirty)
 
+    def known(self, rows):
+        return self.log.known(rows)
+
     def dirty(self) -> list[tuple[str, int]]:
         return self.log.dirty()
 
     def events(self, order_id: str, start_ms: int, end_ms: int) -> list[tuple]:
         return self.log.for_order(order_id, start_ms, end_ms)
+
+    def event_columns(self, order_id: str, start_ms: int, end_ms: int):
+        return self.log.columns_for(order_id, start_ms, end_ms)
 
     def last_contact(self, order_id: str) -> int | None:
         return self.log.newest_at(order_id)

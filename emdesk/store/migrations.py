@@ -174,15 +174,26 @@ def _v6_device_events(db: sqlite_utils.Database) -> None:
     1,440 fixes a day), so it skips the JSON body, the outbox and the audit that records
     carry; the hub feeds it to workstations by scope as a log of its own."""
     ex = db.execute
+    # Orders and devices as small integers: the keys repeat on every row.
+    ex("CREATE TABLE telemetry_keys (n INTEGER PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL, "
+       "UNIQUE (kind, key))")
+    # Event kinds by number (emdesk.domain.engine.events.KINDS; new kinds only ever append).
+    ex("CREATE TABLE event_kinds (n INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)")
+    for n, name in enumerate(_EVENT_KINDS_V6):
+        ex("INSERT INTO event_kinds VALUES (?, ?)", [n, name])
+    # Clustered by order and time: the engine reads an order's day as one range, and the
+    # key is also what makes a resent event a no-op.
     ex("""CREATE TABLE device_events (
-        seq INTEGER PRIMARY KEY,
-        order_id TEXT NOT NULL, device TEXT NOT NULL,
-        at INTEGER NOT NULL, kind TEXT NOT NULL,
+        order_n INTEGER NOT NULL, at INTEGER NOT NULL, kind INTEGER NOT NULL, device_n INTEGER NOT NULL,
         lat REAL, lon REAL, hdop REAL, speed REAL, value REAL,
-        event_id TEXT, received INTEGER NOT NULL, late INTEGER NOT NULL DEFAULT 0)""")
-    # The same event delivered twice (a resend, a replayed file) is stored once.
-    ex("CREATE UNIQUE INDEX device_events_once ON device_events(device, at, kind)")
-    ex("CREATE INDEX device_events_by_order ON device_events(order_id, at)")
+        event_id TEXT, received INTEGER NOT NULL, late INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (order_n, at, kind, device_n)) WITHOUT ROWID""")
+    # Each device's newest event (late-delivery marks) and latest sign of life (silent kit).
+    ex("CREATE TABLE device_high (device_n INTEGER PRIMARY KEY, newest INTEGER NOT NULL, heard INTEGER)")
+    ex("""CREATE VIEW device_events_named AS SELECT o.key AS order_id, d.key AS device, e.at, k.name AS kind,
+        e.lat, e.lon, e.hdop, e.speed, e.value, e.event_id, e.received, e.late FROM device_events e
+        JOIN telemetry_keys o ON o.n = e.order_n JOIN telemetry_keys d ON d.n = e.device_n
+        JOIN event_kinds k ON k.n = e.kind""")
     # Violation periods whose events changed since the engine last evaluated them: marked
     # in the transaction that stores the events, cleared in the one that stores the
     # incidents, so a killed ingest resumes where it stopped.
@@ -200,18 +211,37 @@ def _v6_device_events(db: sqlite_utils.Database) -> None:
     old = [r[0] for r in ex("SELECT data FROM telemetry WHERE deleted = 0 AND order_id IS NOT NULL")]
     if old:
         import json
+        keys: dict[tuple[str, str], int] = {}
+
+        def key(kind: str, value: str) -> int:
+            if (kind, value) not in keys:
+                ex("INSERT OR IGNORE INTO telemetry_keys (kind, key) VALUES (?, ?)", [kind, value])
+                keys[(kind, value)] = ex("SELECT n FROM telemetry_keys WHERE kind = ? AND key = ?",
+                                         [kind, value]).fetchone()[0]
+            return keys[(kind, value)]
+
+        kinds = {name: n for n, name in enumerate(_EVENT_KINDS_V6)}
         rows = []
         for data in old:
             e = json.loads(data)
             at = datetime.fromisoformat(e["at"].replace("Z", "+00:00"))
             at_ms = int(round(at.timestamp() * 1000))
-            rows.append((e["order_id"], e["device_serial"], at_ms, e["kind"], e.get("lat"), e.get("lon"),
-                         e.get("hdop"), None, e.get("value"), e.get("id"), at_ms))
-        ex("UPDATE sync_control SET capture = 0")
+            if e["kind"] in kinds:
+                rows.append((key("order", e["order_id"]), at_ms, kinds[e["kind"]], key("device", e["device_serial"]),
+                             e.get("lat"), e.get("lon"), e.get("hdop"), None, e.get("value"), e.get("id"), at_ms))
         db.conn.executemany(
-            "INSERT OR IGNORE INTO device_events (order_id, device, at, kind, lat, lon, hdop, speed, value, "
+            "INSERT OR IGNORE INTO device_events (order_n, at, kind, device_n, lat, lon, hdop, speed, value, "
             "event_id, received) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        ex("UPDATE sync_control SET capture = 1")
+        ex("INSERT INTO device_high (device_n, newest, heard) SELECT device_n, max(at), max(CASE WHEN kind != ? "
+           "THEN at END) FROM device_events GROUP BY device_n", [kinds["comms_lost"]])
+
+
+# The event kinds as released with v6, in code order (frozen, as migrations are).
+_EVENT_KINDS_V6 = (
+    "position", "hmu_range_in", "hmu_range_out", "hmu_power_off", "hmu_power_on", "hmu_moved", "strap_tamper",
+    "body_tamper", "case_tamper", "battery_level", "battery_low", "battery_dead", "charging", "device_fault",
+    "comms_lost", "comms_restored", "no_fix", "alcohol_reading", "checkin",
+)
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,7 @@ class Store:
         # The newest stamp the hub has sent this desktop or answered for (see restamp_outbox).
         self._synced = self.meta("hlc_synced") or ""
         self._json_inserts: dict[tuple, str] = {}     # (table, columns) -> INSERT ... FROM json_each
+        self._telemetry = None
 
     # -- opening ---------------------------------------------------------------
 
@@ -152,7 +153,9 @@ class Store:
     def telemetry(self) -> "TelemetryLog":
         """The device-event log (telemetry), kept apart from the records."""
         from .telemetry import TelemetryLog
-        return TelemetryLog(self)
+        if self._telemetry is None:
+            self._telemetry = TelemetryLog(self)
+        return self._telemetry
 
     # -- transactions ----------------------------------------------------------
 

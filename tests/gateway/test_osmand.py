@@ -42,6 +42,7 @@ QUERY_CASES = [
     ("accuracy to hdop (/5)", BASE + "&accuracy=12", {"hdop": 2.4}),
     ("hdop wins over accuracy", BASE + "&accuracy=12&hdop=1.1", {"hdop": 1.1}),
     ("accuracy 0: unknown", BASE + "&accuracy=0", {"hdop": None}),
+    ("a cell-tower fix, 9 km out: the poorest HDOP", BASE + "&accuracy=9000", {"hdop": 1000.0}),
     ("other fields read past", BASE + "&bearing=90&altitude=31&driverUniqueId=x&foo=bar", {"kind": "position"}),
     ("the other side of the world", f"id=GPS-1&timestamp={NOW_S}&lat=-33.86&lon=151.21",
      {"lat": -33.86, "lon": 151.21}),

@@ -426,13 +426,12 @@ def test_about_a_quarter_of_active_orders_are_unmonitored(world):
 
 def test_supervisor_counts_on_the_built_demo_agree(tmp_path):
     from emdesk.domain.clock import FixedClock
-    from emdesk.domain.monitoring import TelemetryEvent
     from emdesk.services.cases import CaseService
     from emdesk.services.demo import build_demo
 
     store, w = build_demo(tmp_path / "demo.db", seed=2026, now=NOW)
     try:
-        assert store.count(TelemetryEvent) == len(w.telemetry)
+        assert store.telemetry.count() == len(w.telemetry)
         boss = next(u for u, _ in w.users if u.role is Role.SUPERVISOR)
         c = CaseService(store, boss, FixedClock(NOW)).counts()
     finally:

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 from emdesk.domain.devices import Device, DeviceKind, DeviceState
 from emdesk.domain.monitoring import EventKind, TelemetryEvent
+from emdesk.services.demo import append_events
 from emdesk.domain.orders import Cohort, Order, OrderStatus
 from emdesk.domain.people import Address, RiskFlag, Subject
 from emdesk.domain.users import Role, User
@@ -52,5 +53,5 @@ def small_world(store, now):
 def heard_from(store, serial, at, kind=EventKind.POSITION):
     """A telemetry event from a device: the wearer's kit was in touch at ``at``."""
     order = next(d.order_id for d in store.find(Device, where={"serial": serial}))
-    return store.put(TelemetryEvent(device_serial=serial, order_id=order, at=at, kind=kind,
-                                    created_at=at, lat=51.49, lon=-3.17))
+    return append_events(store, [TelemetryEvent(device_serial=serial, order_id=order, at=at, kind=kind,
+                                                created_at=at, lat=51.49, lon=-3.17)])

@@ -99,3 +99,19 @@ class EventBatch:
 
 
 _FIELDS = ("at", "kind", "device", "lat", "lon", "hdop", "speed", "value", "late")
+
+
+def stretches(at: np.ndarray, kind: np.ndarray, opening: EventKind, closing: EventKind) -> list[tuple[int, int | None]]:
+    """(from, to) of each stretch between an opening and a closing event, in time order
+    (a repeated opening or a stray closing changes nothing); to None: still open."""
+    o, c = CODE[opening], CODE[closing]
+    rows = np.flatnonzero((kind == o) | (kind == c))
+    out: list[tuple[int, int | None]] = []
+    since = None
+    for t, k in zip(at[rows].tolist(), kind[rows].tolist()):
+        if k == o and since is None:
+            since = t
+        elif k == c and since is not None:
+            out.append((since, t))
+            since = None
+    return out + ([(since, None)] if since is not None else [])
