@@ -228,6 +228,26 @@ def test_keep_alive_serves_several_requests_on_one_connection(world, server):
     assert len([e for e in world.events(world.tags[1], "position") if NOW_MS - 20 * MIN <= e[1] <= NOW_MS - 18 * MIN]) == 3
 
 
+def test_phones_posting_at_once_are_each_stored_once(world, server):
+    """Many connections at the same moment, each fix sent twice: every answer 200, every
+    fix stored once."""
+    serial, times = world.tags[5], [NOW_MS - 200 * MIN + n * 1000 for n in range(40)]
+    answers: list[int] = []
+
+    def phone(mine: list[int]) -> None:
+        with httpx.Client(base_url=server.url, timeout=20) as http:
+            for at in mine + mine:
+                answers.append(http.get("/", params=_query(serial, at)).status_code)
+
+    threads = [threading.Thread(target=phone, args=(times[k::8],)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert answers == [200] * 80
+    assert sorted(e[1] for e in world.events(serial, "position") if e[1] in set(times)) == times
+
+
 def test_a_client_too_slow_to_send_is_dropped(world):
     server = _start(Gateway(StoreTelemetry(world.store)), read_timeout_s=0.3)
     try:
