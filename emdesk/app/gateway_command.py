@@ -9,6 +9,8 @@ import logging
 import sys
 
 from emdesk import logs
+from emdesk.domain.engine.gps_rules import ACCURACY_PER_HDOP_M
+from emdesk.domain.engine.watch import Settings
 from emdesk.gateway.server import Gateway, make_server, serve_until_stopped
 
 from .errors import CommandError
@@ -16,6 +18,7 @@ from .monitor_commands import _port as telemetry_port
 from .wiring import Prompt, make_clock
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
+POOR_M = Settings().hdop_max * ACCURACY_PER_HDOP_M      # a phone's accuracy beyond this is a poor fix
 
 
 def gateway(args, prompt: Prompt) -> int:
@@ -35,8 +38,8 @@ def gateway(args, prompt: Prompt) -> int:
                                "choose another port, or stop what is using it") from exc
         print(f"emdesk gateway: listening on {server.url}", flush=True)
         print(f"  In Traccar Client set Server URL to {_phone_url(server)} and Device identifier "
-              "to the device's serial as recorded here (a non-fitted device, or the protected person's phone).",
-              flush=True)
+              "to the device's serial as recorded here (a non-fitted device, or the protected person's phone); "
+              f"set Location accuracy to High (a fix reported worse than {POOR_M:.0f} m counts as poor GPS).", flush=True)
         if args.host in _LOOPBACK:
             print("  Listening on this computer only: use --host 0.0.0.0 for phones on the network "
                   "(behind a TLS proxy: positions are personal data).", flush=True)

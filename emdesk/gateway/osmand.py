@@ -30,13 +30,14 @@ from urllib.parse import parse_qs
 
 import msgspec
 
+from emdesk.domain.engine.gps_rules import ACCURACY_PER_HDOP_M
 from emdesk.domain.ids import derived_id
 
 KNOT_MPS = 1852 / 3600                 # OsmAnd's query form sends speed in knots
 # Phones report accuracy (metres, the radius of the ~68% circle), not HDOP.  The engine turns
-# HDOP back into metres at 5 m per unit (its ACCURACY_PER_HDOP_M), so accuracy / 5 draws the
-# phone's own circle; a fix reported worse than 25 m is then "poor" to the engine (HDOP > 5).
-ACCURACY_PER_HDOP_M = 5.0
+# HDOP back into metres at ACCURACY_PER_HDOP_M (5 m) a unit, so accuracy / 5 draws the phone's
+# own circle; a fix reported worse than 25 m is then "poor" to the engine (HDOP over 5), which
+# is why the phone should be set to high accuracy.
 HDOP_MAX = 1000.0                      # the telemetry contract's highest HDOP
 UNIX_MS_FROM = 2_147_483_647           # as Traccar reads it: a smaller integer is seconds, larger ms
 LAST_MS = 253_402_300_800_000          # 10000-01-01: beyond it a time cannot be written in ISO 8601
