@@ -81,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--off-duty", action="append", default=[], metavar="USERNAME",
                     help="a field officer not working that day (off sick, on leave); repeat for more")
 
+    gw = sub.add_parser("gateway", help="take live positions over HTTP from phones running Traccar Client "
+                                        "(the OsmAnd protocol)")
+    gw.add_argument("--port", required=True, type=_port, metavar="N", help="TCP port to listen on (0: any free one)")
+    gw.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
+    gw.add_argument("--store", metavar="URL", help="the hub's storage (postgresql://...) instead of --db")
+
     u = sub.add_parser("users", help="local accounts")
     usub = u.add_subparsers(dest="users_command", required=True)
     add = usub.add_parser("add", help="add an account")
@@ -116,6 +122,12 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a port number 0..65535, e.g. 5055")
+    return int(text)
+
+
 def _workspace_role(text: str) -> str:
     role = _any_role(text)
     name = next((n for n, value in ROLES.items() if value == role.value), None)
@@ -125,7 +137,8 @@ def _workspace_role(text: str) -> str:
 
 
 SYNC_COMMANDS = ("hub", "join", "sync")
-COMMANDS = ("demo", "init", "orders", "audit", "nmea", "plan", "users", "ingest", "incidents", *SYNC_COMMANDS)
+COMMANDS = ("demo", "init", "orders", "audit", "nmea", "plan", "gateway", "users", "ingest", "incidents",
+            *SYNC_COMMANDS)
 
 
 def hoist(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -198,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "plan":
             from emdesk.app.plan_command import plan
             return plan(args, password)
+        if args.command == "gateway":
+            from emdesk.app.gateway_command import gateway
+            return gateway(args, password)
         if args.command == "users":
             return commands.add_user(args, password)
         return commands.run_app(args, password)
