@@ -90,7 +90,7 @@ class Evaluator:
         result = evaluate_period(watch, batch, span, history=history)
         existing = self.port.incidents_of(order_id, begin)
         incidents, alerts = self._reconcile(watch, begin, result.incidents, existing, now_ms, report)
-        incidents = self._accumulate(existing, incidents, span)
+        incidents = period_totals(existing, incidents, span)
         self.port.save_evaluation(incidents, alerts, [(order_id, start_ms)])
         report.periods += 1
 
@@ -129,20 +129,6 @@ class Evaluator:
                 report.changed += 1
         return out, alerts
 
-    def _accumulate(self, existing: list[Incident], changed: list[Incident], span: Span) -> list[Incident]:
-        """Stamp every genuine incident of the period with the period's accumulated violation;
-        returns what must be written (the changed ones, and any whose total moved)."""
-        current = {i.id: i for i in existing}
-        current.update((i.id, i) for i in changed)
-        genuine = [i for i in current.values() if not i.technical and i.status is not IncidentStatus.AUTO_CLOSED]
-        total = round(accumulated_seconds(
-            [(ms(i.started_at), None if i.ended_at is None else ms(i.ended_at), _excused(i)) for i in genuine], span), 3)
-        out = {i.id: i for i in changed}
-        for i in genuine:
-            if i.period_seconds != total:
-                out[i.id] = out.get(i.id, i).evolve(period_seconds=total)
-        return list(out.values())
-
     def _alert(self, watch: Watch, hit, incident_id: str) -> Alert:
         return Alert(
             id=derived_id("alert", watch.order_id, hit.code, str(hit.start_ms), ms=hit.start_ms),
@@ -177,6 +163,21 @@ class Evaluator:
             depth_m=round(draft.depth_m, 1), detail=draft.detail(), alert_ids=tuple(a.id for a in alerts),
             serious=prio.score >= 70 and not draft.technical, excuses=excuses, history=history,
             evaluated_at=now)
+
+
+def period_totals(existing: list[Incident], changed: list[Incident], span: Span) -> list[Incident]:
+    """Stamp every genuine incident of a period with the period's accumulated violation;
+    returns what must be written (the changed ones, and any whose total moved)."""
+    current = {i.id: i for i in existing}
+    current.update((i.id, i) for i in changed)
+    genuine = [i for i in current.values() if not i.technical and i.status is not IncidentStatus.AUTO_CLOSED]
+    total = round(accumulated_seconds(
+        [(ms(i.started_at), None if i.ended_at is None else ms(i.ended_at), _excused(i)) for i in genuine], span), 3)
+    out = {i.id: i for i in changed}
+    for i in genuine:
+        if i.period_seconds != total:
+            out[i.id] = out.get(i.id, i).evolve(period_seconds=total)
+    return list(out.values())
 
 
 _COMPARED = ("codes", "started_at", "ended_at", "seconds", "status", "priority", "reasons", "technical",
