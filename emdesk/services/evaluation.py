@@ -13,10 +13,10 @@ from datetime import timedelta
 import numpy as np
 
 from emdesk.domain.engine.evaluate import evaluate_period, window
-from emdesk.domain.engine.events import EventBatch, instant, ms
+from emdesk.domain.engine.events import DAY_MS, EventBatch, instant, ms
 from emdesk.domain.engine.hits import Span
 from emdesk.domain.engine.incidents import Draft, Excused, accumulated_seconds, excused_seconds
-from emdesk.domain.engine.periods import period_bounds, period_day
+from emdesk.domain.engine.periods import period_bounds, period_day, period_of_ms
 from emdesk.domain.engine.priority import Priority
 from emdesk.domain.engine.watch import Watch
 from emdesk.domain.ids import derived_id
@@ -74,7 +74,26 @@ class Evaluator:
             self.period(order_id, period_start, report)
         return report
 
-    def period(self, order_id: str, start_ms: int, report: EvaluationReport) -> None:
+    def silent(self, report: EvaluationReport | None = None) -> EvaluationReport:
+        """Mark the periods in which a watched order's silence reached the limit (14 days):
+        evaluating them raises UNMONITORED.  Kit that never spoke is not judged here (the
+        case list counts it as never fitted)."""
+        report = report or EvaluationReport()
+        now_ms = self.port.now_ms()
+        heard = self.port.last_heard([d.serial for w in self.watches.values() for d in w.devices if not d.protected])
+        marks = []
+        for oid, watch in self.watches.items():
+            last = max((heard[d.serial] for d in watch.devices if d.serial in heard), default=None)
+            if last is None:
+                continue
+            limit = last + watch.settings.silent_days * DAY_MS
+            if limit <= now_ms:
+                marks.append((oid, period_of_ms(limit)[0]))
+        for oid, start in marks:
+            self.period(oid, start, report, last_contact=True)
+        return report
+
+    def period(self, order_id: str, start_ms: int, report: EvaluationReport, *, last_contact: bool = False) -> None:
         watch = self.watches.get(order_id)
         if watch is None:         # an order no longer watched: nothing to judge, mark done
             self.port.save_evaluation([], [], [(order_id, start_ms)])
@@ -87,7 +106,8 @@ class Evaluator:
         span = Span(p_start, p_end, now_ms)
         begin = instant(p_start)
         history = self.port.genuine_since(order_id, begin - timedelta(days=HISTORY_DAYS), begin)
-        result = evaluate_period(watch, batch, span, history=history)
+        contact = self.port.last_contact(order_id) if last_contact else None
+        result = evaluate_period(watch, batch, span, history=history, last_contact_ms=contact)
         existing = self.port.incidents_of(order_id, begin)
         incidents, alerts = self._reconcile(watch, begin, result.incidents, existing, now_ms, report)
         incidents = period_totals(existing, incidents, span)

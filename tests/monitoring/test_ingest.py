@@ -204,3 +204,17 @@ def test_a_killed_ingest_run_again_loses_nothing_and_doubles_nothing(tmp_path):
     finally:
         clean.close()
         killed.close()
+
+
+def test_kit_silent_for_14_days_makes_one_unmonitored_incident(tmp_path):
+    later = datetime(2026, 12, 20, 12, tzinfo=timezone.utc)
+    store = build(tmp_path / "w.db", now=later)
+    try:
+        ingest(store, [fix("GPS-ZONE", T)])
+        ingest(store, [fix("GPS-ZONE", T)])                    # again: still one
+        silent = [i for i in store.find(Incident) if "UNMONITORED" in i.codes]
+        assert len(silent) == 1
+        assert silent[0].reference == "W-ZONE" and silent[0].started_at == T + timedelta(days=14)
+        assert "14" in silent[0].detail and silent[0].status.value == "open"
+    finally:
+        store.close()
