@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 import msgspec
 import pytest
 
+from emdesk.domain.conditions import ZoneKind
+
 from emdesk.domain.clock import local_date
 from emdesk.domain.curfew import day_hours, hours_in_any_7_days
 from emdesk.domain.devices import DeviceKind, DeviceState
@@ -174,8 +176,10 @@ def test_exclusion_zones_lie_away_from_home(world):
         home = subjects[o.subject_id].addresses[0]
         for z in o.conditions.zones:
             zoned += 1
-            assert not zone_contains(z.shape, home.lat, home.lon), o.reference
+            inside = zone_contains(z.shape, home.lat, home.lon)
+            assert inside if z.kind is ZoneKind.INCLUSION else not inside, o.reference
     assert zoned >= 10
+    assert any(z.kind is ZoneKind.INCLUSION for o in world.orders for z in o.conditions.zones)
 
 
 def test_intake_validation_agrees_with_the_seeded_errors():
@@ -386,7 +390,8 @@ def test_telemetry_is_a_modest_recent_tail_from_installed_kit(world):
         if e.kind is EventKind.POSITION:
             assert d.kind is DeviceKind.GPS_TAG and in_england_and_wales(e.lat, e.lon) and e.hdop
             for z in orders[e.order_id].conditions.zones:
-                assert not zone_contains(z.shape, e.lat, e.lon), orders[e.order_id].reference
+                if z.kind is ZoneKind.EXCLUSION:
+                    assert not zone_contains(z.shape, e.lat, e.lon), orders[e.order_id].reference
     kinds = Counter(e.kind for e in world.telemetry)
     for kind in (EventKind.POSITION, EventKind.HMU_RANGE_IN, EventKind.HMU_RANGE_OUT, EventKind.BATTERY_LOW,
                  EventKind.CHARGING, EventKind.COMMS_LOST, EventKind.ALCOHOL_READING, EventKind.CHECKIN):

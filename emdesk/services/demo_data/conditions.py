@@ -8,6 +8,8 @@ bail, and nothing the conditions do not need (kit not needed is kit not recovere
 """
 from __future__ import annotations
 
+import random
+
 from datetime import date, time
 
 from emdesk.domain.conditions import (
@@ -99,9 +101,18 @@ def conditions_for(gen: Gen, order_type: OrderType, *, home: tuple[float, float]
             # Release day: the curfew starts when they are due home from the gate.
             curfew = Curfew(windows=curfew.windows, release_day=ReleaseDayWindow(
                 day=start, start=time(gen.rng.randint(14, 18)), end=time(7)))
+    zones = zones_near(gen, *home, street) if zones_on else ()
+    if zones_on:
+        # Some also must stay within their town by day: an inclusion zone in its hours.  Drawn
+        # from the order's own stream so the rest of the world is as it always was.
+        own = random.Random(f"inclusion:{street}:{home[0]:.5f}:{home[1]:.5f}")
+        if own.random() < 0.3:
+            zones += (Zone(name=f"{street} area (within 4 km, 08:00-20:00)", kind=ZoneKind.INCLUSION,
+                           shape=Circle(lat=home[0], lon=home[1], radius_m=4000.0),
+                           active_windows=curfew_window(8, 20)),)
     conditions = Conditions(
         curfew=curfew,
-        zones=zones_near(gen, *home, street) if zones_on else (),
+        zones=zones,
         location=LocationMonitoring(fix_interval_s=gen.pick((60, 60, 120)), trail=True) if gps else None,
         alcohol=(AlcoholMonitoring(mode=AlcoholMode.ABSTINENCE) if gen.chance(0.9)
                  else AlcoholMonitoring(mode=AlcoholMode.LEVEL, threshold=20.0)) if alcohol_on else None,
