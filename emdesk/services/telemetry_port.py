@@ -10,18 +10,42 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
+import json
+from dataclasses import fields, replace
+
 import numpy as np
 
 from emdesk.domain.devices import Device
 from emdesk.domain.engine.events import ms
+from emdesk.domain.engine.watch import Settings
 from emdesk.domain.monitoring import Alert, Incident
 from emdesk.domain.orders import Order
 from emdesk.domain.people import Subject
 from emdesk.store import Store
 
+from .errors import ServiceError
 from .watches import WATCHED_STATUSES, Fleet, compile_fleet
 
-ENGINE = "engine"       # the actor the audit trail and histories name for the engine's own writes
+ENGINE = "engine"
+SETTINGS_KEY = "engine_settings"     # store meta: JSON overriding the engine's thresholds
+
+
+def engine_settings(text: str | None) -> Settings:
+    """The engine's thresholds with a service's own overrides (``{"curfew_grace_s": 600}``);
+    an unknown name or a wrong type is refused, naming it."""
+    if not text:
+        return Settings()
+    try:
+        given = json.loads(text)
+    except ValueError as exc:
+        raise ServiceError(f"{SETTINGS_KEY}: not JSON ({exc}); write e.g. {{\"curfew_grace_s\": 600}}") from None
+    names = {f.name: f.type for f in fields(Settings)}
+    for name, value in given.items():
+        if name not in names:
+            raise ServiceError(f"{SETTINGS_KEY}: no setting {name!r}; choose from {', '.join(sorted(names))}")
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            raise ServiceError(f"{SETTINGS_KEY}: {name} must be a number of 0 or more, not {value!r}")
+    return replace(Settings(), **given)       # the actor the audit trail and histories name for the engine's own writes
 
 
 class TelemetryPort(Protocol):
@@ -58,7 +82,8 @@ class StoreTelemetry:
         subjects = self.store.get_many(Subject, subject_ids)
         devices: list[Device] = self.store.find(Device, where={"order_id": [o.id for o in orders]}) if orders else []
         known = self.store.find(Device)
-        return compile_fleet(orders, subjects, [*devices, *(d for d in known if d.order_id is None)])
+        return compile_fleet(orders, subjects, [*devices, *(d for d in known if d.order_id is None)],
+                             engine_settings(self.store.meta(SETTINGS_KEY)))
 
     def high_water(self) -> dict[str, int]:
         return self.log.last_contact_by_device()

@@ -218,3 +218,19 @@ def test_kit_silent_for_14_days_makes_one_unmonitored_incident(tmp_path):
         assert "14" in silent[0].detail and silent[0].status.value == "open"
     finally:
         store.close()
+
+
+def test_the_grace_is_the_service_s_to_set(tmp_path):
+    from emdesk.services.errors import ServiceError
+    from emdesk.services.telemetry_port import SETTINGS_KEY, engine_settings
+    store = build(tmp_path / "w.db")
+    try:
+        store.set_meta(SETTINGS_KEY, '{"curfew_grace_s": 3600}')
+        ingest(store, evening(minutes_late=47))              # within an hour's grace: no curfew incident
+        assert [i for i in store.find(Incident) if i.condition == "curfew"] == []
+    finally:
+        store.close()
+    with pytest.raises(ServiceError, match="no setting 'grace'"):
+        engine_settings('{"grace": 5}')
+    with pytest.raises(ServiceError, match="must be a number"):
+        engine_settings('{"curfew_grace_s": "five"}')
