@@ -64,7 +64,7 @@ class Gateway:
         with self._lock:
             if time.monotonic() - self._fleet_at > self.fleet_ttl_s:
                 # Orders start and devices are fitted while the gateway runs.
-                self.service.fleet = self.port.fleet()
+                self.service.refresh()
                 self._fleet_at = time.monotonic()
             verdicts, report = self.service.submit(encode(lines))
         refused = [(line, why) for line, why in zip(lines, verdicts) if why is not None]

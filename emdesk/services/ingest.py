@@ -7,25 +7,30 @@ Bad lines are counted with their reason and never stop the run.
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import numpy as np
 
+from emdesk.domain.engine.events import KINDS, POSITION
 from emdesk.domain.engine.periods import period_starts
-from emdesk.domain.telemetry_lines import Line, Rejected, check, decode_many
+from emdesk.domain.telemetry_lines import Rejected
 
 from .evaluation import EvaluationReport, Evaluator
+from .ingest_parse import Parsed, Placement, late_marks, parse_chunk, parse_in_worker, set_worker_placement
 from .telemetry_port import TelemetryPort
 
 # Lines per transaction: a national minute's pages written once, ~60 MB at most.
 # EMDESK_INGEST_CHUNK makes it smaller (tests that kill an ingest part-way use it).
 CHUNK = int(os.environ.get("EMDESK_INGEST_CHUNK", "200000"))
+PARALLEL_BYTES = int(os.environ.get("EMDESK_INGEST_PARALLEL_BYTES", str(64 << 20)))
 FLUSH_S = 1.0           # a live stream is stored at least this often
 SAMPLES = 20            # rejected lines kept, with their line numbers, to show the user
 
@@ -61,9 +66,31 @@ class IngestReport:
 class IngestService:
     def __init__(self, port: TelemetryPort):
         self.port = port
-        self.fleet = port.fleet()
-        self._high = port.high_water()     # device -> newest event time already stored
         self._lock = threading.Lock()       # the gateway serves requests on many threads
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read the fleet again (kit fitted or taken off since)."""
+        port = self.port
+        self.fleet = port.fleet()
+        serials = list(self.fleet.places)
+        orders = sorted({p.order_id for p in self.fleet.places.values()})
+        # A store port keeps columns as they are parsed; any other takes text rows.
+        self._columns = hasattr(port, "append_columns")
+        if self._columns:
+            okey, dkey = port.register(orders, serials)
+            high = port.high_by_key()
+        else:
+            okey = {o: i for i, o in enumerate(orders)}
+            dkey = {s: i for i, s in enumerate(serials)}
+            high = {dkey[s]: at for s, at in port.high_water().items() if s in dkey}
+        self.placement = Placement(self.fleet.places, okey, dkey, self.fleet.unfitted)
+        self._order_id = {k: o for o, k in okey.items()}
+        self._serial = {k: s for s, k in dkey.items()}
+        self._high = np.full(max(dkey.values(), default=0) + 1, -1, np.int64)   # newest time per device key
+        for k, at in high.items():
+            if k < self._high.shape[0]:
+                self._high[k] = at
 
     def reject(self, report: IngestReport, number: int, why: Rejected) -> None:
         report.rejected += 1
@@ -71,71 +98,84 @@ class IngestService:
         if len(report.samples) < report.sample_limit:
             report.samples.append((number, f"{why.reason}: {why.words}"))
 
-    def _rows(self, lines: list[Line | Rejected], numbers: list[int], now_ms: int, report: IngestReport):
-        places, unfitted, high = self.fleet.places, self.fleet.unfitted, self._high
-        rows, orders, ats = [], [], []
-        add_row, add_order, add_at = rows.append, orders.append, ats.append
-        for n, line in zip(numbers, lines):
-            if line.__class__ is Rejected:
-                self.reject(report, n, line)
-                continue
-            device = line.device
-            place = places.get(device)
-            if place is None and device in unfitted:
-                self.reject(report, n, Rejected("not_fitted", f"device {device!r} is not fitted to any order "
-                                                              "being monitored: check its allocation"))
-                continue
-            ok = check(line, place, now_ms)
-            if ok.__class__ is Rejected:
-                self.reject(report, n, ok)
-                continue
-            at, kind = ok
-            newest = high.get(device)
-            if newest is None or at >= newest:
-                high[device] = at
-                late = 0
-            else:
-                late = 1
-            add_row((place.order_id, device, at, kind, line.lat, line.lon, line.hdop, line.speed,
-                     line.value, line.id, now_ms, late))
-            add_order(place.order_id)
-            add_at(at)
-        return rows, orders, ats
+    def _text_rows(self, p: Parsed, index, received_ms: int, late: np.ndarray) -> list[tuple]:
+        def num(a, i):
+            v = a[i]
+            return None if v != v else float(v)
+        return [(self._order_id[int(p.order[i])], self._serial[int(p.device[i])], int(p.at[i]), KINDS[p.kind[i]].value,
+                 num(p.lat, i), num(p.lon, i), num(p.hdop, i), num(p.speed, i), num(p.value, i),
+                 p.event_ids[i] if p.event_ids else None, received_ms, int(late[i])) for i in index]
+
+    def store_parsed(self, p: Parsed, report: IngestReport, now_ms: int) -> list[tuple[str, int]]:
+        """Store one parsed chunk; returns the (order, period) marks it made."""
+        for number, reason, words in p.rejects:
+            self.reject(report, number, Rejected(reason, words))
+        if not len(p):
+            return []
+        late = late_marks(p.device, p.at, self._high)
+        if late.any():
+            # Out of time order: a late delivery, or a resend (of a line earlier in this chunk,
+            # or of what is stored already).
+            keys = np.stack([p.device, p.at, p.kind], axis=1)
+            _, first = np.unique(keys, axis=0, return_index=True)
+            again_here = np.ones(len(p), bool)
+            again_here[first] = False
+            index = np.flatnonzero(late & ~again_here)
+            rows = self._text_rows(p, index, now_ms, late)
+            again = self.port.known(rows)
+            report.late += sum(1 for r in rows if (r[1], r[2], r[3]) not in again)
+        starts = period_starts(p.at)
+        pairs = np.unique(np.stack([p.order, starts]), axis=1)
+        dirty = [(self._order_id[int(o)], int(t)) for o, t in pairs.T]
+        if self._columns:
+            added = self.port.append_columns(p, p.event_ids, now_ms, late, dirty)
+        else:
+            added = self.port.append(self._text_rows(p, range(len(p)), now_ms, late), dirty)
+        report.events += added
+        report.duplicates += len(p) - added
+        report.positions += int(np.count_nonzero(p.kind == POSITION))
+        return dirty
 
     def store_chunk(self, raws: list[bytes], numbers: list[int], report: IngestReport) -> list[tuple[str, int]]:
-        """Store one chunk of lines (``numbers``: their line numbers, for the user)."""
+        """Parse and store one chunk of lines (``numbers``: their line numbers, for the user)."""
         now_ms = self.port.now_ms()
-        rows, orders, ats = self._rows(decode_many(raws), numbers, now_ms, report)
-        if not rows:
-            return []
-        late = [r for r in rows if r[11]]
-        if late:
-            # Out of time order: a late delivery, or a resend of what is stored already.
-            again = self.port.known(late)
-            report.late += sum(1 for r in late if (r[1], r[2], r[3]) not in again)
-        starts = period_starts(np.array(ats, np.int64)).tolist()
-        dirty = sorted(set(zip(orders, starts)))
-        added = self.port.append(rows, dirty)
-        report.events += added
-        report.duplicates += len(rows) - added
-        report.positions += sum(1 for r in rows if r[3] == "position")
-        return dirty
+        return self.store_parsed(parse_chunk(raws, numbers, self.placement, now_ms), report, now_ms)
 
     def ingest(self, source: BinaryIO | Iterable[bytes], *, live: bool = False) -> IngestReport:
         """Read, store, evaluate.  ``live``: evaluate after each flush (a stream being tailed)
-        rather than once at the end."""
+        rather than once at the end.  A big file is parsed in a second process while this
+        one writes, so both cores work."""
         report = IngestReport()
         started = time.perf_counter()
         evaluator = Evaluator(self.port, self.fleet.watches)
-        for numbers, chunk in _chunks(source, live):
-            self.store_chunk(chunk, numbers, report)
-            if live:
-                _add(report.evaluation, evaluator.run())
+        if not live and _big(source):
+            self._ingest_parallel(source, report)
+        else:
+            for numbers, chunk in _chunks(source, live):
+                self.store_chunk(chunk, numbers, report)
+                if live:
+                    _add(report.evaluation, evaluator.run())
         _add(report.evaluation, evaluator.run())
         evaluator.silent(report.evaluation)
         report.seconds = time.perf_counter() - started
         return report
 
+    def _ingest_parallel(self, source, report: IngestReport) -> None:
+        workers = max(1, (os.cpu_count() or 2) - 1)
+        context = multiprocessing.get_context("spawn")      # never fork a process that may hold Qt or threads
+        pending: deque = deque()
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=set_worker_placement,
+                                 initargs=(self.placement,)) as pool:
+            for numbers, chunk in _chunks(source, False):
+                now_ms = self.port.now_ms()
+                pending.append((pool.submit(parse_in_worker, chunk, numbers, now_ms), now_ms))
+                # Bounded: at most one chunk parsing per worker and one being written.
+                while len(pending) > workers:
+                    future, at = pending.popleft()
+                    self.store_parsed(future.result(), report, at)
+            while pending:
+                future, at = pending.popleft()
+                self.store_parsed(future.result(), report, at)
 
     def submit(self, raws: list[bytes]) -> tuple[list[Rejected | None], IngestReport]:
         """Live events (the gateway): store and evaluate at once.  Returns, per line, None
@@ -150,6 +190,14 @@ class IngestService:
                 reason, _, text = words.partition(": ")
                 refused[number] = Rejected(reason, text)
             return [refused.get(n) for n in numbers], report
+
+
+def _big(source) -> bool:
+    """A file worth a second process (spawning one costs about a second)."""
+    try:
+        return os.fstat(source.fileno()).st_size >= PARALLEL_BYTES
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _add(total: EvaluationReport, part: EvaluationReport) -> None:

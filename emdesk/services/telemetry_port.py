@@ -91,6 +91,16 @@ class StoreTelemetry:
     def append(self, rows, dirty) -> int:
         return self.log.append(rows, dirty)
 
+    # The column path (a store port only): parsed chunks written without text rows.
+    def register(self, orders, devices):
+        return self.log.register(orders, devices)
+
+    def high_by_key(self) -> dict[int, int]:
+        return self.log.high_by_key()
+
+    def append_columns(self, cols, event_ids, received_ms, late, dirty) -> int:
+        return self.log.append_columns(cols, event_ids, received_ms, late, dirty)
+
     def known(self, rows):
         return self.log.known(rows)
 

@@ -26,6 +26,8 @@ _HIGH = ("INSERT INTO device_high (device_n, newest, heard) VALUES (?, ?, ?) ON 
          "newest = max(newest, excluded.newest), heard = max(coalesce(heard, 0), coalesce(excluded.heard, 0))")
 _COMMS_LOST = BY_VALUE["comms_lost"]
 _NONE = "9e999"         # SQLite's stand-in for "no number", so a whole day reads into one float array
+_ROW = np.dtype([("o", "i8"), ("d", "i8"), ("at", "i8"), ("k", "i8"), ("lat", "f8"), ("lon", "f8"), ("hdop", "f8"),
+                 ("speed", "f8"), ("value", "f8"), ("id", "O"), ("rec", "i8"), ("late", "i8")])
 RETENTION_KEY = "telemetry_retention_days"
 DEFAULT_RETENTION_DAYS = 400     # a year and a month: the longest order review looks back a year
 CACHE_KIB = 262_144              # page cache while ingesting: a national minute touches 15,000 orders' pages
@@ -67,6 +69,53 @@ class TelemetryLog:
             with self.store.reading() as db:
                 self._names[n] = db.execute("SELECT key FROM telemetry_keys WHERE n = ?", [n]).fetchone()[0]
         return self._names[n]
+
+    def register(self, orders: Iterable[str], devices: Iterable[str]) -> tuple[dict[str, int], dict[str, int]]:
+        """The integer keys of these orders and devices, made where new (one transaction)."""
+        orders, devices = list(orders), list(devices)
+        try:
+            with self.store.transaction() as db:
+                self._ensure(db, "order", orders)
+                self._ensure(db, "device", devices)
+        except BaseException:
+            self._keys.clear()
+            self._names.clear()
+            raise
+        return ({o: self._keys[("order", o)] for o in orders}, {d: self._keys[("device", d)] for d in devices})
+
+    def high_by_key(self) -> dict[int, int]:
+        """Each device key's newest event time."""
+        with self.store.reading() as db:
+            return dict(db.execute("SELECT device_n, newest FROM device_high").fetchall())
+
+    def append_columns(self, cols, event_ids: list | None, received_ms: int, late: np.ndarray,
+                       dirty: Iterable[tuple[str, int]]) -> int:
+        """Store a parsed chunk (``order``, ``device``: keys from ``register``; ``at``, ``kind``
+        codes; ``lat``..``value`` with NaN for none) and mark its periods, in one transaction.
+        Returns how many rows were new."""
+        n = cols.at.shape[0]
+        table = np.empty(n, dtype=_ROW)
+        table["o"], table["d"], table["at"], table["k"] = cols.order, cols.device, cols.at, cols.kind
+        table["lat"], table["lon"], table["hdop"], table["speed"], table["value"] = (
+            cols.lat, cols.lon, cols.hdop, cols.speed, cols.value)
+        table["id"] = event_ids if event_ids is not None else None
+        table["rec"] = received_ms
+        table["late"] = late
+        rows = table.tolist()        # NaN binds as NULL: SQLite has no NaN
+        heard_at = np.where(cols.kind != _COMMS_LOST, cols.at, -1)
+        order = np.argsort(cols.device, kind="stable")
+        keys, starts = np.unique(cols.device[order], return_index=True)
+        newest = np.maximum.reduceat(cols.at[order], starts)
+        heard = np.maximum.reduceat(heard_at[order], starts)
+        high = [(int(k), int(a), None if h < 0 else int(h)) for k, a, h in zip(keys, newest, heard)]
+        with self.store.transaction() as db:
+            conn = db.conn
+            before = conn.total_changes
+            conn.executemany(_INSERT, rows)
+            added = conn.total_changes - before
+            conn.executemany(_HIGH, high)
+            conn.executemany("INSERT OR IGNORE INTO watch_dirty (order_id, period_start) VALUES (?, ?)", dirty)
+        return added
 
     # -- writing ---------------------------------------------------------------
 

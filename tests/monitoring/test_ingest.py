@@ -234,3 +234,30 @@ def test_the_grace_is_the_service_s_to_set(tmp_path):
         engine_settings('{"grace": 5}')
     with pytest.raises(ServiceError, match="must be a number"):
         engine_settings('{"curfew_grace_s": "five"}')
+
+
+def test_a_big_file_parsed_in_a_second_process_stores_what_one_process_does(tmp_path):
+    lines = [fix("GPS-ZONE", datetime(2026, 12, 1, 7, tzinfo=timezone.utc) + timedelta(minutes=m)) for m in range(600)]
+    lines += evening(47) + lines[100:150] + [fix("NOBODY", T), "junk"]         # resends and refusals too
+    lines.insert(300, fix("GPS-ZONE", datetime(2026, 12, 1, 7, 30, 30, tzinfo=timezone.utc)))   # late
+    data = tmp_path / "day.jsonl"
+    data.write_text("\n".join(lines) + "\n")
+    build(tmp_path / "one.db").close()
+    import shutil
+    for suffix in ("", ".keys"):
+        shutil.copy(f"{tmp_path / 'one.db'}{suffix}", f"{tmp_path / 'two.db'}{suffix}")
+    one = json.loads(_cli("ingest", str(data), "--json", "--db", str(tmp_path / "one.db")).stdout)
+    two = json.loads(_cli("ingest", str(data), "--json", "--db", str(tmp_path / "two.db"),
+                          env_extra={"EMDESK_INGEST_PARALLEL_BYTES": "1", "EMDESK_INGEST_CHUNK": "97"}).stdout)
+    one.pop("fixes_per_s"), two.pop("fixes_per_s")
+    assert one == two and one["duplicates"] == 50 and one["late"] == 1 and one["rejected"] == 2
+    from emdesk.store import Store
+    a, b = Store.open(tmp_path / "one.db"), Store.open(tmp_path / "two.db")
+    try:
+        order = _order(a, "W-ZONE")
+        assert a.telemetry.for_order(order, 0, 2**53) == b.telemetry.for_order(order, 0, 2**53)
+        assert sorted((i.id, i.codes, i.seconds) for i in a.find(Incident)) == \
+            sorted((i.id, i.codes, i.seconds) for i in b.find(Incident))
+    finally:
+        a.close()
+        b.close()
