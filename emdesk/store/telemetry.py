@@ -33,6 +33,24 @@ class TelemetryLog:
             conn.executemany("INSERT OR IGNORE INTO watch_dirty (order_id, period_start) VALUES (?, ?)", dirty)
         return added
 
+    def apply_feed(self, rows: Sequence[Sequence]) -> int:
+        """Events pulled from the hub's feed (rows in ``COLUMNS`` order), duplicates ignored;
+        returns how many were new.  No dirty marks: the hub evaluated them where they were
+        ingested, and its incidents arrive as records."""
+        with self.store.transaction() as db:
+            conn = db.conn
+            before = conn.total_changes
+            conn.executemany(_INSERT, rows)
+            return conn.total_changes - before
+
+    def forget_orders(self, order_ids: Iterable[str]) -> int:
+        """Drop the events of orders this desktop no longer holds (evicted by sync)."""
+        ids = [(i,) for i in order_ids]
+        with self.store.transaction() as db:
+            before = db.conn.total_changes
+            db.conn.executemany("DELETE FROM device_events WHERE order_id = ?", ids)
+            return db.conn.total_changes - before
+
     def known(self, keys: Sequence[tuple[str, int, str]]) -> set[tuple[str, int, str]]:
         """Which (device, at, kind) are already stored (to tell a duplicate from a new row)."""
         out: set[tuple[str, int, str]] = set()
