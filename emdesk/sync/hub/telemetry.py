@@ -117,12 +117,16 @@ class HubTelemetry:
         the hub holds, fanned out to their audiences as any record), and the evaluated
         periods' marks cleared, in one transaction."""
         hub, now = self.hub, self.hub.now_ms()
+        when = hub.clock.now()
         with self.storage.write(writer=ALL) as tx:
             for record in sorted([*incidents, *alerts], key=lambda r: RANK[type(r).table]):
                 tbl = type(record).table
                 current = hub._load(tx, tbl, record.id)
                 stamp = hub._hub_stamp(current)
-                data = msgspec.to_builtins(record.evolve(hlc=stamp, origin=record.origin or "hub"))
+                # Stamped as a desktop's store stamps what it writes (Store.put_many).
+                made = (_decode(type(record), current.text).created_at if current is not None else None)
+                data = msgspec.to_builtins(record.evolve(hlc=stamp, origin="hub", updated_at=when,
+                                                         created_at=made or record.created_at or when))
                 hub._decide(tx, RULES[tbl], tbl, record.id, data, stamp, bool(record.deleted), None, current, now)
             ev.clear_dirty(tx, cleared, self._seen)
         for mark in cleared:
