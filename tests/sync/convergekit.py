@@ -148,7 +148,8 @@ def small_world(at: datetime = NOW) -> World:
     for i, order in enumerate(orders[:5]):
         for n in range(2):
             records.append(_stamped(TelemetryEvent(id=device_event_id(f"TAG-{i}", n), device_serial=f"TAG-{i}",
-                                                   order_id=order.id, at=at, kind=EventKind.CHECKIN), at))
+                                                   order_id=order.id, at=at + timedelta(seconds=n),
+                                                   kind=EventKind.CHECKIN), at))
     for i, order in enumerate(orders[:5]):
         records.append(_stamped(Alert(order_id=order.id, subject_id=order.subject_id, kind=EventKind.STRAP_TAMPER,
                                       raised_at=at), at))
