@@ -275,6 +275,8 @@ def test_a_bulk_load_of_100k_events(hub_store):
         again = [_row(f"order-{i % 50}", f"GPS-{i % 50:03d}", ms(start) + i * 1000) for i in range(50_000, 150_000)]
         assert port.append(again, []) == 50_000
         assert port.count() == 150_000
+        # Each device's newest event, kept as they are stored (ingest asks for it first).
+        assert port.high_water() == {f"GPS-{d:03d}": ms(start) + (149_950 + d) * 1000 for d in range(50)}
     finally:
         hub.storage.close()
 

@@ -11,6 +11,9 @@ record writes' lock: a national ingest does not hold up desktops' pushes.
   hub_watch_dirty    (order_id, period_start) -> gen: periods whose events changed since the
                      engine last evaluated them; ``gen`` grows when a period is marked again,
                      so an evaluation clears only the marks it has seen.
+  hub_device_contact device -> its newest event time, kept with every append: ingest asks for
+                     every device's at the start, which a GROUP BY over a year of a nation's
+                     events could not answer in time.
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ if TYPE_CHECKING:
     from .storage import Tx
 
 EVENTS_LOCK = 0x656D64736B + 1     # the advisory lock id for event appends (one past the write lock)
-TABLES = ("hub_device_events", "hub_watch_dirty")
+TABLES = ("hub_device_events", "hub_watch_dirty", "hub_device_contact")
 NAMES = ", ".join(COLUMNS)
 FEED_COLUMNS = ("seq", *COLUMNS)
 
@@ -50,6 +53,7 @@ def schema(kind: str) -> tuple[str, ...]:
         "CREATE INDEX IF NOT EXISTS hub_device_events_by_order ON hub_device_events (order_id, at)",
         "CREATE TABLE IF NOT EXISTS hub_watch_dirty (order_id TEXT NOT NULL, period_start BIGINT NOT NULL, "
         "gen BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (order_id, period_start))",
+        "CREATE TABLE IF NOT EXISTS hub_device_contact (device TEXT PRIMARY KEY, at BIGINT NOT NULL)",
     )
 
 
@@ -63,15 +67,16 @@ POLICIES = {
         "CREATE POLICY hub_insert ON hub_device_events FOR INSERT TO {role} WITH CHECK (emdesk_principal() = 'all')",
         "CREATE POLICY hub_delete ON hub_device_events FOR DELETE TO {role} USING (emdesk_principal() = 'all')",
     ),
-    "hub_watch_dirty": (
-        "CREATE POLICY engine_only ON hub_watch_dirty TO {role} USING (emdesk_principal() = 'all') "
-        "WITH CHECK (emdesk_principal() = 'all')",
-    ),
+    **{table: (f"CREATE POLICY engine_only ON {table} TO {{role}} USING (emdesk_principal() = 'all') "
+               "WITH CHECK (emdesk_principal() = 'all')",) for table in ("hub_watch_dirty", "hub_device_contact")},
 }
-GRANTS = {"hub_device_events": "SELECT, INSERT, DELETE", "hub_watch_dirty": "SELECT, INSERT, UPDATE, DELETE"}
+GRANTS = {"hub_device_events": "SELECT, INSERT, DELETE", "hub_watch_dirty": "SELECT, INSERT, UPDATE, DELETE",
+          "hub_device_contact": "SELECT, INSERT, UPDATE"}
 
 _INSERT = (f"INSERT INTO hub_device_events ({NAMES}) VALUES ({', '.join('?' for _ in COLUMNS)}) "
            "ON CONFLICT DO NOTHING")
+_CONTACT = ("INSERT INTO hub_device_contact (device, at) {rows} ON CONFLICT (device) DO UPDATE "
+            "SET at = CASE WHEN excluded.at > hub_device_contact.at THEN excluded.at ELSE hub_device_contact.at END")
 _MARK = ("INSERT INTO hub_watch_dirty (order_id, period_start, gen) VALUES (?, ?, 0) "
          "ON CONFLICT (order_id, period_start) DO UPDATE SET gen = hub_watch_dirty.gen + 1")
 
@@ -88,7 +93,17 @@ def insert_events(tx: "Tx", rows: Sequence[Sequence]) -> int:
     cur = tx.conn.cursor()
     before = tx.conn.total_changes
     cur.executemany(_INSERT, [tuple(r) for r in rows])
-    return tx.conn.total_changes - before
+    added = tx.conn.total_changes - before
+    _contacts(tx, rows)
+    return added
+
+
+def _contacts(tx: "Tx", rows: Sequence[Sequence]) -> None:
+    newest: dict[str, int] = {}
+    for r in rows:
+        if r[2] > newest.get(r[1], r[2] - 1):
+            newest[r[1]] = r[2]
+    tx.executemany(_CONTACT.format(rows="VALUES (?, ?)"), sorted(newest.items()))
 
 
 def _copy_events(tx: "Tx", rows: Sequence[Sequence]) -> int:
@@ -105,6 +120,7 @@ def _copy_events(tx: "Tx", rows: Sequence[Sequence]) -> int:
         cur.execute(f"INSERT INTO hub_device_events ({NAMES}) SELECT {NAMES} FROM bulk_device_events "
                     "ORDER BY at ON CONFLICT DO NOTHING")
         added = cur.rowcount
+        cur.execute(_CONTACT.format(rows="SELECT device, max(at) FROM bulk_device_events GROUP BY device"))
         cur.execute("TRUNCATE bulk_device_events")
         return added
 
@@ -158,6 +174,7 @@ def migrate_record_telemetry(tx: "Tx") -> int:
                      at, 0))
     if rows:
         tx.executemany(_INSERT, rows)
+        _contacts(tx, rows)
     if texts:
         for table, column in (("change_log", "tbl"), ("row_audience", "tbl"), ("hub_rows", "tbl"),
                               ("purged", "tbl")):

@@ -72,7 +72,7 @@ class HubTelemetry:
 
     def high_water(self) -> dict[str, int]:
         with self.storage.read(ALL) as tx:
-            return {d: int(at) for d, at in tx.all("SELECT device, max(at) FROM hub_device_events GROUP BY device")}
+            return {d: int(at) for d, at in tx.all("SELECT device, at FROM hub_device_contact")}
 
     def append(self, rows: Sequence[Sequence], dirty: Iterable[tuple[str, int]]) -> int:
         """Store events (duplicates ignored) and mark their periods, in one transaction;
