@@ -356,3 +356,49 @@ def test_a_hub_that_kept_telemetry_as_records_moves_it_to_the_event_table(reques
             "TAG-OLD", ms(NOW), "position", 53.1, -2.1)
     finally:
         hub.storage.close()
+
+
+# -- row-level security (PostgreSQL): the second line of defence -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pg_events_hub(pg_cluster, small_world):
+    _, url = new_pg_database(pg_cluster)
+    hub = make_hub(url, FixedClock(NOW))
+    hub.load(small_world.users, small_world.records())
+    yield hub
+    hub.storage.close()
+
+
+@pytest.mark.parametrize("principal, sees", [
+    ("all", "every"),
+    ("region:North West", "North West"),
+    ("region:London", "London"),
+    ("region:Nowhere", "none"),
+    ("officer:someone", "none"),
+    ("tech", "none"),
+    ("*", "none"),
+])
+def test_row_level_security_shows_a_principal_only_its_regions_events(pg_events_hub, principal, sees):
+    hub = pg_events_hub
+    with hub.storage.read("all") as tx:
+        regions = dict(tx.all("SELECT id, case_region FROM hub_rows WHERE tbl = 'orders'"))
+        every = [r[0] for r in tx.all("SELECT order_id FROM hub_device_events")]
+    expected = sorted(o for o in every if sees == "every" or regions.get(o) == sees)
+    with hub.storage.read(principal) as tx:       # a query that forgot its scope
+        got = sorted(r[0] for r in tx.all("SELECT order_id FROM hub_device_events"))
+        marks = tx.scalar("SELECT count(*) FROM hub_watch_dirty")
+    assert got == expected and (sees != "every" or got)
+    assert marks == 0 or principal == "all"
+
+
+def test_row_level_security_lets_only_the_hub_write_events(pg_events_hub):
+    storage = pg_events_hub.storage
+    before = HubTelemetry(pg_events_hub).count()
+    with storage.bookkeeping() as tx:               # writable, but not the hub's write mode
+        assert tx.execute("DELETE FROM hub_device_events").rowcount == 0
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        with storage.bookkeeping() as tx:
+            tx.execute("INSERT INTO hub_device_events (order_id, device, at, kind, received) "
+                       "VALUES ('o', 'd', 1, 'position', 1)")
+    assert HubTelemetry(pg_events_hub).count() == before > 0
