@@ -51,6 +51,12 @@ class TelemetryLog:
             db.conn.executemany("DELETE FROM device_events WHERE order_id = ?", ids)
             return db.conn.total_changes - before
 
+    def forget_orders_not_held(self) -> int:
+        """Drop the events of every order this store does not hold (after a reload from the hub,
+        which leaves out the orders no longer in scope rather than evicting them)."""
+        with self.store.transaction() as db:
+            return db.execute("DELETE FROM device_events WHERE order_id NOT IN (SELECT id FROM orders)").rowcount
+
     def known(self, keys: Sequence[tuple[str, int, str]]) -> set[tuple[str, int, str]]:
         """Which (device, at, kind) are already stored (to tell a duplicate from a new row)."""
         out: set[tuple[str, int, str]] = set()

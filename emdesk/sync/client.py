@@ -544,6 +544,8 @@ class SyncClient:
                     self.store.set_sync_value(CURSOR, str(answer.snapshot))
                     for key in (BOOT_SNAPSHOT, BOOT_TABLE, BOOT_ID):
                         self.store.set_sync_value(key, "")
+                    # A reload leaves out the orders no longer in scope: their telemetry goes too.
+                    self.store.telemetry.forget_orders_not_held()
             loaded += count
             total = int(self._state(BOOT_TOTAL, "0"))
             progress("bootstrap", done, max(total, done))

@@ -223,6 +223,24 @@ def test_an_order_leaving_a_workstations_region_takes_its_events_with_it(kit):
     assert monitor.sync().events == 0
 
 
+def test_a_workstation_rebuilt_from_the_hub_keeps_only_its_scopes_events(kit):
+    port = HubTelemetry(kit.hub)
+    order_id, _, serial = _placed(port, "North West")
+    fleet = port.fleet()
+    other, place = min((s, pl) for s, pl in fleet.places.items()
+                       if fleet.watches[pl.order_id].region == "North West" and pl.order_id != order_id)
+    port.append([_row(order_id, serial, T0), _row(place.order_id, other, T0)], [])
+    monitor, boss = kit.desk(MONITOR), kit.desk(SUPERVISOR)
+    kept = {k for k, v in _local_events(monitor).items() if v[0] != order_id}
+    assert monitor.store.telemetry.count(order_id) >= 1 and kept
+    boss.store.put(boss.store.get(Order, order_id).evolve(region="London"))
+    boss.sync()
+    kit.clock.advance(timedelta(days=40))          # the workstation was off past the GC horizon
+    assert kit.hub.gc()["horizon"] > 0
+    assert monitor.sync().rebuilt
+    assert monitor.store.telemetry.count(order_id) == 0 and set(_local_events(monitor)) == kept
+
+
 @pytest.mark.parametrize("query, status, words", [
     ("after=-1", 400, "'after'"),
     ("after=abc", 400, "'after'"),
