@@ -8,7 +8,7 @@ from typing import Any
 
 from emdesk.domain.checklists import ChecklistTick
 from emdesk.domain.devices import Device
-from emdesk.domain.monitoring import Alert, BreachOutcome, BreachPack, Incident, Note, TelemetryEvent
+from emdesk.domain.monitoring import Alert, BreachOutcome, BreachPack, Incident, Note
 from emdesk.domain.orders import Order
 from emdesk.domain.people import Subject
 from emdesk.domain.records import Record
@@ -56,7 +56,7 @@ COLUMNS: dict[type[Record], Columns] = {
         "order_id": r.order_id, "subject_id": r.subject_id, "officer_id": r.officer_id,
         "kind": r.kind, "status": r.status, "window_start": r.window_start,
     },
-    TelemetryEvent: lambda r: {"device_serial": r.device_serial, "order_id": r.order_id, "at": r.at, "kind": r.kind},
+    # TelemetryEvent is not stored as a record: device events have their own log (telemetry.py).
     Alert: lambda r: {"order_id": r.order_id, "subject_id": r.subject_id, "status": r.status, "raised_at": r.raised_at,
                       "incident_id": r.incident_id, "code": r.code},
     Incident: lambda r: {"order_id": r.order_id, "subject_id": r.subject_id, "status": r.status,

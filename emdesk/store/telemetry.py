@@ -154,6 +154,27 @@ class TelemetryLog:
             conn.executemany("INSERT OR IGNORE INTO watch_dirty (order_id, period_start) VALUES (?, ?)", dirty)
         return added
 
+    def apply_feed(self, rows: Sequence[Sequence]) -> int:
+        """Events pulled from the hub's feed (rows in ``COLUMNS`` order), duplicates ignored;
+        returns how many were new.  No dirty marks: the hub evaluated them where they were
+        ingested, and its incidents arrive as records."""
+        return self.append(rows, [])
+
+    def forget_orders(self, order_ids: Iterable[str]) -> int:
+        """Drop the events of orders this desktop no longer holds (evicted by sync)."""
+        keys = self._lookup("order", list(order_ids))
+        with self.store.transaction() as db:
+            before = db.conn.total_changes
+            db.conn.executemany("DELETE FROM device_events WHERE order_n = ?", [(n,) for n in keys.values()])
+            return db.conn.total_changes - before
+
+    def forget_orders_not_held(self) -> int:
+        """Drop the events of every order this store does not hold (after a reload from the hub,
+        which leaves out the orders no longer in scope rather than evicting them)."""
+        with self.store.transaction() as db:
+            return db.execute("DELETE FROM device_events WHERE order_n IN (SELECT n FROM telemetry_keys WHERE "
+                              "kind = 'order' AND key NOT IN (SELECT id FROM orders))").rowcount
+
     def ingesting(self):
         """A bigger page cache for a long ingest (the connection's own setting)."""
         with self.store.reading() as db:

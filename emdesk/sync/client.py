@@ -35,6 +35,7 @@ from argon2 import PasswordHasher
 
 from emdesk.domain.clock import Clock
 from emdesk.store import Store
+from emdesk.store.telemetry import COLUMNS as TELEMETRY_COLUMNS
 
 from . import protocol as p
 from .errors import HubRefused, HubUnreachable, SyncError, UpgradeRequired
@@ -52,6 +53,9 @@ BOOT_SNAPSHOT, BOOT_TABLE, BOOT_ID, BOOT_TOTAL, BOOT_DONE = (
     "bootstrap_snapshot", "bootstrap_after_table", "bootstrap_after_id", "bootstrap_total", "bootstrap_done")
 
 AUDIT_ANCHOR = "audit_anchor"
+EVENTS_CURSOR = "telemetry_cursor"      # the device-event feed's cursor (a hub event seq)
+# Roles the hub sends no telemetry (scope: the monitoring centre and supervisors only).
+NO_TELEMETRY = frozenset({"field_officer", "technician"})
 
 MAX_REFUSALS_KEPT = 1000
 CLOCK_MARGIN_MS = 60_000       # re-stamped ops land at most this far ahead of the hub
@@ -84,6 +88,7 @@ class SyncReport:
     pulled: int = 0
     evicted: int = 0
     conflicts: int = 0
+    events: int = 0                # device events new to this desktop (the telemetry feed)
     bootstrapped: int = 0
     rebuilt: bool = False
     cursor: int = 0
@@ -92,6 +97,8 @@ class SyncReport:
     def summary(self) -> str:
         parts = [f"pushed {self.pushed}", f"refused {len(self.refused)}", f"pulled {self.pulled}",
                  f"evicted {self.evicted}"]
+        if self.events:
+            parts.append(f"events {self.events}")
         if self.bootstrapped:
             parts.append(f"loaded {self.bootstrapped}")
         if self.restamped:
@@ -122,7 +129,8 @@ def _tls(ca: str | Path | None) -> ssl.SSLContext | bool:
 class SyncClient:
     def __init__(self, store: Store, hub_url: str | None = None, *, ca: str | Path | None = None,
                  http: httpx.Client | None = None, push_batch: int = 500, pull_limit: int = 1000,
-                 bootstrap_limit: int = 10000, timeout: float = 30.0, schema_version: int | None = None):
+                 bootstrap_limit: int = 10000, timeout: float = 30.0, schema_version: int | None = None,
+                 events_limit: int = 5000):
         self.store = store
         url = hub_url or store.sync_value(HUB_URL)
         if not url:
@@ -131,6 +139,7 @@ class SyncClient:
         self._own_http = http is None
         self.http = http or httpx.Client(timeout=timeout, verify=_tls(ca))
         self.push_batch, self.pull_limit, self.bootstrap_limit = push_batch, pull_limit, bootstrap_limit
+        self.events_limit = events_limit
         self.schema_version = schema_version or store.schema_version
         self._token: str | None = None
         self._token_deadline = 0.0
@@ -194,12 +203,16 @@ class SyncClient:
         self.store.clock = OffsetClock(self._base_clock, offset) if offset else self._base_clock
         self.store.set_sync_value(OFFSET, str(offset))
 
-    def _post(self, path: str, body, answer_type, *, auth: bool = True, retry: bool = True):
+    def _post(self, path: str, body, answer_type, *, auth: bool = True, retry: bool = True, params=None):
+        """POST ``body`` (or, with ``params``, GET with that query string) and read the answer."""
         headers = {SCHEMA_HEADER: str(self.schema_version), "Content-Type": "application/json"}
         if auth:
             headers["Authorization"] = f"Bearer {self._access()}"
         try:
-            response = self.http.post(self.hub_url + path, content=p.encode(body), headers=headers)
+            if params is not None:
+                response = self.http.get(self.hub_url + path, params=params, headers=headers)
+            else:
+                response = self.http.post(self.hub_url + path, content=p.encode(body), headers=headers)
         except httpx.TransportError as exc:
             raise HubUnreachable(f"Cannot reach the hub at {self.hub_url} ({type(exc).__name__}: {exc}). "
                                  "Working offline: your changes are kept and will be sent next time.",
@@ -217,7 +230,7 @@ class SyncClient:
             err = p.ErrorBody(error=f"http_{response.status_code}", message=response.text[:200] or response.reason_phrase)
         if response.status_code == 401 and auth and retry:
             self._token = None
-            return self._post(path, body, answer_type, auth=auth, retry=False)
+            return self._post(path, body, answer_type, auth=auth, retry=False, params=params)
         if response.status_code == 426:
             raise UpgradeRequired(err.message, code=err.error)
         if response.status_code == 409 and err.error == "clock_ahead":
@@ -279,6 +292,7 @@ class SyncClient:
             if self.cursor() is None:
                 report.bootstrapped += self._bootstrap(progress)
             self._pull(report, progress)
+            self._pull_events(report, progress)
             report.audit_alarm = self._anchor_audit()
             report.cursor = self.cursor() or 0
             self.store.set_sync_value(LAST_SYNC, datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -412,6 +426,37 @@ class SyncClient:
             if not answer.more:
                 return
 
+    # -- the device-event feed ---------------------------------------------------------
+
+    def events_cursor(self) -> int:
+        return int(self._state(EVENTS_CURSOR, "0"))
+
+    def _pull_events(self, report: SyncReport, progress: Progress) -> None:
+        """The telemetry of this user's scope, appended to the local event log page by page,
+        each page with its cursor in one local transaction.  Not marked for the engine: events
+        are evaluated where they are ingested (the hub), whose incidents come as records."""
+        if self._state(ROLE) in NO_TELEMETRY:
+            return
+        done = 0
+        while True:
+            try:
+                page = self._post("/v1/telemetry", None, p.TelemetryPage,
+                                  params={"after": self.events_cursor(), "limit": self.events_limit})
+            except HubRefused as exc:
+                if exc.code == "http_404":      # a hub without the feed: nothing to take
+                    return
+                raise
+            if page.rows and tuple(page.columns) != ("seq", *TELEMETRY_COLUMNS):
+                raise HubRefused(f"The hub sends telemetry as {page.columns}, which this emdesk cannot read: "
+                                 "install the latest emdesk.", code="bad_answer")
+            with self.store.transaction():
+                report.events += self.store.telemetry.apply_feed([r[1:] for r in page.rows])
+                self.store.set_sync_value(EVENTS_CURSOR, str(page.cursor))
+            done += len(page.rows)
+            progress("telemetry", done, done)
+            if not page.more:
+                return
+
     def _apply(self, changes: list[p.Change]) -> tuple[int, int, int]:
         """Apply one page, in order (inside ``applying_remote``): each run of upserts of one
         table in one go.  Returns (rows written, evicted, conflicts)."""
@@ -428,6 +473,8 @@ class SyncClient:
                 i += 1
             elif change.kind == "evict":
                 self.store.evict(change.table, change.row_id)
+                if change.table == "orders":       # out of this desktop's scope: its telemetry too
+                    self.store.telemetry.forget_orders([change.row_id])
                 evicted += 1
                 i += 1
             else:
@@ -497,6 +544,8 @@ class SyncClient:
                     self.store.set_sync_value(CURSOR, str(answer.snapshot))
                     for key in (BOOT_SNAPSHOT, BOOT_TABLE, BOOT_ID):
                         self.store.set_sync_value(key, "")
+                    # A reload leaves out the orders no longer in scope: their telemetry goes too.
+                    self.store.telemetry.forget_orders_not_held()
             loaded += count
             total = int(self._state(BOOT_TOTAL, "0"))
             progress("bootstrap", done, max(total, done))

@@ -7,15 +7,18 @@ supervisors) comes after the tables of version 1; tables added since come after 
 """
 from __future__ import annotations
 
-TABLE_ORDER: tuple[str, ...] = (
-    "users", "subjects", "orders", "devices", "visits", "notes", "telemetry",
+_POSITIONS: tuple[str | None, ...] = (
+    "users", "subjects", "orders", "devices", "visits", "notes",
+    None,       # was telemetry, now an append-only feed of its own (hub/events.py): the slot stays
     "alerts", "incidents", "breach_packs", "outcomes", "conflicts",
     # Added later: appended, so ranks the hub has stored do not move.  Ticks point at
     # orders and people (after them, as every child is), never the other way.
     "checklist_ticks",
 )
 
-RANK: dict[str, int] = {name: i for i, name in enumerate(TABLE_ORDER)}
+TABLE_ORDER: tuple[str, ...] = tuple(name for name in _POSITIONS if name)
+
+RANK: dict[str, int] = {name: i for i, name in enumerate(_POSITIONS) if name}
 
 CONFLICTS = "conflicts"
 

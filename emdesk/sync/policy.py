@@ -1,6 +1,6 @@
 """Merge rules, declared per table: the engine looks them up, it never hard-codes them.
 
-- append-only (telemetry, notes, checklist ticks): ids are made where the event happens; a second
+- append-only (notes, checklist ticks): ids are made where the event happens; a second
   copy is ignored, nothing is ever overwritten, so they never conflict;
 - fields last-writer-wins (visits, orders, devices): each field keeps its own HLC, a
   newer field wins and the losing value is kept in the conflicts table for a supervisor
@@ -62,8 +62,6 @@ class TableRule:
 
 
 RULES: dict[str, TableRule] = {r.table: r for r in (
-    TableRule("telemetry", Policy.APPEND_ONLY, frozenset({Role.TECHNICIAN, Role.FIELD_OFFICER, Role.MONITORING_OPERATOR}) | SUPERVISING,
-              "telemetry comes from devices"),
     TableRule("notes", Policy.APPEND_ONLY, ALL_ROLES - {Role.TECHNICIAN},
               "technicians do not write case notes"),
     # A tick is made by the officer at the door (``by``), never changed: unticking is a later tick.

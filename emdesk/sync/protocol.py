@@ -9,6 +9,7 @@ a message telling them to upgrade.  Bodies are JSON (msgspec) over HTTP(S):
   POST /v1/pull        PullRequest    -> PullResponse     (bearer token)
   POST /v1/bootstrap   BootstrapRequest -> BootstrapResponse (bearer token)
   POST /v1/audit       AuditAnchorRequest -> AuditAnchorResponse (bearer token)
+  GET  /v1/telemetry?after=SEQ&limit=N -> TelemetryPage   (bearer token)
   GET  /v1/health      -> {"ok": true, "hub_time_ms": ...}
 
 Version 2 ships bootstrap pages as ready table rows (``TableRows``: per table one JSON array
@@ -177,6 +178,19 @@ class BootstrapResponse(msgspec.Struct, kw_only=True):
 
 
 encode = msgspec.json.encode
+
+
+class TelemetryPage(msgspec.Struct, kw_only=True):
+    """One page of the append-only device-event feed: the events of the orders the caller may
+    see with a hub seq after ``after``, in seq order, as arrays in ``columns`` order (``seq``
+    first, then ``emdesk.store.telemetry.COLUMNS``).  ``cursor``: the ``after`` of the next
+    page; ``more``: ask again at once."""
+
+    columns: list[str]
+    rows: list[list]
+    cursor: int
+    more: bool = False
+    hub_time_ms: int = 0
 
 
 def decode(data: bytes, cls):

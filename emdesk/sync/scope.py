@@ -35,7 +35,6 @@ REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
     "devices": (("order_id", "orders"), ("subject_id", "subjects")),
     "notes": (("order_id", "orders"), ("subject_id", "subjects")),
     "checklist_ticks": (("order_id", "orders"), ("subject_id", "subjects")),
-    "telemetry": (("order_id", "orders"),),
     "alerts": (("order_id", "orders"), ("subject_id", "subjects")),
     "incidents": (("order_id", "orders"), ("subject_id", "subjects")),
     "breach_packs": (("order_id", "orders"), ("incident_id", "incidents")),
@@ -127,5 +126,6 @@ def audience(table: str, record: dict[str, Any], cases: Iterable[CaseLink],
         if record.get("status") not in FINISHED_VISIT:
             out.update(officer(u) for u in (record.get("officer_id"), *(record.get("crew") or ())) if u)
         return frozenset(out)
-    # Telemetry, alerts, incidents, packs, outcomes: the monitoring centre, not officers.
+    # Alerts, incidents, packs, outcomes: the monitoring centre, not officers.  (Telemetry
+    # follows the same rule in its own feed: hub/event_feed.py.)
     return frozenset({ALL} | {region(c.region) for c in cases if c.region})

@@ -32,6 +32,7 @@ from emdesk.domain.users import Role, User
 from emdesk.domain.visits import Visit, VisitKind
 from emdesk.store import Store
 from emdesk.store.tables import BY_TABLE
+from emdesk.store.telemetry import COLUMNS as TELEMETRY_COLUMNS
 from emdesk.sync import protocol as p
 from emdesk.sync.client import SyncClient, SyncReport
 from emdesk.sync.hub import Hub, SQLiteHubStorage, create_app
@@ -42,7 +43,6 @@ HUB_URL = "http://hub.test"
 NW, LDN = "North West", "London"
 PASSWORD = "pw"
 REPLICA_TABLES = tuple(t for t in TABLE_ORDER if t != CONFLICTS)
-APPEND_ONLY = ("notes", "telemetry")
 
 
 # -- clocks ------------------------------------------------------------------------------
@@ -148,7 +148,8 @@ def small_world(at: datetime = NOW) -> World:
     for i, order in enumerate(orders[:5]):
         for n in range(2):
             records.append(_stamped(TelemetryEvent(id=device_event_id(f"TAG-{i}", n), device_serial=f"TAG-{i}",
-                                                   order_id=order.id, at=at, kind=EventKind.CHECKIN), at))
+                                                   order_id=order.id, at=at + timedelta(seconds=n),
+                                                   kind=EventKind.CHECKIN), at))
     for i, order in enumerate(orders[:5]):
         records.append(_stamped(Alert(order_id=order.id, subject_id=order.subject_id, kind=EventKind.STRAP_TAMPER,
                                       raised_at=at), at))
@@ -500,7 +501,7 @@ def expected_scope(role: Role, user: User, rows: dict[str, dict[str, tuple[bool,
     out |= {("checklist_ticks", i) for i, (_, d) in rows["checklist_ticks"].items()
             if d["order_id"] in my_orders or d["visit_id"] in held_visits}
     if role is Role.MONITORING_OPERATOR:
-        for t in ("telemetry", "alerts", "incidents", "breach_packs", "outcomes"):
+        for t in ("alerts", "incidents", "breach_packs", "outcomes"):
             out |= {(t, i) for i, (_, d) in rows[t].items() if d.get("order_id") in my_orders}
     return out
 
@@ -521,7 +522,7 @@ class Made:
     """What the test made on desktops, to check that nothing was lost or doubled."""
 
     notes: dict[str, dict] = field(default_factory=dict)        # id -> content fields
-    telemetry: dict[str, dict] = field(default_factory=dict)
+    telemetry: dict[tuple[str, int, str], str] = field(default_factory=dict)   # (device, at, kind) -> order id
     device_events: dict[str, int] = field(default_factory=dict)  # serial -> next event number
 
 
@@ -545,10 +546,10 @@ def check_converged(hub: Hub, replicas: list[Replica], *, made: Made, seeded: se
         if key in on_hub and not rows[key[0]][key[1]][0]:
             problems.append(f"hub: deleted {key} is live again")
 
-    # Notes and telemetry made on desktops: once each on the hub (or refused, and the refusal
-    # kept), as made; nothing on the hub that nobody made.
+    # Notes made on desktops: once each on the hub (or refused, and the refusal kept), as made;
+    # nothing on the hub that nobody made.
     refused = set().union(*(r.refused_ids() for r in replicas)) if replicas else set()
-    for table, mine in (("notes", made.notes), ("telemetry", made.telemetry)):
+    for table, mine in (("notes", made.notes),):
         for rid, content in mine.items():
             if rid in rows[table]:
                 got = rows[table][rid][1]
@@ -566,6 +567,7 @@ def check_converged(hub: Hub, replicas: list[Replica], *, made: Made, seeded: se
             problems.append(f"hub: op ids applied twice: {dup}")
 
     problems += field_work_whole(rows)
+    problems += events_converged(hub, replicas, made, rows)
 
     held: dict[str, dict[str, dict[str, tuple[bool, dict]]]] = {}
     for rep in replicas:
@@ -619,6 +621,51 @@ def check_converged(hub: Hub, replicas: list[Replica], *, made: Made, seeded: se
                     if a[t][i] != b[t][i]:
                         problems.append(f"{names[x]} and {names[y]} disagree on {t} {i}")
     assert not problems, "not converged:\n  " + "\n  ".join(problems[:40])
+
+
+def hub_events(hub: Hub) -> dict[tuple[str, int, str], tuple]:
+    """(device, at, kind) -> the whole event row, as the hub holds it."""
+    with hub.storage.read("all") as tx:
+        found = tx.all(f"SELECT {', '.join(TELEMETRY_COLUMNS)} FROM hub_device_events")
+    return {(r[1], r[2], r[3]): tuple(r) for r in found}
+
+
+def events_converged(hub: Hub, replicas: list, made: Made, rows: dict) -> list[str]:
+    """Device events taken in at the hub (some twice) are there once each; every desktop holds
+    only events the hub holds, as the hub holds them, of orders in its scope (the monitoring
+    centre of the order's region, supervisors; officers and technicians none); a supervisor
+    (whose scope never changes) holds every one."""
+    problems = []
+    central = hub_events(hub)
+    with hub.storage.read("all") as tx:
+        twice = tx.all("SELECT device, at, kind FROM hub_device_events GROUP BY device, at, kind HAVING count(*) > 1")
+    if twice:
+        problems.append(f"hub: device events stored twice: {twice[:5]}")
+    for key, order_id in made.telemetry.items():
+        if central.get(key, (None,))[0] != order_id:
+            problems.append(f"hub: device event {key} taken in for {order_id} is not there as taken in")
+    regions = {oid: d.get("region") for oid, (_, d) in rows["orders"].items()}   # tombstones: still held
+    for rep in replicas:
+        with rep.store.reading() as db:
+            local = {(r[1], r[2], r[3]): tuple(r) for r in db.execute(
+                f"SELECT {', '.join(TELEMETRY_COLUMNS)} FROM device_events").fetchall()}
+        wrong = [k for k, row in local.items() if central.get(k) != row]
+        if wrong:
+            problems.append(f"{rep.name}: device events the hub does not hold so: {sorted(wrong)[:5]}")
+        if rep.role in (Role.SUPERVISOR, Role.ADMIN):
+            allowed = set(regions)
+        elif rep.role is Role.MONITORING_OPERATOR:
+            allowed = {oid for oid, region in regions.items() if region == rep.user.region}
+        else:
+            allowed = set()
+        outside = sorted({row[0] for row in local.values()} - allowed)
+        if outside:
+            problems.append(f"{rep.name}: holds device events of orders outside its scope: {outside[:5]}")
+        if rep.role in (Role.SUPERVISOR, Role.ADMIN):
+            missing = set(central) - set(local)
+            if missing:
+                problems.append(f"{rep.name}: misses device events: {sorted(missing)[:5]}")
+    return problems
 
 
 def field_work_whole(rows: dict[str, dict[str, tuple[bool, dict]]]) -> list[str]:

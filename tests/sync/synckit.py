@@ -118,7 +118,7 @@ class Desk:
     def counts(self) -> dict[str, int]:
         out = {}
         with self.store.reading() as db:
-            for table in ("users", "subjects", "orders", "devices", "visits", "notes", "telemetry", "alerts",
+            for table in ("users", "subjects", "orders", "devices", "visits", "notes", "alerts",
                           "incidents", "breach_packs", "outcomes", "checklist_ticks"):
                 n = db.execute(f"SELECT count(*) FROM {table} WHERE deleted = 0").fetchone()[0]
                 if n:

@@ -6,8 +6,8 @@ real Starlette app over a SQLite hub store).  Users: three field officers, two m
 operators (two regions), a supervisor; two replicas may belong to the same user.
 
 Rules: officers record visits; operators and the supervisor edit, reassign, move and
-delete cases, work alerts and take in telemetry (ids made by the device, sometimes the same
-event on two desktops); everyone appends notes and tries things they may not do; deletes;
+delete cases, and work alerts; device events are taken in at the hub (ids made by the device,
+sometimes the same event twice) and reach desktops by the telemetry feed; everyone appends notes and tries things they may not do; deletes;
 new cases; pushes and pulls separately and as ``sync_once``; a desktop killed after k rows
 of a pulled page or after the hub answered a push but before the acknowledgement
 committed; answers lost on the wire; old push batches sent again; one desktop's push
@@ -17,8 +17,9 @@ After the run, TWO QUIET ROUNDS (every replica syncs twice, no new edits), then:
   * outboxes are empty, and every replica holds exactly its scope, computed from the
     hub's rows by the scope rules (so nobody holds another officer's cases), with the
     hub's version of every row (so all replicas agree where their scopes overlap);
-  * nothing applied twice: notes and telemetry made on desktops are on the hub once
-    (or were refused, and the refusal is kept), with the content they were made with;
+  * nothing applied twice: notes made on desktops are on the hub once (or were refused,
+    and the refusal is kept), with the content they were made with; device events are on
+    the hub once; a desktop holds only the hub's events of its scope (a supervisor all);
   * nothing deleted comes back: once the hub held a tombstone, the row is deleted or
     gone on the hub and on every replica, at every step and at the end;
   * the hub's row audiences equal what the scope rules give from its rows;
@@ -69,7 +70,7 @@ from hypothesis.stateful import (
 )
 
 from emdesk.domain.devices import Device, DeviceKind, DeviceState
-from emdesk.domain.monitoring import ALERT_ORDER, Alert, EventKind, Note, TelemetryEvent
+from emdesk.domain.monitoring import ALERT_ORDER, Alert, Note
 from emdesk.domain.orders import Order, OrderStatus
 from emdesk.domain.people import Subject
 from emdesk.domain.users import Role
@@ -81,6 +82,7 @@ from emdesk.services.removals import RemovalError, RemovalService
 from emdesk.sync import protocol as p
 from emdesk.sync.errors import HubUnreachable
 from emdesk.sync.hub import create_app
+from emdesk.sync.hub.telemetry import HubTelemetry
 
 _COMMON = {"deadline": None, "database": None, "print_blob": True,
            "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much]}
@@ -295,25 +297,25 @@ class Convergence(RuleBasedStateMachine):
         self._put(rep, note)
         self.made.notes[note.id] = {"text": note.text, "subject_id": note.subject_id, "order_id": note.order_id}
 
-    @rule(r=REPLICA, pick=PICK, twice=st.booleans())
+    @rule(pick=PICK, twice=st.booleans())
     @guarded
-    def take_in_telemetry(self, r, pick, twice):
-        """A device event, its id made by the device; sometimes it reaches two desktops."""
-        rep = self._rep(r, CASE_ROLES)
-        devices = [d for d in rep.live(Device) if d.order_id] if rep else []
+    def take_in_telemetry(self, pick, twice):
+        """A device event taken in at the hub (ingest there), its id made by the device;
+        sometimes delivered twice.  It reaches desktops through the telemetry feed."""
+        devices = sorted((d for _, d in hub_rows(self.hub)["devices"].values() if d.get("order_id")),
+                         key=lambda d: d["id"])
         if not devices:
             return
         d = devices[pick % len(devices)]
-        n = self.made.device_events[d.serial] = self.made.device_events.get(d.serial, 0) + 1
-        event = TelemetryEvent(id=device_event_id(d.serial, n), device_serial=d.serial, order_id=d.order_id,
-                               at=self.world.now(), kind=EventKind.POSITION, lat=53.4 + n / 1000, lon=-2.2)
-        self._put(rep, event)
-        self.made.telemetry[event.id] = {"device_serial": d.serial, "order_id": d.order_id, "lat": event.lat}
+        n = self.made.device_events[d["serial"]] = self.made.device_events.get(d["serial"], 0) + 1
+        at = int(self.world.now().timestamp() * 1000) + n
+        row = (d["order_id"], d["serial"], at, "position", 53.4 + n / 1000, -2.2, None, None, None,
+               device_event_id(d["serial"], n), at, 0)
+        port = HubTelemetry(self.hub)
+        assert port.append([row], []) == 1
         if twice:
-            others = [o for o in self.replicas if o is not rep and o.role in CASE_ROLES
-                      and o.store.get(Device, d.id) is not None]
-            if others:
-                self._put(others[pick % len(others)], event)
+            assert port.append([row], []) == 0
+        self.made.telemetry[(d["serial"], at, "position")] = d["order_id"]
 
     @rule(r=REPLICA, pick=PICK, table=st.sampled_from(["visits", "notes", "alerts", "orders", "subjects", "devices"]))
     @guarded

@@ -78,7 +78,7 @@ def row(data, hlc, fields=None, deleted=False):
 
 @pytest.mark.parametrize("policy_table, current, incoming, hlc, changed, status, expect, losers", [
     # append-only: a second copy changes nothing
-    ("telemetry", row({"kind": "position"}, "5"), {"kind": "strap_tamper"}, "9", None, "duplicate", None, []),
+    ("notes", row({"text": "first"}, "5"), {"text": "second"}, "9", None, "duplicate", None, []),
     # field LWW: newer field wins, older loses and is kept
     ("visits", row({"notes": "x", "outcome": None}, "5"), {"notes": "y", "outcome": None}, "7", ["notes"],
      "applied", {"notes": "y"}, [("notes", "x")]),

@@ -25,7 +25,7 @@ def test_principal_by_role(role, expected):
     ("visits", {"officer_id": "c"}, [WALES_A], {"all", "region:Wales", "officer:a", "officer:c"}),
     ("devices", {}, [], {"tech", "all"}),
     ("devices", {}, [WALES_A], {"tech", "all", "region:Wales", "officer:a"}),
-    ("telemetry", {}, [WALES_A], {"all", "region:Wales"}),        # not officers
+    ("incidents", {}, [WALES_A], {"all", "region:Wales"}),        # not officers
     ("alerts", {}, [WALES_A], {"all", "region:Wales"}),
     ("users", {}, [], {"*"}),
     ("checklist_ticks", {"by": "c"}, [WALES_A], {"all", "region:Wales", "officer:a"}),   # the case's, not tech
@@ -39,7 +39,7 @@ def test_principal_by_role(role, expected):
     ("visits", {"officer_id": "c", "crew": ["c", "d"], "status": "scheduled"}, [COVERED],
      WALES_ALL | {"officer:c", "officer:d"}),
     ("visits", {"officer_id": "c", "crew": ["c", "d"], "status": "completed"}, [COVERED], WALES_ALL),
-    ("telemetry", {}, [COVERED], {"all", "region:Wales"}),
+    ("incidents", {}, [COVERED], {"all", "region:Wales"}),
 ])
 def test_audience(table, record, cases, expected):
     assert audience(table, record, cases) == expected

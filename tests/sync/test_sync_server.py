@@ -146,7 +146,7 @@ def _run_until(args: list[str], db: Path, key: str, enough, env: dict) -> int:
 def _local_counts(store: Store) -> dict[str, int]:
     out = {}
     with store.reading() as db:
-        for table in ("users", "subjects", "orders", "devices", "visits", "notes", "telemetry"):
+        for table in ("users", "subjects", "orders", "devices", "visits", "notes"):
             n = db.execute(f"SELECT count(*) FROM {table} WHERE deleted = 0").fetchone()[0]
             if n:
                 out[table] = n

@@ -4,6 +4,7 @@
   POST /v1/push       ops -> per-op results            (Bearer access token)
   POST /v1/pull       cursor -> one page of the feed   (Bearer access token)
   POST /v1/bootstrap  snapshot + keyset -> one page    (Bearer access token)
+  GET  /v1/telemetry?after=SEQ&limit=N -> one page of device events (Bearer access token)
   GET  /v1/health     {"ok": true, "hub_time_ms": ...}
 
 Every request states the desktop's schema version, in the ``X-Emdesk-Schema`` header
@@ -25,13 +26,14 @@ from starlette.routing import Route
 
 from .. import protocol as p
 from .engine import Hub, HubError
+from .event_feed import DEFAULT_EVENT_PAGE
 from .storage import StorageUnavailable
 
 SCHEMA_HEADER = "X-Emdesk-Schema"
 # Request bodies, per endpoint, enforced while the body streams in (a chunked body
 # declares no length): a push of a few thousand ops is a few MB, the rest are tiny.
 BODY_LIMITS = {"token": 64 * 1024, "push": 64 * 1024 * 1024, "pull": 64 * 1024, "bootstrap": 64 * 1024,
-               "audit": 64 * 1024}
+               "audit": 64 * 1024, "telemetry": 1024}
 log = logging.getLogger("emdesk.hub")
 
 
@@ -67,12 +69,24 @@ async def _body(request: Request, limit: int) -> bytes:
     return bytes(raw)
 
 
+def _whole(request: Request, name: str, default: int) -> int:
+    """A query parameter that must be a whole number of at most 18 ASCII digits."""
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise HubError(400, "bad_request", f"query parameter {name!r} must be a whole number, 0 or more "
+                       f"(got {text[:40]!r})")
+    return int(text)
+
+
 def create_app(hub: Hub, *, gc_interval_s: float = 0.0, body_limits: dict[str, int] | None = None) -> Starlette:
     """The ASGI app.  ``gc_interval_s`` > 0 runs ``hub.gc()`` that often in the background;
     ``body_limits`` overrides entries of ``BODY_LIMITS``."""
     limits = {**BODY_LIMITS, **(body_limits or {})}
 
-    async def call(request: Request, body_type, handler, *, auth: bool = True) -> Response:
+    async def call(request: Request, body_type, handler, *, auth: bool = True, query=None) -> Response:
+        """``query``: read the request from its query string (a GET) instead of its body."""
         try:
             header = request.headers.get(SCHEMA_HEADER)
             if header is not None:
@@ -81,10 +95,13 @@ def create_app(hub: Hub, *, gc_interval_s: float = 0.0, body_limits: dict[str, i
                 except ValueError:
                     raise HubError(400, "bad_request", f"{SCHEMA_HEADER} must be a number") from None
             raw = await _body(request, limits[request.url.path.rsplit("/", 1)[-1]])
-            try:
-                body = p.decode(raw, body_type)
-            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                raise HubError(400, "bad_request", f"the request could not be read: {exc}") from None
+            if query is not None:
+                body = query(request)
+            else:
+                try:
+                    body = p.decode(raw, body_type)
+                except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                    raise HubError(400, "bad_request", f"the request could not be read: {exc}") from None
             if auth:
                 bearer = request.headers.get("authorization", "")
                 token = bearer[7:] if bearer.lower().startswith("bearer ") else ""
@@ -119,6 +136,12 @@ def create_app(hub: Hub, *, gc_interval_s: float = 0.0, body_limits: dict[str, i
     async def audit(request: Request) -> Response:
         return await call(request, p.AuditAnchorRequest, hub.anchor_audit)
 
+    def events_query(request: Request) -> tuple[int, int]:
+        return _whole(request, "after", 0), _whole(request, "limit", DEFAULT_EVENT_PAGE)
+
+    async def telemetry(request: Request) -> Response:
+        return await call(request, None, lambda who, q: hub.telemetry_page(who, *q), query=events_query)
+
     async def health(request: Request) -> Response:
         return Response(msgspec.json.encode({"ok": True, "hub_time_ms": hub.now_ms()}), media_type="application/json")
 
@@ -147,5 +170,6 @@ def create_app(hub: Hub, *, gc_interval_s: float = 0.0, body_limits: dict[str, i
         Route("/v1/pull", pull, methods=["POST"]),
         Route("/v1/bootstrap", bootstrap, methods=["POST"]),
         Route("/v1/audit", audit, methods=["POST"]),
+        Route("/v1/telemetry", telemetry, methods=["GET"]),
         Route("/v1/health", health, methods=["GET"]),
     ], lifespan=lifespan)

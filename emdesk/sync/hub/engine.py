@@ -39,6 +39,7 @@ from argon2 import PasswordHasher
 
 from emdesk.domain import hlc as hlcmod
 from emdesk.domain.clock import Clock, SystemClock
+from emdesk.domain.monitoring import TelemetryEvent
 from emdesk.domain.records import Record
 from emdesk.domain.users import User
 from emdesk.store.migrations import LATEST as SCHEMA_VERSION
@@ -46,15 +47,17 @@ from emdesk.store.migrations import LATEST as SCHEMA_VERSION
 from ..ordering import CONFLICTS, RANK
 from ..policy import RULES, merge
 from ..scope import ALL, EVERYONE, CaseLink, audience, visit_holders
+from . import events
 from .accounts import Accounts, HubError
 from .storage import HubStorage, Tx
 from .audit_anchors import AuditAnchors
+from .event_feed import EventFeed
 from .feed import Feed
 from .push import Push
 from .rows import DAY_MS, MAX_PUSH_OPS, OLDEST_SCHEMA, Rows, _desk, _dumps, _visitors, _visitors_text
 
 
-class Hub(Push, Feed, AuditAnchors, Rows, Accounts):
+class Hub(Push, Feed, EventFeed, AuditAnchors, Rows, Accounts):
     def __init__(self, storage: HubStorage, *, clock: Clock | None = None, max_skew_ms: int = 5 * 60_000,
                  access_ttl_s: int = 900, tombstone_days: int = 30, active_days: int = 30,
                  applied_ops_days: int = 90, hasher: PasswordHasher | None = None, max_page: int = 10000):
@@ -96,10 +99,15 @@ class Hub(Push, Feed, AuditAnchors, Rows, Accounts):
 
     def load(self, users: Iterable[tuple[User, str]], records: Iterable[Record], *, bulk: bool = True) -> dict[str, int]:
         """Load records (the demo world, a migration) as the hub itself; users get hub accounts.
-        Records the hub does not hold yet go in in bulk (``bulk=False``: one by one, as before)."""
+        Records the hub does not hold yet go in in bulk (``bulk=False``: one by one, as before).
+        ``TelemetryEvent``s among them go into the device-event table (duplicates ignored, none
+        naming no order), in the same transaction; counted as ``device_events`` (new ones)."""
         users = list(users)
         digests = [(u, self.hasher.hash(password)) for u, password in users]
-        everything = [u for u, _ in users] + [r for r in records if not isinstance(r, User)]
+        records = list(records)
+        # Telemetry is not a record: it goes into the narrow event table (COPY on PostgreSQL).
+        telemetry = [r for r in records if isinstance(r, TelemetryEvent)]
+        everything = [u for u, _ in users] + [r for r in records if not isinstance(r, (User, TelemetryEvent))]
         everything.sort(key=lambda r: RANK[type(r).table])
         counts: dict[str, int] = {}
         now = self.now_ms()
@@ -128,6 +136,10 @@ class Hub(Push, Feed, AuditAnchors, Rows, Accounts):
                 current = self._load(tx, tbl, record.id)
                 self._decide(tx, RULES[tbl], tbl, record.id, data, stamp, bool(record.deleted), None, current, now)
             self._settle_visitors(tx, now)
+            if telemetry:
+                rows, _orphans = events.rows_of(telemetry)
+                events.lock_events(tx)
+                counts["device_events"] = events.insert_events(tx, rows)
         return counts
 
     _HUB_ROW_COLUMNS = ["tbl", "id", "rank", "data", "hlc", "field_hlcs", "field_meta", "deleted", "updated_seq",

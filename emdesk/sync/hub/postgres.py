@@ -37,6 +37,7 @@ import psycopg
 from psycopg import sql as pgsql
 
 from . import credentials as cr
+from . import events
 from .credentials import AUTH_SCHEMA, AUTH_TABLES, DeviceInfo, Outcome, migrate_devices
 from .storage import (
     ADDED_COLUMNS,
@@ -274,6 +275,11 @@ def init_postgres(owner_dsn: str, hub_role: str, *, hub_password: str | None = N
             "AND table_schema = current_schema()").fetchall()})
         for table, column, kind in ADDED_COLUMNS:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+        for statement in events.schema("postgresql"):
+            conn.execute(statement)
+        moved = events.migrate_record_telemetry(Tx(conn, paramstyle="format"))
+        if moved:
+            done.append(f"moved {moved} telemetry records into hub_device_events")
         for statement in FUNCTIONS:
             conn.execute(statement)
         schema = conn.execute("SELECT current_schema()").fetchone()[0]
@@ -285,7 +291,7 @@ def init_postgres(owner_dsn: str, hub_role: str, *, hub_password: str | None = N
             conn.execute(pgsql.SQL("REVOKE ALL ON FUNCTION {} FROM {}").format(signature, role))
             if granted:
                 conn.execute(pgsql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(signature, role))
-        for table, policies in POLICIES.items():
+        for table, policies in (*POLICIES.items(), *events.POLICIES.items()):
             conn.execute(pgsql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(pgsql.Identifier(table)))
             for name in conn.execute("SELECT policyname FROM pg_policies WHERE tablename = %s", [table]).fetchall():
                 conn.execute(pgsql.SQL("DROP POLICY {} ON {}").format(pgsql.Identifier(name[0]), pgsql.Identifier(table)))
@@ -294,12 +300,12 @@ def init_postgres(owner_dsn: str, hub_role: str, *, hub_password: str | None = N
         conn.execute(pgsql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
             pgsql.Identifier(conn.info.dbname), role))
         conn.execute(pgsql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(role))
-        for table in (*TABLES, *AUTH_TABLES):
+        for table in (*TABLES, *events.TABLES, *AUTH_TABLES):
             conn.execute(pgsql.SQL("REVOKE ALL ON {} FROM {}").format(pgsql.Identifier(table), role))
             conn.execute(pgsql.SQL("REVOKE ALL ON {} FROM PUBLIC").format(pgsql.Identifier(table)))
             if table in AUTH_TABLES:
                 continue        # the secrets: only through the functions above
-            rights = GRANTS.get(table, "SELECT, INSERT, UPDATE, DELETE")
+            rights = {**GRANTS, **events.GRANTS}.get(table, "SELECT, INSERT, UPDATE, DELETE")
             conn.execute(pgsql.SQL(f"GRANT {rights} ON {{}} TO {{}}").format(pgsql.Identifier(table), role))
         initial_rows(Tx(conn, paramstyle="format"))
         done.append(f"schema, row-level security and grants for {hub_role} in database {conn.info.dbname}; "
@@ -405,6 +411,14 @@ class PostgresHubStorage(HubStorage):
     def read(self, principal: str) -> Iterator[Tx]:
         with self._tx([("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", []),
                        ("SELECT set_config('emdesk.principal', ?, true)", [principal])]) as tx:
+            yield tx
+
+    @contextmanager
+    def events_write(self) -> Iterator[Tx]:
+        # Event appends serialise among themselves (seqs visible in order, see events.py), not
+        # with record writes.
+        with self._tx([("SELECT pg_advisory_xact_lock(?)", [events.EVENTS_LOCK]),
+                       ("SELECT set_config('emdesk.principal', 'all', true)", [])]) as tx:
             yield tx
 
     @contextmanager

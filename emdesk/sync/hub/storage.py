@@ -346,6 +346,12 @@ class HubStorage:
         raise NotImplementedError
         yield
 
+    @contextmanager
+    def events_write(self) -> Iterator[Tx]:   # pragma: no cover - interface
+        """A write of device events (``events.py``): serialised with other event writes only."""
+        raise NotImplementedError
+        yield
+
     def close(self) -> None:   # pragma: no cover - interface
         raise NotImplementedError
 
@@ -389,6 +395,10 @@ class SQLiteHubStorage(HubStorage):
                 for table, column, kind in ADDED_COLUMNS:
                     if column not in {r[1] for r in tx.all(f"PRAGMA table_info({table})")}:
                         tx.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                from . import events
+                for sql in events.schema("sqlite"):
+                    tx.execute(sql)
+                events.migrate_record_telemetry(tx)
                 initial_rows(tx)
                 conn.execute("COMMIT")
             except BaseException:
@@ -431,6 +441,11 @@ class SQLiteHubStorage(HubStorage):
 
     @contextmanager
     def bookkeeping(self) -> Iterator[Tx]:
+        with self._tx("BEGIN IMMEDIATE") as tx:
+            yield tx
+
+    @contextmanager
+    def events_write(self) -> Iterator[Tx]:
         with self._tx("BEGIN IMMEDIATE") as tx:
             yield tx
 
