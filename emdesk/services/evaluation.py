@@ -7,6 +7,9 @@ reason, never deleted.  Only what changed is written, so a repeated run writes n
 """
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -33,6 +36,27 @@ class EvaluationReport:
     alerts: int = 0          # new alerts written
     incidents: int = 0       # new incidents written
     changed: int = 0         # incidents already on record that the evidence changed
+
+
+PARALLEL_MARKS = int(os.environ.get("EMDESK_EVALUATE_PARALLEL", "2000"))
+_worker: "Evaluator | None" = None
+
+
+def _start_worker(path: str, key: bytes | None, now_ms: int, watches: dict[str, Watch]) -> None:
+    global _worker
+    from emdesk.domain.clock import FixedClock
+    from emdesk.store import Store
+
+    from .telemetry_port import StoreTelemetry
+    store = Store.open(path, key=key, clock=FixedClock(instant(now_ms)))
+    _worker = Evaluator(StoreTelemetry(store), watches)
+
+
+def _evaluate_slice(marks: list[tuple[str, int]]) -> EvaluationReport:
+    report = EvaluationReport()
+    for order_id, period_start in marks:
+        _worker.period(order_id, period_start, report)
+    return report
 
 
 def batch_for(watch: Watch, table: np.ndarray, serials: list[str]) -> EventBatch:
@@ -69,10 +93,30 @@ class Evaluator:
         self.watches = watches
 
     def run(self, marks: list[tuple[str, int]] | None = None) -> EvaluationReport:
+        marks = self.port.dirty() if marks is None else marks
+        store = getattr(self.port, "store", None)
+        if len(marks) >= PARALLEL_MARKS and store is not None and (os.cpu_count() or 1) > 1:
+            return self._in_processes(store, marks)
         report = EvaluationReport()
-        for order_id, period_start in (self.port.dirty() if marks is None else marks):
+        for order_id, period_start in marks:
             self.period(order_id, period_start, report)
         return report
+
+    def _in_processes(self, store, marks: list[tuple[str, int]]) -> EvaluationReport:
+        """A national day's periods shared between processes, each with its own connection
+        (SQLite serialises their short write transactions)."""
+        workers = os.cpu_count() or 2
+        path, key = store.opening()
+        now_ms = self.port.now_ms()
+        slices = [marks[i::workers] for i in range(workers)]
+        context = multiprocessing.get_context("spawn")
+        total = EvaluationReport()
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                 initargs=(str(path), key, now_ms, self.watches)) as pool:
+            for part in pool.map(_evaluate_slice, slices):
+                for name in ("periods", "alerts", "incidents", "changed"):
+                    setattr(total, name, getattr(total, name) + getattr(part, name))
+        return total
 
     def silent(self, report: EvaluationReport | None = None) -> EvaluationReport:
         """Mark the periods in which a watched order's silence reached the limit (14 days):

@@ -208,6 +208,8 @@ def _v6_device_events(db: sqlite_utils.Database) -> None:
     ex("ALTER TABLE alerts ADD COLUMN incident_id TEXT")
     ex("ALTER TABLE alerts ADD COLUMN code TEXT")
     ex("CREATE INDEX alerts_by_incident ON alerts(incident_id)")
+    # Telemetry edits still waiting to be pushed go with the record path they belonged to.
+    ex("DELETE FROM outbox WHERE table_name = 'telemetry'")
     old = [r[0] for r in ex("SELECT data FROM telemetry WHERE deleted = 0 AND order_id IS NOT NULL")]
     if old:
         import json

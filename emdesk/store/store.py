@@ -86,6 +86,7 @@ class Store:
         self._synced = self.meta("hlc_synced") or ""
         self._json_inserts: dict[tuple, str] = {}     # (table, columns) -> INSERT ... FROM json_each
         self._telemetry = None
+        self._key: bytes | None = None
 
     # -- opening ---------------------------------------------------------------
 
@@ -99,7 +100,9 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         ring, key = Keyring.new(path, plain=plain)
         ring.save()
-        return cls(connect(path, key), path, encrypted=not plain, clock=clock), key
+        store = cls(connect(path, key), path, encrypted=not plain, clock=clock)
+        store._key = key
+        return store, key
 
     @classmethod
     def open(cls, path: str | Path, *, key: bytes | None = None, clock: Clock | None = None) -> "Store":
@@ -117,7 +120,9 @@ class Store:
             raise StoreLocked(f"{path} is encrypted: sign in to unlock it")
         db = connect(path, None if ring.plain else key)
         try:
-            return cls(db, path, encrypted=not ring.plain, clock=clock)
+            store = cls(db, path, encrypted=not ring.plain, clock=clock)
+            store._key = None if ring.plain else key
+            return store
         except database_errors() as exc:
             db.conn.close()
             raise StoreError(f"{path} is damaged ({exc}): restore it from backup") from exc
@@ -144,6 +149,10 @@ class Store:
             raise StoreError("the data key is needed to add an account to an encrypted store")
         ring.add(username, password, key)
         ring.save()
+
+    def opening(self) -> tuple[Path, bytes | None]:
+        """What opens this store again (another process working beside this one)."""
+        return self.path, self._key
 
     def close(self) -> None:
         with self._lock:

@@ -236,7 +236,7 @@ def test_the_grace_is_the_service_s_to_set(tmp_path):
         engine_settings('{"curfew_grace_s": "five"}')
 
 
-def test_a_big_file_parsed_in_a_second_process_stores_what_one_process_does(tmp_path):
+def test_a_big_file_parsed_and_evaluated_in_more_processes_stores_what_one_process_does(tmp_path):
     lines = [fix("GPS-ZONE", datetime(2026, 12, 1, 7, tzinfo=timezone.utc) + timedelta(minutes=m)) for m in range(600)]
     lines += evening(47) + lines[100:150] + [fix("NOBODY", T), "junk"]         # resends and refusals too
     lines.insert(300, fix("GPS-ZONE", datetime(2026, 12, 1, 7, 30, 30, tzinfo=timezone.utc)))   # late
@@ -248,7 +248,8 @@ def test_a_big_file_parsed_in_a_second_process_stores_what_one_process_does(tmp_
         shutil.copy(f"{tmp_path / 'one.db'}{suffix}", f"{tmp_path / 'two.db'}{suffix}")
     one = json.loads(_cli("ingest", str(data), "--json", "--db", str(tmp_path / "one.db")).stdout)
     two = json.loads(_cli("ingest", str(data), "--json", "--db", str(tmp_path / "two.db"),
-                          env_extra={"EMDESK_INGEST_PARALLEL_BYTES": "1", "EMDESK_INGEST_CHUNK": "97"}).stdout)
+                          env_extra={"EMDESK_INGEST_PARALLEL_BYTES": "1", "EMDESK_INGEST_CHUNK": "97",
+                                     "EMDESK_EVALUATE_PARALLEL": "1"}).stdout)
     one.pop("fixes_per_s"), two.pop("fixes_per_s")
     assert one == two and one["duplicates"] == 50 and one["late"] == 1 and one["rejected"] == 2
     from emdesk.store import Store

@@ -648,7 +648,7 @@ def events_converged(hub: Hub, replicas: list, made: Made, rows: dict) -> list[s
     for rep in replicas:
         with rep.store.reading() as db:
             local = {(r[1], r[2], r[3]): tuple(r) for r in db.execute(
-                f"SELECT {', '.join(TELEMETRY_COLUMNS)} FROM device_events").fetchall()}
+                f"SELECT {', '.join(TELEMETRY_COLUMNS)} FROM device_events_named").fetchall()}
         wrong = [k for k, row in local.items() if central.get(k) != row]
         if wrong:
             problems.append(f"{rep.name}: device events the hub does not hold so: {sorted(wrong)[:5]}")

@@ -44,7 +44,7 @@ def _local_events(desk) -> dict[tuple, tuple]:
     with desk.store.reading() as db:
         return {(r[1], r[2], r[3]): tuple(r) for r in db.execute(
             "SELECT order_id, device, at, kind, lat, lon, hdop, speed, value, event_id, received, late "
-            "FROM device_events").fetchall()}
+            "FROM device_events_named").fetchall()}
 
 
 def _hub_events(kit) -> dict[tuple, tuple]:
@@ -159,6 +159,40 @@ def test_the_engines_findings_reach_the_regions_workstation_as_records(kit):
     port.save_evaluation([closed], [], [])
     assert monitor.sync().pulled == 1
     assert monitor.store.get(Incident, incident.id).status is IncidentStatus.AUTO_CLOSED
+
+
+def test_emdesk_ingest_into_the_hub_raises_incidents_that_the_regions_workstation_pulls(kit, hub_store, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from datetime import datetime, timezone
+    port = HubTelemetry(kit.hub)
+    order_id, _, serial = _placed(port, "North West")
+
+    def iso(at_ms):
+        return datetime.fromtimestamp(at_ms / 1000, timezone.utc).isoformat(timespec="milliseconds").replace(
+            "+00:00", "Z")
+    data = tmp_path / "t.jsonl"
+    data.write_text("\n".join([json.dumps({"device": serial, "at": iso(T0), "kind": "strap_tamper"}),
+                               json.dumps({"device": serial, "at": iso(T0), "kind": "strap_tamper"}),
+                               "not json"]) + "\n")
+    env = {**os.environ, "EMDESK_NOW": iso(T0 + HOUR)}
+    out = subprocess.run([sys.executable, "-m", "emdesk", "ingest", str(data), "--store", hub_store, "--json"],
+                         capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert (got["events"], got["duplicates"], got["rejected"], got["rejected_reasons"]) == (1, 1, 1, {"malformed": 1})
+    assert got["incidents"] >= 1
+    monitor, london = kit.desk(MONITOR), kit.desk(LONDON_MONITOR)
+    monitor.sync()
+    london.sync()
+    mine = [i for i in monitor.store.find(Incident) if i.order_id == order_id]
+    assert [i.codes for i in mine] == [("TAMPER-STRAP",)] and mine[0].reasons
+    assert [i for i in london.store.find(Incident) if i.order_id == order_id] == []
+    again = subprocess.run([sys.executable, "-m", "emdesk", "ingest", str(data), "--store", hub_store, "--json"],
+                           capture_output=True, text=True, env=env)
+    assert json.loads(again.stdout)["events"] == 0 and monitor.sync().pulled == 0
 
 
 # -- the feed ------------------------------------------------------------------------------------

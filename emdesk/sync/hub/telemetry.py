@@ -19,8 +19,10 @@ from enum import Enum
 from pathlib import Path
 
 import msgspec
+import numpy as np
 
 from emdesk.domain.devices import Device
+from emdesk.domain.engine.events import BY_VALUE
 from emdesk.domain.engine.fleet import WATCHED_STATUSES, Fleet, compile_fleet
 from emdesk.domain.monitoring import Alert, Incident
 from emdesk.domain.orders import Order
@@ -94,6 +96,32 @@ class HubTelemetry:
             return [tuple(r) for r in tx.all(
                 "SELECT device, at, kind, lat, lon, hdop, speed, value, late FROM hub_device_events "
                 "WHERE order_id = ? AND at >= ? AND at < ? ORDER BY at, kind", [order_id, start_ms, end_ms])]
+
+    def event_columns(self, order_id: str, start_ms: int, end_ms: int) -> tuple[np.ndarray, list[str]]:
+        """The engine's float table (at, kind code, device index, lat, lon, hdop, speed, value,
+        late; NaN for none) and the serials the device index names."""
+        rows = self.events(order_id, start_ms, end_ms)
+        if not rows:
+            return np.zeros((0, 9)), []
+        serials = sorted({r[0] for r in rows})
+        index = {s: i for i, s in enumerate(serials)}
+        table = np.array([(r[1], BY_VALUE[str(r[2])], index[r[0]], *(np.nan if v is None else v for v in r[3:8]),
+                           r[8] or 0) for r in rows], dtype=np.float64)
+        return table, serials
+
+    def known(self, rows: Sequence[Sequence]) -> set[tuple[str, int, str]]:
+        """Which of these rows (device, at, kind) the hub holds already."""
+        out: set[tuple[str, int, str]] = set()
+        with self.storage.read(ALL) as tx:
+            for r in _plain_kind(rows):
+                if tx.scalar("SELECT 1 FROM hub_device_events WHERE device = ? AND at = ? AND kind = ?",
+                             [r[1], r[2], r[3]]) is not None:
+                    out.add((r[1], r[2], r[3]))
+        return out
+
+    def last_heard(self, serials: Sequence[str]) -> dict[str, int]:
+        wanted = set(serials)
+        return {d: at for d, at in self.high_water().items() if d in wanted}
 
     def last_contact(self, order_id: str) -> int | None:
         with self.storage.read(ALL) as tx:
