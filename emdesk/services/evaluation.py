@@ -161,14 +161,15 @@ class Evaluator:
     def _reconcile(self, watch: Watch, begin, found: list[tuple[Draft, Priority]], existing: list[Incident],
                    now_ms: int, report: EvaluationReport) -> tuple[list[Incident], list[Alert]]:
         now = instant(now_ms)
-        until = min(now_ms, ms(begin) + 26 * 3600_000)
+        until = now_ms             # an incident still going has lasted until now
         free = list(existing)
         out: list[Incident] = []
         alerts: list[Alert] = []
         for draft, prio in found:
-            match = max((i for i in free if i.condition == draft.condition and i.technical == draft.technical
-                         and _overlap(draft, i, now_ms) >= 0),
-                        key=lambda i: _overlap(draft, i, now_ms), default=None)
+            # The same stretch of the same condition is the same incident, even if the engine
+            # now reads it differently (technical or not): its status and history move with it.
+            match = max((i for i in free if i.condition == draft.condition and _overlap(draft, i, now_ms) >= 0),
+                        key=lambda i: (i.technical == draft.technical, _overlap(draft, i, now_ms)), default=None)
             if match is not None:
                 free.remove(match)
             incident_id = match.id if match else derived_id(

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from emdesk.domain.monitoring import Incident
+from emdesk.domain.monitoring import Incident, IncidentStatus
 from emdesk.services.ingest import IngestService
 from emdesk.services.telemetry_port import StoreTelemetry
 
@@ -262,3 +262,21 @@ def test_a_big_file_parsed_and_evaluated_in_more_processes_stores_what_one_proce
     finally:
         a.close()
         b.close()
+
+
+def test_a_gap_filled_by_its_late_backlog_is_closed_by_the_engine_not_deleted(tmp_path):
+    from emdesk.domain.clock import FixedClock
+    noon = datetime(2026, 12, 1, 12, tzinfo=timezone.utc)
+    store = build(tmp_path / "w.db", now=noon + timedelta(hours=1))
+    try:
+        ingest(store, [fix("GPS-ZONE", noon + timedelta(minutes=m)) for m in range(31)])
+        (gap,) = [i for i in store.find(Incident) if "COMMS-GAP" in i.codes]
+        assert gap.status is IncidentStatus.OPEN and gap.ended_at is None
+        store.clock = FixedClock(noon + timedelta(hours=2))
+        backlog = ingest(store, [fix("GPS-ZONE", noon + timedelta(minutes=m)) for m in range(31, 120)])
+        assert backlog.events == 89
+        after = store.get(Incident, gap.id)
+        assert after.status is IncidentStatus.AUTO_CLOSED
+        assert "no longer supported" in after.history[-1].reason and after.history[-1].by == "engine"
+    finally:
+        store.close()
