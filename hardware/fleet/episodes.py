@@ -9,14 +9,14 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 
 import numpy as np
+from shapely.geometry import Point
 
 from emdesk.domain.conditions import AlcoholMode, Curfew
 from emdesk.domain.curfew import curfew_intervals
 from emdesk.domain.devices import Device, DeviceKind
-from emdesk.domain.engine.events import ms
 from emdesk.domain.geography import zone_contains
 
 from .devices import Ev
@@ -170,8 +170,7 @@ def base_plan(ctx: Ctx) -> tuple[DayPlan, int | None]:
     return DayPlan(obligations, [], wake), evening_index
 
 
-def _clock(h: int, m: int = 0):
-    from datetime import time
+def _clock(h: int, m: int = 0) -> time:
     return time(h, m)
 
 
@@ -223,7 +222,7 @@ def feasible_violations(ctx: Ctx) -> list[str]:
 def script_violation(ctx: Ctx, kind: str, plan: DayPlan, evening_index: int | None) -> Script:
     rng, end = ctx.rng, ctx.end
     s = Script(plan, kind, evening_index)
-    place = ctx.planner.friend or ctx.planner._place("town") or ctx.map.place(rng, (500, 3000))
+    place = ctx.planner.friend or ctx.planner.haunt("town") or ctx.map.place(rng, (500, 3000))
     if kind in CURFEW_KINDS and place is None:
         raise EpisodeError(f"{kind}: nowhere for the wearer to go")
     if kind in CURFEW_KINDS:
@@ -514,14 +513,16 @@ def gps_noise(ctx: Ctx, kind: str, fixes: list[Ev], track, home: list[tuple[floa
             lat, lon = frame.latlon(p[0] + rng.gauss(0, 20), p[1] + rng.gauss(0, 20))
             if not zone_contains(z.zone.shape, float(lat), float(lon)):
                 continue
-            f.lat, f.lon = round(float(lat), 6), round(float(lon), 6)
-            return Label(kind, "noise", f.at, f.at)
+            # An extra fix seconds after a good one: kilometres in seconds, an impossible speed.
+            wild = Ev(f.device, f.at + rng.randint(6_000, 12_000), "position", round(float(lat), 6),
+                      round(float(lon), 6), round(rng.uniform(0.9, 2.2), 1), f.speed)
+            fixes.insert(i + 1, wild)
+            return Label(kind, "noise", wild.at, wild.at)
         return None
     raise EpisodeError(f"unknown GPS noise {kind!r}")
 
 
-def _pt(x, y):
-    from shapely.geometry import Point
+def _pt(x, y) -> Point:
     return Point(float(x), float(y))
 
 

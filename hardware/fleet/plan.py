@@ -7,7 +7,6 @@ filled with outings that always come home before the next obligation.
 """
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass, field
 
@@ -66,7 +65,7 @@ class Planner:
         self.friend = map_.place(rng, (500, 4000))
         self._places: dict[str, list[tuple[float, float]]] = {}
 
-    def _place(self, kind: str) -> tuple[float, float] | None:
+    def haunt(self, kind: str) -> tuple[float, float] | None:
         # Each wearer has a few regular haunts of each kind, not a new place every time.
         known = self._places.setdefault(kind, [])
         if known and (len(known) >= 3 or self.rng.random() < 0.6):
@@ -90,7 +89,7 @@ class Planner:
                 place, dwell = self.work, rng.uniform(*WORK_DWELL)
             else:
                 kind = rng.choices(list(PLACES), weights=[p[2] for p in PLACES.values()])[0]
-                place, dwell = self._place(kind), rng.uniform(*PLACES[kind][1])
+                place, dwell = self.haunt(kind), rng.uniform(*PLACES[kind][1])
             if place is None or place == cur:
                 continue
             go = self.map.trip(rng, cur, place)
@@ -144,7 +143,6 @@ class Planner:
                           *((s.leave - 20 * MIN, max(s.busy_until, s.back or 0.0) + 20 * MIN) for s in plan.specials)])
         track = Track()
         specials = sorted(plan.specials, key=lambda s: s.leave)
-        cursor = 0.0
         for a, b in _free(blocked, end):
             # Specials that start before this free span run first.
             while specials and specials[0].leave <= a:
@@ -157,10 +155,8 @@ class Planner:
                 if track.now == before or rng.random() < 0.5:
                     break
                 a = track.now + rng.uniform(20 * MIN, 90 * MIN)
-            cursor = b
         for s in specials:
             self.special(track, s)
-        del cursor
         track.stay_until(end)
         return track
 
@@ -175,7 +171,3 @@ def _free(blocked: list[tuple[float, float]], end: float) -> list[tuple[float, f
         out.append((reach, end))
     return [(a, b) for a, b in out if b > a]
 
-
-def circle_point(rng: random.Random, reach: tuple[float, float]) -> tuple[float, float]:
-    r, b = rng.uniform(*reach), rng.uniform(0, 2 * math.pi)
-    return r * math.sin(b), r * math.cos(b)

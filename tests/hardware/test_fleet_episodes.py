@@ -159,6 +159,8 @@ def test_the_noise_is_in_the_telemetry(kind):
         fixes.sort(key=lambda f: ts(f["at"]))
         i = fixes.index(fix)
         assert min(metres(fix["lat"], fix["lon"], n["lat"], n["lon"]) for n in (fixes[i - 1], fixes[i + 1])) > 1000
+        prev = fixes[i - 1]
+        assert metres(fix["lat"], fix["lon"], prev["lat"], prev["lon"]) / (ts(fix["at"]) - ts(prev["at"])) > 70
     elif kind == "comms_gap":
         assert 10 * MIN <= end - start <= 60 * MIN
         serial = next(l["device"] for l in lines if l["kind"] == "comms_lost")
