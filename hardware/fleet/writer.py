@@ -58,9 +58,10 @@ def write_paced(out: Path, telemetry: list[tuple[int, dict]], labels: list[tuple
             for q, (items, f) in enumerate(queues):
                 i = heads[q]
                 while i < len(items) and items[i][0] <= now:
-                    f.write(encode(items[i][1]))
                     i += 1
                 if i != heads[q]:
+                    # One write of whole lines, then flush: a tail sees lines, not fragments.
+                    f.write("".join(encode(line) for _, line in items[heads[q]:i]))
                     f.flush()
                 heads[q] = i
                 if i < len(items) and (until_ms is None or items[i][0] <= until_ms):

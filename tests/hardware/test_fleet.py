@@ -1,6 +1,7 @@
 """The fleet simulator's command line and files: format, determinism, the period, pacing."""
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -9,6 +10,7 @@ from datetime import date
 
 import pytest
 
+from emdesk.domain.clock import LONDON
 from emdesk.domain.monitoring import EventKind
 from fleet_kit import DAY, SEED, fleet_store, fleet_store_october, plain_day, read_jsonl, ts
 from hardware.fleet import NOISE, VIOLATIONS, simulate, violation_period, write_day
@@ -124,7 +126,7 @@ def test_cli_names_the_store_it_cannot_open(tmp_path, capsys):
 def test_the_period_follows_the_clock_changes(day, hours):
     period = violation_period(day)
     assert period.seconds == hours * 3600
-    assert period.start.astimezone(__import__("zoneinfo").ZoneInfo("Europe/London")).hour == 7
+    assert period.start.astimezone(LONDON).hour == 7
 
 
 def test_the_autumn_day_is_simulated_for_25_hours():
@@ -157,7 +159,7 @@ def test_paced_writing_appends_as_simulated_time_passes(tmp_path):
     assert counts == sorted(counts)
     assert len({c for c in counts if 0 < c < due}) >= 3       # it grew in steps, not at once
     assert len((tmp_path / TELEMETRY).read_text().splitlines()) == due
-    assert (tmp_path / TELEMETRY).read_text().splitlines()[0] == __import__("json").dumps(fleet.telemetry[0][1])
+    assert (tmp_path / TELEMETRY).read_text().splitlines()[0] == json.dumps(fleet.telemetry[0][1])
 
 
 def test_write_day_at_max_pace_leaves_no_temporary_files(tmp_path):
@@ -170,3 +172,13 @@ def test_write_day_at_max_pace_leaves_no_temporary_files(tmp_path):
 def test_write_day_refuses_an_unknown_pace(tmp_path):
     with pytest.raises(ValueError, match="pace"):
         write_day(simulate(fleet_store(), DAY, seed=SEED, wearers=1), tmp_path, pace="warp")
+
+
+def test_write_day_at_60x_writes_the_slice_it_is_given(tmp_path):
+    fleet = simulate(fleet_store(), DAY, seed=SEED, wearers=20)
+    start = fleet.period.start_ms
+    began = time.monotonic()
+    write_day(fleet, tmp_path, pace="60x", until_ms=start + 60_000)
+    assert 0.9 <= time.monotonic() - began < 4
+    written = (tmp_path / TELEMETRY).read_text().splitlines()
+    assert written == [json.dumps(line) for at, line in fleet.telemetry if at <= start + 60_000]
