@@ -83,7 +83,7 @@ class Planner:
         rng = self.rng
         start_len = len(track.t)
         track.stay_until(leave)
-        cur, went = HOME, False
+        cur, went, home_trip = HOME, False, None
         for attempt in range(8):
             if self.work is not None and not went and back_by - track.now > 8 * HOUR and rng.random() < 0.85:
                 place, dwell = self.work, rng.uniform(*WORK_DWELL)
@@ -101,13 +101,14 @@ class Planner:
                 break
             track.follow(go)
             track.stay_until(track.now + min(dwell, room))
-            cur, went = place, True
+            # The way home the budget was checked against is the way home taken.
+            cur, went, home_trip = place, True, ret
             if rng.random() < 0.45:
                 break
         if not went:
             del track.t[start_len:], track.x[start_len:], track.y[start_len:]
             return
-        track.follow(self._home_trip(cur) or trip(rng, cur, HOME, straight=True))
+        track.follow(home_trip)
 
     def special(self, track: Track, s: Special) -> None:
         rng = self.rng

@@ -62,9 +62,9 @@ def test_curfew_wearers_are_home_in_curfew_unless_labelled(day):
     fleet = DAYS[day]()
     period = violation_period(DAY)
     labels, fixes = _labels(fleet), _fixes(fleet)
-    ranges = defaultdict(list)
+    ranges = defaultdict(list)      # the tag neither leaves nor arrives in curfew hours
     for _, l in fleet.telemetry:
-        if l["kind"] == "hmu_range_out":
+        if l["kind"] in ("hmu_range_out", "hmu_range_in"):
             ranges[l["device"]].append(ts(l["at"]))
     seen = 0
     for w in _wearers():
