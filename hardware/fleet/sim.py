@@ -46,9 +46,10 @@ def _gps_battery(ctx: ep.Ctx, script: ep.Script, home, wake: float) -> dv.Batter
         return dv.Battery(level0, (level0 - 1) / hours, [])
     habit = rng.choices(("evening", "morning", "forgetful"), (75, 15, 10))[0]
     if habit == "evening":
-        evening = ctx.period.local(0, ep._clock(16))
-        arrive = next((a for a, _ in home if a >= evening), None)
-        charges = [arrive + rng.uniform(10, 120) * MIN] if arrive is not None else []
+        # On charge some time in the evening, once home: a sofa and a cable.
+        wanted = ctx.period.local(0, ep._clock(18)) + rng.uniform(0, 4) * HOUR
+        span = next(((a, b) for a, b in home if b > wanted + 30 * MIN), None)
+        charges = [max(wanted, span[0] + rng.uniform(5, 30) * MIN)] if span is not None else []
         return dv.Battery(100 - rate * rng.uniform(7, 10), rate, charges, rng.uniform(35, 50), prompted=True)
     if habit == "morning":
         return dv.Battery(rng.uniform(25, 45), rate, [rng.uniform(0, 0.8 * wake)], rng.uniform(35, 50), prompted=True)
@@ -127,7 +128,7 @@ def simulate_wearer(wearer: Wearer, period: Period, seed: int, *, violation: str
         evs, dead = battery.run(rng, end, gps.serial, start_ms, dv.piggyback(phase, interval, end))
         events += evs
         if dead is not None and vkind == "battery_died":
-            labels.append(ep.Label(vkind, "violation", start_ms + int(dead * 1000), period.end_ms))
+            labels.append(ep.Label(vkind, "violation", dv.to_ms(start_ms, dead), period.end_ms))
         elif vkind == "battery_died":
             fail("the battery did not run down")
             vkind = None
