@@ -37,6 +37,9 @@ ZONE_KINDS = frozenset({"exclusion_brief", "exclusion_long", "inclusion_exit"})
 VIOLATION_SHARE = 0.20      # of wearers, a day: 300 demo subjects give a few dozen
 NOISE_SHARE = 0.15
 CLEAR_S = 30 * MIN          # noise keeps this far from a violation
+# GPS noise is what fools a location rule, so it is drawn more often where it can be.
+NOISE_WEIGHTS = {"gps_drift": 3, "multipath_jump": 3, "wild_fix_in_zone": 3, "comms_gap": 2, "hmu_power_cut": 2,
+                 "clock_jitter": 1, "duplicate_delivery": 1, "out_of_order_delivery": 1}
 
 
 class EpisodeError(ValueError):

@@ -196,7 +196,7 @@ def simulate_wearer(wearer: Wearer, period: Period, seed: int, *, violation: str
                                   f"{', '.join(nkinds) or 'none'})")
         nkind = noise
     elif settled and nkinds and draw_noise < ep.NOISE_SHARE:
-        nkind = rng.choice(nkinds)
+        nkind = rng.choices(nkinds, weights=[ep.NOISE_WEIGHTS[k] for k in nkinds])[0]
     nlabel = None
     if nkind in GPS_NOISE:
         nlabel = ep.gps_noise(ctx, nkind, fixes, track, home, busy)
