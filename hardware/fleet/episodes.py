@@ -510,7 +510,7 @@ def gps_noise(ctx: Ctx, kind: str, fixes: list[Ev], track, home: list[tuple[floa
             t = (f.at - ctx.start_ms) / 1000
             x, y, _ = position(track, np.array([t]))
             z = rng.choice(ctx.exclusions)
-            if z.shape.distance(_pt(x[0], y[0])) < 1500:
+            if z.shape.distance(_pt(x[0], y[0])) < 900:      # 1 km or more in seconds
                 continue
             _, p = z.entry((float(x[0]), float(y[0])), rng.uniform(100, 200))
             lat, lon = frame.latlon(p[0] + rng.gauss(0, 20), p[1] + rng.gauss(0, 20))
