@@ -8,6 +8,7 @@
 - ``nmea``      RMC/GGA/GSA sentences as a GPS receiver writes them
 - ``emulate``   the command line: ``python -m hardware.emulate --kind hmu``
 - ``testing``   helpers for tests (test key, fast link policy, a tag+HMU pair)
+- ``fleet``     a labelled day of telemetry from a store's wearers: ``python -m hardware.fleet``
 
 The wire protocol is in ``PROTOCOL.md``; the emulator uses emdesk's own codec
 (``emdesk.devices.protocol``), held to the golden vectors in that document.
