@@ -73,6 +73,14 @@ def batch_for(watch: Watch, table: np.ndarray, serials: list[str]) -> EventBatch
                       t[:, 4].copy(), t[:, 5].copy(), t[:, 6].copy(), t[:, 7].copy(), t[:, 8] > 0).sorted()
 
 
+def _alive(watch: Watch, period_start_ms: int) -> bool:
+    """The order's life overlaps the period (from its first fitted device)."""
+    first = min((d.fitted_ms for d in watch.devices), default=None)
+    if first is not None and first >= period_start_ms + 25 * 3600_000:
+        return False
+    return watch.end_ms is None or watch.end_ms > period_start_ms
+
+
 def _excused(incident: Incident) -> list[Excused]:
     return [Excused(ms(e.start), ms(e.end)) for e in incident.excuses]
 
@@ -91,6 +99,7 @@ class Evaluator:
     def __init__(self, port: TelemetryPort, watches: dict[str, Watch]):
         self.port = port
         self.watches = watches
+        self._done: set[tuple[str, int]] = set()       # (order, period) evaluated by this evaluator
 
     def run(self, marks: list[tuple[str, int]] | None = None) -> EvaluationReport:
         marks = self.port.dirty() if marks is None else marks
@@ -116,7 +125,17 @@ class Evaluator:
             for part in pool.map(_evaluate_slice, slices):
                 for name in ("periods", "alerts", "incidents", "changed"):
                     setattr(total, name, getattr(total, name) + getattr(part, name))
+        self._done.update((o, int(p)) for o, p in marks)
         return total
+
+    def sweep(self, period_starts: list[int], evaluated: set[tuple[str, int]] | None = None) -> EvaluationReport:
+        """Judge every watched order in these periods, events or not (a missed check-in is
+        silence), skipping what was just evaluated; only periods under way or over."""
+        now_ms = self.port.now_ms()
+        done = self._done if evaluated is None else evaluated
+        marks = [(oid, start) for start in period_starts if start <= now_ms
+                 for oid, w in self.watches.items() if (oid, start) not in done and _alive(w, start)]
+        return self.run(marks)
 
     def silent(self, report: EvaluationReport | None = None) -> EvaluationReport:
         """Mark the periods in which a watched order's silence reached the limit (14 days):
@@ -156,6 +175,7 @@ class Evaluator:
         incidents, alerts = self._reconcile(watch, begin, result.incidents, existing, now_ms, report)
         incidents = period_totals(existing, incidents, span)
         self.port.save_evaluation(incidents, alerts, [(order_id, start_ms)])
+        self._done.add((order_id, start_ms))
         report.periods += 1
 
     def _reconcile(self, watch: Watch, begin, found: list[tuple[Draft, Priority]], existing: list[Incident],

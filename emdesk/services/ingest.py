@@ -31,7 +31,8 @@ from .telemetry_port import TelemetryPort
 # EMDESK_INGEST_CHUNK makes it smaller (tests that kill an ingest part-way use it).
 CHUNK = int(os.environ.get("EMDESK_INGEST_CHUNK", "200000"))
 PARALLEL_BYTES = int(os.environ.get("EMDESK_INGEST_PARALLEL_BYTES", str(64 << 20)))
-FLUSH_S = 1.0           # a live stream is stored at least this often
+FLUSH_S = 1.0
+SWEEP_PERIODS = 3       # the latest periods an input covers in which silent orders are judged           # a live stream is stored at least this often
 SAMPLES = 20            # rejected lines kept, with their line numbers, to show the user
 
 
@@ -67,6 +68,7 @@ class IngestService:
     def __init__(self, port: TelemetryPort):
         self.port = port
         self._lock = threading.Lock()       # the gateway serves requests on many threads
+        self._periods: set[int] = set()     # violation periods the input touched
         self.refresh()
 
     def refresh(self) -> None:
@@ -125,6 +127,7 @@ class IngestService:
             again = self.port.known(rows)
             report.late += sum(1 for r in rows if (r[1], r[2], r[3]) not in again)
         starts = period_starts(p.at)
+        self._periods.update(np.unique(starts).tolist())
         pairs = np.unique(np.stack([p.order, starts]), axis=1)
         dirty = [(self._order_id[int(o)], int(t)) for o, t in pairs.T]
         if self._columns:
@@ -148,6 +151,7 @@ class IngestService:
         report = IngestReport()
         started = time.perf_counter()
         evaluator = Evaluator(self.port, self.fleet.watches)
+        self._periods = set()
         if not live and _big(source):
             self._ingest_parallel(source, report)
         else:
@@ -156,6 +160,9 @@ class IngestService:
                 if live:
                     _add(report.evaluation, evaluator.run())
         _add(report.evaluation, evaluator.run())
+        # Orders that said nothing in the periods this input covers are judged too: silence
+        # is evidence (a missed check-in, a tag gone quiet).
+        _add(report.evaluation, evaluator.sweep(sorted(self._periods)[-SWEEP_PERIODS:]))
         evaluator.silent(report.evaluation)
         report.seconds = time.perf_counter() - started
         return report
