@@ -24,7 +24,8 @@ from emdesk.domain.engine.periods import period_starts
 from emdesk.domain.telemetry_lines import Rejected
 
 from .evaluation import EvaluationReport, Evaluator
-from .ingest_parse import Parsed, Placement, late_marks, parse_chunk, parse_in_worker, set_worker_placement
+from .ingest_parse import (Parsed, Placement, late_marks, parse_block_in_worker, parse_chunk,
+                           set_worker_placement)
 from .telemetry_port import TelemetryPort
 
 # Lines per transaction: a national minute's pages written once, ~60 MB at most.
@@ -127,9 +128,11 @@ class IngestService:
             again = self.port.known(rows)
             report.late += sum(1 for r in rows if (r[1], r[2], r[3]) not in again)
         starts = period_starts(p.at)
-        self._periods.update(np.unique(starts).tolist())
-        pairs = np.unique(np.stack([p.order, starts]), axis=1)
-        dirty = [(self._order_id[int(o)], int(t)) for o, t in pairs.T]
+        # (order key, period) pairs as one integer each: a flat unique is a fraction of a 2-D one.
+        firsts = np.unique(starts)
+        self._periods.update(firsts.tolist())
+        pairs = np.unique(p.order * len(firsts) + np.searchsorted(firsts, starts))
+        dirty = [(self._order_id[int(k // len(firsts))], int(firsts[k % len(firsts)])) for k in pairs]
         if self._columns:
             added = self.port.append_columns(p, p.event_ids, now_ms, late, dirty)
         else:
@@ -168,14 +171,17 @@ class IngestService:
         return report
 
     def _ingest_parallel(self, source, report: IngestReport) -> None:
-        workers = max(1, (os.cpu_count() or 2) - 1)
+        workers = int(os.environ.get("EMDESK_INGEST_WORKERS", "0")) or max(1, (os.cpu_count() or 2) - 1)
         context = multiprocessing.get_context("spawn")      # never fork a process that may hold Qt or threads
         pending: deque = deque()
         with ProcessPoolExecutor(workers, mp_context=context, initializer=set_worker_placement,
                                  initargs=(self.placement,)) as pool:
-            for numbers, chunk in _chunks(source, False):
+            # The worker reads its block of the file itself: this process only finds where
+            # blocks end (at a newline) and how many lines came before.
+            for first, offset, length in _blocks(source):
                 now_ms = self.port.now_ms()
-                pending.append((pool.submit(parse_in_worker, chunk, numbers, now_ms), now_ms))
+                pending.append((pool.submit(parse_block_in_worker, source.name, offset, length, first, now_ms),
+                                now_ms))
                 # Bounded: at most one chunk parsing per worker and one being written.
                 while len(pending) > workers:
                     future, at = pending.popleft()
@@ -212,6 +218,30 @@ def _add(total: EvaluationReport, part: EvaluationReport) -> None:
     total.alerts += part.alerts
     total.incidents += part.incidents
     total.changed += part.changed
+
+
+BLOCK_BYTES = int(os.environ.get("EMDESK_INGEST_BLOCK_BYTES", str(32 << 20)))   # about 200,000 lines
+
+
+def _blocks(source: BinaryIO) -> Iterator[tuple[int, int, int]]:
+    """(number of the block's first line, byte offset, length): blocks of about BLOCK_BYTES
+    that end at a newline (the last may not)."""
+    offset, first, carry = source.tell(), 1, b""
+    while True:
+        data = source.read(BLOCK_BYTES)
+        if not data:
+            break
+        data = carry + data
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:                       # no newline yet: one very long line, read on
+            carry = data
+            continue
+        yield first, offset, cut
+        first += data.count(b"\n", 0, cut)
+        offset += cut
+        carry = data[cut:]
+    if carry:
+        yield first, offset, len(carry)
 
 
 def _chunks(source: BinaryIO | Iterable[bytes], live: bool) -> Iterator[tuple[list[int], list[bytes]]]:

@@ -52,7 +52,16 @@ def set_worker_placement(placement: Placement) -> None:
     _worker = placement
 
 
-def parse_in_worker(raws: list[bytes], numbers: list[int], now_ms: int) -> Parsed:
+def parse_block_in_worker(path: str, offset: int, length: int, first: int, now_ms: int) -> Parsed:
+    """Read one block of the file (whole lines) and parse it."""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        data = f.read(length)
+    raws, numbers = [], []
+    for n, raw in enumerate(data.split(b"\n"), first):
+        if raw.strip():
+            raws.append(raw)
+            numbers.append(n)
     return parse_chunk(raws, numbers, _worker, now_ms)
 
 

@@ -26,6 +26,10 @@ _HIGH = ("INSERT INTO device_high (device_n, newest, heard) VALUES (?, ?, ?) ON 
          "newest = max(newest, excluded.newest), heard = max(coalesce(heard, 0), coalesce(excluded.heard, 0))")
 _COMMS_LOST = BY_VALUE["comms_lost"]
 _NONE = "9e999"         # SQLite's stand-in for "no number", so a whole day reads into one float array
+_INSERT_NO_ID = ("INSERT OR IGNORE INTO device_events (order_n, device_n, at, kind, lat, lon, hdop, speed, value, "
+                 "received, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_ROW_NO_ID = np.dtype([("o", "i8"), ("d", "i8"), ("at", "i8"), ("k", "i8"), ("lat", "f8"), ("lon", "f8"),
+                       ("hdop", "f8"), ("speed", "f8"), ("value", "f8"), ("rec", "i8"), ("late", "i8")])
 _ROW = np.dtype([("o", "i8"), ("d", "i8"), ("at", "i8"), ("k", "i8"), ("lat", "f8"), ("lon", "f8"), ("hdop", "f8"),
                  ("speed", "f8"), ("value", "f8"), ("id", "O"), ("rec", "i8"), ("late", "i8")])
 RETENTION_KEY = "telemetry_retention_days"
@@ -94,14 +98,18 @@ class TelemetryLog:
         codes; ``lat``..``value`` with NaN for none) and mark its periods, in one transaction.
         Returns how many rows were new."""
         n = cols.at.shape[0]
-        table = np.empty(n, dtype=_ROW)
+        # Without event ids (most feeds) the rows are all numbers, which numpy turns into
+        # tuples far faster than rows holding Python objects.
+        table = np.empty(n, dtype=_ROW if event_ids is not None else _ROW_NO_ID)
         table["o"], table["d"], table["at"], table["k"] = cols.order, cols.device, cols.at, cols.kind
         table["lat"], table["lon"], table["hdop"], table["speed"], table["value"] = (
             cols.lat, cols.lon, cols.hdop, cols.speed, cols.value)
-        table["id"] = event_ids if event_ids is not None else None
+        if event_ids is not None:
+            table["id"] = event_ids
         table["rec"] = received_ms
         table["late"] = late
         rows = table.tolist()        # NaN binds as NULL: SQLite has no NaN
+        insert = _INSERT if event_ids is not None else _INSERT_NO_ID
         heard_at = np.where(cols.kind != _COMMS_LOST, cols.at, -1)
         order = np.argsort(cols.device, kind="stable")
         keys, starts = np.unique(cols.device[order], return_index=True)
@@ -111,7 +119,7 @@ class TelemetryLog:
         with self.store.transaction() as db:
             conn = db.conn
             before = conn.total_changes
-            conn.executemany(_INSERT, rows)
+            conn.executemany(insert, rows)
             added = conn.total_changes - before
             conn.executemany(_HIGH, high)
             conn.executemany("INSERT OR IGNORE INTO watch_dirty (order_id, period_start) VALUES (?, ?)", dirty)

@@ -173,7 +173,7 @@ def test_a_killed_ingest_run_again_loses_nothing_and_doubles_nothing(tmp_path):
     for suffix in ("", ".keys"):             # the same world (same ids) in both stores
         shutil.copy(f"{tmp_path / 'clean.db'}{suffix}", f"{tmp_path / 'killed.db'}{suffix}")
     assert _cli("ingest", str(data), "--db", str(tmp_path / "clean.db")).returncode == 0
-    env = {**os.environ, "EMDESK_NOW": NOW.isoformat().replace("+00:00", "Z"), "EMDESK_INGEST_CHUNK": "50"}
+    env = {**os.environ, "EMDESK_NOW": NOW.isoformat().replace("+00:00", "Z"), "EMDESK_INGEST_CHUNK": "5"}
     proc = subprocess.Popen([sys.executable, "-m", "emdesk", "ingest", str(data), "--db", str(tmp_path / "killed.db")],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     from emdesk.store import Store
@@ -182,9 +182,9 @@ def test_a_killed_ingest_run_again_loses_nothing_and_doubles_nothing(tmp_path):
         probe = Store.open(tmp_path / "killed.db")
         stored = probe.telemetry.count()
         probe.close()
-        if stored >= 300:
+        if stored >= 50:
             break
-        time.sleep(0.02)
+        time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     probe = Store.open(tmp_path / "killed.db")
@@ -249,7 +249,7 @@ def test_a_big_file_parsed_and_evaluated_in_more_processes_stores_what_one_proce
     one = json.loads(_cli("ingest", str(data), "--json", "--db", str(tmp_path / "one.db")).stdout)
     two = json.loads(_cli("ingest", str(data), "--json", "--db", str(tmp_path / "two.db"),
                           env_extra={"EMDESK_INGEST_PARALLEL_BYTES": "1", "EMDESK_INGEST_CHUNK": "97",
-                                     "EMDESK_EVALUATE_PARALLEL": "1"}).stdout)
+                                     "EMDESK_EVALUATE_PARALLEL": "1", "EMDESK_INGEST_BLOCK_BYTES": "4000"}).stdout)
     one.pop("fixes_per_s"), two.pop("fixes_per_s")
     assert one == two and one["duplicates"] == 50 and one["late"] == 1 and one["rejected"] == 2
     from emdesk.store import Store
