@@ -43,6 +43,9 @@ class Verdict:
     reason: str                # short key for the log: stored, resend, or why it was refused
 
 
+SWEEP_S = 300          # silent orders are judged this often (a missed check-in sends nothing)
+
+
 class Gateway:
     """Requests in, verdicts out: parse, hand the lines to ingest, say what became of the fix."""
 
@@ -54,6 +57,12 @@ class Gateway:
         self._lock = threading.Lock()
         self._busy = 0
         self._idle = threading.Condition()
+
+    def sweep(self) -> None:
+        """Judge every watched order now, events or not (see ``IngestService.sweep``)."""
+        with self._lock:
+            report = self.service.sweep()
+        log.info("sweep: %d periods judged, %d new incidents", report.periods, report.incidents)
 
     def handle(self, query: str, body: bytes, content_type: str | None = None) -> Verdict:
         try:
@@ -265,9 +274,15 @@ def serve_until_stopped(server: GatewayServer, stop: threading.Event | None = No
     worker = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="gateway",
                               daemon=True)
     worker.start()
+    last_sweep = time.monotonic()
     try:
         while not stop.wait(0.5):
-            pass
+            if time.monotonic() - last_sweep >= SWEEP_S:
+                last_sweep = time.monotonic()
+                try:
+                    server.gateway.sweep()
+                except Exception:                       # the store busy or failing: try next time
+                    log.exception("sweep failed")
     finally:
         server.shutdown()
         if not server.gateway.drain():

@@ -20,7 +20,7 @@ from typing import BinaryIO
 import numpy as np
 
 from emdesk.domain.engine.events import KINDS, POSITION
-from emdesk.domain.engine.periods import period_starts
+from emdesk.domain.engine.periods import period_of_ms, period_starts
 from emdesk.domain.telemetry_lines import Rejected
 
 from .evaluation import EvaluationReport, Evaluator
@@ -189,6 +189,16 @@ class IngestService:
             while pending:
                 future, at = pending.popleft()
                 self.store_parsed(future.result(), report, at)
+
+    def sweep(self) -> EvaluationReport:
+        """Judge every watched order in the current violation period and the one before,
+        events or not: a live gateway calls this every few minutes, since silence (a missed
+        check-in, a tag gone quiet) sends nothing to react to."""
+        with self._lock:
+            now = self.port.now_ms()
+            current = period_of_ms(now)[0]
+            previous = period_of_ms(current - 1)[0]
+            return Evaluator(self.port, self.fleet.watches).sweep([previous, current], evaluated=set())
 
     def submit(self, raws: list[bytes]) -> tuple[list[Rejected | None], IngestReport]:
         """Live events (the gateway): store and evaluate at once.  Returns, per line, None

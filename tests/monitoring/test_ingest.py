@@ -280,3 +280,24 @@ def test_a_gap_filled_by_its_late_backlog_is_closed_by_the_engine_not_deleted(tm
         assert "no longer supported" in after.history[-1].reason and after.history[-1].by == "engine"
     finally:
         store.close()
+
+
+def test_silence_is_judged_a_missed_check_in_raises_an_incident_with_no_event_at_all(tmp_path):
+    """Nothing arrives from the check-in phone; ingest of others' events, and the live sweep,
+    judge it all the same."""
+    store = build(tmp_path / "w.db")
+    try:
+        ingest(store, [fix("GPS-ZONE", T)])                       # an input covering 1 Dec
+        missed = [i for i in store.find(Incident) if "CHECKIN-MISSED" in i.codes]
+        assert [(i.reference, i.started_at) for i in missed] == [
+            ("W-CHECKIN", datetime(2026, 12, 1, 11, tzinfo=timezone.utc))]
+    finally:
+        store.close()
+    store = build(tmp_path / "live.db")
+    try:
+        report = IngestService(StoreTelemetry(store)).sweep()     # the gateway's sweep: no input at all
+        assert report.periods >= 2
+        assert sorted(i.started_at for i in store.find(Incident) if "CHECKIN-MISSED" in i.codes) == [
+            datetime(2026, 12, 1, 11, tzinfo=timezone.utc), datetime(2026, 12, 2, 11, tzinfo=timezone.utc)]
+    finally:
+        store.close()

@@ -21,7 +21,7 @@ def test_the_json_lists_each_order_with_home_curfew_zones_and_fitted_kit(tmp_pat
     out = _cli("orders", "list", "--json", "--db", str(tmp_path / "w.db"))
     assert out.returncode == 0, out.stderr
     rows = {r["reference"]: r for r in json.loads(out.stdout)}
-    assert set(rows) == {"W-CURFEW", "W-ZONE", "W-ENDED"}
+    assert set(rows) == {"W-CURFEW", "W-ZONE", "W-ENDED", "W-CHECKIN"}
     c = rows["W-CURFEW"]
     assert set(c) == {"order_id", "reference", "subject_id", "subject_name", "cohort", "status", "region", "start",
                       "end", "home", "curfew", "zones", "devices"}
@@ -36,9 +36,9 @@ def test_the_json_lists_each_order_with_home_curfew_zones_and_fitted_kit(tmp_pat
     assert f["properties"]["radius_m"] == 200 and f["properties"]["kind"] == "exclusion"
     assert rows["W-ENDED"]["devices"] == []                       # taken off: not fitted now
     active = json.loads(_cli("orders", "list", "--json", "--status", "active", "--db", str(tmp_path / "w.db")).stdout)
-    assert {r["reference"] for r in active} == {"W-CURFEW", "W-ZONE"}
+    assert {r["reference"] for r in active} == {"W-CURFEW", "W-ZONE", "W-CHECKIN"}
     text = _cli("orders", "list", "--db", str(tmp_path / "w.db")).stdout
-    assert "W-CURFEW" in text and "3 orders" in text
+    assert "W-CURFEW" in text and "4 orders" in text
 
 
 CURFEWS = [
@@ -74,6 +74,6 @@ def test_officers_and_technicians_are_refused_and_operators_see_their_region(tmp
                                       region="West Midlands")).orders()
         away = WatchLists(store, User(username="w", display_name="W", role=Role.MONITORING_OPERATOR,
                                       region="Wales")).orders()
-        assert len(here) == 3 and away == []
+        assert len(here) == 4 and away == []
     finally:
         store.close()

@@ -3,6 +3,7 @@
 - W-CURFEW: GPS tag + home unit, curfew 19:00-07:00 every day, home in Birmingham
 - W-ZONE:   GPS tag, an exclusion circle of 200 m, 1 km north-east of home
 - W-ENDED:  an ended order (its tag fitted until the order ended)
+- W-CHECKIN: a non-fitted device (a phone) that must check in daily at 10:00 (an hour to answer)
 Plus SPARE-1, a known tag fitted to nothing.
 """
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 from datetime import date, datetime, timedelta, timezone
 
 from emdesk.domain.clock import FixedClock
-from emdesk.domain.conditions import Circle, Conditions, Curfew, Zone, ZoneKind
+from emdesk.domain.conditions import CheckIns, Circle, Conditions, Curfew, Zone, ZoneKind
 from emdesk.domain.curfew import parse_windows
 from emdesk.domain.devices import Device, DeviceKind, DeviceState, DeviceStateChange
 from emdesk.domain.orders import Cohort, Order, OrderStatus
@@ -45,6 +46,7 @@ def build(path, now=NOW) -> Store:
          OrderStatus.ACTIVE, date(2027, 3, 1)),
         ("W-ENDED", Conditions(curfew=Curfew(windows=parse_windows("Mon-Sun 21:00-06:00"))), OrderStatus.ENDED,
          date(2026, 11, 30)),
+        ("W-CHECKIN", Conditions(checkins=CheckIns(per_week=7)), OrderStatus.ACTIVE, date(2027, 3, 1)),
     ):
         s = Subject(given_name="Test", family_name=ref, addresses=(Address(lat=HOME[0], lon=HOME[1], postcode="B1 1AA"),))
         o = Order(reference=ref, subject_id=s.id, cohort=Cohort.COURT_SENTENCE, status=status,
@@ -56,6 +58,7 @@ def build(path, now=NOW) -> Store:
             _fit("GPS-ZONE", DeviceKind.GPS_TAG, orders[1], people[1]),
             _fit("GPS-ENDED", DeviceKind.GPS_TAG, orders[2], people[2],
                  off=datetime(2026, 12, 1, 9, tzinfo=timezone.utc)),
+            _fit("NFD-CHECKIN", DeviceKind.NON_FITTED, orders[3], people[3]),
             Device(kind=DeviceKind.GPS_TAG, serial="SPARE-1", state=DeviceState.IN_STOCK, region="West Midlands")]
     with store.transaction():
         store.put_many(people)
