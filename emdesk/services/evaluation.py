@@ -183,6 +183,7 @@ class Evaluator:
         now = instant(now_ms)
         until = now_ms             # an incident still going has lasted until now
         free = list(existing)
+        seen: dict[tuple, int] = {}
         out: list[Incident] = []
         alerts: list[Alert] = []
         for draft, prio in found:
@@ -195,7 +196,11 @@ class Evaluator:
             incident_id = match.id if match else derived_id(
                 "incident", watch.order_id, draft.condition, str(draft.technical), str(draft.start_ms),
                 ms=draft.start_ms)
-            draft_alerts = [self._alert(watch, h, incident_id) for h in draft.hits]
+            draft_alerts = []
+            for h in draft.hits:
+                key = (h.code, h.condition, h.start_ms)
+                seen[key] = seen.get(key, -1) + 1
+                draft_alerts.append(self._alert(watch, h, incident_id, seen[key]))
             record = self._incident(watch, begin, draft, prio, incident_id, match, draft_alerts, until, now)
             if match is None:
                 report.incidents += 1
@@ -214,9 +219,12 @@ class Evaluator:
                 report.changed += 1
         return out, alerts
 
-    def _alert(self, watch: Watch, hit, incident_id: str) -> Alert:
+    def _alert(self, watch: Watch, hit, incident_id: str, nth: int = 0) -> Alert:
+        """``nth``: which of the hits with this code, condition and start it is (two devices
+        may raise the same code at the same moment)."""
         return Alert(
-            id=derived_id("alert", watch.order_id, hit.code, str(hit.start_ms), ms=hit.start_ms),
+            id=derived_id("alert", watch.order_id, hit.code, hit.condition, str(hit.start_ms), str(nth),
+                          ms=hit.start_ms),
             order_id=watch.order_id, subject_id=watch.subject_id, code=hit.code, condition=hit.condition,
             raised_at=instant(hit.start_ms), ended_at=None if hit.end_ms is None else instant(hit.end_ms),
             incident_id=incident_id, technical_cause=hit.technical, certain=hit.certain,
