@@ -220,6 +220,11 @@ def main(argv: list[str] | None = None) -> int:
     except CommandError as exc:
         print(f"emdesk: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # Output piped into `head` and the like: stop quietly, as command-line tools do.
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":
