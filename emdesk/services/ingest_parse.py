@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from emdesk.domain.engine.events import BY_VALUE
-from emdesk.domain.telemetry_lines import Line, Placed, Rejected, check, decode_many
+from emdesk.domain.telemetry_lines import Placed, Rejected, check, decode_many
 
 
 @dataclass(frozen=True)
