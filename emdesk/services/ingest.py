@@ -33,6 +33,8 @@ from .telemetry_port import TelemetryPort
 CHUNK = int(os.environ.get("EMDESK_INGEST_CHUNK", "200000"))
 PARALLEL_BYTES = int(os.environ.get("EMDESK_INGEST_PARALLEL_BYTES", str(64 << 20)))
 FLUSH_S = 1.0
+# A bulk ingest folds its landed rows in this often (the inbox stays small, the fold sorted).
+FOLD_ROWS = int(os.environ.get("EMDESK_INGEST_FOLD_ROWS", "1000000"))
 SWEEP_PERIODS = 3       # the latest periods an input covers in which silent orders are judged           # a live stream is stored at least this often
 SAMPLES = 20            # rejected lines kept, with their line numbers, to show the user
 
@@ -70,6 +72,7 @@ class IngestService:
         self.port = port
         self._lock = threading.Lock()       # the gateway serves requests on many threads
         self._periods: set[int] = set()     # violation periods the input touched
+        self._landed = 0                     # rows in the store's inbox, not yet folded in
         self.refresh()
 
     def refresh(self) -> None:
@@ -109,8 +112,10 @@ class IngestService:
                  num(p.lat, i), num(p.lon, i), num(p.hdop, i), num(p.speed, i), num(p.value, i),
                  p.event_ids[i] if p.event_ids else None, received_ms, int(late[i])) for i in index]
 
-    def store_parsed(self, p: Parsed, report: IngestReport, now_ms: int) -> list[tuple[str, int]]:
-        """Store one parsed chunk; returns the (order, period) marks it made."""
+    def store_parsed(self, p: Parsed, report: IngestReport, now_ms: int, *, landing: bool = False
+                     ) -> list[tuple[str, int]]:
+        """Store one parsed chunk; returns the (order, period) marks it made.  ``landing``: into
+        the store's inbox, counted when ``fold`` moves it in."""
         for number, reason, words in p.rejects:
             self.reject(report, number, Rejected(reason, words))
         if not len(p):
@@ -124,6 +129,8 @@ class IngestService:
             again_here = np.ones(len(p), bool)
             again_here[first] = False
             index = np.flatnonzero(late & ~again_here)
+            if landing:
+                self._fold(report)           # what landed must be in place to be found
             rows = self._text_rows(p, index, now_ms, late)
             again = self.port.known(rows)
             report.late += sum(1 for r in rows if (r[1], r[2], r[3]) not in again)
@@ -133,12 +140,16 @@ class IngestService:
         self._periods.update(firsts.tolist())
         pairs = np.unique(p.order * len(firsts) + np.searchsorted(firsts, starts))
         dirty = [(self._order_id[int(k // len(firsts))], int(firsts[k % len(firsts)])) for k in pairs]
-        if self._columns:
-            added = self.port.append_columns(p, p.event_ids, now_ms, late, dirty)
+        if landing:
+            self.port.append_columns(p, p.event_ids, now_ms, late, dirty, landing=True)
+            self._landed += len(p)
         else:
-            added = self.port.append(self._text_rows(p, range(len(p)), now_ms, late), dirty)
-        report.events += added
-        report.duplicates += len(p) - added
+            if self._columns:
+                added = self.port.append_columns(p, p.event_ids, now_ms, late, dirty)
+            else:
+                added = self.port.append(self._text_rows(p, range(len(p)), now_ms, late), dirty)
+            report.events += added
+            report.duplicates += len(p) - added
         report.positions += int(np.count_nonzero(p.kind == POSITION))
         return dirty
 
@@ -155,7 +166,7 @@ class IngestService:
         started = time.perf_counter()
         evaluator = Evaluator(self.port, self.fleet.watches)
         self._periods = set()
-        if not live and _big(source):
+        if not live and self._columns and _big(source):
             self._ingest_parallel(source, report)
         else:
             for numbers, chunk in _chunks(source, live):
@@ -185,10 +196,19 @@ class IngestService:
                 # Bounded: at most one chunk parsing per worker and one being written.
                 while len(pending) > workers:
                     future, at = pending.popleft()
-                    self.store_parsed(future.result(), report, at)
+                    self.store_parsed(future.result(), report, at, landing=True)
+                    if self._landed >= FOLD_ROWS:
+                        self._fold(report)
             while pending:
                 future, at = pending.popleft()
-                self.store_parsed(future.result(), report, at)
+                self.store_parsed(future.result(), report, at, landing=True)
+        self._fold(report)
+
+    def _fold(self, report: IngestReport) -> None:
+        new, landed = self.port.fold()
+        report.events += new
+        report.duplicates += landed - new
+        self._landed = 0
 
     def sweep(self) -> EvaluationReport:
         """Judge every watched order in the current violation period and the one before,

@@ -72,6 +72,7 @@ class StoreTelemetry:
         self.store = store
         self.log = store.telemetry
         self.log.ingesting()
+        self.log.fold()            # rows a killed bulk ingest landed but did not fold
 
     def now_ms(self) -> int:
         return ms(self.store.clock.now())
@@ -98,8 +99,11 @@ class StoreTelemetry:
     def high_by_key(self) -> dict[int, int]:
         return self.log.high_by_key()
 
-    def append_columns(self, cols, event_ids, received_ms, late, dirty) -> int:
-        return self.log.append_columns(cols, event_ids, received_ms, late, dirty)
+    def append_columns(self, cols, event_ids, received_ms, late, dirty, *, landing: bool = False) -> int:
+        return self.log.append_columns(cols, event_ids, received_ms, late, dirty, landing=landing)
+
+    def fold(self) -> tuple[int, int]:
+        return self.log.fold()
 
     def known(self, rows):
         return self.log.known(rows)

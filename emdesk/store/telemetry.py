@@ -93,10 +93,12 @@ class TelemetryLog:
             return dict(db.execute("SELECT device_n, newest FROM device_high").fetchall())
 
     def append_columns(self, cols, event_ids: list | None, received_ms: int, late: np.ndarray,
-                       dirty: Iterable[tuple[str, int]]) -> int:
+                       dirty: Iterable[tuple[str, int]], *, landing: bool = False) -> int:
         """Store a parsed chunk (``order``, ``device``: keys from ``register``; ``at``, ``kind``
         codes; ``lat``..``value`` with NaN for none) and mark its periods, in one transaction.
-        Returns how many rows were new."""
+        Returns how many rows were new.  ``landing``: into the inbox instead, for a bulk
+        ingest that calls ``fold`` (which then counts what was new) every so often and before
+        anything reads the events."""
         n = cols.at.shape[0]
         # Without event ids (most feeds) the rows are all numbers, which numpy turns into
         # tuples far faster than rows holding Python objects.
@@ -110,6 +112,8 @@ class TelemetryLog:
         table["late"] = late
         rows = table.tolist()        # NaN binds as NULL: SQLite has no NaN
         insert = _INSERT if event_ids is not None else _INSERT_NO_ID
+        if landing:
+            insert = insert.replace("INSERT OR IGNORE INTO device_events ", "INSERT INTO device_events_inbox ")
         heard_at = np.where(cols.kind != _COMMS_LOST, cols.at, -1)
         order = np.argsort(cols.device, kind="stable")
         keys, starts = np.unique(cols.device[order], return_index=True)
@@ -182,6 +186,21 @@ class TelemetryLog:
         with self.store.transaction() as db:
             return db.execute("DELETE FROM device_events WHERE order_n IN (SELECT n FROM telemetry_keys WHERE "
                               "kind = 'order' AND key NOT IN (SELECT id FROM orders))").rowcount
+
+    def fold(self) -> tuple[int, int]:
+        """Move landed rows into ``device_events`` in key order, one statement; returns (new,
+        landed): a row already stored (a resend) is dropped."""
+        with self.store.transaction() as db:
+            landed = db.execute("SELECT count(*) FROM device_events_inbox").fetchone()[0]
+            if not landed:
+                return 0, 0
+            before = db.conn.total_changes
+            db.execute("INSERT OR IGNORE INTO device_events (order_n, at, kind, device_n, lat, lon, hdop, speed, value, "
+                       "event_id, received, late) SELECT order_n, at, kind, device_n, lat, lon, hdop, speed, value, "
+                       "event_id, received, late FROM device_events_inbox ORDER BY order_n, at, kind, device_n")
+            new = db.conn.total_changes - before
+            db.execute("DELETE FROM device_events_inbox")
+        return new, landed
 
     def ingesting(self):
         """A bigger page cache for a long ingest (the connection's own setting)."""
