@@ -9,6 +9,7 @@ audit: telemetry is the volume.
 """
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -110,7 +111,13 @@ class TelemetryLog:
             table["id"] = event_ids
         table["rec"] = received_ms
         table["late"] = late
-        rows = table.tolist()        # NaN binds as NULL: SQLite has no NaN
+        collecting = gc.isenabled()
+        gc.disable()                 # a chunk's tuples have no cycles: no need to walk them
+        try:
+            rows = table.tolist()    # NaN binds as NULL: SQLite has no NaN
+        finally:
+            if collecting:
+                gc.enable()
         insert = _INSERT if event_ids is not None else _INSERT_NO_ID
         if landing:
             insert = insert.replace("INSERT OR IGNORE INTO device_events ", "INSERT INTO device_events_inbox ")
