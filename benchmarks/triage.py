@@ -23,31 +23,16 @@ SEED = 2026
 
 def run_day(tmp: Path, *, subjects: int = 300, seed: int = SEED, day: date = DAY, wearers: int | None = None):
     """(triage, ingest report, labels): the whole pipeline in ``tmp``."""
-    from emdesk.domain.clock import FixedClock, LONDON
-    from emdesk.domain.engine.events import instant
-    from emdesk.domain.engine.periods import period_bounds
-    from emdesk.domain.monitoring import Alert, Incident
+    from emdesk.domain.clock import LONDON
     from emdesk.services.demo import build_demo
-    from emdesk.services.ingest import IngestService
-    from emdesk.services.telemetry_port import StoreTelemetry
     from hardware.fleet import run
-    from hardware.triage import read_labels, score
+    from hardware.triage import ingest_and_score
 
     made = datetime.combine(day, datetime.min.time().replace(hour=8), tzinfo=LONDON).astimezone(timezone.utc)
     store, _ = build_demo(tmp / "demo.db", seed=seed, now=made, subjects=subjects, plan_seconds=0.5)
     store.close()
     run(str(tmp / "demo.db"), day, str(tmp / "day"), seed=seed, wearers=wearers, pace="max")
-    until = instant(period_bounds(day)[1])
-    from emdesk.store import Store
-    store = Store.open(tmp / "demo.db", clock=FixedClock(until))
-    try:
-        with open(tmp / "day" / "telemetry.jsonl", "rb") as f:
-            report = IngestService(StoreTelemetry(store)).ingest(f)
-        labels = read_labels(tmp / "day" / "labels.jsonl")
-        triage = score(labels, store.find(Incident), store.find(Alert), until)
-    finally:
-        store.close()
-    return triage, report, labels
+    return ingest_and_score(tmp / "demo.db", tmp / "day", day)
 
 
 def main() -> None:

@@ -98,6 +98,28 @@ def _overlaps(i: Incident, label: Label, until: datetime) -> bool:
     return i.started_at <= label.end + SLACK and end >= label.start - SLACK
 
 
+def ingest_and_score(store_path: Path, day_dir: Path, day) -> tuple[Triage, object, list[Label]]:
+    """Ingest a simulated day (``day_dir`` as the fleet wrote it) into the store with the clock
+    at the end of its violation period, as ``emdesk ingest`` would, and score the incidents
+    against its labels.  Returns (triage, the ingest report, the labels)."""
+    from emdesk.domain.clock import FixedClock
+    from emdesk.domain.engine.events import instant
+    from emdesk.domain.engine.periods import period_bounds
+    from emdesk.services.ingest import IngestService
+    from emdesk.services.telemetry_port import StoreTelemetry
+    from emdesk.store import Store
+
+    until = instant(period_bounds(day)[1])
+    store = Store.open(store_path, clock=FixedClock(until))
+    try:
+        with open(Path(day_dir) / "telemetry.jsonl", "rb") as f:
+            report = IngestService(StoreTelemetry(store)).ingest(f)
+        labels = read_labels(Path(day_dir) / "labels.jsonl")
+        return score(labels, store.find(Incident), store.find(Alert), until), report, labels
+    finally:
+        store.close()
+
+
 def score(labels: list[Label], incidents: list[Incident], alerts: list[Alert], until: datetime) -> Triage:
     t = Triage()
     by_ref: dict[str, list[Incident]] = {}

@@ -8,17 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from emdesk.domain.clock import LONDON, FixedClock
-from emdesk.domain.engine.events import instant
-from emdesk.domain.engine.periods import period_bounds
-from emdesk.domain.monitoring import Alert, Incident
+from emdesk.domain.clock import LONDON
 from emdesk.services.demo import build_demo
-from emdesk.services.ingest import IngestService
-from emdesk.services.telemetry_port import StoreTelemetry
-from emdesk.store import Store
 from hardware.fleet import (NOISE, VIOLATIONS, EpisodeError, load_wearers, simulate, simulate_wearer, violation_period,
                             write_day)
-from hardware.triage import read_labels, score
+from hardware.triage import ingest_and_score
 
 DAY = date(2026, 12, 1)
 SEED = 7
@@ -51,15 +45,7 @@ def day(tmp_path_factory):
     store.close()
     cast = _cast(tmp / "demo.db")
     write_day(simulate(str(tmp / "demo.db"), DAY, seed=SEED, force=cast), str(tmp / "day"))
-    until = instant(period_bounds(DAY)[1])
-    store = Store.open(tmp / "demo.db", clock=FixedClock(until))
-    try:
-        with open(tmp / "day" / "telemetry.jsonl", "rb") as f:
-            report = IngestService(StoreTelemetry(store)).ingest(f)
-        labels = read_labels(tmp / "day" / "labels.jsonl")
-        triage = score(labels, store.find(Incident), store.find(Alert), until)
-    finally:
-        store.close()
+    triage, report, labels = ingest_and_score(tmp / "demo.db", tmp / "day", DAY)
     return cast, triage, report, labels
 
 
