@@ -71,12 +71,7 @@ def simulate_wearer(wearer: Wearer, period: Period, seed: int, *, violation: str
     kinds = ep.feasible_violations(ctx)
     vkind = None
     if violation is not None:
-        if violation not in ep.VIOLATIONS:
-            raise ep.EpisodeError(f"unknown violation kind {violation!r}; use one of {', '.join(ep.VIOLATIONS)}")
-        if violation not in kinds:
-            raise ep.EpisodeError(f"{wearer.reference}: cannot have {violation} (its order and kit allow "
-                                  f"{', '.join(kinds) or 'none'})")
-        vkind = violation
+        vkind = _forced(violation, "violation", ep.VIOLATIONS, kinds, wearer.reference)
     elif settled and kinds and draw_violation < ep.VIOLATION_SHARE:
         vkind = rng.choice(kinds)
     script = ep.Script(plan)
@@ -189,12 +184,7 @@ def simulate_wearer(wearer: Wearer, period: Period, seed: int, *, violation: str
     nkinds = ep.feasible_noise(ctx)
     nkind = None
     if noise is not None:
-        if noise not in ep.NOISE:
-            raise ep.EpisodeError(f"unknown noise kind {noise!r}; use one of {', '.join(ep.NOISE)}")
-        if noise not in nkinds:
-            raise ep.EpisodeError(f"{wearer.reference}: cannot have {noise} (its order and kit allow "
-                                  f"{', '.join(nkinds) or 'none'})")
-        nkind = noise
+        nkind = _forced(noise, "noise", ep.NOISE, nkinds, wearer.reference)
     elif settled and nkinds and draw_noise < ep.NOISE_SHARE:
         nkind = rng.choices(nkinds, weights=[ep.NOISE_WEIGHTS[k] for k in nkinds])[0]
     nlabel = None
@@ -229,3 +219,13 @@ def simulate_wearer(wearer: Wearer, period: Period, seed: int, *, violation: str
     if nlabel is not None:
         labels.append(nlabel)
     return events, labels
+
+
+def _forced(kind: str, what: str, known, feasible, reference: str) -> str:
+    """A kind asked for by name, if this wearer's order and kit allow it."""
+    if kind not in known:
+        raise ep.EpisodeError(f"unknown {what} kind {kind!r}; use one of {', '.join(known)}")
+    if kind not in feasible:
+        raise ep.EpisodeError(f"{reference}: cannot have {kind} (its order and kit allow "
+                              f"{', '.join(feasible) or 'none'})")
+    return kind
