@@ -33,6 +33,8 @@ class Permission(str, Enum):
     VIEW_MANAGEMENT_FIGURES = "view_management_figures"
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
+    # "Who was near this place then?" reads everyone's trails: a supervisor's call, with a reason.
+    MATCH_TRAILS = "match_trails"
 
 
 P = Permission
@@ -41,7 +43,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Technicians handle kit: the wearer's name on an allocation, nothing more.
     Role.TECHNICIAN: frozenset({P.VIEW_DEVICES, P.MANAGE_DEVICES}),
     Role.MONITORING_OPERATOR: frozenset({P.VIEW_REGION_CASES, P.VIEW_PERSONAL_DETAILS, P.WORK_ALERTS, P.ENTER_ORDERS, P.VIEW_DEVICES}),
-    Role.SUPERVISOR: frozenset({P.VIEW_ALL_CASES, P.VIEW_PERSONAL_DETAILS, P.VIEW_MANAGEMENT_FIGURES, P.ENTER_ORDERS, P.VIEW_DEVICES, P.VIEW_AUDIT, P.WORK_ALERTS}),
+    Role.SUPERVISOR: frozenset({P.VIEW_ALL_CASES, P.VIEW_PERSONAL_DETAILS, P.VIEW_MANAGEMENT_FIGURES, P.ENTER_ORDERS, P.VIEW_DEVICES, P.VIEW_AUDIT, P.WORK_ALERTS,
+                                    P.MATCH_TRAILS}),
     Role.ADMIN: frozenset({P.MANAGE_USERS, P.VIEW_AUDIT, P.VIEW_DEVICES}),
 }
 
