@@ -8,8 +8,8 @@ from emdesk.ui.main_window import MainWindow
 EXPECTED_TABS = {
     Role.FIELD_OFFICER: ["today", "caseload"],
     Role.TECHNICIAN: ["stock", "bench", "equipment"],
-    Role.MONITORING_OPERATOR: ["orders", "caseload"],
-    Role.SUPERVISOR: ["overview", "orders", "caseload", "equipment"],
+    Role.MONITORING_OPERATOR: ["monitoring", "orders", "caseload"],
+    Role.SUPERVISOR: ["overview", "monitoring", "orders", "caseload", "equipment"],
     Role.ADMIN: ["stock"],
 }
 

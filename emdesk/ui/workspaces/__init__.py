@@ -9,6 +9,7 @@ from .bench import BenchWorkspace
 from .caseload import CaseloadWorkspace
 from .conflicts import ConflictsWorkspace
 from .equipment import EquipmentWorkspace
+from .monitoring import MonitoringWorkspace
 from .orders import OrdersWorkspace
 from .overview import OverviewWorkspace
 from .stock import StockWorkspace
@@ -21,14 +22,17 @@ def workspaces_for(user: User, *, synced: bool = False) -> list[type[Workspace]]
     """Tabs in the order a user works: figures, orders, the day, cases, kit.
 
     Field officer: Today, Caseload. Technician: Stock, Bench, Outstanding kit. Monitoring
-    operator: Orders, Caseload. Supervisor: Overview, Orders, Caseload (and Sync conflicts
-    when synced), Outstanding kit. An account with none of these (an administrator) still
+    operator: Monitoring, Orders, Caseload. Supervisor: Overview, Monitoring, Orders,
+    Caseload (and Sync conflicts when synced), Outstanding kit. An account with none of these (an administrator) still
     gets the device list it may view.
     """
     can = user.can
     chosen: list[type[Workspace]] = []
+    if can(P.WORK_ALERTS):
+        # The centre works from the queue: first for an operator, after the figures for a supervisor.
+        chosen.append(MonitoringWorkspace)
     if can(P.VIEW_MANAGEMENT_FIGURES):
-        chosen.append(OverviewWorkspace)
+        chosen.insert(0, OverviewWorkspace)
     if can(P.ENTER_ORDERS) or can(P.VIEW_ALL_CASES):
         chosen.append(OrdersWorkspace)
     if can(P.RECORD_VISITS):
@@ -49,5 +53,5 @@ def workspaces_for(user: User, *, synced: bool = False) -> list[type[Workspace]]
 
 
 __all__ = ["Workspace", "workspaces_for", "BenchWorkspace", "CaseloadWorkspace", "ConflictsWorkspace", "EquipmentWorkspace",
-           "OrdersWorkspace", "OverviewWorkspace",
+           "MonitoringWorkspace", "OrdersWorkspace", "OverviewWorkspace",
            "StockWorkspace", "TodayWorkspace"]
