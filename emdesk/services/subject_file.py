@@ -147,6 +147,11 @@ class SubjectFile:
     at: datetime                   # when the file was read
 
 
+def may_read(user: User) -> bool:
+    """Monitoring staff: an operator (her region) or a supervisor (all)."""
+    return user.can(Permission.VIEW_ALL_CASES) or user.can(Permission.VIEW_REGION_CASES)
+
+
 def _words(value: str) -> str:
     return value.replace("_", " ").capitalize()
 
@@ -391,4 +396,4 @@ def _incident_row(i: Incident) -> TimelineRow:
 
 
 __all__ = ["Breach", "ConditionLine", "DeviceHealth", "HomeUnit", "NoteRow", "OrderFacts", "Person", "SubjectFile",
-           "SubjectFileService", "Tamper", "TimelineRow"]
+           "SubjectFileService", "Tamper", "TimelineRow", "may_read"]
