@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor
 
-from emdesk.services.subject_file import Breach, NoteRow, TimelineRow
+from emdesk.services.subject_file import TimelineRow
 
 from .. import palette
 from ..formatting import fmt_date, fmt_time, fmt_when
@@ -29,17 +29,22 @@ def _when_tip(r: TimelineRow) -> str:
     return _when(r)
 
 
+def about(r: TimelineRow) -> str:
+    """The device and the detail of a timeline row, in one line."""
+    return " · ".join(p for p in (r.device, r.detail) if p)
+
+
 def _opens(r) -> str | None:
     return "Enter or double-click: open this incident" if getattr(r, "incident_id", None) else None
 
 
 TIMELINE = [
-    Column("When", lambda r: r.at, show=_when, width=168, tooltip=_when_tip),
-    Column("Device", lambda r: r.device, width=104),
-    # Last, so it takes the pane's width; the detail is in the tooltip and under the table.
+    Column("When", lambda r: r.at, show=_when, width=186, tooltip=_when_tip),
+    # Last, so it takes the pane's width; the device and the detail are in the tooltip and
+    # under the table (a device column would leave the words no room in a 600 px pane).
     Column("What", lambda r: r.what, foreground=lambda r: tone_colour(r.tone),
            bold=lambda r: r.kind == "incident",
-           tooltip=lambda r: "\n".join(p for p in (r.what, r.detail, _opens(r)) if p)),
+           tooltip=lambda r: "\n".join(p for p in (r.what, about(r), _opens(r)) if p)),
 ]
 
 BREACHES = [
@@ -58,4 +63,4 @@ NOTES = [
     Column("Note", lambda r: r.text, tooltip=lambda r: r.text),
 ]
 
-__all__ = ["BREACHES", "NOTES", "TIMELINE", "Breach", "NoteRow", "TimelineRow", "tone_colour"]
+__all__ = ["BREACHES", "NOTES", "TIMELINE", "about", "tone_colour"]

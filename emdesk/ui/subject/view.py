@@ -20,13 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from emdesk.services.subject_file import SubjectFile
+from emdesk.services.subject_file import SubjectFile, TimelineRow
 
 from ..formatting import fmt_when
 from ..table_model import ROW_ROLE
 from ..table_view import Table, make_table
 from ..tasks import Task, TaskError, runner_for
-from .columns import BREACHES, NOTES, TIMELINE
+from .columns import BREACHES, NOTES, TIMELINE, about
 from .summary import conditions_html, devices_html, header_line, order_html
 
 EMPTY_TEXT = "No wearer selected.\nPick an incident in the queue or a wearer on the map to see their file here."
@@ -227,7 +227,7 @@ class SubjectView(QWidget):
     @Slot(QModelIndex, QModelIndex)
     def _show_detail(self, current: QModelIndex, _previous: QModelIndex) -> None:
         row = current.data(ROW_ROLE) if current.isValid() else None
-        detail = row.detail if row is not None else ""
+        detail = (about(row) if isinstance(row, TimelineRow) else "") if row is not None else ""
         hint = " (Enter: open the incident)" if getattr(row, "incident_id", None) else ""
         self.detail.setText(f"{detail}{hint}".strip())
         self.detail.setVisible(bool(self.detail.text()))

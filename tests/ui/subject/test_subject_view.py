@@ -63,7 +63,7 @@ def test_double_clicking_an_incident_row_opens_it(qtbot, session_for, wearer_wor
     r, incident_id = _incident_row(view)
     assert store.get(Incident, incident_id).order_id == order.id
     table = view.timeline.view
-    rect = table.visualRect(view.timeline.proxy.index(r, 2))
+    rect = table.visualRect(view.timeline.proxy.index(r, 1))
     with qtbot.waitSignal(view.incident_activated, timeout=2_000) as opened:
         # A person's double-click: QTest's own sends no first press, which the view waits for.
         qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
