@@ -53,7 +53,7 @@ BREACHES = [
            tooltip=lambda r: r.detail or None),
     Column("Status", lambda r: r.status, width=85,
            foreground=lambda r: palette.colour("bad") if r.status == "Escalated" else None),
-    Column("Minutes", lambda r: r.minutes, fmt=lambda m: f"{m:,.0f}", width=70),
+    Column("Minutes", lambda r: r.minutes, fmt=lambda m: f"{m:,.0f}", width=82),
     Column("Order", lambda r: r.reference),
 ]
 
