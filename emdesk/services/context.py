@@ -19,6 +19,8 @@ from .intake import IntakeService
 from .kpis import KpiService
 from .officer_day import OfficerDayService
 from .removals import RemovalService
+from .subject_file import SubjectFileService
+from .subject_file import may_read as may_read_subject_files
 from .sync_port import SyncPort
 from .visit_making import VisitMakingService
 from .visit_outcomes import VisitOutcomeService
@@ -58,6 +60,8 @@ class AppContext:
     visit_making: VisitMakingService | None = None
     kpis: KpiService | None = None
     equipment: OutstandingEquipmentService | None = None
+    # Monitoring staff's file on one wearer (order, kit health, timeline); None for other roles.
+    subject_files: SubjectFileService | None = None
 
     @classmethod
     def for_user(cls, store: Store, user: User, clock: Clock, geocoder: Geocoder) -> "AppContext":
@@ -82,6 +86,7 @@ class AppContext:
             kpis=(KpiService(store, user, clock)
                   if user.can(Permission.VIEW_MANAGEMENT_FIGURES) else None),
             equipment=OutstandingEquipmentService(store, user, clock) if may_see_equipment(user) else None,
+            subject_files=SubjectFileService(store, user, clock) if may_read_subject_files(user) else None,
         )
 
     def close(self) -> None:
