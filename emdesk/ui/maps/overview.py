@@ -46,6 +46,7 @@ class OverviewMap(QWidget):
         self.summary = QLabel("", objectName="overviewSummary")
         legend = QHBoxLayout()
         legend.setSpacing(14)
+        legend.setContentsMargins(6, 4, 6, 0)
         self.legend: dict[str, QLabel] = {}
         for status, (colour, words) in STATUS_STYLE.items():
             label = QLabel(f'<span style="color:{colour}; font-size:14pt">●</span> {words}',
