@@ -20,14 +20,15 @@ from .table_model import Column
 from .table_view import make_table
 from .tasks import TaskError, runner_for
 
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 COLUMNS = [
     Column("Reference", lambda m: m.reference, width=120),
     Column("Name", lambda m: m.name, width=160),
-    Column("Closest", lambda m: m.closest_m, fmt=lambda v: f"{v:,.0f} m", align=Qt.AlignmentFlag.AlignRight,
+    Column("Closest", lambda m: m.closest_m, fmt=lambda v: f"{v:,.0f} m", align=_RIGHT,
            width=80),
     Column("First within", lambda m: m.first_at, fmt=fmt_when, width=130),
     Column("Last within", lambda m: m.last_at, fmt=fmt_when, width=130),
-    Column("Fixes", lambda m: m.fixes, align=Qt.AlignmentFlag.AlignRight, width=60),
+    Column("Fixes", lambda m: m.fixes, align=_RIGHT, width=60),
     Column("Certainty", lambda m: m.certain, fmt=lambda c: "Certain" if c else "Possible (by accuracy)",
            tooltip=lambda m: ("A reported position lies within the radius" if m.certain else
                               "Only the fix's accuracy circle reaches the radius: it may not have been inside"),
@@ -65,6 +66,7 @@ class TrailMatchDialog(QDialog):
         self.radius.setValue(200)
         self.radius.setSuffix(" m")
         self.radius.setAccessibleName("Radius in metres")
+        self.radius.setMaximumWidth(140)
         self.start = self._when(now - timedelta(hours=24), "From", "start")
         self.end = self._when(now, "To", "end")
         self.reason = QLineEdit(objectName="reason")
@@ -72,6 +74,7 @@ class TrailMatchDialog(QDialog):
         self.reason.setAccessibleName("Reason, recorded in the audit log")
         self.find = QPushButton("Find wearers", objectName="findWearers")
         self.find.setDefault(True)
+        self.find.setMinimumWidth(140)
         self.find.clicked.connect(self.run)
 
         form = QFormLayout()
