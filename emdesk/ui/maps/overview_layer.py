@@ -4,6 +4,7 @@ Plain data in (``WearerPosition``), no Qt: the page renders off the GUI thread. 
 wearer is a marker in ``emdesk.markers`` keyed by order id (clicks come back through the
 bridge), and the page keeps ``emdesk.overview.update(rows)``: live refreshes move and
 recolour markers in place, add the new and drop the gone, without reloading the page.
+The first load goes through the same function, from one JSON list in the page.
 A cluster takes the colour of the worst status inside it.
 """
 from __future__ import annotations
@@ -13,7 +14,6 @@ import json
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-import folium
 from branca.element import Element, MacroElement
 from folium.plugins import MarkerCluster
 from jinja2 import Template
@@ -66,16 +66,6 @@ def update_script(positions: Sequence[WearerPosition]) -> str:
     return f"window.emdesk && emdesk.overview ? emdesk.overview.update({json.dumps(marker_rows(positions))}) : -1"
 
 
-def _literal(text: str) -> str:
-    """folium puts a tooltip inside a JavaScript template literal."""
-    return text.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
-
-
-def _icon(status: str) -> folium.DivIcon:
-    return folium.DivIcon(html=f'<div class="emdesk-wearer {status}"></div>', icon_size=(18, 18),
-                          icon_anchor=(9, 9), class_name="emdesk-wearer-icon")
-
-
 _CLUSTER_ICON = """
 function (cluster) {
   var worst = emdeskWorst(cluster.getAllChildMarkers());
@@ -109,22 +99,22 @@ emdesk.overview = (function (cluster) {
     return L.divIcon({html: '<div class="emdesk-wearer ' + status + '"></div>', className: 'emdesk-wearer-icon',
                       iconSize: [18, 18], iconAnchor: [9, 9]});
   }
-  function add(r) {
+  function make(r) {
     var m = L.marker([r.lat, r.lon], {icon: icon(r.status), status: r.status});
     m.bindTooltip(r.tip);
     m.on('click', function () { emdesk.tell(r.key); });
     emdesk.markers[r.key] = m;
-    cluster.addLayer(m);
+    return m;
   }
   return {
     cluster: cluster,
     updates: 0,
     update: function (rows) {
-      var seen = {}, changed = 0;
+      var seen = {}, changed = 0, fresh = [];
       rows.forEach(function (r) {
         seen[r.key] = true;
         var m = emdesk.markers[r.key];
-        if (!m) { add(r); changed += 1; return; }
+        if (!m) { fresh.push(make(r)); changed += 1; return; }
         var at = m.getLatLng(), moved = at.lat !== r.lat || at.lng !== r.lon;
         var recoloured = m.options.status !== r.status;
         if (moved || recoloured) {
@@ -138,6 +128,7 @@ emdesk.overview = (function (cluster) {
         }
         m.setTooltipContent(r.tip);
       });
+      if (fresh.length) { cluster.addLayers(fresh); }     // in bulk: thousands at once
       Object.keys(emdesk.markers).forEach(function (k) {
         if (!seen[k]) { cluster.removeLayer(emdesk.markers[k]); delete emdesk.markers[k]; changed += 1; }
       });
@@ -151,14 +142,16 @@ emdesk.overview = (function (cluster) {
     }
   };
 })({{ this.cluster }});
+emdesk.overview.update({{ this.rows|tojson }});
 {% endmacro %}
 """)
 
-    def __init__(self, cluster_name: str):
+    def __init__(self, cluster_name: str, rows: list[dict[str, Any]]):
         super().__init__()
         self._name = "EmdeskOverview"
         self.cluster = cluster_name
         self.worst = WORST_FIRST
+        self.rows = rows
 
 
 def overview_layer(positions: Sequence[WearerPosition]):
@@ -169,12 +162,9 @@ def overview_layer(positions: Sequence[WearerPosition]):
         cluster = MarkerCluster(name="Wearers", icon_create_function=_CLUSTER_ICON,
                                 disable_clustering_at_zoom=UNCLUSTER_AT_ZOOM, show_coverage_on_hover=False)
         cluster.add_to(builder.map)
-        for p in positions:
-            marker = folium.Marker([p.lat, p.lon], icon=_icon(p.status), status=p.status,
-                                   tooltip=folium.Tooltip(_literal(tooltip_html(p))))
-            marker.add_to(cluster)
-            builder.marker(p.order_id, marker)
-        builder.map.add_child(_Live(cluster.get_name()))
+        # The markers are made in the page from one JSON list (the same ``update`` the live
+        # refreshes call): a folium element each measured 1.5 ms and 1 KiB a wearer.
+        builder.map.add_child(_Live(cluster.get_name(), marker_rows(positions)))
         return [(p.lat, p.lon) for p in positions]
     return add
 
