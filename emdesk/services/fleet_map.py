@@ -34,8 +34,10 @@ from .watch_lists import WatchLists
 
 STATUSES = ("ok", "violation", "technical", "silent")
 SILENT_AFTER = timedelta(minutes=60)
-FAULT_LOOKBACK = timedelta(hours=6)        # a fault report older than this has been dealt with or repeated
-BATTERY_LOOKBACK = timedelta(hours=24)
+# Device health is read from this much of each order's events, every refresh: a fault
+# older than this has been dealt with or reported again, a battery low this long ago
+# and never charged since has gone flat (and the wearer silent).
+HEALTH_LOOKBACK = timedelta(hours=6)
 LOW_BATTERY_PERCENT = 20.0
 _LIVE = (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED, IncidentStatus.ESCALATED)
 _BATTERY = ("battery_low", "battery_dead", "battery_level", "charging")
@@ -115,19 +117,20 @@ class FleetMapService:
         return {s.id: s.full_name for s in self.store.get_many(Subject, {o.subject_id for o in orders}).values()}
 
     def _health(self, now: datetime) -> dict[str, list[str]]:
-        """Each order's device trouble from its recent events: a fault, a low battery."""
+        """Each order's device trouble from its recent events (one pass over the last
+        ``HEALTH_LOOKBACK``): a fault reported, a battery low and not charged since."""
         out: dict[str, list[str]] = {}
-        now_ms = ms(now)
-        for order, _kind, _at, _value in newest_of_kinds(self.store, ["device_fault"], ms(now - FAULT_LOOKBACK), now_ms):
-            out.setdefault(order, []).append("a device reported a fault")
         newest: dict[str, tuple[int, str, float | None]] = {}
-        for order, kind, at, value in newest_of_kinds(self.store, _BATTERY, ms(now - BATTERY_LOOKBACK), now_ms):
-            if order not in newest or at > newest[order][0]:
+        for order, kind, at, value in newest_of_kinds(self.store, ("device_fault", *_BATTERY),
+                                                      ms(now - HEALTH_LOOKBACK), ms(now)):
+            if kind == "device_fault":
+                out.setdefault(order, []).append("a device reported a fault")
+            elif order not in newest or at > newest[order][0]:
                 newest[order] = (at, kind, value)
         for order, (_at, kind, value) in newest.items():
             if kind in ("battery_low", "battery_dead") or (
                     kind == "battery_level" and value is not None and value < LOW_BATTERY_PERCENT):
-                out.setdefault(order, []).append("battery low" if kind != "battery_dead" else "battery dead")
+                out.setdefault(order, []).append("battery dead" if kind == "battery_dead" else "battery low")
         return out
 
 

@@ -112,3 +112,21 @@ def test_roles_without_case_lists_see_why_there_is_no_map(qtbot, world, session)
     qtbot.addWidget(widget)
     widget.show()
     assert widget.map.showing_message and "not available" in widget.map.message.text()
+
+
+
+@pytest.mark.parametrize("name", ["</script><script>window.hacked = 1</script>", "O'Brien `${x}` \\ \"q\"",
+                                  "<b>bold</b> & co"])
+def test_names_reach_the_tooltip_as_text_never_as_markup_or_script(name):
+    import html
+
+    from emdesk.services.fleet_map import WearerPosition
+    from emdesk.ui.maps.overview_layer import overview_layer, tooltip_html
+    from emdesk.ui.maps.page import MapBuilder
+
+    p = WearerPosition(order_id="o1", reference="R-1", name=name, region="West Midlands", lat=52.5, lon=-1.9,
+                       at=NOW, status="ok", last_contact=NOW)
+    tip = tooltip_html(p)
+    assert html.escape(name) in tip
+    page = MapBuilder().add(overview_layer([p])).render()
+    assert "<script>window.hacked" not in page and "<b>bold" not in page
