@@ -61,8 +61,16 @@ def tile_source(env: Mapping[str, str] | None = None) -> TileSource | None:
         except TilePackError as exc:
             log.warning("%s; the maps draw without tiles", exc)
         else:
+            if not pack.info.raster:
+                log.warning("%s holds %s (vector) tiles, which these maps cannot draw; give a pack of PNG, JPEG "
+                            "or WebP tiles", pack_path, pack.info.format)
+                return _url_source(env, attribution)
             return TileSource(url=PACK_URL, attribution=attribution or pack.info.attribution or Path(pack_path).name,
                               max_zoom=_MAX_ZOOM, max_native_zoom=pack.info.max_zoom, local=True)
+    return _url_source(env, attribution)
+
+
+def _url_source(env: Mapping[str, str], attribution: str) -> TileSource | None:
     url = env.get(URL_ENV, "").strip()
     if not url:
         return None

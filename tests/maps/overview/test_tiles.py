@@ -69,6 +69,18 @@ def test_the_configured_source_a_pack_first(pack_path, env, url, local):
         assert "maxNativeZoom" in MapBuilder(tiles=source).render()
 
 
+def test_a_vector_pack_is_passed_over_for_the_url_or_a_plain_background(tmp_path, caplog):
+    import sqlite3
+
+    path = make_mbtiles(tmp_path / "vector.mbtiles")
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE metadata SET value = 'pbf' WHERE name = 'format'")
+    assert tile_source({"EMDESK_MAP_TILE_PACK": str(path)}) is None
+    assert "cannot draw" in caplog.text and "vector.mbtiles" in caplog.text
+    url = "https://t.example/{z}/{x}/{y}"
+    assert tile_source({"EMDESK_MAP_TILE_PACK": str(path), "EMDESK_MAP_TILES": url}).url == url
+
+
 def js(qtbot, view: MapView, script: str):
     with qtbot.waitCallback(timeout=10_000) as callback:
         view.run_js(f"JSON.stringify({script})", callback)
