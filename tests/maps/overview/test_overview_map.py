@@ -130,3 +130,13 @@ def test_names_reach_the_tooltip_as_text_never_as_markup_or_script(name):
     assert html.escape(name) in tip
     page = MapBuilder().add(overview_layer([p])).render()
     assert "<script>window.hacked" not in page and "<b>bold" not in page
+
+
+def test_live_refreshes_run_only_while_the_map_is_visible(qtbot, overview):
+    from emdesk.ui.maps.overview import LIVE_MS
+
+    assert overview.timer.isActive() and overview.timer.interval() == LIVE_MS
+    overview.hide()
+    assert not overview.timer.isActive()
+    overview.show()
+    assert overview.timer.isActive()
