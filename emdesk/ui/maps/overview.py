@@ -38,6 +38,7 @@ class OverviewMap(QWidget):
         self.positions: list = []
         self.last_error = ""
         self._busy = False
+        self._again: bool | None = None     # a load asked for while one ran (True: a full one)
         self._page_ready = False
 
         self.map = MapView(self)
@@ -74,10 +75,14 @@ class OverviewMap(QWidget):
         self._load(full=True)
 
     def _live(self) -> None:
-        self._load(full=not self._page_ready)
+        if not self.map.loading:               # a page on its way will show the newest anyway
+            self._load(full=self.map.page_path is None)
 
     def _load(self, *, full: bool) -> None:
-        if self.service is None or self._busy:
+        if self.service is None:
+            return
+        if self._busy:
+            self._again = bool(self._again) or full
             return
         self._busy = True
         service, tiles, folder = self.service, self.map.tiles, self.map.folder
@@ -89,9 +94,17 @@ class OverviewMap(QWidget):
 
         runner_for(self.ctx).run(load, name="read the fleet's positions", on_done=self._show, on_error=self._failed)
 
+    def _next(self) -> None:
+        again, self._again = self._again, None
+        if again is not None:
+            self._load(full=again)
+
     @Slot(object)
     def _show(self, data: _Loaded) -> None:
         self._busy = False
+        if self._again:                        # a full reload is wanted: this answer is stale
+            self._next()
+            return
         self.last_error = ""
         self.positions = data.positions
         self._summarise()
@@ -100,11 +113,13 @@ class OverviewMap(QWidget):
             self.map.show_page(data.page)      # ``refreshed`` when it has loaded
         elif self._page_ready:
             self.map.run_js(update_script(self.positions), lambda _changed: self.refreshed.emit())
+        self._next()
 
     def _failed(self, error: TaskError) -> None:
         self._busy = False
         self.last_error = str(error)
         self.summary.setText(f"Positions not updated: {error}")
+        self._next()
 
     @Slot(bool)
     def _page_loaded(self, ok: bool) -> None:

@@ -124,3 +124,28 @@ def test_the_session_offers_each_service_only_to_the_roles_that_may_use_it(world
     store, _ = world
     ctx = AppContext.for_user(store, USERS[who], FixedClock(NOW), GazetteerGeocoder())
     assert (ctx.fleet_map is not None, ctx.trail_match is not None) == (fleet, match)
+
+
+def test_an_incident_the_engine_raised_from_ingested_fixes_turns_the_wearer_red(tmp_path):
+    """Through the real pipeline: a late evening ingested, the engine's curfew incident."""
+    import io
+    from datetime import datetime, timezone
+
+    from monitoring import watchworld
+
+    from emdesk.services.ingest import IngestService
+    from emdesk.services.telemetry_port import StoreTelemetry
+
+    store = watchworld.build(tmp_path / "w.db")
+    try:
+        IngestService(StoreTelemetry(store)).ingest(io.BytesIO("\n".join(watchworld.evening(47)).encode()))
+        supervisor = store.put(USERS["supervisor"])
+        out_late = datetime(2026, 12, 1, 19, 30, tzinfo=timezone.utc)
+        shown = {p.reference: p for p in FleetMapService(store, supervisor, FixedClock(out_late)).positions()}
+        assert shown["W-CURFEW"].status == "violation" and shown["W-CURFEW"].reasons[0].startswith("curfew")
+        assert (shown["W-CURFEW"].lat, shown["W-CURFEW"].lon) == (watchworld.HOME[0] + 0.01, watchworld.HOME[1])
+        # Next day: the period has turned and the tag has said nothing since midnight.
+        later = {p.reference: p for p in FleetMapService(store, supervisor, FixedClock(watchworld.NOW)).positions()}
+        assert later["W-CURFEW"].status == "silent" and later["W-CURFEW"].lat == watchworld.HOME[0]
+    finally:
+        store.close()
