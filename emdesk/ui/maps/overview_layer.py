@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import json
-from datetime import datetime
 from typing import Any, Iterable, Sequence
 
 from branca.element import Element, MacroElement
@@ -44,7 +43,7 @@ def _style() -> str:
     return "<style>\n" + "\n".join(rules) + "\n</style>"
 
 
-def tooltip_html(p: WearerPosition, now: datetime | None = None) -> str:
+def tooltip_html(p: WearerPosition) -> str:
     """What hovering a wearer shows: reference, name, status and why, last fix and contact."""
     lines = [f"<b>{html.escape(p.reference)}</b>" + (f" {html.escape(p.name)}" if p.name else ""),
              html.escape(STATUS_STYLE.get(p.status, ("", p.status))[1])
