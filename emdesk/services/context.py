@@ -13,6 +13,7 @@ from .cases import CaseService
 from .checklists import ChecklistService
 from .day_plan import DayPlanService
 from .equipment import OutstandingEquipmentService
+from .fleet_map import FleetMapService
 from .equipment import may_see as may_see_equipment
 from .installs import InstallService
 from .intake import IntakeService
@@ -22,6 +23,7 @@ from .removals import RemovalService
 from .subject_file import SubjectFileService
 from .subject_file import may_read as may_read_subject_files
 from .sync_port import SyncPort
+from .trail_match import TrailMatchService
 from .visit_making import VisitMakingService
 from .visit_outcomes import VisitOutcomeService
 
@@ -62,6 +64,9 @@ class AppContext:
     equipment: OutstandingEquipmentService | None = None
     # Monitoring staff's file on one wearer (order, kit health, timeline); None for other roles.
     subject_files: SubjectFileService | None = None
+    # The regional overview map (roles that see cases) and trail matching (MATCH_TRAILS only).
+    fleet_map: FleetMapService | None = None
+    trail_match: TrailMatchService | None = None
 
     @classmethod
     def for_user(cls, store: Store, user: User, clock: Clock, geocoder: Geocoder) -> "AppContext":
@@ -87,6 +92,9 @@ class AppContext:
                   if user.can(Permission.VIEW_MANAGEMENT_FIGURES) else None),
             equipment=OutstandingEquipmentService(store, user, clock) if may_see_equipment(user) else None,
             subject_files=SubjectFileService(store, user, clock) if may_read_subject_files(user) else None,
+            fleet_map=(FleetMapService(store, user, clock) if user.can(Permission.VIEW_REGION_CASES)
+                       or user.can(Permission.VIEW_ALL_CASES) else None),
+            trail_match=TrailMatchService(store, user, clock) if user.can(Permission.MATCH_TRAILS) else None,
         )
 
     def close(self) -> None:

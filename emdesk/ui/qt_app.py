@@ -20,6 +20,8 @@ def prepare_web_engine() -> None:
     if extra:
         os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = " ".join([*flags, *extra])
     import PySide6.QtWebEngineWidgets  # noqa: F401  (must precede the QApplication)
+    from .maps.tiles import register_tile_scheme
+    register_tile_scheme()              # offline tile packs' scheme: also before the QApplication
 
 
 prepare_web_engine()
@@ -40,6 +42,8 @@ def make_application(argv: Sequence[str] | None = None) -> QApplication:
         QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
         app = QApplication(list(argv) if argv is not None else [])
     apply_look(app)
+    from .maps.tiles import serve_tile_pack
+    serve_tile_pack()                   # EMDESK_MAP_TILE_PACK, if set, answers the maps' tile requests
     collect_on_gui_thread(app)       # never free a Qt object on a worker thread
     if not app.property("emdesk_quit_hook"):
         app.setProperty("emdesk_quit_hook", True)

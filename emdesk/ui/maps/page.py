@@ -11,7 +11,6 @@ A page is written to a file and loaded from it: ``QWebEngineView.setHtml`` stops
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,18 +82,20 @@ def remote_references(html: str) -> list[str]:
 
 @dataclass(frozen=True)
 class TileSource:
-    """A configured tile server (a URL template with {z}/{x}/{y}); none by default."""
+    """Configured tiles (a URL template with {z}/{x}/{y}); none by default.  ``local``: an
+    offline pack served on emdesk's own scheme (``tiles.py``), no network needed."""
 
     url: str
     attribution: str = ""
     max_zoom: int = 19
+    max_native_zoom: int | None = None     # deeper than this, the deepest tiles are scaled up
+    local: bool = False
 
 
 def tile_source_from_env() -> TileSource | None:
-    url = os.environ.get("EMDESK_MAP_TILES", "").strip()
-    if not url:
-        return None
-    return TileSource(url=url, attribution=os.environ.get("EMDESK_MAP_ATTRIBUTION", "").strip() or url)
+    """EMDESK_MAP_TILE_PACK (a pack file) or EMDESK_MAP_TILES (a URL); see ``tiles.py``."""
+    from .tiles import tile_source
+    return tile_source()
 
 
 Layer = Callable[[folium.Map], Iterable[tuple[float, float]]]
@@ -163,7 +164,8 @@ class MapBuilder:
         self.map = folium.Map(location=list(center), zoom_start=zoom, tiles=None, control_scale=True,
                               prefer_canvas=False, max_zoom=19)
         if tiles is not None:
-            folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, max_zoom=tiles.max_zoom).add_to(self.map)
+            extra = {"max_native_zoom": tiles.max_native_zoom} if tiles.max_native_zoom else {}
+            folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, max_zoom=tiles.max_zoom, **extra).add_to(self.map)
         self.map.get_root().header.add_child(Element(_page_style()))
         self.points: list[tuple[float, float]] = []
         self._markers: list[tuple[str, str]] = []
