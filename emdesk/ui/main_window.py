@@ -20,6 +20,7 @@ SHORTCUTS = [
     ("F5", "Refresh the current workspace"),
     ("Ctrl+1 … Ctrl+9", "Go to workspace 1 … 9"),
     ("Ctrl+N", "New order (monitoring centre and supervisors)"),
+    ("Ctrl+Shift+M", "Who was near this place? (trail matching, supervisors)"),
     ("Ctrl+Q", "Quit"),
     ("Ctrl+F", "Filter the current table"),
 ]
@@ -138,6 +139,14 @@ class MainWindow(QMainWindow):
                                             triggered=self.open_order_form)
             orders_menu.addAction(self.new_order_action)
 
+        # Trail matching reads everyone's trails: offered only to those allowed to ask.
+        self.trail_match_action: QAction | None = None
+        if getattr(self.ctx, "trail_match", None) is not None:
+            monitoring_menu = bar.addMenu("&Monitoring")
+            self.trail_match_action = QAction("&Who was near this place?…", self, shortcut=QKeySequence("Ctrl+Shift+M"),
+                                              triggered=self.open_trail_match)
+            monitoring_menu.addAction(self.trail_match_action)
+
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(QAction("&Keyboard shortcuts", self, triggered=self._show_shortcuts))
         help_menu.addAction(QAction("&About emdesk", self, triggered=self._show_about))
@@ -174,6 +183,18 @@ class MainWindow(QMainWindow):
         dialog = OrderFormDialog(self.ctx, self)
         dialog.submitted.connect(self._order_submitted)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def open_trail_match(self):
+        from .trail_match_dialog import TrailMatchDialog
+
+        dialog = TrailMatchDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        monitoring = self.workspace("monitoring")
+        if monitoring is not None:
+            dialog.wearer_chosen.connect(lambda order_id: (self.show_workspace("monitoring"),
+                                                           monitoring.show_wearer(order_id)))
         dialog.show()
         return dialog
 

@@ -45,6 +45,8 @@ def test_menus_follow_permissions(qtbot, ctx_for, role):
     assert ("Orders" in menus) == ctx.user.can(Permission.ENTER_ORDERS)
     assert (window.new_order_action is not None) == ctx.user.can(Permission.ENTER_ORDERS)
     assert window.refresh_action.shortcut().toString() == "F5"
+    # Trail matching reads everyone's trails: only those allowed see the menu at all.
+    assert ("Monitoring" in menus) == (window.trail_match_action is not None) == ctx.user.can(Permission.MATCH_TRAILS)
 
 
 def test_status_bar_says_where_the_data_is_and_who_is_signed_in(qtbot, ctx_for):

@@ -70,6 +70,10 @@ class MonitoringWorkspace(Workspace):
             self.subject.show_order(item.order_id)
             self.side.setCurrentWidget(self.subject)
 
+    def show_wearer(self, order_id: str) -> None:
+        """A wearer chosen elsewhere (the fleet map, trail matching): the last day's trail."""
+        self._wearer_clicked(order_id)
+
     def _wearer_clicked(self, order_id: str) -> None:
         now = self.ctx.clock.now()
         self.trail.show_order(order_id, now - timedelta(hours=24), now, highlight=None)
