@@ -20,6 +20,7 @@ from .kpis import KpiService
 from .officer_day import OfficerDayService
 from .removals import RemovalService
 from .sync_port import SyncPort
+from .trails import TrailService
 from .visit_making import VisitMakingService
 from .visit_outcomes import VisitOutcomeService
 
@@ -58,6 +59,8 @@ class AppContext:
     visit_making: VisitMakingService | None = None
     kpis: KpiService | None = None
     equipment: OutstandingEquipmentService | None = None
+    # A wearer's trail on the map: the monitoring roles (their region or all), else None.
+    trails: TrailService | None = None
 
     @classmethod
     def for_user(cls, store: Store, user: User, clock: Clock, geocoder: Geocoder) -> "AppContext":
@@ -82,6 +85,8 @@ class AppContext:
             kpis=(KpiService(store, user, clock)
                   if user.can(Permission.VIEW_MANAGEMENT_FIGURES) else None),
             equipment=OutstandingEquipmentService(store, user, clock) if may_see_equipment(user) else None,
+            trails=(TrailService(store, user, clock)
+                    if user.can(Permission.VIEW_ALL_CASES) or user.can(Permission.VIEW_REGION_CASES) else None),
         )
 
     def close(self) -> None:
