@@ -1,0 +1,133 @@
+"""The trail map in a real QtWebEngine page, offline: the page draws the trail, zones and
+markers; a live fix reaches it without a reload; replay moves the marker."""
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from emdesk.domain.orders import Order
+from emdesk.services.ingest import IngestService
+from emdesk.services.telemetry_port import StoreTelemetry
+from emdesk.ui.maps.trail_map import TrailMap
+from monitoring.watchworld import HOME, fix
+
+DAY_START = datetime(2026, 12, 1, 7, tzinfo=timezone.utc)
+DAY_END = DAY_START + timedelta(days=1)
+
+
+def js(qtbot, tm: TrailMap, script: str):
+    with qtbot.waitCallback(timeout=10_000) as callback:
+        tm.view.run_js(f"JSON.stringify({script})", callback)
+    return json.loads(callback.args[0])
+
+
+def state(qtbot, tm: TrailMap) -> dict:
+    return js(qtbot, tm, "emdesk.trail.state()")
+
+
+def _order(store, ref):
+    return next(o for o in store.find(Order) if o.reference == ref)
+
+
+@pytest.fixture
+def shown(qtbot, ctx, world):
+    def show(ref, highlight=None, poll_ms=60_000):
+        tm = TrailMap(ctx, poll_ms=poll_ms)
+        qtbot.addWidget(tm)
+        tm.resize(900, 600)
+        tm.show()
+        with qtbot.waitSignal(tm.loaded, timeout=30_000) as loaded:
+            tm.show_order(_order(world, ref).id, DAY_START, DAY_END, highlight)
+        assert loaded.args == [True]
+        return tm
+    return show
+
+
+def test_the_page_loads_offline_with_the_trail_zones_and_markers(qtbot, shown):
+    tm = shown("W-ZONE")
+    s = state(qtbot, tm)
+    assert s["drawn"] and s["fixes"] == len(tm.trail) == 51
+    assert s["kept"] == len(tm.trail.kept) and s["line"] == s["kept"] < s["fixes"]
+    assert s["doubtful"] == 1 and s["stops"] >= 1 and s["home"]
+    assert s["marker"] == pytest.approx([tm.trail.lat[-1], tm.trail.lon[-1]])
+    # Leaflet's own objects: the zone circle folium drew, the canvas the fixes are on.
+    assert js(qtbot, tm, "document.querySelectorAll('path.emdesk-zone').length") == 1
+    assert js(qtbot, tm, "document.querySelectorAll('canvas.leaflet-zoom-animated').length") >= 1
+    assert js(qtbot, tm, "Object.keys(emdesk.markers)") == ["home"]
+    # Nothing but local files: every script the page loaded is file:// or inline.
+    sources = js(qtbot, tm, "Array.from(document.scripts).map(s => s.src).filter(s => s)")
+    assert sources and all(src.startswith("file://") for src in sources)
+
+
+def test_the_incident_stretch_is_highlighted(qtbot, shown, world):
+    inc = next(i for i in world.find(__import__("emdesk.domain.monitoring", fromlist=["Incident"]).Incident)
+               if i.condition == "curfew")
+    tm = shown("W-CURFEW", highlight=(inc.started_at, inc.ended_at))
+    s = state(qtbot, tm)
+    assert s["stretches"] >= 1
+    strong = js(qtbot, tm, "emdesk.lines.length")
+    assert strong >= 1
+
+
+def test_a_live_fix_reaches_the_page_without_a_reload(qtbot, shown, world):
+    tm = shown("W-ZONE", poll_ms=200)
+    before = state(qtbot, tm)
+    js(qtbot, tm, "(window.__same_page = 42)")
+    last = datetime.fromtimestamp(tm.last_ms / 1000, timezone.utc)
+    IngestService(StoreTelemetry(world)).ingest(io.BytesIO(
+        fix("GPS-ZONE", last + timedelta(minutes=1), lat=HOME[0] + 0.02, lon=HOME[1] - 0.01).encode()))
+    qtbot.waitUntil(lambda: state(qtbot, tm)["fixes"] == before["fixes"] + 1, timeout=10_000)
+    after = state(qtbot, tm)
+    assert after["marker"] == pytest.approx([HOME[0] + 0.02, HOME[1] - 0.01])
+    assert after["kept"] == before["kept"] + 1 and after["line"] == before["line"] + 1
+    assert js(qtbot, tm, "window.__same_page") == 42          # the same page: not reloaded
+
+
+def test_push_fixes_appends_and_ignores_what_the_page_has(qtbot, shown):
+    from emdesk.domain.trails import Fix
+    tm = shown("W-ZONE")
+    n = state(qtbot, tm)["fixes"]
+    t = tm.last_ms
+    tm.push_fixes([Fix(t, 0.0, 0.0, 5.0), Fix(t + 1000, 52.5, -1.9, 40.0, True), Fix(t + 2000, 52.51, -1.91, 5.0)])
+    qtbot.waitUntil(lambda: state(qtbot, tm)["fixes"] == n + 2, timeout=5_000)
+    s = state(qtbot, tm)
+    assert s["marker"] == pytest.approx([52.51, -1.91]) and s["last"] == t + 2000 and s["doubtful"] == 2
+
+
+def test_replay_seek_moves_the_marker_between_fixes(qtbot, shown):
+    tm = shown("W-ZONE")
+    t0 = int(tm.trail.at[0])
+    tm.seek(t0)
+    qtbot.waitUntil(lambda: state(qtbot, tm)["t"] == t0, timeout=5_000)
+    assert state(qtbot, tm)["marker"] == pytest.approx([tm.trail.lat[0], tm.trail.lon[0]])
+    mid = t0 + 30_000                            # halfway between the first two fixes
+    js(qtbot, tm, f"emdesk.trail.replay.seek({mid})")
+    s = state(qtbot, tm)
+    assert s["marker"][0] == pytest.approx((tm.trail.lat[0] + tm.trail.lat[1]) / 2)
+
+
+def test_replay_plays_forward_at_speed_and_the_slider_follows(qtbot, shown):
+    tm = shown("W-ZONE")
+    t0 = int(tm.trail.at[0])
+    tm.seek(t0)
+    tm.speed.setCurrentIndex(3)                  # 600x: ten minutes of trail a second
+    tm.play.setChecked(True)
+    qtbot.waitUntil(lambda: state(qtbot, tm)["t"] > t0 + 5 * 60_000, timeout=5_000)
+    s = state(qtbot, tm)
+    assert s["playing"] and s["speed"] == 600
+    assert s["marker"] != pytest.approx([tm.trail.lat[0], tm.trail.lon[0]])
+    qtbot.waitUntil(lambda: tm.slider.value() > 60, timeout=5_000)
+    tm.play.setChecked(False)
+    assert not state(qtbot, tm)["playing"]
+
+
+def test_follow_keeps_the_marker_in_view(qtbot, shown):
+    tm = shown("W-CURFEW")
+    tm.follow.setChecked(True)
+    qtbot.waitUntil(lambda: state(qtbot, tm)["follow"], timeout=5_000)
+    js(qtbot, tm, "(emdesk.map.setView([51.5, -0.1], 15, {animate: false}), true)")   # look at London
+    js(qtbot, tm, f"emdesk.trail.replay.seek({int(tm.trail.at[0])})")
+    assert js(qtbot, tm, "emdesk.map.getBounds().contains(emdesk.trail.state().marker)")
