@@ -173,7 +173,7 @@
     stopsLayer = L.layerGroup().addTo(map);
     (data.stops || []).forEach(function (s) {
       var icon = L.divIcon({className: 'emdesk-stop-label', html: '<div>' + dwell(s.end - s.start) + '</div>',
-                            iconSize: null, iconAnchor: [-6, 10]});
+                            iconSize: null, iconAnchor: [-16, 10]});
       L.marker([s.lat, s.lon], {icon: icon, keyboard: false})
         .bindTooltip('Stopped ' + when(s.start) + ' to ' + when(s.end) + ' (' + dwell(s.end - s.start) + ')')
         .addTo(stopsLayer);
@@ -187,8 +187,10 @@
       emdesk.markers.home = T.home;
     }
     var start = t.length ? [lat[t.length - 1], lon[t.length - 1]] : (data.home || map.getCenter());
+    // Its own pane, above the pins: the wearer at home is drawn over the home pin.
+    map.createPane('emdeskReplay').style.zIndex = 650;
     marker = L.circleMarker(start, {radius: 8, weight: 3, color: '#ffffff', fillColor: '#b42318', fillOpacity: 1,
-                                   className: 'emdesk-replay'}).bindTooltip('', {direction: 'right'}).addTo(map);
+                                   className: 'emdesk-replay', pane: 'emdeskReplay'}).bindTooltip('', {direction: 'right'}).addTo(map);
     if (t.length) { moveTo(t[t.length - 1]); }
     T.drawn = true;
     T.drawnMs = performance.now();

@@ -77,6 +77,7 @@ class TrailMap(QWidget):
 
         controls = QHBoxLayout()
         controls.setContentsMargins(6, 4, 6, 4)
+        controls.setSpacing(8)
         for w in (self.play, self.slider, self.when, QLabel("Speed"), self.speed, self.follow, self.window):
             controls.addWidget(w, 1 if w is self.slider else 0)
         layout = QVBoxLayout(self)
@@ -84,6 +85,7 @@ class TrailMap(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.view, 1)
         layout.addLayout(controls)
+        self.status.setContentsMargins(8, 0, 8, 4)
         layout.addWidget(self.status)
 
         self._poll = QTimer(self, interval=poll_ms)
