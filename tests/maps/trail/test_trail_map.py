@@ -131,3 +131,24 @@ def test_follow_keeps_the_marker_in_view(qtbot, shown):
     js(qtbot, tm, "(emdesk.map.setView([51.5, -0.1], 15, {animate: false}), true)")   # look at London
     js(qtbot, tm, f"emdesk.trail.replay.seek({int(tm.trail.at[0])})")
     assert js(qtbot, tm, "emdesk.map.getBounds().contains(emdesk.trail.state().marker)")
+
+
+def test_the_window_choice_redraws_the_trail_over_that_window(qtbot, shown, world):
+    from emdesk.domain.monitoring import Incident
+    inc = next(i for i in world.find(Incident) if i.condition.startswith("zone:") and i.ended_at)
+    tm = shown("W-ZONE", highlight=(inc.started_at, inc.ended_at))
+    assert tm.window.currentIndex() == 0 and state(qtbot, tm)["fixes"] == 51
+    # The second trail read on the same lane thread: the projection must survive it
+    # (pyproj 3.7 on Qt's threads crashed here before the lane kept its thread state).
+    with qtbot.waitSignal(tm.loaded, timeout=30_000):
+        tm.window.setCurrentIndex(2)
+        tm.window.activated.emit(2)
+    s = state(qtbot, tm)
+    assert tm.start == inc.started_at - timedelta(hours=1) and tm.end == inc.ended_at + timedelta(hours=1)
+    assert tm.trail.start_ms == int(tm.start.timestamp() * 1000)
+    assert s["fixes"] == len(tm.trail) > 0 and s["stretches"] >= 1
+    with qtbot.waitSignal(tm.loaded, timeout=30_000):
+        tm.window.setCurrentIndex(1)
+        tm.window.activated.emit(1)
+    assert tm.end - tm.start == timedelta(days=7) and tm.end == DAY_END
+    assert state(qtbot, tm)["fixes"] == 51
