@@ -11,13 +11,14 @@
 (function () {
   'use strict';
   window.emdesk = window.emdesk || {markers: {}, lines: [], map: null, clicks: 0};
-  var T = {drawn: false, drawnMs: null, following: false};
+  var T = {drawn: false, drawnMs: null, following: false, layers: {}};
   emdesk.trail = T;
 
   var clockFormat = new Intl.DateTimeFormat('en-GB', {
     timeZone: 'Europe/London', weekday: 'short', day: 'numeric', month: 'short',
     hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short'});
   function when(t) { return clockFormat.format(new Date(t)); }
+  T.when = when;
   function dwell(ms) {
     var m = Math.round(ms / 60000);
     if (m < 60) { return m + ' min'; }
@@ -180,6 +181,7 @@
       L.circleMarker([s.lat, s.lon], {renderer: renderer, radius: 7, weight: 2, color: '#1f2d3d',
                                       fillColor: '#1f2d3d', fillOpacity: 0.35, interactive: false}).addTo(stopsLayer);
     });
+    T.layers = {line: line, dots: dots, rings: rings, stops: stopsLayer, stretches: stretchLines};
     if (data.home) {
       T.home = L.marker(data.home, {icon: L.divIcon({className: 'emdesk-stop', iconSize: [26, 26], iconAnchor: [13, 13],
                                                     html: '<div class="emdesk-pin base">H</div>'})})

@@ -164,6 +164,16 @@ class TrailMap(QWidget):
     def _page_loaded(self, ok: bool) -> None:
         if not ok:
             self.loaded.emit(False)
+            return
+        generation = self._generation
+
+        def check(drawn):
+            # The page draws before it finishes loading: not drawn now is a script error.
+            if not drawn and not self.drawn and generation == self._generation:
+                self.status.setText("The trail could not be drawn: the map page's script failed; "
+                                    "report it to IT with the time it happened.")
+                self.loaded.emit(False)
+        self.view.run_js("!!(window.emdesk && emdesk.trail && emdesk.trail.drawn)", check)
 
     @Slot(str)
     def _title(self, title: str) -> None:

@@ -152,3 +152,26 @@ def test_the_window_choice_redraws_the_trail_over_that_window(qtbot, shown, worl
         tm.window.activated.emit(1)
     assert tm.end - tm.start == timedelta(days=7) and tm.end == DAY_END
     assert state(qtbot, tm)["fixes"] == 51
+
+
+@pytest.mark.parametrize(("utc", "shown_as"), [
+    ("2026-12-01T14:05:00Z", "Tue, 1 Dec, 14:05:00 GMT"),
+    ("2026-07-01T14:05:00Z", "Wed, 1 Jul, 15:05:00 BST"),      # summer: the UK clock is an hour on
+    ("2026-03-29T00:59:59Z", "Sun, 29 Mar, 00:59:59 GMT"),     # the last second before the change
+    ("2026-03-29T01:00:00Z", "Sun, 29 Mar, 02:00:00 BST"),
+])
+def test_times_on_the_page_are_uk_wall_clock(qtbot, shown, utc, shown_as):
+    tm = shown("W-ZONE")
+    assert js(qtbot, tm, f"emdesk.trail.when(Date.parse('{utc}'))") == shown_as
+
+
+def test_hovering_a_fix_shows_its_time_and_a_doubtful_fix_its_accuracy(qtbot, shown):
+    tm = shown("W-ZONE")
+    i = int(tm.trail.kept[0])
+    d = int([k for k in tm.trail.kept.tolist() if tm.trail.doubtful[k]][0])
+    hover = ("(function (n) {{ var dot = emdesk.trail.layers.dots.getLayers()[n]; dot.fire('mouseover', {{}}, true);"
+             " return dot.getTooltip().getContent(); }})({})")
+    first = js(qtbot, tm, hover.format(0))
+    assert first == js(qtbot, tm, f"emdesk.trail.when({int(tm.trail.at[i])})")
+    doubtful = js(qtbot, tm, hover.format(tm.trail.kept.tolist().index(d)))
+    assert "doubtful fix: accurate to 40 m" in doubtful
