@@ -60,6 +60,8 @@ def test_the_page_loads_offline_with_the_trail_zones_and_markers(qtbot, shown):
     # Nothing but local files: every script the page loaded is file:// or inline.
     sources = js(qtbot, tm, "Array.from(document.scripts).map(s => s.src).filter(s => s)")
     assert sources and all(src.startswith("file://") for src in sources)
+    sheets = js(qtbot, tm, "Array.from(document.querySelectorAll('link[rel=stylesheet]')).map(l => l.href)")
+    assert sheets and all(href.startswith("file://") for href in sheets)
 
 
 def test_the_incident_stretch_is_highlighted(qtbot, shown, world):
