@@ -19,10 +19,12 @@
     hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short'});
   function when(t) { return clockFormat.format(new Date(t)); }
   T.when = when;
+  T.dwell = dwell;
   function dwell(ms) {
     var m = Math.round(ms / 60000);
     if (m < 60) { return m + ' min'; }
     var h = Math.floor(m / 60), r = m % 60;
+    if (h >= 48) { return Math.floor(h / 24) + ' d ' + (h % 24) + ' h'; }
     return h + ' h ' + (r < 10 ? '0' : '') + r;
   }
   function esc(text) {
@@ -34,7 +36,7 @@
   // Every fix (replay walks them all); what is drawn is the kept subset.
   var t = [], lat = [], lon = [];
   var map, renderer, line, dots, rings, marker, stopsLayer;
-  var kept = 0, doubtfulCount = 0, stretchLines = [];
+  var kept = 0, doubtfulCount = 0, stretchLines = [], stopsCount = 0;
 
   function dotFor(i, acc, doubtful) {
     var dot = L.circleMarker([lat[i], lon[i]], {
@@ -138,7 +140,7 @@
 
   T.state = function () {
     var p = marker ? marker.getLatLng() : null;
-    return {fixes: t.length, kept: kept, doubtful: doubtfulCount, stops: stopsLayer ? stopsLayer.getLayers().length : 0,
+    return {fixes: t.length, kept: kept, doubtful: doubtfulCount, stops: stopsCount, places: T.places || 0,
             stretches: stretchLines.length, marker: p ? [p.lat, p.lng] : null, t: replay.t,
             playing: replay.playing, speed: replay.speed, follow: T.following, drawn: T.drawn,
             first: t.length ? t[0] : null, last: t.length ? t[t.length - 1] : null,
@@ -172,14 +174,28 @@
     dots.on('mouseover', tip);
     data.kept.forEach(function (i) { dotFor(i, acc[i], doubtful.has(i)); });
     stopsLayer = L.layerGroup().addTo(map);
+    // Stops at one place (home every night) share a label: how many, and the time there.
+    var places = [];
+    stopsCount = (data.stops || []).length;
     (data.stops || []).forEach(function (s) {
-      var icon = L.divIcon({className: 'emdesk-stop-label', html: '<div>' + dwell(s.end - s.start) + '</div>',
+      var here = L.latLng(s.lat, s.lon);
+      var place = places.find(function (p) { return p.at.distanceTo(here) <= data.stopRadius; });
+      if (!place) { place = {at: here, stops: []}; places.push(place); }
+      place.stops.push(s);
+    });
+    T.places = places.length;
+    places.forEach(function (p) {
+      var total = p.stops.reduce(function (sum, s) { return sum + (s.end - s.start); }, 0);
+      var text = p.stops.length === 1 ? dwell(total) : p.stops.length + ' stops, ' + dwell(total);
+      var lines = p.stops.slice(0, 8).map(function (s) {
+        return 'Stopped ' + when(s.start) + ' to ' + when(s.end) + ' (' + dwell(s.end - s.start) + ')';
+      });
+      if (p.stops.length > 8) { lines.push('and ' + (p.stops.length - 8) + ' more'); }
+      var icon = L.divIcon({className: 'emdesk-stop-label', html: '<div>' + text + '</div>',
                             iconSize: null, iconAnchor: [-16, 10]});
-      L.marker([s.lat, s.lon], {icon: icon, keyboard: false})
-        .bindTooltip('Stopped ' + when(s.start) + ' to ' + when(s.end) + ' (' + dwell(s.end - s.start) + ')')
-        .addTo(stopsLayer);
-      L.circleMarker([s.lat, s.lon], {renderer: renderer, radius: 7, weight: 2, color: '#1f2d3d',
-                                      fillColor: '#1f2d3d', fillOpacity: 0.35, interactive: false}).addTo(stopsLayer);
+      L.marker(p.at, {icon: icon, keyboard: false}).bindTooltip(lines.join('<br>')).addTo(stopsLayer);
+      L.circleMarker(p.at, {renderer: renderer, radius: 7, weight: 2, color: '#1f2d3d',
+                            fillColor: '#1f2d3d', fillOpacity: 0.35, interactive: false}).addTo(stopsLayer);
     });
     T.layers = {line: line, dots: dots, rings: rings, stops: stopsLayer, stretches: stretchLines};
     if (data.home) {

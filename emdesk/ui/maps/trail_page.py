@@ -23,7 +23,7 @@ from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from emdesk.domain.engine.events import ms
-from emdesk.domain.trails import Fix
+from emdesk.domain.trails import DEFAULT_STOP_RADIUS_M, Fix
 from emdesk.services.trails import Trail
 
 from .. import palette
@@ -62,6 +62,7 @@ def trail_data(trail: Trail, highlight: tuple[datetime, datetime] | None = None)
         "crossings": [{"t": c.at_ms, "zone": c.zone, "entered": c.entered} for c in trail.crossings],
         "stretches": stretches,
         "home": list(trail.home) if trail.home else None,
+        "stopRadius": DEFAULT_STOP_RADIUS_M,
         "colours": {"trail": palette.css("map-trail"), "stretch": palette.css("bad")},
     }
 

@@ -177,3 +177,46 @@ def test_hovering_a_fix_shows_its_time_and_a_doubtful_fix_its_accuracy(qtbot, sh
     assert first == js(qtbot, tm, f"emdesk.trail.when({int(tm.trail.at[i])})")
     doubtful = js(qtbot, tm, hover.format(tm.trail.kept.tolist().index(d)))
     assert "doubtful fix: accurate to 40 m" in doubtful
+
+
+@pytest.mark.parametrize(("ms", "label"), [
+    (5 * 60_000, "5 min"), (59 * 60_000, "59 min"), (65 * 60_000, "1 h 05"), (47 * 3_600_000, "47 h 00"),
+    (104 * 3_600_000 + 52 * 60_000, "4 d 8 h"),
+])
+def test_dwell_labels(qtbot, shown, ms, label):
+    tm = shown("W-ZONE")
+    assert js(qtbot, tm, f"emdesk.trail.dwell({ms})") == label
+
+
+def test_each_stop_has_its_dwell_label(qtbot, shown):
+    tm = shown("W-CURFEW")
+    s = state(qtbot, tm)
+    assert s["stops"] == len(tm.trail.stops) == 2 and s["places"] == 2
+    labels = js(qtbot, tm, "Array.from(document.querySelectorAll('.emdesk-stop-label div')).map(d => d.textContent)")
+    assert sorted(labels) == sorted(["2 h 41", "4 h 17"])
+
+
+def test_stops_at_one_place_share_a_label_with_their_count_and_total(qtbot):
+    import numpy as np
+
+    from emdesk.domain.trails import Stop
+    from emdesk.services.trails import Trail
+    from emdesk.ui.maps.trail_page import render_trail
+    from emdesk.ui.maps.view import MapView
+
+    at = np.arange(6, dtype=np.int64) * 3_600_000 + 1_764_547_200_000
+    lat = np.array([52.48, 52.48, 52.50, 52.50, 52.4801, 52.4801])
+    lon = np.full(6, -1.89)
+    stops = (Stop(int(at[0]), int(at[1]), 52.48, -1.89, 0, 1), Stop(int(at[2]), int(at[3]), 52.50, -1.89, 2, 3),
+             Stop(int(at[4]), int(at[5]), 52.4801, -1.89, 4, 5))      # 11 m from the first: the same place
+    trail = Trail("o", "REF", int(at[0]), int(at[-1]), at, lat, lon, np.full(6, 5.0), np.zeros(6, bool),
+                  np.arange(6), stops=stops)
+    view = MapView()
+    qtbot.addWidget(view)
+    view.resize(600, 400)
+    with qtbot.waitSignal(view.page_loaded, timeout=20_000):
+        assert view.show_page(render_trail(trail, tiles=None, folder=view.folder))
+    with qtbot.waitCallback(timeout=10_000) as cb:
+        view.run_js("JSON.stringify(Array.from(document.querySelectorAll('.emdesk-stop-label div'))"
+                    ".map(d => d.textContent))", cb)
+    assert sorted(json.loads(cb.args[0])) == ["1 h 00", "2 stops, 2 h 00"]
