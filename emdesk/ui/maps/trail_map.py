@@ -104,7 +104,7 @@ class TrailMap(QWidget):
     # -- showing an order --------------------------------------------------------
 
     def show_order(self, order_id: str, start: datetime, end: datetime,
-                   highlight: tuple[datetime, datetime] | None = None) -> None:
+                   highlight: tuple[datetime, datetime | None] | None = None) -> None:
         """Read and draw ``order_id``'s trail from ``start`` to ``end`` (aware datetimes),
         the incident period ``highlight`` standing out; ``loaded`` says when it is drawn."""
         self._anchor = end
@@ -288,7 +288,8 @@ class TrailMap(QWidget):
             self._load(self.order_id, self._anchor - span, self._anchor, self.highlight)
         elif self.highlight is not None:
             lo, hi = self.highlight
-            self._load(self.order_id, lo - _INCIDENT_MARGIN, hi + _INCIDENT_MARGIN, self.highlight)
+            end = hi + _INCIDENT_MARGIN if hi is not None else self._anchor     # still going: to now
+            self._load(self.order_id, lo - _INCIDENT_MARGIN, end, self.highlight)
 
     def hideEvent(self, event) -> None:     # noqa: N802 (Qt's name)
         self._poll.stop()

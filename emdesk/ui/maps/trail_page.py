@@ -42,12 +42,13 @@ def fix_row(f: Fix) -> list:
     return [f.at_ms, round(f.lat, 6), round(f.lon, 6), round(f.accuracy_m, 1), f.doubtful]
 
 
-def trail_data(trail: Trail, highlight: tuple[datetime, datetime] | None = None) -> dict[str, Any]:
+def trail_data(trail: Trail, highlight: tuple[datetime, datetime | None] | None = None) -> dict[str, Any]:
     """The blob the page draws from: every fix as columns, the kept indices, stops, stretches."""
     stretches = [{"start": i.start_ms, "end": i.end_ms, "label": f"{i.condition}: {', '.join(i.codes)}",
                   "highlight": False} for i in trail.incidents]
     if highlight is not None:
-        lo, hi = ms(highlight[0]), ms(highlight[1])
+        # An incident still going has no end yet: to the end of the window.
+        lo, hi = ms(highlight[0]), ms(highlight[1]) if highlight[1] is not None else trail.end_ms
         for s in stretches:          # the incident being looked at stands out from the others
             s["highlight"] = s["start"] < hi and (s["end"] is None or s["end"] > lo)
         if not any(s["highlight"] for s in stretches):

@@ -220,3 +220,12 @@ def test_stops_at_one_place_share_a_label_with_their_count_and_total(qtbot):
         view.run_js("JSON.stringify(Array.from(document.querySelectorAll('.emdesk-stop-label div'))"
                     ".map(d => d.textContent))", cb)
     assert sorted(json.loads(cb.args[0])) == ["1 h 00", "2 stops, 2 h 00"]
+
+
+def test_an_incident_still_going_is_highlighted_to_the_end_of_the_window(qtbot, shown):
+    tm = shown("W-ZONE", highlight=(datetime(2026, 12, 1, 14, 20, tzinfo=timezone.utc), None))
+    assert state(qtbot, tm)["stretches"] >= 1
+    with qtbot.waitSignal(tm.loaded, timeout=30_000):
+        tm.window.setCurrentIndex(2)
+        tm.window.activated.emit(2)
+    assert tm.end == DAY_END and tm.start == datetime(2026, 12, 1, 13, 20, tzinfo=timezone.utc)
