@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Sequence
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout,
                                QWidget)
 
@@ -56,8 +57,10 @@ class TrailMap(QWidget):
         self._pending: list[Fix] = []          # fixes that came while the page was loading
 
         self.play = QPushButton("Play", objectName="trailPlay", checkable=True)
-        self.play.setToolTip("Replay the trail (Space)")
-        self.play.setShortcut(Qt.Key.Key_Space)
+        self.play.setToolTip("Replay the trail (Space, while the map has the focus)")
+        # Only while the map has the focus: Space elsewhere in the window is not ours (the queue's).
+        QShortcut(QKeySequence(Qt.Key.Key_Space), self, self.play.toggle,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.slider = QSlider(Qt.Orientation.Horizontal, objectName="trailSlider")
         self.slider.setAccessibleName("Replay time")
         self.slider.setEnabled(False)

@@ -229,3 +229,26 @@ def test_an_incident_still_going_is_highlighted_to_the_end_of_the_window(qtbot, 
         tm.window.setCurrentIndex(2)
         tm.window.activated.emit(2)
     assert tm.end == DAY_END and tm.start == datetime(2026, 12, 1, 13, 20, tzinfo=timezone.utc)
+
+
+def test_space_plays_only_while_the_map_has_the_focus(qtbot, shown):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
+
+    tm = shown("W-ZONE")
+    window = QWidget()
+    qtbot.addWidget(window)
+    other = QLineEdit(window)
+    layout = QVBoxLayout(window)
+    layout.addWidget(other)
+    tm.setParent(window)
+    layout.addWidget(tm)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+    other.setFocus()
+    qtbot.keyClick(other, Qt.Key.Key_Space)
+    assert not tm.play.isChecked() and other.text() == " "
+    tm.slider.setFocus()
+    qtbot.keyClick(tm.slider, Qt.Key.Key_Space)
+    assert tm.play.isChecked()
