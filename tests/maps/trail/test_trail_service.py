@@ -102,3 +102,21 @@ def test_incidents_outside_the_window_are_left_out(world, users):
     t = TrailService(world, users["operator"], FixedClock(NOW)).trail(
         order.id, DAY_START - timedelta(days=3), DAY_START - timedelta(days=2))
     assert len(t) == 0 and t.incidents == () and len(t.kept) == 0
+
+
+def test_the_protected_person_s_phone_is_never_part_of_the_trail(world, users):
+    from emdesk.domain.conditions import Conditions, Proximity
+    from emdesk.domain.orders import Cohort, OrderStatus
+
+    zone = _order(world, "W-ZONE")
+    order = world.put(Order(reference="W-PROX", subject_id=zone.subject_id, cohort=Cohort.COURT_SENTENCE,
+                            status=OrderStatus.ACTIVE, region="West Midlands",
+                            conditions=Conditions(proximity=Proximity(device_serial="VICTIM-PHONE"))))
+    t0 = int(DAY_START.timestamp() * 1000) + 3_600_000
+    rows = [(order.id, serial, t0 + k * 60_000 + (i * 1000), "position", lat, -1.9, 1.0, 0.0, None, None, t0, 0)
+            for k in range(5) for i, (serial, lat) in enumerate((("GPS-PROX", 52.48), ("VICTIM-PHONE", 52.61)))]
+    world.telemetry.append(rows, [])
+    svc = TrailService(world, users["supervisor"], FixedClock(NOW))
+    t = svc.trail(order.id, DAY_START, DAY_END)
+    assert len(t) == 5 and set(t.lat.tolist()) == {52.48}
+    assert {f.lat for f in svc.since(order.id, 0)} == {52.48}
