@@ -24,6 +24,7 @@ from .subject_file import SubjectFileService
 from .subject_file import may_read as may_read_subject_files
 from .sync_port import SyncPort
 from .trail_match import TrailMatchService
+from .trails import TrailService
 from .visit_making import VisitMakingService
 from .visit_outcomes import VisitOutcomeService
 
@@ -67,6 +68,8 @@ class AppContext:
     # The regional overview map (roles that see cases) and trail matching (MATCH_TRAILS only).
     fleet_map: FleetMapService | None = None
     trail_match: TrailMatchService | None = None
+    # A wearer's trail on the map: the monitoring roles (their region or all), else None.
+    trails: TrailService | None = None
 
     @classmethod
     def for_user(cls, store: Store, user: User, clock: Clock, geocoder: Geocoder) -> "AppContext":
@@ -95,6 +98,8 @@ class AppContext:
             fleet_map=(FleetMapService(store, user, clock) if user.can(Permission.VIEW_REGION_CASES)
                        or user.can(Permission.VIEW_ALL_CASES) else None),
             trail_match=TrailMatchService(store, user, clock) if user.can(Permission.MATCH_TRAILS) else None,
+            trails=(TrailService(store, user, clock)
+                    if user.can(Permission.VIEW_ALL_CASES) or user.can(Permission.VIEW_REGION_CASES) else None),
         )
 
     def close(self) -> None:

@@ -1,6 +1,7 @@
 """One piece of background work and the signals that report it on the GUI thread."""
 from __future__ import annotations
 
+import ctypes
 import inspect
 import logging
 import threading
@@ -11,6 +12,24 @@ from PySide6.QtCore import QObject, Signal
 from .errors import TaskError, explain
 
 log = logging.getLogger(__name__)
+
+
+_PINNED: set[int] = set()        # native ids of lane threads whose Python thread state is kept
+
+
+def _keep_thread_state() -> None:
+    """Keep this Qt-made thread's Python thread state for the thread's whole life.
+
+    A thread Python did not create gets a fresh thread state each time Qt calls into
+    Python, and loses it (with every ``threading.local``) when the call returns.  pyproj
+    3.7 keeps its PROJ context in such a local but its pointer in the OS thread's storage,
+    so the second task on a lane that projects a point used a freed context and crashed the
+    process (pyproj issues 1509 and 1622).  One ``PyGILState_Ensure`` never released keeps
+    the state, as an embedder with long-lived threads does."""
+    ident = threading.get_native_id()
+    if ident not in _PINNED:
+        _PINNED.add(ident)
+        ctypes.pythonapi.PyGILState_Ensure()
 
 
 class TaskCancelled(Exception):
@@ -118,6 +137,8 @@ class Task(QObject):
     def run_on_lane(self) -> None:
         """What a lane runs: the work, then a mark that this thread will touch it no more
         (the runner deletes the task on the GUI thread only after that)."""
+        if threading.current_thread() is not threading.main_thread():
+            _keep_thread_state()
         try:
             self.execute()
         finally:
