@@ -60,7 +60,7 @@ class MapView(QWidget):
         settings = self.web.page().settings()
         # A file:// page reaches the network only for a configured tile server; then both
         # settings are needed, or the local scripts stop loading too.
-        remote = self.tiles is not None
+        remote = self.tiles is not None and not self.tiles.local
         settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, remote)
         settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, True)
         self.message = QLabel("", objectName="mapMessage")
