@@ -1,0 +1,13 @@
+"""The incident queue: a live, risk-ordered table an operator triages by keyboard.
+
+- ``model``   ``QueueModel``: the rows as numpy columns; filter and sort with numpy,
+              live changes merged without a reset (selection and scroll kept)
+- ``columns`` what each column shows: the words, the deadline clock and its colour
+- ``keys``    the triage actions, their keys and the statuses they apply to
+- ``dialogs`` what an action asks for (a reason, an excused stretch, a note)
+- ``panel``   ``QueuePanel``: filter bar, table, count, polling on the store lane
+"""
+from .model import QueueFilter, QueueModel
+# from .panel import QueuePanel
+
+__all__ = ["QueueFilter", "QueueModel", "QueuePanel"]
