@@ -8,6 +8,6 @@
 - ``panel``   ``QueuePanel``: filter bar, table, count, polling on the store lane
 """
 from .model import QueueFilter, QueueModel
-# from .panel import QueuePanel
+from .panel import QueuePanel
 
 __all__ = ["QueueFilter", "QueueModel", "QueuePanel"]
