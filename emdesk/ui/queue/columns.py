@@ -19,17 +19,17 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("priority", "Priority", "0-100: how soon a person should look (the reasons are in the tooltip)", 64),
-    Column("why", "Why", "The main reason for the priority", 200),
+    Column("priority", "Priority", "0-100: how soon a person should look (the reasons are in the tooltip)", 80),
+    Column("why", "Why", "The main reason for the priority", 180),
     Column("deadline", "Deadline", "Time left to the running deadline: notification, then breach pack (Figure 3)",
-           118),
+           150),
     Column("reference", "Reference", "The order's reference", 104),
-    Column("name", "Name", "The wearer", 150),
+    Column("name", "Name", "The wearer", 130),
     Column("cohort", "Cohort", "The order's cohort", 110),
     Column("condition", "Condition", "The condition broken", 90),
     Column("codes", "Codes", "Alert codes", 90),
-    Column("status", "Status", "Where the incident is in triage", 130),
-    Column("age", "Age · lasted", "Time since it began · how long it lasted (less excused time)", 110),
+    Column("status", "Status", "Where the incident is in triage", 120),
+    Column("age", "Age · lasted", "Time since it began · how long it lasted (less excused time)", 140),
     Column("region", "Region", "The order's region", 140),
 )
 KEYS = tuple(c.key for c in COLUMNS)

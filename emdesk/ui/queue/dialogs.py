@@ -32,6 +32,7 @@ class _Form(QDialog):
         self.setWindowTitle(title)
         self.setObjectName("triageDialog")
         self.item = item
+        self._answered = False
         self.form = QFormLayout()
         self.problem = QLabel("", objectName="fieldProblem")
         self.problem.setWordWrap(True)
@@ -39,6 +40,7 @@ class _Form(QDialog):
         self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok.setText(action_text)
         self.ok.setObjectName("ok")
+        self.ok.setDefault(True)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         about = QLabel(_subject(item), objectName="dialogSubject")
@@ -60,8 +62,10 @@ class _Form(QDialog):
         self.ok.setEnabled(not text)
 
     def accept(self) -> None:
+        # Once only: Enter in a line edit and the default button may both ask.
         self.check()
-        if self.ok.isEnabled():
+        if self.ok.isEnabled() and not self._answered:
+            self._answered = True
             super().accept()
 
 
@@ -79,6 +83,7 @@ class ReasonDialog(_Form):
             note.setWordWrap(True)
             self.form.addRow(note)
         self.reason.textChanged.connect(self.check)
+        self.reason.returnPressed.connect(self.accept)
         self.check()
 
     def missing(self) -> str:
@@ -144,6 +149,7 @@ class ExcuseDialog(_Form):
         self.form.addRow("&Reason:", self.reason)
         for signal in (self.start.dateTimeChanged, self.end.dateTimeChanged, self.reason.textChanged):
             signal.connect(self.check)
+        self.reason.returnPressed.connect(self.accept)
         self.check()
         self.reason.setFocus()
 
@@ -164,4 +170,4 @@ class ExcuseDialog(_Form):
         return ""
 
     def values(self) -> tuple[ExcuseKind, datetime, datetime, str]:
-        return self.kind.currentData(), _instant(self.start), _instant(self.end), self.reason.text().strip()
+        return ExcuseKind(self.kind.currentData()), _instant(self.start), _instant(self.end), self.reason.text().strip()

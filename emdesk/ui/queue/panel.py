@@ -184,8 +184,9 @@ class QueuePanel(QWidget):
             action = self._key_action(f"triage-{t.name}", t.label, [t.key], lambda _=False, n=t.name: self.triage(n))
             action.setToolTip(f"{t.help[:1].upper()}{t.help[1:]} ({t.key})")
             self.triage_actions[t.name] = action
-        self._key_action("queue-next", "Next incident", ["J"], lambda _=False: self.move(1))
-        self._key_action("queue-previous", "Previous incident", ["K"], lambda _=False: self.move(-1))
+        self.move_actions = [self._key_action("queue-next", "Next incident", ["J"], lambda _=False: self.move(1)),
+                             self._key_action("queue-previous", "Previous incident", ["K"],
+                                              lambda _=False: self.move(-1))]
         self.open_action = self._key_action("queue-open", "Open the subject", ["Return", "Enter"],
                                             lambda _=False: self.open_selected())
 
@@ -389,10 +390,14 @@ class QueuePanel(QWidget):
             self.incident_selected.emit(item)
 
     def _update_actions(self) -> None:
-        item = self.selected()
+        # While a dialog asks, the table's keys rest (Enter there answers the dialog).
+        item, asking = self.selected(), self.dialog is not None
         for name, action in self.triage_actions.items():
-            action.setEnabled(self.incidents is not None and not self._acting and BY_NAME[name].applies(item))
-        self.open_action.setEnabled(item is not None)
+            action.setEnabled(self.incidents is not None and not self._acting and not asking
+                              and BY_NAME[name].applies(item))
+        for action in self.move_actions:
+            action.setEnabled(not asking)
+        self.open_action.setEnabled(item is not None and not asking)
 
     # -- triage ---------------------------------------------------------------------------
     def triage(self, name: str) -> None:
@@ -421,7 +426,9 @@ class QueuePanel(QWidget):
         self.dialog = dialog
         dialog.accepted.connect(lambda: self._run(name, item, *ask()))
         dialog.finished.connect(lambda _r: self._dialog_closed(dialog))
+        self._update_actions()
         dialog.open()
+        dialog.activateWindow()
 
     def _reason_dialog(self, name: str, item: QueueItem) -> ReasonDialog:
         if name == "escalate":
@@ -442,6 +449,7 @@ class QueuePanel(QWidget):
         if self.dialog is dialog:
             self.dialog = None
         dialog.deleteLater()
+        self._update_actions()
         self.view.setFocus()
 
     def _run(self, name: str, item: QueueItem, fn: Callable[..., Incident], args: tuple) -> None:
