@@ -30,6 +30,8 @@ ITEM_ROLE = Qt.ItemDataRole.UserRole + 1       # the row's QueueItem
 NO_DEADLINE = np.iinfo(np.int64).max           # sorts after every real deadline
 _TEXT = ("why", "reference", "name", "cohort", "condition", "codes", "region")
 _STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
 def _ms(dt: datetime) -> int:
@@ -127,6 +129,7 @@ class QueueModel(QAbstractTableModel):
         self._hay: list[str] = []                # per slot: reference, name, codes (lower case)
         self._cols = _Columns()
         self._vocab = {k: _Vocab() for k in _TEXT}
+        self._codes: set[str] = set()
         self._order = np.empty(0, np.int64)      # view row -> slot
         self._row = np.empty(0, np.int64)        # slot -> view row (-1: filtered out)
         self._filter = ACTIVE
@@ -170,15 +173,13 @@ class QueueModel(QAbstractTableModel):
                 return pair[0] if role == Qt.ItemDataRole.ForegroundRole else pair[1]
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole and key == "priority":
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return _RIGHT
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{COLUMNS[index.column()].title}: {cols.display(item, key, self._now)}"
         return None
 
     def flags(self, index):
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(COLUMNS):
@@ -212,12 +213,16 @@ class QueueModel(QAbstractTableModel):
         return self._sort_key, self._descending
 
     def values(self, key: str) -> list[str]:
-        """The distinct values of a text column held now, alphabetically (for filter lists)."""
-        vocab = self._vocab[key]
+        """The distinct values of a text column seen, alphabetically (for filter lists);
+        single codes for "codes"."""
         if key == "codes":
-            return sorted({c for it in self._items for c in it.codes})
-        used = set(self._cols.text[key].tolist())
-        return sorted((v for i, v in enumerate(vocab.values) if i in used and v), key=str.casefold)
+            return sorted(self._codes)
+        return sorted((v for v in self._vocab[key].values if v), key=str.casefold)
+
+    @property
+    def vocabulary_size(self) -> int:
+        """Grows when a value not seen before arrives (the filter lists need refilling)."""
+        return sum(len(v.values) for v in self._vocab.values()) + len(self._codes)
 
     def visible_ids(self) -> list[str]:
         return [self._items[s].id for s in self._order]
@@ -251,6 +256,7 @@ class QueueModel(QAbstractTableModel):
         self._items, self._slot, self._hay = [], {}, []
         self._cols = _Columns()
         self._vocab = {k: _Vocab() for k in _TEXT}
+        self._codes = set()
         self._append(list(items))
         self._order, self._row = self._compute()
         self.endResetModel()
@@ -327,6 +333,7 @@ class QueueModel(QAbstractTableModel):
             vocab = self._vocab[key]
             codes = np.fromiter((vocab.code(_text_of(it, key)) for it in items), np.int32, len(items))
             c.text[key] = np.concatenate([c.text[key], codes])
+        self._codes.update(c for it in items for c in it.codes)
         self._items.extend(items)
         self._hay.extend(self._hay_of(it) for it in items)
         for i, it in enumerate(items):
@@ -341,6 +348,7 @@ class QueueModel(QAbstractTableModel):
                 getattr(c, name)[slot] = value
             for key in _TEXT:
                 c.text[key][slot] = self._vocab[key].code(_text_of(it, key))
+            self._codes.update(it.codes)
 
     def _remove(self, slots: list[int]) -> None:
         if not slots:

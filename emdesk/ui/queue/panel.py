@@ -69,6 +69,7 @@ class QueuePanel(QWidget):
         self._acting: str = ""             # the action running (one at a time)
         self._acting_on: QueueItem | None = None
         self._shown: QueueItem | None = None
+        self._vocabulary = -1              # the model's vocabulary size the filter lists show
 
         self._build_filters()
         self._build_table()
@@ -321,6 +322,9 @@ class QueuePanel(QWidget):
             self.incident_selected.emit(item)
 
     def _refill_filters(self) -> None:
+        if self.model.vocabulary_size == self._vocabulary:
+            return                         # nothing new to offer (names and references grow it too)
+        self._vocabulary = self.model.vocabulary_size
         for box, key in ((self.cohort_box, "cohort"), (self.condition_box, "condition"), (self.code_box, "codes")):
             values = self.model.values(key)
             have = [box.itemData(i) for i in range(1, box.count())]

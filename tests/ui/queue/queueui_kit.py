@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 
 from emdesk.domain.deadlines import deadlines
@@ -25,6 +26,13 @@ REASONS = ("curfew broken for over an hour", "near the victim's address", "third
            "high-risk cohort", "repeated short absences")
 
 
+@lru_cache(maxsize=None)
+def _period(day) -> tuple[datetime, datetime, datetime]:
+    start = at_local(day, PERIOD_START)
+    due = deadlines(start)
+    return start, due.notify_by, due.pack_by
+
+
 def make_items(n: int, seed: int = 13, now: datetime = NOW, start: int = 0, prefix: str = "inc") -> list[QueueItem]:
     """``n`` incidents over the last three days before ``now``, ids ``{prefix}-{start+i}``."""
     rnd = random.Random(seed)
@@ -35,8 +43,7 @@ def make_items(n: int, seed: int = 13, now: datetime = NOW, start: int = 0, pref
         ongoing = rnd.random() < 0.2
         condition = rnd.choice(list(CONDITIONS))
         status = rnd.choice(STATUSES)
-        period = at_local(period_day(began), PERIOD_START)
-        due = deadlines(period)
+        period, notify_by, pack_by = _period(period_day(began))
         out.append(QueueItem(
             id=f"{prefix}-{i:06d}", order_id=f"ord-{i % 5000:05d}", subject_id=f"sub-{i % 5000:05d}",
             reference=f"EM-{i:06d}", subject_name=f"{rnd.choice(GIVEN)} {rnd.choice(FAMILY)}",
@@ -46,7 +53,7 @@ def make_items(n: int, seed: int = 13, now: datetime = NOW, start: int = 0, pref
             technical=status == "auto_closed" or rnd.random() < 0.1, started_at=began,
             ended_at=None if ongoing else began + timedelta(seconds=lasted),
             seconds=float((now - began).total_seconds() if ongoing else lasted),
-            period_start=period, notify_by=due.notify_by, pack_by=due.pack_by, updated=f"{i:012d}"))
+            period_start=period, notify_by=notify_by, pack_by=pack_by, updated=f"{i:012d}"))
     return out
 
 
