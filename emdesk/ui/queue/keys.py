@@ -42,8 +42,8 @@ TRIAGE: tuple[Triage, ...] = (
            "record the excuse on", "Excused time on"),
     Triage("note", "N", "&Note…", "add a note to the case", frozenset({*LIVE, "auto_closed", "closed"}),
            "add the note to", "Added a note to"),
-    Triage("reopen", "R", "&Reopen…", "reopen an incident the engine closed as technical",
-           frozenset({"auto_closed"}), "reopen", "Reopened", technical_only=True),
+    Triage("reopen", "R", "&Reopen…", "reopen an incident closed as technical (by the engine or a person)",
+           frozenset({"auto_closed", "closed"}), "reopen", "Reopened", technical_only=True),
     Triage("escalate", "E", "&Escalate…", "escalate to a breach pack (records your decision)", UNDECIDED,
            "escalate", "Escalated"),
 )

@@ -171,6 +171,7 @@ OFFERED = [
     ("escalated", False, {"excuse", "note"}),
     ("auto_closed", True, {"note", "reopen"}),
     ("closed", False, {"note"}),
+    ("closed", True, {"note", "reopen"}),
 ]
 
 
