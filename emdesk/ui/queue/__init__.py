@@ -5,6 +5,8 @@
 - ``columns`` what each column shows: the words, the deadline clock and its colour
 - ``keys``    the triage actions, their keys and the statuses they apply to
 - ``dialogs`` what an action asks for (a reason, an excused stretch, a note)
+- ``triage``  running an action: its dialog, then the call on the store lane
+- ``filters`` the filter bar (status, cohort, condition, code, free text)
 - ``panel``   ``QueuePanel``: filter bar, table, count, polling on the store lane
 """
 from .model import QueueFilter, QueueModel
