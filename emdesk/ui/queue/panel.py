@@ -211,6 +211,7 @@ class QueuePanel(QWidget):
         self._after_change(anchor)
         if first and self.model.rowCount():
             self.select_row(0)
+            self.view.setFocus()           # the keys work at once
         self.say("")
         self.clear_error()
         self.loaded.emit()
