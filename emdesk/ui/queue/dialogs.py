@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QDate, QDateTime, QTime, QTimeZone
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime, QTimeZone
 from PySide6.QtWidgets import (QComboBox, QDateTimeEdit, QDialog, QDialogButtonBox, QFormLayout, QLabel,
                                QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget)
 
@@ -112,8 +112,8 @@ class NoteDialog(_Form):
         return self.note.toPlainText().strip()
 
     def keyPressEvent(self, event) -> None:
-        from PySide6.QtCore import Qt
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self.accept()
             return
         super().keyPressEvent(event)
@@ -139,8 +139,8 @@ class ExcuseDialog(_Form):
         self.kind.addItem("Reasonable excuse", ExcuseKind.REASONABLE_EXCUSE)
         self.kind.addItem("Authorised absence", ExcuseKind.AUTHORISED_ABSENCE)
         self.kind.setAccessibleName("Kind of excuse")
-        self.start = self._edit("excuseStart", item.started_at)
-        self.end = self._edit("excuseEnd", item.ended_at or now)
+        self.start = self._edit("excuseStart", item.started_at, "Excused from (UK time)")
+        self.end = self._edit("excuseEnd", item.ended_at or now, "Excused until (UK time)")
         self.reason = QLineEdit(objectName="reason", placeholderText="who authorised it, what happened")
         self.reason.setAccessibleName("Reason")
         self.form.addRow("&Kind:", self.kind)
@@ -154,8 +154,9 @@ class ExcuseDialog(_Form):
         self.reason.setFocus()
 
     @staticmethod
-    def _edit(name: str, at: datetime) -> QDateTimeEdit:
+    def _edit(name: str, at: datetime, accessible: str) -> QDateTimeEdit:
         edit = QDateTimeEdit(objectName=name)
+        edit.setAccessibleName(accessible)
         edit.setTimeZone(_WALL)
         edit.setDisplayFormat("dd MMM yyyy HH:mm")
         edit.setCalendarPopup(True)

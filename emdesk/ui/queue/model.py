@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Iterable
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
 from emdesk.domain.deadlines import NOTIFY, Urgency, which_deadline
 from emdesk.services.queue_items import QueueBatch, QueueItem
@@ -414,12 +414,3 @@ class QueueModel(QAbstractTableModel):
         row[order] = np.arange(order.size, dtype=np.int64)
         return order, row
 
-
-def persistent_ids(model: QueueModel, indexes: Iterable[QPersistentModelIndex]) -> list[str]:
-    """The incidents behind some persistent indexes (tests and the panel's anchor)."""
-    out = []
-    for p in indexes:
-        item = model.item_at(p.row()) if p.isValid() else None
-        if item is not None:
-            out.append(item.id)
-    return out

@@ -96,8 +96,8 @@ class QueuePanel(QWidget):
         self.error_label.setWordWrap(True)
         self.error_label.setVisible(False)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.help_label = QLabel("Keys: " + " · ".join(f"{t.key} {t.name}" for t in TRIAGE) + " · J/K move · Enter open",
-                                 objectName="hintText")
+        keys = " · ".join(f"{t.key} {t.name}" for t in TRIAGE)
+        self.help_label = QLabel(f"Keys: {keys} · J/K move · Enter open", objectName="hintText")
         self.help_label.setToolTip(help_text())
 
         top = QHBoxLayout()

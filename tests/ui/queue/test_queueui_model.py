@@ -76,7 +76,8 @@ SORTS = [
 ]
 
 
-@pytest.mark.parametrize(("key", "descending", "value"), SORTS, ids=[f"{k}-{'desc' if d else 'asc'}" for k, d, _ in SORTS])
+@pytest.mark.parametrize(("key", "descending", "value"), SORTS,
+                         ids=[f"{k}-{'desc' if d else 'asc'}" for k, d, _ in SORTS])
 def test_a_sort_orders_rows_as_python_sorted_does(key, descending, value):
     m = model_of()
     m.sort_by(key, descending)

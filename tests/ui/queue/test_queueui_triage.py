@@ -26,6 +26,7 @@ from emdesk.services.incidents import IncidentService
 from emdesk.services.ingest import IngestService
 from emdesk.services.queue_items import QueueBatch, QueueItem
 from emdesk.services.telemetry_port import StoreTelemetry
+from emdesk.ui.queue.columns import KEYS
 from emdesk.ui.queue.panel import QueuePanel
 from monitoring.watchworld import build, evening, line
 
@@ -39,7 +40,8 @@ class StoreQueue:
     def _item(self, i: Incident) -> QueueItem:
         order, subject = self.store.get(Order, i.order_id), self.store.get(Subject, i.subject_id)
         due = deadlines(i.period_start)
-        return QueueItem(id=i.id, order_id=i.order_id, subject_id=i.subject_id, reference=i.reference or order.reference,
+        return QueueItem(id=i.id, order_id=i.order_id, subject_id=i.subject_id,
+                         reference=i.reference or order.reference,
                          subject_name=f"{subject.given_name} {subject.family_name}", region=i.region,
                          cohort=order.cohort.value, condition=i.condition, codes=i.codes, status=i.status.value,
                          priority=i.priority, reasons=i.reasons, technical=i.technical, started_at=i.started_at,
@@ -161,7 +163,7 @@ def test_an_empty_reason_is_not_accepted(desk, qtbot):
 def test_a_clock_hour_later_the_row_reads_an_hour_less_left(desk, qtbot):
     panel, store, _ = desk
     item = _choose(panel, lambda it: it.status == "open")
-    col = [panel.model.headerData(c, Qt.Orientation.Horizontal) for c in range(panel.model.columnCount())].index("Deadline")
+    col = KEYS.index("deadline")
     before = panel.model.index(panel.model.row_of(item.id), col).data()
     store.clock.advance(timedelta(hours=1))
     panel.tick()
