@@ -1,6 +1,7 @@
 """The incident queue: a live, risk-ordered table an operator triages by keyboard.
 
-- ``model``   ``QueueModel``: the rows as numpy columns; filter and sort with numpy,
+- ``rows``    ``QueueData``: the rows as numpy columns (no Qt: built off the GUI thread)
+- ``model``   ``QueueModel``: the virtual table over them; filter and sort with numpy,
               live changes merged without a reset (selection and scroll kept)
 - ``columns`` what each column shows: the words, the deadline clock and its colour
 - ``keys``    the triage actions, their keys and the statuses they apply to

@@ -21,7 +21,7 @@ from ..tasks import STORE, Task, TaskError, runner_for
 from .columns import COLUMNS, KEYS
 from .filters import FilterBar
 from .keys import TRIAGE, help_text
-from .model import QueueModel
+from .model import QueueData, QueueModel
 from .triage import Triager, key_action
 
 POLL_MS = 2_000
@@ -131,26 +131,6 @@ class QueuePanel(QWidget):
 
     # -- what tests and the workspace reach for ---------------------------------------------
     @property
-    def status_box(self):
-        return self.filters.status_box
-
-    @property
-    def cohort_box(self):
-        return self.filters.cohort_box
-
-    @property
-    def condition_box(self):
-        return self.filters.condition_box
-
-    @property
-    def code_box(self):
-        return self.filters.code_box
-
-    @property
-    def search(self):
-        return self.filters.search
-
-    @property
     def triage_actions(self):
         return self.triager.actions
 
@@ -173,7 +153,13 @@ class QueuePanel(QWidget):
         if self.queue is None or self._load is not None:
             return
         self.say("Loading the queue…")
-        self._load = runner_for(self.ctx).run(self.queue.snapshot, lane=STORE, name="queue snapshot",
+        queue = self.queue
+
+        def load() -> tuple[QueueBatch, QueueData]:
+            batch = queue.snapshot()
+            return batch, QueueData(batch.items)      # the columns are built here, off the GUI thread
+
+        self._load = runner_for(self.ctx).run(load, lane=STORE, name="queue snapshot",
                                               on_done=self._on_snapshot, on_error=self._on_load_failed,
                                               on_cancelled=self._on_load_cancelled)
 
@@ -191,22 +177,24 @@ class QueuePanel(QWidget):
     def apply(self, batch: QueueBatch, *, after_action: QueueItem | None = None) -> None:
         """Merge live changes, keeping the selection and what is on screen.  After an action
         whose incident left the view (a filter no longer matches), the next one is selected."""
-        anchor = self._anchor()
-        row = self.model.row_of(after_action.id) if after_action is not None else -1
-        self.model.apply(batch)
         if batch.cursor:
             self.cursor = batch.cursor
+        anchor = self._anchor()
+        row = self.model.row_of(after_action.id) if after_action is not None else -1
+        if not any(self.model.apply(batch)) and after_action is None:
+            return                          # an empty poll: nothing to redo
         if row >= 0 and self.selected() is None:
             self.select_row(min(row, self.model.rowCount() - 1))
         self._after_change(anchor)
 
     @Slot(object)
-    def _on_snapshot(self, batch: QueueBatch) -> None:
+    def _on_snapshot(self, loaded: tuple[QueueBatch, QueueData]) -> None:
+        batch, data = loaded
         self._load = None
         self.model.set_now(self.ctx.clock.now())
         first = self.model.total == 0
         anchor = self._anchor()
-        self.model.merge_snapshot(batch.items)
+        self.model.set_data(data)
         self.cursor = batch.cursor
         self._after_change(anchor)
         if first and self.model.rowCount():

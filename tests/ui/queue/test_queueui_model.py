@@ -10,7 +10,7 @@ from PySide6.QtCore import QItemSelectionModel, QPersistentModelIndex, Qt
 from emdesk.domain.deadlines import which_deadline
 from emdesk.services.queue_items import QueueBatch
 from emdesk.ui.queue.columns import KEYS, STATUSES, deadline_text, span
-from emdesk.ui.queue.model import ITEM_ROLE, QueueFilter, QueueModel
+from emdesk.ui.queue.model import ITEM_ROLE, QueueData, QueueFilter, QueueModel
 
 from queueui_kit import NOW, bumped, make_items
 
@@ -114,10 +114,15 @@ def test_apply_inserts_updates_and_removes_in_place():
     assert m.apply(QueueBatch()) == (0, 0, 0)
 
 
-def test_a_later_snapshot_drops_what_it_no_longer_holds():
+def test_a_later_snapshot_replaces_the_rows_and_keeps_the_selection(qapp):
     m = model_of(ITEMS[:50])
-    assert m.merge_snapshot(ITEMS[10:60]) == (10, 40, 10)
+    sel = QItemSelectionModel(m)
+    kept = m.item_at(m.row_of(ITEMS[20].id))
+    sel.setCurrentIndex(m.index(m.row_of(kept.id), 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+                        | QItemSelectionModel.SelectionFlag.Rows)
+    m.set_data(QueueData(ITEMS[10:60]))
     assert sorted(m.visible_ids()) == sorted(it.id for it in ITEMS[10:60])
+    assert m.item_at(sel.currentIndex().row()).id == kept.id
 
 
 @pytest.mark.parametrize("removed_first", [False, True])

@@ -137,7 +137,7 @@ def test_a_removed_incident_leaves_the_queue(panel_for, qtbot):
 ])
 def test_the_filter_bar_narrows_the_queue(panel_for, box, choice, rule):
     panel = panel_for()
-    combo = getattr(panel, box)
+    combo = getattr(panel.filters, box)
     at = combo.findText(choice)
     assert at > 0, f"{choice!r} not offered: {[combo.itemText(i) for i in range(combo.count())]}"
     combo.setCurrentIndex(at)
@@ -146,9 +146,9 @@ def test_the_filter_bar_narrows_the_queue(panel_for, box, choice, rule):
 
 def test_typing_in_find_narrows_after_a_pause_and_the_keys_stay_typing(panel_for, qtbot):
     panel = panel_for()
-    panel.search.setFocus()
-    qtbot.keyClicks(panel.search, "EM-00012")
-    assert panel.search.text() == "EM-00012"          # A, E... were typed, not triage
+    panel.filters.search.setFocus()
+    qtbot.keyClicks(panel.filters.search, "EM-00012")
+    assert panel.filters.search.text() == "EM-00012"          # A, E... were typed, not triage
     qtbot.waitUntil(lambda: panel.model.rowCount() < 20, timeout=2000)
     assert all("EM-00012" in panel.model.item_at(r).reference for r in range(panel.model.rowCount()))
 
@@ -179,7 +179,7 @@ OFFERED = [
 def test_only_the_actions_that_apply_are_enabled(panel_for, qtbot, status, technical, offered):
     item = bumped(ITEMS[0], status=status, technical=technical)
     panel = panel_for([item])
-    panel.status_box.setCurrentIndex(panel.status_box.findText("All"))
+    panel.filters.status_box.setCurrentIndex(panel.filters.status_box.findText("All"))
     panel.select_row(0)
     assert {n for n, a in panel.triage_actions.items() if a.isEnabled()} == offered
     assert all(t.key in panel.help_label.toolTip() for t in TRIAGE)

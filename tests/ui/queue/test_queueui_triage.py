@@ -75,7 +75,7 @@ def desk(tmp_path, qtbot):
     panel.resize(1200, 500)
     with qtbot.waitSignal(panel.loaded, timeout=10_000):
         panel.show()
-    panel.status_box.setCurrentIndex(panel.status_box.findText("All"))
+    panel.filters.status_box.setCurrentIndex(panel.filters.status_box.findText("All"))
     panel.view.setFocus()
     yield panel, store, operator
     store.close()

@@ -42,7 +42,7 @@ def desk(tmp_path, qtbot):
     panel.resize(1200, 500)
     with qtbot.waitSignal(panel.loaded, timeout=10_000):
         panel.show()
-    panel.status_box.setCurrentIndex(panel.status_box.findText("All"))
+    panel.filters.status_box.setCurrentIndex(panel.filters.status_box.findText("All"))
     panel.view.setFocus()
     store.ack_outbox([o["op_id"] for o in store.outbox()])      # only what the action writes is left
     yield panel, store, operator
@@ -97,7 +97,7 @@ def test_each_key_triages_the_selected_incident(desk, qtbot, key, which, answer,
 
 def test_technical_leaves_the_needs_action_list_and_the_next_is_selected(desk, qtbot):
     panel, store, _ = desk
-    panel.status_box.setCurrentIndex(panel.status_box.findText("Needs action"))
+    panel.filters.status_box.setCurrentIndex(panel.filters.status_box.findText("Needs action"))
     row = next(r for r in range(panel.model.rowCount()) if _open_curfew(panel.model.item_at(r)))
     panel.select_row(row)
     chosen = panel.selected()
