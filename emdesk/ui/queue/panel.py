@@ -164,8 +164,12 @@ class QueuePanel(QWidget):
                                               on_cancelled=self._on_load_cancelled)
 
     def poll(self) -> None:
-        """Ask for what changed since the cursor (the 2-second timer; tests call it)."""
-        if self.queue is None or self.cursor is None or self._load is not None or self._poll_task is not None:
+        """Ask for what changed since the cursor (the 2-second timer; tests call it).  With
+        no cursor (never loaded, or the last poll failed) it takes a whole snapshot."""
+        if self.queue is None or self._load is not None or self._poll_task is not None:
+            return
+        if self.cursor is None:
+            self.refresh()
             return
         self._poll_task = runner_for(self.ctx).run(self.queue.changes, self.cursor, lane=STORE, name="queue changes",
                                                    on_done=self._on_changes, on_error=self._on_poll_failed,
@@ -221,7 +225,10 @@ class QueuePanel(QWidget):
 
     @Slot(object)
     def _on_poll_failed(self, error: TaskError) -> None:
+        # Whatever went wrong (a cursor the queue no longer knows, a busy store), the next
+        # tick starts again from a snapshot; the rows and the selection stay meanwhile.
         self._poll_task = None
+        self.cursor = None
         self._show_error(f"The queue stopped updating. {error.sentence} It tries again every few seconds.")
 
     @Slot()

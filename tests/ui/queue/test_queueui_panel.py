@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from PySide6.QtCore import Qt
 
+from emdesk.services.errors import ServiceError
 from emdesk.services.incidents import IncidentService
 from emdesk.ui.queue.columns import KEYS
 from emdesk.ui.queue.keys import TRIAGE
@@ -24,6 +25,7 @@ class ThreadedQueue(ListQueue):
     def __init__(self, items):
         super().__init__(items)
         self.threads: list[str] = []
+        self.refuse = False
 
     def snapshot(self):
         self.threads.append(threading.current_thread().name)
@@ -31,6 +33,9 @@ class ThreadedQueue(ListQueue):
 
     def changes(self, cursor):
         self.threads.append(threading.current_thread().name)
+        if self.refuse:
+            self.refuse = False
+            raise ServiceError(f"cursor: {cursor!r} is not one this queue gave out; take a new snapshot()")
         return super().changes(cursor)
 
 
@@ -192,3 +197,18 @@ def test_the_tick_moves_the_clocks_on(panel_for, qtbot):
     panel.ctx.clock.at += timedelta(hours=2)
     panel.tick()
     assert panel.model.index(0, col).data() != before
+
+
+def test_a_refused_poll_is_shown_then_a_snapshot_takes_over_keeping_the_selection(panel_for, qtbot):
+    panel = panel_for()
+    panel.select_row(7)
+    chosen = panel.selected()
+    panel.ctx.queue.refuse = True
+    panel.ctx.queue.put(bumped(chosen, status="escalated"))
+    with qtbot.waitSignal(panel.failed, timeout=5000):
+        panel.poll()
+    assert "stopped updating" in panel.last_error and "take a new snapshot" in panel.last_error
+    with qtbot.waitSignal(panel.loaded, timeout=5000):
+        panel.poll()
+    assert panel.ctx.queue.calls[-1] == "snapshot" and not panel.error_label.isVisible()
+    assert panel.selected().id == chosen.id and panel.selected().status == "escalated"
