@@ -134,7 +134,7 @@ class ExcuseDialog(_Form):
     by default the incident's whole stretch, with the reason."""
 
     def __init__(self, item: QueueItem, now: datetime, parent: QWidget | None = None):
-        super().__init__("Excuse time", item, parent, action_text="Record excuse")
+        super().__init__("Excuse time", item, parent, action_text="Excuse")
         self.kind = QComboBox(objectName="excuseKind")
         self.kind.addItem("Reasonable excuse", ExcuseKind.REASONABLE_EXCUSE)
         self.kind.addItem("Authorised absence", ExcuseKind.AUTHORISED_ABSENCE)
