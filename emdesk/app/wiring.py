@@ -112,12 +112,14 @@ def _screenshot(ctx: AppContext, out: Path) -> int:
     return 0
 
 
-def run_gui(path: Path) -> int:
+def run_gui(path: Path, clock=None) -> int:
+    """The desktop on the store at ``path``; ``clock`` (default the system's) is every
+    session's (the live demo's runs on simulated time)."""
     from emdesk import logs
     from emdesk.ui.qt_app import make_application
     logs.setup("desktop")
     from emdesk.ui.shell import Shell
     app = make_application(sys.argv[:1])
-    shell = Shell(sign_in_callable(path, make_clock()))
+    shell = Shell(sign_in_callable(path, clock or make_clock()))
     shell.start()
     return app.exec()
