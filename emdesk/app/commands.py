@@ -128,7 +128,7 @@ def demo(args) -> int:
                   "--pace to change it)")
         store.close()
         try:
-            return run_gui(path, clock=feed.clock if feed else None)
+            return run_gui(path, live_feed=feed)
         finally:
             if feed is not None:
                 feed.stop()

@@ -27,7 +27,7 @@ from emdesk.store import Store
 
 from .errors import ServiceError
 from .evaluation import EvaluationReport, Evaluator
-from .ingest import IngestService
+from .ingest import IngestReport, IngestService
 from .telemetry_port import StoreTelemetry
 
 log = logging.getLogger("emdesk.live_feed")
@@ -129,7 +129,7 @@ class _Feeder:
     """The feed's work on its own store connection (one thread)."""
 
     def __init__(self, store: Store):
-        self.store = store
+        self.db = store
         self.service = IngestService(StoreTelemetry(store))
 
     def submit(self, lines: Sequence[tuple[int, dict]]) -> tuple[int, int, int, int]:
@@ -137,11 +137,23 @@ class _Feeder:
         _, report = self.service.submit([encode(line) for _, line in lines])
         return report.events, report.duplicates, report.rejected, report.evaluation.incidents
 
+    def store(self, lines: Sequence[tuple[int, dict]]) -> tuple[int, int, int, int]:
+        """Like ``submit`` but not yet evaluated (catching up: one evaluation at the end
+        rather than one a batch over ever longer periods)."""
+        report = IngestReport()
+        raws = [encode(line) for _, line in lines]
+        self.service.store_chunk(raws, list(range(1, len(raws) + 1)), report)
+        return report.events, report.duplicates, report.rejected, 0
+
+    def evaluate(self) -> int:
+        """The periods stored lines touched, judged now; returns the new incidents."""
+        return Evaluator(self.service.port, self.service.fleet.watches).run().incidents
+
     def sweep(self, period_starts: Iterable[int]) -> EvaluationReport:
         """Every watched order judged in the periods fed so far, events or not (silence is
         evidence).  Unlike the gateway's sweep, not the period before the first fed: the
         demo world's background before the feed is not a day anyone was watched."""
-        now = self.store.clock.now()
+        now = self.db.clock.now()
         starts = sorted({s for s in period_starts if s <= ms(now)})
         return Evaluator(self.service.port, self.service.fleet.watches).sweep(starts, evaluated=set())
 
@@ -151,7 +163,7 @@ def feed_until(store: Store, days: Iterable[FeedDay], until: datetime) -> FeedPr
     sweep), with the store's clock at ``until``: a fixed point for screenshots and tests.
     Sets ``store.clock`` to a clock held at ``until`` (and leaves it so)."""
     until_ms = ms(until)
-    clock = store.clock = SimClock(until)
+    store.clock = SimClock(until)
     feeder = _Feeder(store)
     progress = FeedProgress(phase="catching up", sim_ms=until_ms)
     starts = []
@@ -161,12 +173,9 @@ def feed_until(store: Store, days: Iterable[FeedDay], until: datetime) -> FeedPr
         starts.append(day.start_ms)
         due = [p for p in day.telemetry if p[0] <= until_ms]
         for i in range(0, len(due), CATCH_UP_LINES):
-            batch = due[i:i + CATCH_UP_LINES]
-            clock.hold(batch[-1][0])          # a replay: see LiveFeed._submit_due
-            progress = _counted(progress, feeder.submit(batch))
-    clock.hold(until_ms)
-    report = feeder.sweep(starts)
-    return replace(progress, phase="finished", incidents=progress.incidents + report.incidents)
+            progress = _counted(progress, feeder.store(due[i:i + CATCH_UP_LINES]))
+    incidents = feeder.evaluate() + feeder.sweep(starts).incidents
+    return replace(progress, phase="finished", incidents=progress.incidents + incidents)
 
 
 def _counted(p: FeedProgress, got: tuple[int, int, int, int]) -> FeedProgress:
@@ -326,11 +335,10 @@ class LiveFeed:
         asked = False                         # the next day has been asked for
         self._set(phase="catching up", sim_ms=start_ms)
         head = self._submit_due(feeder, pending, head, start_ms, CATCH_UP_LINES)
-        self.clock.hold(start_ms)
         if self._stop.is_set():
             self._set(phase="stopped")
             return
-        self._set(incidents=self._progress.incidents + feeder.sweep(starts).incidents)
+        self._set(incidents=self._progress.incidents + feeder.evaluate() + feeder.sweep(starts).incidents)
         last_sweep_ms, last_sweep_s = start_ms, time.monotonic()
         self.clock.run()
         self._set(phase="live")
@@ -367,11 +375,9 @@ class LiveFeed:
             limit = min(len(pending), head + size)
             while end < limit and pending[end][0] <= until_ms:
                 end += 1
-            if not self.clock.running:
-                # Catching up: a replay, the clock at each batch's last delivery, so a device
-                # whose next lines are in the next batch is not judged silent meanwhile.
-                self.clock.hold(pending[end - 1][0])
-            got = feeder.submit(pending[head:end])
+            # Catching up, lines are stored batch by batch and judged once at the end (with
+            # all of them in, no device looks silent for want of its next batch).
+            got = feeder.submit(pending[head:end]) if self.clock.running else feeder.store(pending[head:end])
             self._progress = _counted(self._progress, got)
             head = end
         return head

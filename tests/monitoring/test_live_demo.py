@@ -237,3 +237,24 @@ def test_a_bad_pace_on_the_command_line_is_refused(capsys):
         _parser().parse_args(["demo", "--pace", "fast"])
     assert exit_.value.code == 2
     assert "pace 'fast'" in capsys.readouterr().err
+
+
+def test_the_app_writes_to_the_store_while_the_feed_does(world, store_path):
+    """The desktop's own connection beside the feed's: WAL and the busy timeout, no "database is locked"."""
+    _, day = world
+    app = Store.open(store_path)
+    feed = LiveFeed((store_path, None), lambda: [day], start=instant(day.start_ms + 6 * 3600_000), pace=3600,
+                    batch_s=0.05).start()
+    writes = 0
+    try:
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline and feed.progress.phase != "failed":
+            with app.transaction():
+                app.set_meta("live_demo_test", str(writes))
+            app.count(Incident)
+            writes += 1
+        assert feed.progress.phase in ("catching up", "live"), feed.progress
+    finally:
+        assert feed.stop()
+    assert feed.error is None and writes > 10 and feed.progress.events > 0
+    app.close()
