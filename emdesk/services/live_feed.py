@@ -65,11 +65,12 @@ def pace_words(pace: float) -> str:
 
 @dataclass(frozen=True)
 class FeedDay:
-    """One violation period of telemetry: (delivered at ms, line dict) in delivery order."""
+    """One violation period of telemetry: (delivered at ms, line) in delivery order, a line
+    as a dict or already encoded as JSON bytes."""
 
     start_ms: int
     end_ms: int
-    telemetry: Sequence[tuple[int, dict]]
+    telemetry: Sequence[tuple[int, dict | bytes]]
 
 
 @dataclass(frozen=True)
@@ -120,9 +121,10 @@ class SimClock:
         self._state = (self.now_ms(), self._wall())
 
 
-def encode(line: dict) -> bytes:
-    """A telemetry line as the gateway hands it to ingest (one JSON object)."""
-    return json.dumps(line, separators=(",", ":")).encode()
+def encode(line: dict | bytes) -> bytes:
+    """A telemetry line as the gateway hands it to ingest (one JSON object); one already
+    encoded is taken as it is."""
+    return line if isinstance(line, bytes) else json.dumps(line, separators=(",", ":")).encode()
 
 
 class _Feeder:
@@ -277,6 +279,7 @@ class LiveFeed:
         self._progress = replace(self._progress, **changes)
 
     def _make_days(self) -> None:
+        days = None
         try:
             days = iter(self.source())
             while True:
@@ -290,6 +293,10 @@ class LiveFeed:
                     return
         except BaseException as exc:          # handed to the feed, which reports it
             self._days.put(exc)
+        finally:
+            close = getattr(days, "close", None)
+            if close is not None:
+                close()                        # a generator's own clean-up (a process it started)
 
     def _next_day(self, block: bool):
         """The next day, None if not made yet (or stopping), _END when there are no more."""

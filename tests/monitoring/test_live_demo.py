@@ -9,11 +9,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 import hardware.fleet as fleet
+from emdesk.app.live_demo import catch_up, demo_day, fleet_days
 from emdesk.cli import _parser
+from emdesk.domain.clock import LONDON
 from emdesk.domain.engine.events import instant, ms
 from emdesk.domain.monitoring import Incident
 from emdesk.services.demo import build_demo
-from emdesk.services.live_feed import FeedDay, LiveFeed, LiveFeedError, SimClock, feed_until, parse_pace
+from emdesk.services.live_feed import FeedDay, LiveFeed, LiveFeedError, SimClock, encode, feed_until, parse_pace
 from emdesk.store import Store, StoreError
 
 MADE = datetime(2026, 12, 1, 8, tzinfo=timezone.utc)        # the demo world as at 08:00 (UK = UTC in winter)
@@ -258,3 +260,53 @@ def test_the_app_writes_to_the_store_while_the_feed_does(world, store_path):
         assert feed.stop()
     assert feed.error is None and writes > 10 and feed.progress.events > 0
     app.close()
+
+
+def test_the_feed_goes_on_into_the_next_day(world, store_path):
+    path, first = world
+    second = next(fleet_days(path, DAY + timedelta(days=1), seed=2026))
+    store = Store.open(store_path)
+    before = store.telemetry.count()
+    feed = LiveFeed(store.opening(), lambda: iter([first, second]), start=instant(first.end_ms - 3 * 3600_000),
+                    pace=36_000, batch_s=0.05).start()
+    try:
+        assert feed.join(120), feed.progress
+    finally:
+        feed.stop()
+    assert (feed.progress.phase, feed.progress.error) == ("finished", None)
+    ids = _ids_until(first, first.end_ms) | _ids_until(second, second.end_ms)
+    assert feed.progress.events == len(ids) == store.telemetry.count() - before
+    assert feed.clock.now_ms() >= second.end_ms - 60_000
+    store.close()
+
+
+def test_days_made_in_a_process_of_their_own_are_the_same_lines(world):
+    path, _ = world
+    here = next(fleet_days(path, DAY, seed=2026, wearers=5))
+    apart = next(fleet_days(path, DAY, seed=2026, wearers=5, apart=True))
+    assert (apart.start_ms, apart.end_ms) == (here.start_ms, here.end_ms)
+    assert apart.telemetry == [(at, encode(line)) for at, line in here.telemetry]
+
+
+DEMO_DAYS = [
+    # (London wall time, the violation period the demo shows)
+    (datetime(2026, 12, 3, 6, 59), datetime(2026, 12, 2).date()),
+    (datetime(2026, 12, 3, 7, 0), datetime(2026, 12, 3).date()),
+    (datetime(2026, 12, 3, 23, 30), datetime(2026, 12, 3).date()),
+    (datetime(2026, 7, 3, 7, 30), datetime(2026, 7, 3).date()),      # summer time: 06:30 UTC
+    (datetime(2026, 7, 3, 6, 30), datetime(2026, 7, 2).date()),
+]
+
+
+@pytest.mark.parametrize(("wall", "day"), DEMO_DAYS)
+def test_the_demo_shows_the_period_under_way(wall, day):
+    assert demo_day(wall.replace(tzinfo=LONDON)) == day
+
+
+def test_catch_up_brings_the_demo_store_to_a_fixed_point(store_path):
+    store = Store.open(store_path)
+    until = MADE + timedelta(hours=2)
+    got = catch_up(store, until, seed=2026)
+    assert store.clock.now() == until and got.phase == "finished" and got.events > 0
+    assert store.count(Incident) == got.incidents
+    store.close()
