@@ -2,10 +2,10 @@
 
 For the demo: the day's lines are handed over already made (the services layer knows
 nothing of the simulator); the feed first takes everything delivered before its start
-at once (the morning's incidents are in the queue when the window opens), then the rest
-as simulated time reaches it, ``pace`` simulated seconds a second, in small batches
-through ``IngestService.submit`` (the gateway's path: stored once per event, evaluated
-at once).  The store's clock for all of it is the simulated one (``SimClock``), so an
+at once (stored batch by batch, then judged once, as ``emdesk ingest`` does a file: the
+morning's incidents are in the queue within seconds), then the rest as simulated time
+reaches it, ``pace`` simulated seconds a second, in small batches through
+``IngestService.submit`` (the gateway's path: stored once per event, judged at once).  The store's clock for all of it is the simulated one (``SimClock``), so an
 event is never "ahead of the clock" and a deadline is counted from simulated time.
 """
 from __future__ import annotations
@@ -22,11 +22,10 @@ from pathlib import Path
 
 from emdesk.domain.clock import UTC, local
 from emdesk.domain.engine.events import instant, ms
-from emdesk.domain.engine.periods import period_of_ms
 from emdesk.store import Store
 
 from .errors import ServiceError
-from .evaluation import EvaluationReport, Evaluator
+from .evaluation import Evaluator
 from .ingest import IngestReport, IngestService
 from .telemetry_port import StoreTelemetry
 
@@ -37,6 +36,7 @@ CATCH_UP_LINES = 2000          # lines per transaction while catching up: a stop
 LIVE_LINES = 5000              # lines per transaction once live (a second's worth even at 600x)
 SWEEP_MS = 5 * 60_000          # silent orders judged every 5 simulated minutes, as the gateway does...
 SWEEP_MIN_S = 2.0              # ...but no more often than this in real time (a sweep judges every order)
+SLICE = 25                     # periods (or orders) judged between looks at stop()
 PREFETCH_MS = 2 * 3600_000     # the next day is made this long (simulated) before the current one ends
 
 
@@ -134,12 +134,12 @@ class _Feeder:
         self.db = store
         self.service = IngestService(StoreTelemetry(store))
 
-    def submit(self, lines: Sequence[tuple[int, dict]]) -> tuple[int, int, int, int]:
+    def submit(self, lines: Sequence[tuple[int, dict | bytes]]) -> tuple[int, int, int, int]:
         """(new events, duplicates, rejected, new incidents) for one batch, in one transaction."""
         _, report = self.service.submit([encode(line) for _, line in lines])
         return report.events, report.duplicates, report.rejected, report.evaluation.incidents
 
-    def store(self, lines: Sequence[tuple[int, dict]]) -> tuple[int, int, int, int]:
+    def store(self, lines: Sequence[tuple[int, dict | bytes]]) -> tuple[int, int, int, int]:
         """Like ``submit`` but not yet evaluated (catching up: one evaluation at the end
         rather than one a batch over ever longer periods)."""
         report = IngestReport()
@@ -147,22 +147,39 @@ class _Feeder:
         self.service.store_chunk(raws, list(range(1, len(raws) + 1)), report)
         return report.events, report.duplicates, report.rejected, 0
 
-    def evaluate(self) -> int:
-        """The periods stored lines touched, judged now; returns the new incidents."""
-        return Evaluator(self.service.port, self.service.fleet.watches).run().incidents
+    def evaluate(self, stop: threading.Event | None = None) -> int:
+        """The periods stored lines touched, judged now, a slice at a time (``stop`` is
+        looked at between slices; what is left stays marked for the next run); returns
+        the new incidents."""
+        marks = self.service.port.dirty()
+        evaluator = Evaluator(self.service.port, self.service.fleet.watches)
+        incidents = 0
+        for i in range(0, len(marks), SLICE):
+            if stop is not None and stop.is_set():
+                break
+            incidents += evaluator.run(marks[i:i + SLICE]).incidents
+        return incidents
 
-    def sweep(self, period_starts: Iterable[int]) -> EvaluationReport:
+    def sweep(self, period_starts: Iterable[int], stop: threading.Event | None = None) -> int:
         """Every watched order judged in the periods fed so far, events or not (silence is
-        evidence).  Unlike the gateway's sweep, not the period before the first fed: the
-        demo world's background before the feed is not a day anyone was watched."""
+        evidence), a slice of orders at a time; returns the new incidents.  Unlike the
+        gateway's sweep, not the period before the first fed: the demo world's background
+        before the feed is not a day anyone was watched."""
         now = self.db.clock.now()
         starts = sorted({s for s in period_starts if s <= ms(now)})
-        return Evaluator(self.service.port, self.service.fleet.watches).sweep(starts, evaluated=set())
+        watches = list(self.service.fleet.watches.items())
+        incidents = 0
+        for i in range(0, len(watches), SLICE):
+            if stop is not None and stop.is_set():
+                break
+            part = Evaluator(self.service.port, dict(watches[i:i + SLICE]))
+            incidents += part.sweep(starts, evaluated=set()).incidents
+        return incidents
 
 
 def feed_until(store: Store, days: Iterable[FeedDay], until: datetime) -> FeedProgress:
-    """Everything delivered up to ``until`` into ``store`` at once (through ``submit``, then a
-    sweep), with the store's clock at ``until``: a fixed point for screenshots and tests.
+    """Everything delivered up to ``until`` into ``store`` at once (stored batch by batch, then
+    judged and swept), with the store's clock at ``until``: a fixed point for screenshots and tests.
     Sets ``store.clock`` to a clock held at ``until`` (and leaves it so)."""
     until_ms = ms(until)
     store.clock = SimClock(until)
@@ -176,7 +193,7 @@ def feed_until(store: Store, days: Iterable[FeedDay], until: datetime) -> FeedPr
         due = [p for p in day.telemetry if p[0] <= until_ms]
         for i in range(0, len(due), CATCH_UP_LINES):
             progress = _counted(progress, feeder.store(due[i:i + CATCH_UP_LINES]))
-    incidents = feeder.evaluate() + feeder.sweep(starts).incidents
+    incidents = feeder.evaluate() + feeder.sweep(starts)
     return replace(progress, phase="finished", incidents=progress.incidents + incidents)
 
 
@@ -345,7 +362,10 @@ class LiveFeed:
         if self._stop.is_set():
             self._set(phase="stopped")
             return
-        self._set(incidents=self._progress.incidents + feeder.evaluate() + feeder.sweep(starts).incidents)
+        self._set(incidents=self._progress.incidents + feeder.evaluate(self._stop) + feeder.sweep(starts, self._stop))
+        if self._stop.is_set():
+            self._set(phase="stopped")
+            return
         last_sweep_ms, last_sweep_s = start_ms, time.monotonic()
         self.clock.run()
         self._set(phase="live")
@@ -367,7 +387,7 @@ class LiveFeed:
             if self._stop.is_set():
                 break
             if now_ms - last_sweep_ms >= SWEEP_MS and time.monotonic() - last_sweep_s >= SWEEP_MIN_S:
-                self._set(incidents=self._progress.incidents + feeder.sweep(starts).incidents)
+                self._set(incidents=self._progress.incidents + feeder.sweep(starts, self._stop))
                 last_sweep_ms, last_sweep_s = now_ms, time.monotonic()
             self._set(sim_ms=now_ms)
             if not more and head >= len(pending):
