@@ -31,6 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--subjects", type=int, default=300)
     d.add_argument("--replace", action="store_true",
                    help="replace the store at --db (it is kept beside it as a .bak copy)")
+    d.add_argument("--pace", type=_pace, default=60.0, metavar="PACE",
+                   help="how fast the live fleet's day runs: 60x (default: a simulated minute a second), "
+                        "600x, realtime, or a factor such as 120x")
+    d.add_argument("--no-live", dest="live", action="store_false",
+                   help="no live fleet: the demo world as built, nothing moving")
 
     i = sub.add_parser("init", help="create a new store with its first administrator")
     i.add_argument("--admin", default="admin", help="administrator's username")
@@ -120,6 +125,14 @@ def _seconds(text: str) -> float:
     if not 0 < value <= 3600:
         raise argparse.ArgumentTypeError(f"{text!r}: give seconds between 0 and 3600, e.g. 10")
     return value
+
+
+def _pace(text: str) -> float:
+    from emdesk.services.live_feed import parse_pace
+    try:
+        return parse_pace(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _port(text: str) -> int:

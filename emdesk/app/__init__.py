@@ -4,6 +4,7 @@
 - ``commands``      the body of each ``emdesk`` command (cli.py parses the arguments)
 - ``sync_adapter``  the sync client behind the services' ``SyncPort``
 - ``demo_printout`` how to pair on the demo world
+- ``live_demo``     the demo's moving fleet: the simulator's days fed live into the store
 - ``roles``, ``errors``: the ``--as`` role names; ``CommandError``
 
 Imported lazily (names resolve on first use), so ``emdesk --help`` stays quick.
@@ -20,6 +21,7 @@ _WHERE = {
     "audit_verify": "commands", "run_app": "commands", "sync_command": "commands",
     "demo_world_source": "commands", "build_demo_store": "commands",
     "pairing_example": "demo_printout", "_pairing_example": "demo_printout",
+    "start_live_demo": "live_demo", "catch_up": "live_demo",
 }
 
 

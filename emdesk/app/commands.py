@@ -87,15 +87,25 @@ def build_demo_store(path: Path, seed: int, subjects: int, *, replace: bool = Fa
     return store, world
 
 
+SCREENSHOT_AHEAD = 2 * 3600      # seconds of the fleet's day a demo screenshot shows (from the demo's 08:00)
+
+
 def demo(args) -> int:
     screenshot, role = args.screenshot, args.role
     if screenshot and not role:
         raise CommandError("--screenshot needs --as ROLE")
+    live = getattr(args, "live", True)
     tmp = tempfile.mkdtemp(prefix="emdesk-demo-") if screenshot and not args.db else None
     path = args.db or (Path(tmp) / "demo.db" if tmp else paths.demo_store(args.seed))
     try:
         store, world = build_demo_store(path, args.seed, args.subjects, replace=args.replace)
         if screenshot:
+            if live:
+                # A fixed point of the day, so the queue and the map show the same thing every time.
+                from datetime import timedelta
+
+                from .live_demo import catch_up
+                catch_up(store, _demo_now() + timedelta(seconds=SCREENSHOT_AHEAD), seed=args.seed)
             user = _acting_user(store, None, _role(role))
             return _screenshot(_context(store, user), screenshot)
         print(f"Demo world (seed {args.seed}) in {path} — UNENCRYPTED demo store")
@@ -107,8 +117,23 @@ def demo(args) -> int:
         example = pairing_example(world)
         if example:
             print(example)
+        feed = None
+        if live:
+            from emdesk.services.live_feed import pace_words
+
+            from .live_demo import start_live_demo
+            # Simulated on the feed's own threads: the window opens while the day is made.
+            feed = start_live_demo(store, seed=args.seed, pace=args.pace, start=make_clock().now())
+            print(f"Live demo: the fleet's day fed in at {pace_words(args.pace)} (--no-live to stop it, "
+                  "--pace to change it)")
         store.close()
-        return run_gui(path)
+        try:
+            return run_gui(path, live_feed=feed)
+        finally:
+            if feed is not None:
+                feed.stop()
+                if feed.error is not None:
+                    print(f"emdesk: the live demo feed stopped on an error: {feed.error}", file=sys.stderr)
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)

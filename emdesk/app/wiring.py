@@ -81,7 +81,7 @@ def _context(store: Store, user: User, clock=None) -> AppContext:
     return ctx
 
 
-def sign_in_callable(path: Path, clock=None) -> Callable[[str, str], AppContext]:
+def sign_in_callable(path: Path, clock=None, live_feed=None) -> Callable[[str, str], AppContext]:
     """What the sign-in dialog calls (on a worker thread): unlock, check, build the session."""
     def sign_in(username: str, password: str) -> AppContext:
         try:
@@ -93,7 +93,9 @@ def sign_in_callable(path: Path, clock=None) -> Callable[[str, str], AppContext]
         except SignInError:
             store.close()
             raise
-        return _context(store, user, clock)
+        ctx = _context(store, user, clock)
+        ctx.live_feed = live_feed
+        return ctx
     return sign_in
 
 
@@ -112,12 +114,14 @@ def _screenshot(ctx: AppContext, out: Path) -> int:
     return 0
 
 
-def run_gui(path: Path) -> int:
+def run_gui(path: Path, live_feed=None) -> int:
+    """The desktop on the store at ``path``; with the live demo's ``live_feed``, every
+    session runs on its simulated clock and can show its status."""
     from emdesk import logs
     from emdesk.ui.qt_app import make_application
     logs.setup("desktop")
     from emdesk.ui.shell import Shell
     app = make_application(sys.argv[:1])
-    shell = Shell(sign_in_callable(path, make_clock()))
+    shell = Shell(sign_in_callable(path, live_feed.clock if live_feed else make_clock(), live_feed))
     shell.start()
     return app.exec()

@@ -18,6 +18,7 @@ from .equipment import may_see as may_see_equipment
 from .installs import InstallService
 from .intake import IntakeService
 from .kpis import KpiService
+from .live_feed import LiveFeed
 from .officer_day import OfficerDayService
 from .removals import RemovalService
 from .subject_file import SubjectFileService
@@ -70,6 +71,9 @@ class AppContext:
     trail_match: TrailMatchService | None = None
     # A wearer's trail on the map: the monitoring roles (their region or all), else None.
     trails: TrailService | None = None
+    # `emdesk demo`'s moving fleet (set by the app's wiring, None otherwise): its
+    # ``status_text()`` is for the status bar; the session's clock is its simulated one.
+    live_feed: LiveFeed | None = None
 
     @classmethod
     def for_user(cls, store: Store, user: User, clock: Clock, geocoder: Geocoder) -> "AppContext":
