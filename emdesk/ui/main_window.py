@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QByteArray, QSize, Qt, Signal
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QToolButton, QWidget
 
@@ -169,6 +169,14 @@ class MainWindow(QMainWindow):
                                  objectName="userLabel")
         status.addWidget(self.store_label)
         status.addWidget(self.sync_label)
+        self.live_label: QLabel | None = None
+        if getattr(ctx, "live_feed", None) is not None:
+            # The feed runs on its own thread: read its status from here, on a timer.
+            self.live_label = QLabel(ctx.live_feed.status_text(), objectName="liveLabel")
+            status.addWidget(self.live_label)
+            self._live_timer = QTimer(self, interval=1000)
+            self._live_timer.timeout.connect(lambda: self.live_label.setText(ctx.live_feed.status_text()))
+            self._live_timer.start()
         status.addPermanentWidget(self.user_label)
 
     # -- loading ---------------------------------------------------------------
