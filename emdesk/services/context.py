@@ -14,10 +14,12 @@ from .checklists import ChecklistService
 from .day_plan import DayPlanService
 from .equipment import OutstandingEquipmentService
 from .equipment import may_see as may_see_equipment
+from .incidents import IncidentService
 from .installs import InstallService
 from .intake import IntakeService
 from .kpis import KpiService
 from .officer_day import OfficerDayService
+from .queue import IncidentQueue
 from .removals import RemovalService
 from .sync_port import SyncPort
 from .visit_making import VisitMakingService
@@ -58,6 +60,9 @@ class AppContext:
     visit_making: VisitMakingService | None = None
     kpis: KpiService | None = None
     equipment: OutstandingEquipmentService | None = None
+    # Monitoring staff's incident queue and its triage actions (WORK_ALERTS only).
+    queue: IncidentQueue | None = None
+    incidents: IncidentService | None = None
 
     @classmethod
     def for_user(cls, store: Store, user: User, clock: Clock, geocoder: Geocoder) -> "AppContext":
@@ -82,6 +87,8 @@ class AppContext:
             kpis=(KpiService(store, user, clock)
                   if user.can(Permission.VIEW_MANAGEMENT_FIGURES) else None),
             equipment=OutstandingEquipmentService(store, user, clock) if may_see_equipment(user) else None,
+            queue=IncidentQueue(store, user, clock) if user.can(Permission.WORK_ALERTS) else None,
+            incidents=IncidentService(store, user, clock) if user.can(Permission.WORK_ALERTS) else None,
         )
 
     def close(self) -> None:
