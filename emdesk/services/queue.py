@@ -40,8 +40,7 @@ class IncidentQueue:
         return self._batch(queue_changes(self.store, self.regions, _position(cursor)))
 
     def _batch(self, found: QueueRows) -> QueueBatch:
-        items = _Items(self.names)
-        return QueueBatch(items=[items.item(r) for r in found.rows], cursor=str(found.cursor),
+        return QueueBatch(items=_items(found.rows, self.names), cursor=str(found.cursor),
                           removed=tuple(found.removed))
 
 
@@ -54,40 +53,33 @@ def _position(cursor: str) -> int:
     return int(text)
 
 
-class _Items:
-    """Rows to QueueItems; the values that repeat across rows (period starts and their
-    deadlines, lists of codes and reasons) are decoded once per batch."""
-
-    def __init__(self, names: bool):
-        self.names = names
-        self.periods: dict[str, tuple[datetime, Deadlines]] = {}
-        self.lists: dict[str, tuple[str, ...]] = {}
-
-    def texts(self, raw: str | None) -> tuple[str, ...]:
-        if not raw:
-            return ()
-        got = self.lists.get(raw)
-        if got is None:
-            got = self.lists[raw] = _texts.decode(raw)
-        return got
-
-    def period(self, raw: str) -> tuple[datetime, Deadlines]:
-        got = self.periods.get(raw)
-        if got is None:
-            start = datetime.fromisoformat(raw)
-            got = self.periods[raw] = (start, deadlines(start))
-        return got
-
-    def item(self, r: tuple) -> QueueItem:
-        (iid, order_id, subject_id, reference, name, region, cohort, condition, codes, status, priority,
-         reasons, technical, started, ended, seconds, period, seq) = r
-        start, due = self.period(period)
-        # Positional, in QueueItem's field order: 100,000 of these are made per snapshot.
-        return QueueItem(
-            iid, order_id, subject_id or "", reference or "", (name or "") if self.names else "", region or "",
-            cohort or "", condition or "", self.texts(codes), status, priority or 0, self.texts(reasons),
-            bool(technical), datetime.fromisoformat(started), datetime.fromisoformat(ended) if ended else None,
-            float(seconds or 0.0), start, due.notify_by, due.pack_by, f"{seq:012d}")
+def _items(rows: list[tuple], names: bool) -> list[QueueItem]:
+    """Rows (``incident_queue.COLUMNS``) to QueueItems.  The values that repeat across rows
+    (period starts and their deadlines, lists of codes and reasons) are decoded once."""
+    periods: dict[str, tuple[datetime, Deadlines]] = {}
+    lists: dict[str, tuple[str, ...]] = {"[]": ()}
+    iso = datetime.fromisoformat
+    out: list[QueueItem] = []
+    add = out.append
+    for (iid, order_id, subject_id, reference, name, region, cohort, condition, codes, status, priority, reasons,
+         technical, started, ended, seconds, period, seq) in rows:
+        start_due = periods.get(period)
+        if start_due is None:
+            start = iso(period)
+            start_due = periods[period] = (start, deadlines(start))
+        start, due = start_due
+        code_list = lists.get(codes)
+        if code_list is None:
+            code_list = lists[codes] = _texts.decode(codes) if codes else ()
+        reason_list = lists.get(reasons)
+        if reason_list is None:
+            reason_list = lists[reasons] = _texts.decode(reasons) if reasons else ()
+        # Positional, in QueueItem's field order: a snapshot makes 100,000 of these.
+        add(QueueItem(iid, order_id, subject_id or "", reference or "", (name or "") if names else "", region or "",
+                      cohort or "", condition or "", code_list, status, priority or 0, reason_list, technical == 1,
+                      iso(started), iso(ended) if ended else None, float(seconds or 0.0), start, due.notify_by,
+                      due.pack_by, f"{seq:012d}"))
+    return out
 
 
 __all__ = ["IncidentQueue"]
