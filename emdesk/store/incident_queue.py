@@ -3,7 +3,8 @@
 They come from ``incident_queue`` (migration 7), a narrow copy of what the queue shows of
 each incident, the order's cohort and the wearer's name joined in, kept by triggers in the
 transaction that writes the incident (or the order, or the person), however it is written:
-a local edit, the engine or sync.  Its ``seq`` is a local change counter: the cursor.
+a local edit, the engine or sync.  Its ``seq`` is a local change counter: the cursor (the
+rows of one write share a number; a later write always takes a greater one).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from .store import Store
 COLUMNS = ("id", "order_id", "subject_id", "reference", "subject_name", "region", "cohort", "condition", "codes",
            "status", "priority", "reasons", "technical", "started_at", "ended_at", "seconds", "period_start", "seq")
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM incident_queue WHERE deleted = 0"
+_CLOCK = "SELECT n FROM incident_queue_clock"
 
 
 @dataclass
@@ -38,7 +40,7 @@ def queue_rows(store: Store, regions: Collection[str] | None) -> QueueRows:
     landing during the read (from another process) is delivered again rather than lost."""
     where, args = _regions(regions)
     with store.reading() as db:
-        cursor = db.execute("SELECT coalesce(max(seq), 0) FROM incident_queue").fetchone()[0]
+        cursor = db.execute(_CLOCK).fetchone()[0]
         rows = db.execute(_SELECT + where, args).fetchall()
     return QueueRows(rows, cursor)
 
@@ -48,7 +50,7 @@ def queue_changes(store: Store, regions: Collection[str] | None, after: int) -> 
     the rest (tombstoned, evicted by sync, moved to another region) as removed ids."""
     where, args = _regions(regions)
     with store.reading() as db:
-        cursor = db.execute("SELECT coalesce(max(seq), 0) FROM incident_queue").fetchone()[0]
+        cursor = db.execute(_CLOCK).fetchone()[0]
         span = [after, cursor]
         rows = db.execute(_SELECT + f" AND seq > ? AND seq <= ?{where}", [*span, *args]).fetchall()
         removed = [r[0] for r in db.execute(

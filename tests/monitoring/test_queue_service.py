@@ -175,6 +175,13 @@ def test_rows_pulled_by_sync_and_evictions_move_the_cursor(world):
     assert world.outbox_count() == outbox                 # not a local edit
     changed = queue.changes(batch.cursor)
     assert [i.id for i in changed.items] == [pulled.id] and changed.items[0].subject_name == "Ann0 Wales"
+    # The hub's next version of a row this desktop holds (sync's upsert).
+    revised = pulled.evolve(status=IncidentStatus.ESCALATED, hlc=pulled.hlc.replace("-0000-", "-0001-"))
+    with world.applying_remote():
+        world.apply_remote_many("incidents", [encode(revised)])
+    upserted = queue.changes(changed.cursor)
+    assert [(i.id, i.status) for i in upserted.items] == [(pulled.id, "escalated")]
+    changed = upserted
     evicted = batch.items[0].id
     with world.applying_remote():
         world.evict("incidents", evicted)
@@ -185,7 +192,12 @@ def test_rows_pulled_by_sync_and_evictions_move_the_cursor(world):
     columns, values = replica_row(page)
     with world.applying_remote():
         world.apply_remote_rows("incidents", columns, json.dumps([values]), page.hlc)
-    assert len(queue.changes(after.cursor).items) == 1
+    paged = queue.changes(after.cursor)
+    assert [i.id for i in paged.items] == [page.id]
+    columns, values = replica_row(page.evolve(priority=99, hlc=page.hlc.replace("-0000-", "-0002-")))
+    with world.applying_remote():
+        world.apply_remote_rows("incidents", columns, json.dumps([values]), values[columns.index("hlc")])
+    assert [(i.id, i.priority) for i in queue.changes(paged.cursor).items] == [(page.id, 99)]
 
 
 def test_a_change_of_cohort_or_name_comes_back_on_the_orders_incidents(world):
@@ -247,3 +259,19 @@ def test_the_session_has_a_queue_and_triage_only_for_alert_work(world, role, wor
     assert (ctx.queue is not None, ctx.incidents is not None) == (works, works)
     if works:
         assert {i.region for i in ctx.queue.snapshot().items} <= {"West Midlands", "Wales"}
+
+
+def test_an_order_and_person_pulled_after_their_incident_fill_in_its_row(store):
+    people, orders = people_and_orders("Wales", 1, Cohort.SPECIALS)
+    queue = IncidentQueue(store, SUPERVISOR, store.clock)
+    early = incident(orders[0]).evolve(created_at=NOW, updated_at=NOW, origin="hub", hlc=f"{10**12:013d}-0000-hub")
+    with store.applying_remote():
+        store.apply_remote_many("incidents", [encode(early)])
+    first = queue.snapshot()
+    assert [(i.cohort, i.subject_name) for i in first.items] == [("", "")]
+    with store.applying_remote():
+        for table, record in (("subjects", people[0]), ("orders", orders[0])):
+            store.apply_remote_many(table, [encode(record.evolve(created_at=NOW, updated_at=NOW, origin="hub",
+                                                                 hlc=f"{10**12 + 1:013d}-0000-hub"))])
+    assert [(i.id, i.cohort, i.subject_name) for i in queue.changes(first.cursor).items] == [
+        (early.id, orders[0].cohort.value, "Ann0 Wales")]
