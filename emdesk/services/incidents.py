@@ -107,10 +107,9 @@ class IncidentService:
         reason = _reason(reason, "say why it goes to the officials (what the breach is)")
         if incident.status not in _WORKING:
             raise _refuse(incident, "escalate")
-        if incident.technical and incident.classified_by:
-            raise ServiceError("technical: it was classified technical; classify it genuine before escalating")
+        # Escalating is a verdict too: the wearer's doing, whatever the engine read into it.
         return self._change(incident, "escalate", IncidentStatus.ESCALATED, f"escalated for a breach pack: {reason}",
-                            technical=False, classified_by=self.user.id)
+                            technical=False, classified_by=self.user.id, serious=incident.priority >= 70)
 
     def add_note(self, incident_id: str, text: str) -> Incident:
         """A case note on the wearer's order (append-only), named in the incident's history."""

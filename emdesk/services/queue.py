@@ -14,7 +14,7 @@ import msgspec
 from emdesk.domain.clock import Clock
 from emdesk.domain.deadlines import Deadlines, deadlines
 from emdesk.domain.users import Permission, User
-from emdesk.store import Store
+from emdesk.store import Store, StoreError
 from emdesk.store.incident_queue import QueueRows, queue_changes, queue_rows
 
 from .errors import AccessDenied, ServiceError
@@ -37,7 +37,10 @@ class IncidentQueue:
 
     def changes(self, cursor: str) -> QueueBatch:
         """What was written since ``cursor`` (from the last batch; "" means from the start)."""
-        return self._batch(queue_changes(self.store, self.regions, _position(cursor)))
+        try:
+            return self._batch(queue_changes(self.store, self.regions, _position(cursor)))
+        except StoreError as exc:
+            raise ServiceError(str(exc)) from None
 
     def _batch(self, found: QueueRows) -> QueueBatch:
         return QueueBatch(items=_items(found.rows, self.names), cursor=str(found.cursor),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from .errors import StoreError
 from .store import Store
 
 # The order of the values in every row (``QueueRows.rows``): codes and reasons are JSON
@@ -51,11 +52,14 @@ def queue_changes(store: Store, regions: Collection[str] | None, after: int) -> 
     where, args = _regions(regions)
     with store.reading() as db:
         cursor = db.execute(_CLOCK).fetchone()[0]
+        if after > cursor:
+            raise StoreError(f"cursor: {after} is ahead of this store's changes ({cursor}): another store's, "
+                             "or one restored from a backup; take a new snapshot")
         span = [after, cursor]
         rows = db.execute(_SELECT + f" AND seq > ? AND seq <= ?{where}", [*span, *args]).fetchall()
         removed = [r[0] for r in db.execute(
             f"SELECT id FROM incident_queue WHERE seq > ? AND seq <= ? AND NOT (deleted = 0{where})", [*span, *args])]
-    return QueueRows(rows, max(cursor, after), removed)
+    return QueueRows(rows, cursor, removed)
 
 
 __all__ = ["COLUMNS", "QueueRows", "queue_changes", "queue_rows"]

@@ -221,6 +221,13 @@ def test_a_cursor_the_queue_did_not_give_is_refused(world, cursor):
         IncidentQueue(world, SUPERVISOR, world.clock).changes(cursor)
 
 
+def test_a_cursor_from_beyond_this_store_is_refused(world):
+    queue = IncidentQueue(world, SUPERVISOR, world.clock)
+    ahead = str(int(queue.snapshot().cursor) + 1)
+    with pytest.raises(ServiceError, match="^cursor: .* take a new snapshot"):
+        queue.changes(ahead)
+
+
 def test_an_empty_cursor_means_everything(world):
     queue = IncidentQueue(world, SUPERVISOR, world.clock)
     assert {i.id for i in queue.changes("").items} == {i.id for i in queue.snapshot().items}
