@@ -2,7 +2,7 @@
 London wall clock across both clock changes of 2026 (29 March, 25 October)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
@@ -62,7 +62,7 @@ def test_deadlines_follow_the_london_wall_clock(name, start, notify, pack, perio
     timedelta(0), timedelta(hours=5), timedelta(hours=22, minutes=59), timedelta(hours=23, minutes=59, seconds=59),
 ])
 def test_any_instant_in_the_period_gives_its_deadlines(inside):
-    start = at_local(datetime(2026, 12, 1).date(), datetime.min.time().replace(hour=7))
+    start = at_local(date(2026, 12, 1), time(7))
     assert deadlines(start + inside) == deadlines(start)
 
 

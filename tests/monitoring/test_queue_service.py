@@ -167,8 +167,9 @@ def test_rows_pulled_by_sync_and_evictions_move_the_cursor(world):
     batch = queue.snapshot()
     order = world.find(Order, where={"region": "Wales"})[0]
     # A version stamped long before anything this desktop wrote.
-    pulled = incident(order, 9).evolve(created_at=NOW - timedelta(days=3), updated_at=NOW - timedelta(days=3),
-                                       origin="other-desk", hlc=f"{int((NOW - timedelta(days=3)).timestamp() * 1000):013d}-0000-other")
+    then = NOW - timedelta(days=3)
+    pulled = incident(order, 9).evolve(created_at=then, updated_at=then, origin="other-desk",
+                                       hlc=f"{int(then.timestamp() * 1000):013d}-0000-other")
     outbox = world.outbox_count()
     with world.applying_remote():
         world.apply_remote_many("incidents", [encode(pulled)])
