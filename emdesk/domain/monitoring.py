@@ -149,6 +149,7 @@ class Incident(Record, frozen=True, kw_only=True):
     priority: int = 0
     reasons: tuple[str, ...] = ()
     technical: bool = False
+    classified_by: str = ""             # who judged it genuine or technical (then the engine keeps ``technical``)
     confidence: float = 1.0
     certain: bool = True
     depth_m: float = 0.0

@@ -15,11 +15,13 @@ from .day_plan import DayPlanService
 from .equipment import OutstandingEquipmentService
 from .fleet_map import FleetMapService
 from .equipment import may_see as may_see_equipment
+from .incidents import IncidentService
 from .installs import InstallService
 from .intake import IntakeService
 from .kpis import KpiService
 from .live_feed import LiveFeed
 from .officer_day import OfficerDayService
+from .queue import IncidentQueue
 from .removals import RemovalService
 from .subject_file import SubjectFileService
 from .subject_file import may_read as may_read_subject_files
@@ -74,6 +76,9 @@ class AppContext:
     # `emdesk demo`'s moving fleet (set by the app's wiring, None otherwise): its
     # ``status_text()`` is for the status bar; the session's clock is its simulated one.
     live_feed: LiveFeed | None = None
+    # Monitoring staff's incident queue and its triage actions (WORK_ALERTS only).
+    queue: IncidentQueue | None = None
+    incidents: IncidentService | None = None
 
     @classmethod
     def for_user(cls, store: Store, user: User, clock: Clock, geocoder: Geocoder) -> "AppContext":
@@ -104,6 +109,8 @@ class AppContext:
             trail_match=TrailMatchService(store, user, clock) if user.can(Permission.MATCH_TRAILS) else None,
             trails=(TrailService(store, user, clock)
                     if user.can(Permission.VIEW_ALL_CASES) or user.can(Permission.VIEW_REGION_CASES) else None),
+            queue=IncidentQueue(store, user, clock) if user.can(Permission.WORK_ALERTS) else None,
+            incidents=IncidentService(store, user, clock) if user.can(Permission.WORK_ALERTS) else None,
         )
 
     def close(self) -> None:

@@ -238,6 +238,8 @@ class Evaluator:
             draft.start_ms, end_ms if end_ms is not None else until_ms, _excused(match) if match else [])
         history = match.history if match else ()
         status = match.status if match else IncidentStatus.OPEN
+        # An operator's classification stands: new evidence moves the stretch, not the verdict.
+        technical = match.technical if match is not None and match.classified_by else draft.technical
         if match is None or _engine_only(match):
             wanted = IncidentStatus.AUTO_CLOSED if draft.auto_close else IncidentStatus.OPEN
             if wanted is not status or match is None:
@@ -252,9 +254,10 @@ class Evaluator:
             condition=draft.condition, codes=tuple(draft.codes), period_start=begin,
             started_at=instant(draft.start_ms), ended_at=None if end_ms is None else instant(end_ms),
             seconds=round(max(0.0, seconds), 3), period_seconds=match.period_seconds if match else 0.0, status=status, priority=prio.score, reasons=prio.reasons,
-            technical=draft.technical, confidence=round(draft.confidence, 3), certain=draft.certain,
+            technical=technical, classified_by=match.classified_by if match else "",
+            confidence=round(draft.confidence, 3), certain=draft.certain,
             depth_m=round(draft.depth_m, 1), detail=draft.detail(), alert_ids=tuple(a.id for a in alerts),
-            serious=prio.score >= 70 and not draft.technical, excuses=excuses, history=history,
+            serious=prio.score >= 70 and not technical, excuses=excuses, history=history,
             evaluated_at=now)
 
 

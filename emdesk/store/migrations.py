@@ -253,6 +253,71 @@ _EVENT_KINDS_V6 = (
 )
 
 
+# What the live queue shows of an incident, projected from the row being written (``r``).
+_QUEUE_COLUMNS = ("id", "deleted", "order_id", "subject_id", "reference", "subject_name", "region", "cohort",
+                  "condition", "codes", "status", "priority", "reasons", "technical", "started_at", "ended_at",
+                  "seconds", "period_start", "seq")
+
+
+def _queue_projection(r: str) -> str:
+    return (f"{r}.id, {r}.deleted, {r}.order_id, {r}.subject_id, {r}.reference, "
+            "(SELECT trim(coalesce(given_name, '') || ' ' || coalesce(family_name, '')) FROM subjects "
+            f"WHERE id = {r}.subject_id), {r}.region, (SELECT cohort FROM orders WHERE id = {r}.order_id), "
+            f"json_extract({r}.data, '$.condition'), json_extract({r}.data, '$.codes'), {r}.status, {r}.priority, "
+            f"json_extract({r}.data, '$.reasons'), json_extract({r}.data, '$.technical'), {r}.started_at, "
+            f"{r}.ended_at, json_extract({r}.data, '$.seconds'), {r}.period_start, (SELECT n FROM incident_queue_clock)")
+
+
+def _v7_incident_queue(db: sqlite_utils.Database) -> None:
+    """The live queue's rows: a narrow copy of what it shows of each incident (the order's
+    cohort and the wearer's name joined in), kept by triggers in the writing transaction.
+
+    100,000 incidents read from here in one plain scan instead of one JSON parse each.
+    ``seq`` is a local change counter (``incident_queue_clock``, moved on by every write), so
+    the queue asks "what changed since I looked?" with one range read: neither ``updated_at``
+    nor ``hlc`` can serve, since rows pulled from the hub keep the stamps another desktop gave
+    them, which may sort before a cursor this desktop has already handed out.  The triggers
+    fire on every write however it comes (a local edit, the engine, sync, an eviction).
+
+    They use no conflict clause (INSERT OR REPLACE): sync writes with an upsert, and the
+    outer statement's conflict handling would override a trigger's."""
+    ex = db.execute
+    ex("CREATE TABLE incident_queue_clock (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)")
+    ex("INSERT INTO incident_queue_clock VALUES (1, 0)")
+    ex("""CREATE TABLE incident_queue (
+        id TEXT PRIMARY KEY, deleted INTEGER NOT NULL DEFAULT 0,
+        order_id TEXT, subject_id TEXT, reference TEXT, subject_name TEXT, region TEXT, cohort TEXT,
+        condition TEXT, codes TEXT, status TEXT, priority INTEGER, reasons TEXT, technical INTEGER,
+        started_at TEXT, ended_at TEXT, seconds REAL, period_start TEXT, seq INTEGER NOT NULL) WITHOUT ROWID""")
+    ex("CREATE INDEX incident_queue_by_seq ON incident_queue(seq)")
+    ex("CREATE INDEX incident_queue_by_order ON incident_queue(order_id)")
+    ex("CREATE INDEX incident_queue_by_subject ON incident_queue(subject_id)")
+    tick = "UPDATE incident_queue_clock SET n = n + 1;"
+    put = (f"{tick} DELETE FROM incident_queue WHERE id = NEW.id; "
+           f"INSERT INTO incident_queue ({', '.join(_QUEUE_COLUMNS)}) SELECT {_queue_projection('NEW')};")
+    ex(f"CREATE TRIGGER incidents_queue_insert AFTER INSERT ON incidents BEGIN {put} END")
+    ex(f"CREATE TRIGGER incidents_queue_update AFTER UPDATE ON incidents BEGIN {put} END")
+    # Evicted by sync or cleared for a fresh bootstrap: the id stays, so the queue hears of it.
+    ex(f"CREATE TRIGGER incidents_queue_delete AFTER DELETE ON incidents BEGIN {tick} "
+       "UPDATE incident_queue SET deleted = 1, region = NULL, seq = (SELECT n FROM incident_queue_clock) "
+       "WHERE id = OLD.id; END")
+    # The queue's rows carry the order's cohort and the wearer's name: a change to either (or
+    # their late arrival by sync) is a change to the order's incidents.
+    cohort = (f"{tick} UPDATE incident_queue SET cohort = NEW.cohort, seq = (SELECT n FROM incident_queue_clock) "
+              "WHERE order_id = NEW.id;")
+    name = (f"{tick} UPDATE incident_queue SET subject_name = trim(coalesce(NEW.given_name, '') || ' ' || "
+            "coalesce(NEW.family_name, '')), seq = (SELECT n FROM incident_queue_clock) WHERE subject_id = NEW.id;")
+    ex(f"CREATE TRIGGER orders_queue_insert AFTER INSERT ON orders "
+       f"WHEN EXISTS (SELECT 1 FROM incident_queue WHERE order_id = NEW.id) BEGIN {cohort} END")
+    ex(f"CREATE TRIGGER orders_queue_update AFTER UPDATE ON orders WHEN OLD.cohort IS NOT NEW.cohort BEGIN {cohort} END")
+    ex(f"CREATE TRIGGER subjects_queue_insert AFTER INSERT ON subjects "
+       f"WHEN EXISTS (SELECT 1 FROM incident_queue WHERE subject_id = NEW.id) BEGIN {name} END")
+    ex(f"CREATE TRIGGER subjects_queue_update AFTER UPDATE ON subjects WHEN OLD.given_name IS NOT NEW.given_name "
+       f"OR OLD.family_name IS NOT NEW.family_name BEGIN {name} END")
+    ex("UPDATE incident_queue_clock SET n = 1")
+    ex(f"INSERT INTO incident_queue ({', '.join(_QUEUE_COLUMNS)}) SELECT {_queue_projection('i')} FROM incidents i")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -267,6 +332,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "field actions in the outbox", _v4_field_actions),
     Migration(5, "checklist ticks", _v5_checklist_ticks),
     Migration(6, "device events: telemetry in its own narrow table", _v6_device_events),
+    Migration(7, "the live incident queue's rows and change counter", _v7_incident_queue),
 )
 
 LATEST = MIGRATIONS[-1].version
