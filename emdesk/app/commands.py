@@ -87,7 +87,7 @@ def build_demo_store(path: Path, seed: int, subjects: int, *, replace: bool = Fa
     return store, world
 
 
-SCREENSHOT_AHEAD = 2 * 3600      # seconds of the fleet's day a demo screenshot shows (from the demo's 08:00)
+SCREENSHOT_AHEAD = 100 * 60    # a demo screenshot shows 09:40: yesterday's notifications due at 10:00 are amber
 
 
 def demo(args) -> int:

@@ -17,6 +17,9 @@ from emdesk.services.live_feed import FeedDay, FeedProgress, LiveFeed, encode, f
 from emdesk.store import Store
 
 DAYS_AHEAD = 7          # a demo left running goes on into the next days, up to this many
+# The queue opens on yesterday's incidents too (caught up at once): their notifications are
+# due at 10:00 this morning, so a new user sees deadline clocks that mean something.
+DAYS_BEFORE = 1
 
 
 def fleet_days(path: str | Path, day: date, *, seed: int = 2026, wearers: int | None = None,
@@ -64,8 +67,9 @@ def start_live_demo(store: Store, *, seed: int, pace: float, start: datetime, we
     """A running feed of the demo fleet into ``store``'s file (on a connection of its own),
     caught up to ``start`` then moving at ``pace``; stop it when the app quits."""
     path, key = store.opening()
-    day = demo_day(start)
-    feed = LiveFeed((path, key), lambda: fleet_days(path, day, seed=seed, wearers=wearers, apart=True), start=start,
+    day = demo_day(start) - timedelta(days=DAYS_BEFORE)
+    feed = LiveFeed((path, key), lambda: fleet_days(path, day, seed=seed, wearers=wearers, apart=True,
+                                                    days=DAYS_BEFORE + DAYS_AHEAD), start=start,
                     pace=pace, batch_s=batch_s)
     return feed.start()
 
@@ -74,7 +78,8 @@ def catch_up(store: Store, until: datetime, *, seed: int = 2026, wearers: int | 
     """The demo fleet's telemetry up to ``until`` into ``store`` now (synchronously), its
     clock left at ``until``: a fixed point for screenshots."""
     path, _ = store.opening()
-    return feed_until(store, fleet_days(path, demo_day(until), seed=seed, wearers=wearers, days=1), until)
+    day = demo_day(until) - timedelta(days=DAYS_BEFORE)
+    return feed_until(store, fleet_days(path, day, seed=seed, wearers=wearers, days=DAYS_BEFORE + 1), until)
 
 
 __all__ = ["catch_up", "demo_day", "fleet_days", "start_live_demo"]

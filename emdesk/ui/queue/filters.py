@@ -35,7 +35,7 @@ class FilterBar(QWidget):
         self.search = QLineEdit(objectName="search", placeholderText="Reference, name or code…")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Find an incident")
-        self.search.setMinimumWidth(180)
+        self.search.setMinimumWidth(120)
         self._typing = QTimer(self, singleShot=True, interval=TYPING_MS)
         self._typing.timeout.connect(self.changed)
         self._vocabulary = -1          # the model's vocabulary size the lists were filled from
@@ -43,14 +43,18 @@ class FilterBar(QWidget):
         bar = QHBoxLayout(self)
         bar.setContentsMargins(0, 0, 0, 0)
         bar.setSpacing(6)
-        for label, widget in (("&Status:", self.status_box), ("C&ohort:", self.cohort_box),
-                              ("Con&dition:", self.condition_box), ("Cod&e:", self.code_box),
-                              ("&Find:", self.search)):
-            text = QLabel(label)
-            text.setBuddy(widget)
-            bar.addWidget(text)
+        # No captions: each list's first entry names it ("All cohorts"), so the bar fits
+        # beside the map on a 1366-pixel laptop; the captions are the tooltips.
+        for label, widget in (("Status", self.status_box), ("Cohort", self.cohort_box),
+                              ("Condition", self.condition_box), ("Code", self.code_box),
+                              ("Find an incident by reference, name or code (Ctrl+F)", self.search)):
+            widget.setToolTip(label)
             bar.addWidget(widget, 1 if widget is self.search else 0)
         for box in (self.status_box, self.cohort_box, self.condition_box, self.code_box):
+            # Narrow enough for a 1366-pixel laptop beside the map; the list opens as wide as it needs.
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(9 if box is self.status_box else 7)
+            box.view().setMinimumWidth(220)
             box.currentIndexChanged.connect(self.changed)
         self.search.textChanged.connect(lambda _t: self._typing.start())
 

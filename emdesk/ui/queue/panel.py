@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QTableView, QToolButton,
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QSizePolicy, QTableView, QToolButton,
                                QVBoxLayout, QWidget)
 
 from emdesk.services.queue_items import QueueBatch, QueueItem
@@ -99,16 +99,18 @@ class QueuePanel(QWidget):
         keys = " · ".join(f"{t.key} {t.name}" for t in TRIAGE)
         self.help_label = QLabel(f"Keys: {keys} · J/K move · Enter open", objectName="hintText")
         self.help_label.setToolTip(help_text())
+        # The key list may be cut on a narrow screen: its tooltip and the buttons say it all.
+        self.help_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         top = QHBoxLayout()
         top.addWidget(self.filters, 1)
-        top.addWidget(self.count_label)
         tools = QHBoxLayout()
         tools.setSpacing(4)
         for action in self.triager.actions.values():
             button = QToolButton(objectName=f"button-{action.objectName()}")
             button.setDefaultAction(action)
             tools.addWidget(button)
+        tools.addWidget(self.count_label)
         tools.addWidget(self.message)
         tools.addStretch(1)
         tools.addWidget(self.help_label)

@@ -16,6 +16,8 @@ from ..maps.overview import OverviewMap
 from ..maps.trail_map import TrailMap
 from ..queue.panel import QueuePanel
 from ..subject.view import SubjectView
+from emdesk.domain.users import Permission
+
 from .base import Workspace
 
 # The trail shown for an incident: its stretch with some of the day either side.
@@ -48,17 +50,57 @@ class MonitoringWorkspace(Workspace):
         self.fleet.wearer_clicked.connect(self._wearer_clicked)
         self.subject.incident_activated.connect(self.queue.select_incident)
 
-    # The queue loads itself (and keeps itself live); the workspace's load is its first.
-    def request(self):
-        return self.ctx.queue.snapshot
+        self.queue.loaded.connect(self._queue_loaded)
+        self.queue.failed.connect(self._queue_failed)
+        self.trail.loaded.connect(self._trail_settled)
+        self.trail.failed.connect(self._trail_settled)
+        self._first = True
 
-    def show_data(self, batch) -> None:
-        self.queue.show_batch(batch)
-        self.subtitle_label.setText(self.queue.summary())
+    # The queue loads itself (on the store lane) and keeps itself live by polling; this
+    # workspace is loaded when the queue is and, the first time, when the top incident's
+    # trail is drawn, so a screenshot or a test sees the whole screen.
+    def refresh(self) -> None:
+        self._loading = True
+        self.busy.setVisible(True)
+        self.queue.refresh()
+
+    def row_count(self) -> int:
+        return self.queue.model.rowCount()
+
+    def _queue_loaded(self) -> None:
+        total = self.queue.model.total
+        self.subtitle_label.setText(f"{self._scope()} · {total:,} incident{'s' if total != 1 else ''} held · "
+                                    "highest priority first")
+        if not (self._first and self.selected is not None):
+            self._settle()
+
+    def _queue_failed(self, message: str) -> None:
+        if self._loading:
+            self.last_error = message
+            self._done()
+            self.load_failed.emit(message)
+
+    def _trail_settled(self, *_args) -> None:
+        if self._loading:
+            self._settle()
+
+    def _settle(self) -> None:
+        self._first = False
+        if self._loading:
+            self._done()
+            self.loaded.emit()
+
+    def _scope(self) -> str:
+        user = self.ctx.user
+        return "All regions" if user.can(Permission.VIEW_ALL_CASES) else (user.region or "Your region")
 
     def _incident_selected(self, item) -> None:
-        self.selected = item
+        previous, self.selected = self.selected, item
         if item is None:
+            return
+        if previous is not None and previous.id == item.id:
+            # The same incident changed (a triage, the engine): the file, not the map's replay.
+            self.subject.refresh()
             return
         end = item.ended_at or self.ctx.clock.now()
         self.trail.show_order(item.order_id, item.started_at - BEFORE, end + AFTER,
