@@ -78,11 +78,19 @@ DEMO_NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
 
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory):
-    """The seeded demo world in a real SQLite file, built once for the UI tests."""
+    """The seeded demo world in a real SQLite file, built once for the UI tests, with the
+    fleet's telemetry fed in as the live demo does (yesterday and this morning to 09:40),
+    so the monitoring screens have real incidents."""
+    from datetime import timedelta
+
+    from emdesk.app.live_demo import catch_up
     from emdesk.services.demo import build_demo
 
     store, world = build_demo(tmp_path_factory.mktemp("demo") / "demo.db", seed=2026, now=DEMO_NOW,
                               subjects=120)
+    clock = store.clock
+    catch_up(store, DEMO_NOW + timedelta(minutes=100))
+    store.clock = clock           # the tests' own clocks stay in charge
     yield store, world
     store.close()
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from .. import palette
 from ..tasks import TaskError, runner_for
 from .overview_layer import STATUS_STYLE, overview_layer, update_script
 from .view import MapView, RenderedPage, render_page
@@ -50,7 +51,7 @@ class OverviewMap(QWidget):
         legend.setContentsMargins(6, 4, 6, 0)
         self.legend: dict[str, QLabel] = {}
         for status, (colour, words) in STATUS_STYLE.items():
-            label = QLabel(f'<span style="color:{colour}; font-size:14pt">●</span> {words}',
+            label = QLabel(f'<span style="color:{palette.css(colour)}; font-size:14pt">●</span> {words}',
                            objectName=f"legend-{status}")
             label.setToolTip(_LEGEND_TIPS[status])
             legend.addWidget(label)

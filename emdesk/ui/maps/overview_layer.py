@@ -19,24 +19,24 @@ from jinja2 import Template
 
 from emdesk.services.fleet_map import WearerPosition
 
+from .. import palette
 from ..formatting import fmt_when
 
 # status -> (colour, words); the worst first (the service's own order).
 STATUS_STYLE: dict[str, tuple[str, str]] = {
-    "violation": ("#b42318", "In violation"),
-    "silent": ("#667085", "Silent"),
-    "technical": ("#dc6803", "Technical fault"),
-    "ok": ("#067647", "OK"),
+    "violation": ("bad", "In violation"),
+    "silent": ("faint", "Silent"),
+    "technical": ("map-technical", "Technical fault"),
+    "ok": ("good", "OK"),
 }
 WORST_FIRST = list(STATUS_STYLE)
 UNCLUSTER_AT_ZOOM = 16           # close in, every wearer is their own marker
 
 
 def _style() -> str:
-    rules = [".emdesk-wearer { width: 14px; height: 14px; border-radius: 8px; border: 2px solid #ffffff;"
-             " box-shadow: 0 1px 3px rgba(0,0,0,.5); }",
-             ".emdesk-cluster div { color: #ffffff; font: bold 12px/30px 'DejaVu Sans', sans-serif; }"]
-    for status, (colour, _) in STATUS_STYLE.items():
+    rules = []      # the marker's shape is in the map's style sheet; its colour is the palette's
+    for status, (name, _) in STATUS_STYLE.items():
+        colour = palette.css(name)
         rules.append(f".emdesk-wearer.{status} {{ background: {colour}; }}")
         rules.append(f".marker-cluster.emdesk-cluster.{status} {{ background: {colour}66; }}")
         rules.append(f".marker-cluster.emdesk-cluster.{status} div {{ background: {colour}; }}")

@@ -81,7 +81,11 @@ class TrailMap(QWidget):
         controls = QHBoxLayout()
         controls.setContentsMargins(6, 4, 6, 4)
         controls.setSpacing(8)
-        for w in (self.play, self.slider, self.when, QLabel("Speed"), self.speed, self.follow, self.window):
+        speed_label = QLabel("Spee&d")
+        speed_label.setBuddy(self.speed)
+        window_label = QLabel("Sho&w")
+        window_label.setBuddy(self.window)
+        for w in (self.play, self.slider, self.when, speed_label, self.speed, self.follow, window_label, self.window):
             controls.addWidget(w, 1 if w is self.slider else 0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QWidget
 
 from ..formatting import humanize
 from .model import ACTIVE, QueueFilter, QueueModel
@@ -40,16 +40,20 @@ class FilterBar(QWidget):
         self._typing.timeout.connect(self.changed)
         self._vocabulary = -1          # the model's vocabulary size the lists were filled from
 
-        bar = QHBoxLayout(self)
+        # Two rows: the bar fits beside the map on a 1366-pixel laptop.
+        bar = QGridLayout(self)
         bar.setContentsMargins(0, 0, 0, 0)
-        bar.setSpacing(6)
-        # No captions: each list's first entry names it ("All cohorts"), so the bar fits
-        # beside the map on a 1366-pixel laptop; the captions are the tooltips.
-        for label, widget in (("Status", self.status_box), ("Cohort", self.cohort_box),
-                              ("Condition", self.condition_box), ("Code", self.code_box),
-                              ("Find an incident by reference, name or code (Ctrl+F)", self.search)):
-            widget.setToolTip(label)
-            bar.addWidget(widget, 1 if widget is self.search else 0)
+        bar.setHorizontalSpacing(6)
+        bar.setVerticalSpacing(4)
+        places = (("&Status:", self.status_box, 0, 0, 1), ("C&ohort:", self.cohort_box, 0, 2, 1),
+                  ("Con&dition:", self.condition_box, 0, 4, 1), ("Cod&e:", self.code_box, 1, 0, 1),
+                  ("&Find:", self.search, 1, 2, 3))
+        for label, widget, row, column, span in places:
+            text = QLabel(label)
+            text.setBuddy(widget)
+            bar.addWidget(text, row, column)
+            bar.addWidget(widget, row, column + 1, 1, span)
+        bar.setColumnStretch(5, 1)
         for box in (self.status_box, self.cohort_box, self.condition_box, self.code_box):
             # Narrow enough for a 1366-pixel laptop beside the map; the list opens as wide as it needs.
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
