@@ -54,6 +54,7 @@ class TrailMap(QWidget):
         self.drawn = False
         self._generation = 0
         self._polling = False
+        self._render_task = None
         self._pending: list[Fix] = []          # fixes that came while the page was loading
 
         self.play = QPushButton("Play", objectName="trailPlay", checkable=True)
@@ -135,11 +136,20 @@ class TrailMap(QWidget):
 
         def work():
             trail = trails.trail(order_id, start, end)
-            return trail, render_trail(trail, tiles=tiles, folder=folder, highlight=highlight)
+            return generation, trail, render_trail(trail, tiles=tiles, folder=folder, highlight=highlight)
 
-        runner_for(self.ctx).run(work, lane=STORE, name="trail map",
-                                 on_done=lambda result: self._rendered(generation, *result),
-                                 on_error=lambda error: self._failed(generation, error))
+        # Bound methods, never closures over self: Qt drops them if this widget goes first.
+        self._render_task = runner_for(self.ctx).run(work, lane=STORE, name="trail map", on_done=self._on_rendered,
+                                                     on_error=self._on_render_failed)
+
+    @Slot(object)
+    def _on_rendered(self, result) -> None:
+        self._rendered(*result)
+
+    @Slot(object)
+    def _on_render_failed(self, error: TaskError) -> None:
+        if self.sender() is self._render_task:
+            self._failed(self._generation, error)
 
     def _rendered(self, generation: int, trail, page) -> None:
         if generation != self._generation:
@@ -220,18 +230,20 @@ class TrailMap(QWidget):
         self._polling = True
         generation, trails, order_id = self._generation, self.ctx.trails, self.order_id
         after = self.last_ms if self.last_ms is not None else self.trail.start_ms
+        runner_for(self.ctx).run(lambda: (generation, trails.since(order_id, after)), lane=STORE, name="trail live",
+                                 on_done=self._polled, on_error=self._poll_failed)
 
-        def done(fixes):
-            self._polling = False
-            if generation == self._generation:
-                self.push_fixes(fixes)
+    @Slot(object)
+    def _polled(self, result) -> None:
+        self._polling = False
+        generation, fixes = result
+        if generation == self._generation:
+            self.push_fixes(fixes)
 
-        def failed(error: TaskError):
-            self._polling = False
-            self.status.setText(error.sentence)
-
-        runner_for(self.ctx).run(trails.since, order_id, after, lane=STORE, name="trail live",
-                                 on_done=done, on_error=failed)
+    @Slot(object)
+    def _poll_failed(self, error: TaskError) -> None:
+        self._polling = False
+        self.status.setText(error.sentence)
 
     # -- replay ------------------------------------------------------------------
 
