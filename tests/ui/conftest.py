@@ -7,11 +7,9 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 
 import threading
-import time
 
 from emdesk.ui.qt_app import apply_look
-from emdesk.ui.tasks import runner
-from emdesk.ui.tasks.session import _runners
+from qt_hygiene import no_work_left
 
 
 @pytest.fixture(autouse=True)
@@ -58,18 +56,7 @@ def no_work_left_behind(qapp):
     started is finished when it ends: none may leak into the next test."""
     before = set(threading.enumerate())
     yield
-    stuck = [r.name for r in runner.all_runners() if not r.shutdown(5.0)]
-    _runners.clear()
-    qapp.processEvents()
-    deadline = time.monotonic() + 5.0
-    while time.monotonic() < deadline:
-        left = [t for t in threading.enumerate() if t not in before and t.is_alive()
-                and not isinstance(t, threading._DummyThread)]
-        if not left:
-            break
-        time.sleep(0.02)
-    assert not stuck, f"background work still running after the test: {stuck}"
-    assert not left, f"threads left running after the test: {[t.name for t in left]}"
+    no_work_left(qapp, before)
 
 
 # The demo day: 08:00 in London, when the officers' visits for the day are all ahead.

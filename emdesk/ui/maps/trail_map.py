@@ -35,6 +35,11 @@ def _clock(at_ms: int) -> str:
     return datetime.fromtimestamp(at_ms / 1000, timezone.utc).astimezone(LONDON).strftime("%a %d %b %H:%M:%S")
 
 
+def _short(at_ms: int) -> str:
+    """The replay's time beside the slider: the weekday is enough within a week's window."""
+    return datetime.fromtimestamp(at_ms / 1000, timezone.utc).astimezone(LONDON).strftime("%a %H:%M:%S")
+
+
 class TrailMap(QWidget):
     loaded = Signal(bool)          # the trail is drawn (True) or could not be (False)
     failed = Signal(str)           # why a trail could not be shown, in words
@@ -77,7 +82,12 @@ class TrailMap(QWidget):
         self.window.setAccessibleName("Trail window")
         for label, _span in WINDOWS:
             self.window.addItem(label)
+        self.window.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.window.setMinimumContentsLength(8)
+        self.window.view().setMinimumWidth(180)
         self.status = QLabel("", objectName="trailStatus")
+        # A long line wraps rather than widen the map past a laptop's screen.
+        self.status.setWordWrap(True)
 
         controls = QHBoxLayout()
         controls.setContentsMargins(6, 4, 6, 4)
@@ -86,13 +96,21 @@ class TrailMap(QWidget):
         speed_label.setBuddy(self.speed)
         window_label = QLabel("Sho&w")
         window_label.setBuddy(self.window)
-        for w in (self.play, self.slider, self.when, speed_label, self.speed, self.follow, window_label, self.window):
+        # Two rows: the time slider gets the width of the map, the settings go below it.
+        for w in (self.play, self.slider, self.when):
             controls.addWidget(w, 1 if w is self.slider else 0)
+        settings = QHBoxLayout()
+        settings.setContentsMargins(6, 0, 6, 4)
+        settings.setSpacing(8)
+        for w in (speed_label, self.speed, self.follow, window_label, self.window):
+            settings.addWidget(w)
+        settings.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.view, 1)
         layout.addLayout(controls)
+        layout.addLayout(settings)
         self.status.setContentsMargins(8, 0, 8, 4)
         layout.addWidget(self.status)
 
@@ -161,7 +179,7 @@ class TrailMap(QWidget):
         self.slider.setValue(((trail.last_ms or lo) - lo) // 1000)
         self.slider.setEnabled(len(trail) > 0)
         self.play.setEnabled(len(trail) > 0)
-        self.when.setText(_clock(trail.last_ms) if trail.last_ms else "")
+        self.when.setText(_short(trail.last_ms) if trail.last_ms else "")
         reference = trail.reference or trail.order_id
         self.status.setText(f"{reference}: {len(trail)} fixes, {len(trail.kept)} drawn, {len(trail.stops)} stops, "
                             f"{len(trail.incidents)} incidents, {_clock(trail.start_ms)} to {_clock(trail.end_ms)}"
@@ -219,7 +237,7 @@ class TrailMap(QWidget):
             self.slider.setMaximum((self.last_ms - self.trail.start_ms) // 1000)
         if not self.play.isChecked():
             self.slider.setValue((self.last_ms - self.trail.start_ms) // 1000)
-            self.when.setText(_clock(self.last_ms))
+            self.when.setText(_short(self.last_ms))
         self.js(fixes_script(fixes))
 
     @Slot()
@@ -278,7 +296,7 @@ class TrailMap(QWidget):
         if self.trail is None:
             return
         at = self.trail.start_ms + value * 1000
-        self.when.setText(_clock(at))
+        self.when.setText(_short(at))
         self.js(f"emdesk.trail.replay.seek({at})")
 
     @Slot(int)
@@ -292,7 +310,7 @@ class TrailMap(QWidget):
                 return
             if state.get("t") is not None and not self.slider.isSliderDown():
                 self.slider.setValue(int((state["t"] - self.trail.start_ms) // 1000))
-                self.when.setText(_clock(int(state["t"])))
+                self.when.setText(_short(int(state["t"])))
             if not state.get("playing") and self.play.isChecked():
                 self.play.setChecked(False)         # it reached the end
         if self.drawn:

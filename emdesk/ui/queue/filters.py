@@ -1,7 +1,7 @@
 """The queue's filter bar: status, cohort, condition, code and free text."""
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QWidget
 
 from ..formatting import humanize
@@ -47,17 +47,22 @@ class FilterBar(QWidget):
         bar.setVerticalSpacing(4)
         places = (("&Status:", self.status_box, 0, 0, 1), ("C&ohort:", self.cohort_box, 0, 2, 1),
                   ("Con&dition:", self.condition_box, 0, 4, 1), ("Cod&e:", self.code_box, 1, 0, 1),
-                  ("&Find:", self.search, 1, 2, 3))
+                  ("&Find:", self.search, 1, 2, 2))
         for label, widget, row, column, span in places:
             text = QLabel(label)
             text.setBuddy(widget)
             bar.addWidget(text, row, column)
             bar.addWidget(widget, row, column + 1, 1, span)
-        bar.setColumnStretch(5, 1)
+        bar.setColumnStretch(6, 1)      # the room left over goes to the right, not into one list
+        self._grid = bar
+
+    def add_count(self, label: QWidget) -> None:
+        """The queue's count sits at the end of the second row, where there is room."""
+        self._grid.addWidget(label, 1, 5, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         for box in (self.status_box, self.cohort_box, self.condition_box, self.code_box):
             # Narrow enough for a 1366-pixel laptop beside the map; the list opens as wide as it needs.
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            box.setMinimumContentsLength(9 if box is self.status_box else 7)
+            box.setMinimumContentsLength(8)
             box.view().setMinimumWidth(220)
             box.currentIndexChanged.connect(self.changed)
         self.search.textChanged.connect(lambda _t: self._typing.start())

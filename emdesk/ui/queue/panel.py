@@ -104,13 +104,13 @@ class QueuePanel(QWidget):
 
         top = QHBoxLayout()
         top.addWidget(self.filters, 1)
+        self.filters.add_count(self.count_label)
         tools = QHBoxLayout()
         tools.setSpacing(4)
         for action in self.triager.actions.values():
             button = QToolButton(objectName=f"button-{action.objectName()}")
             button.setDefaultAction(action)
             tools.addWidget(button)
-        tools.addWidget(self.count_label)
         tools.addWidget(self.message)
         tools.addStretch(1)
         tools.addWidget(self.help_label)

@@ -41,8 +41,9 @@ class MonitoringWorkspace(Workspace):
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.queue)
         splitter.addWidget(self.side)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([620, 560])      # in proportion: the queue a little wider than the map
         self.body.addWidget(splitter)
         self.selected = None
         self.queue.incident_selected.connect(self._incident_selected)

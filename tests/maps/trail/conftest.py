@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -14,6 +13,7 @@ from emdesk.domain.users import Role, User
 from emdesk.services.ingest import IngestService
 from emdesk.services.telemetry_port import StoreTelemetry
 from monitoring.watchworld import HOME, NOW, build, evening, fix
+from qt_hygiene import no_work_left
 
 ZONE_CENTRE = (HOME[0] + 0.0064, HOME[1] + 0.0104)
 
@@ -75,21 +75,8 @@ def private_settings(tmp_path):
 def qt_hygiene(qapp):
     """Widgets closed are deleted now (a QtWebEngine page alive at exit crashes it) and
     every task runner is finished when a test ends."""
-    from emdesk.ui.tasks import runner
-    from emdesk.ui.tasks.session import _runners
-
     before = set(threading.enumerate())
     yield
     qapp.processEvents()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    stuck = [r.name for r in runner.all_runners() if not r.shutdown(5.0)]
-    _runners.clear()
-    qapp.processEvents()
-    deadline = time.monotonic() + 5.0
-    while time.monotonic() < deadline:
-        left = [t for t in threading.enumerate() if t not in before and t.is_alive()
-                and not isinstance(t, threading._DummyThread)]
-        if not left:
-            break
-        time.sleep(0.02)
-    assert not stuck, f"background work still running after the test: {stuck}"
+    no_work_left(qapp, before)

@@ -2,83 +2,20 @@
 evening's telemetry, the real ``IncidentService`` (excuse, reopen), each action audited
 and in the outbox for sync, the row updated in place with the selection kept.
 
-The queue's own service is built in parallel; until it is merged, ``StoreQueue`` below
-reads the same incidents from the store as queue rows (the cursor is the records'
-``hlc``).  ``triage_keys_after_merge.py`` beside this file runs every key against the
-real ``ctx.queue`` and ``ctx.incidents``.
+``test_queueui_triage_keys.py`` beside this file runs every key the same way.
 """
 from __future__ import annotations
 
-import io
-from datetime import datetime, timedelta, timezone
+
+from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import Qt
 
-from emdesk.domain.deadlines import deadlines
-from emdesk.domain.geocoding import GazetteerGeocoder
 from emdesk.domain.monitoring import Incident, IncidentStatus
-from emdesk.domain.orders import Order
-from emdesk.domain.people import Subject
-from emdesk.domain.users import Role, User
-from emdesk.services.context import AppContext
-from emdesk.services.incidents import IncidentService
-from emdesk.services.ingest import IngestService
-from emdesk.services.queue_items import QueueBatch, QueueItem
-from emdesk.services.telemetry_port import StoreTelemetry
+from emdesk.services.queue_items import QueueItem
 from emdesk.ui.queue.columns import KEYS
-from emdesk.ui.queue.panel import QueuePanel
-from monitoring.watchworld import build, evening, line
-
-
-class StoreQueue:
-    """The store's incidents as queue rows; ``changes`` gives those written after the cursor."""
-
-    def __init__(self, store):
-        self.store = store
-
-    def _item(self, i: Incident) -> QueueItem:
-        order, subject = self.store.get(Order, i.order_id), self.store.get(Subject, i.subject_id)
-        due = deadlines(i.period_start)
-        return QueueItem(id=i.id, order_id=i.order_id, subject_id=i.subject_id,
-                         reference=i.reference or order.reference,
-                         subject_name=f"{subject.given_name} {subject.family_name}", region=i.region,
-                         cohort=order.cohort.value, condition=i.condition, codes=i.codes, status=i.status.value,
-                         priority=i.priority, reasons=i.reasons, technical=i.technical, started_at=i.started_at,
-                         ended_at=i.ended_at, seconds=i.seconds, period_start=i.period_start,
-                         notify_by=due.notify_by, pack_by=due.pack_by, updated=i.hlc)
-
-    def _since(self, cursor: str) -> QueueBatch:
-        rows = [i for i in self.store.find(Incident) if i.hlc > cursor]
-        top = max([cursor, *(i.hlc for i in rows)])
-        return QueueBatch(items=[self._item(i) for i in rows], cursor=top)
-
-    def snapshot(self) -> QueueBatch:
-        return self._since("")
-
-    def changes(self, cursor: str) -> QueueBatch:
-        return self._since(cursor)
-
-
-@pytest.fixture
-def desk(tmp_path, qtbot):
-    store = build(tmp_path / "w.db")
-    lines = evening(47) + [line("HMU-CURFEW", datetime(2026, 12, 1, 21, 0, tzinfo=timezone.utc), "hmu_power_off"),
-                           line("HMU-CURFEW", datetime(2026, 12, 1, 21, 12, tzinfo=timezone.utc), "hmu_power_on")]
-    IngestService(StoreTelemetry(store)).ingest(io.BytesIO("\n".join(lines).encode()))
-    operator = store.put(User(username="op", display_name="Op", role=Role.MONITORING_OPERATOR, region="West Midlands"))
-    ctx = AppContext.for_user(store, operator, store.clock, GazetteerGeocoder())
-    ctx.queue = StoreQueue(store)
-    ctx.incidents = IncidentService(store, operator, store.clock)
-    panel = QueuePanel(ctx)
-    qtbot.addWidget(panel)
-    panel.resize(1200, 500)
-    with qtbot.waitSignal(panel.loaded, timeout=10_000):
-        panel.show()
-    panel.filters.status_box.setCurrentIndex(panel.filters.status_box.findText("All"))
-    panel.view.setFocus()
-    yield panel, store, operator
-    store.close()
+from triage_desk import desk  # noqa: F401  (the fixture)
 
 
 def _choose(panel, rule) -> QueueItem:

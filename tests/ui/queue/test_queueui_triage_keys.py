@@ -1,10 +1,5 @@
 """Every triage key end to end on the real queue and the real incident service.
 
-FOR THE LEAD: this file needs the queue helper's ``IncidentQueue`` and the triage actions
-(``ctx.queue``, ``ctx.incidents`` built by ``AppContext.for_user``).  After merging both
-branches, switch it on by renaming it: ``git mv tests/ui/queue/triage_keys_after_merge.py
-tests/ui/queue/test_queueui_triage_keys.py``.
-
 A real store with the incidents the engine made from a real evening's telemetry; an
 operator of that region signs in; each key runs its action through the panel: the row
 updates in place with the selection kept, the action is in the audit log and the
@@ -12,8 +7,6 @@ incident's change is in the outbox for sync.
 """
 from __future__ import annotations
 
-import io
-from datetime import datetime, timezone
 
 import pytest
 from PySide6.QtCore import Qt
@@ -22,31 +15,9 @@ from emdesk.domain.geocoding import GazetteerGeocoder
 from emdesk.domain.monitoring import Incident
 from emdesk.domain.users import Role, User
 from emdesk.services.context import AppContext
-from emdesk.services.ingest import IngestService
-from emdesk.services.telemetry_port import StoreTelemetry
-from emdesk.ui.queue.panel import QueuePanel
-from monitoring.watchworld import build, evening, line
+from triage_desk import desk  # noqa: F401  (the fixture)
 
 
-@pytest.fixture
-def desk(tmp_path, qtbot):
-    store = build(tmp_path / "w.db")
-    lines = evening(47) + [line("HMU-CURFEW", datetime(2026, 12, 1, 21, 0, tzinfo=timezone.utc), "hmu_power_off"),
-                           line("HMU-CURFEW", datetime(2026, 12, 1, 21, 12, tzinfo=timezone.utc), "hmu_power_on")]
-    IngestService(StoreTelemetry(store)).ingest(io.BytesIO("\n".join(lines).encode()))
-    operator = store.put(User(username="op", display_name="Op", role=Role.MONITORING_OPERATOR, region="West Midlands"))
-    ctx = AppContext.for_user(store, operator, store.clock, GazetteerGeocoder())
-    assert ctx.queue is not None and ctx.incidents is not None
-    panel = QueuePanel(ctx)
-    qtbot.addWidget(panel)
-    panel.resize(1200, 500)
-    with qtbot.waitSignal(panel.loaded, timeout=10_000):
-        panel.show()
-    panel.filters.status_box.setCurrentIndex(panel.filters.status_box.findText("All"))
-    panel.view.setFocus()
-    store.ack_outbox([o["op_id"] for o in store.outbox()])      # only what the action writes is left
-    yield panel, store, operator
-    store.close()
 
 
 def _open_curfew(it):
