@@ -100,8 +100,11 @@ class MonitoringWorkspace(Workspace):
         if item is None:
             return
         if previous is not None and previous.id == item.id:
-            # The same incident changed (a triage, the engine): the file, not the map's replay.
-            self.subject.refresh()
+            # The same incident changed.  A triage shows in the file (reading it is audited,
+            # so not for the engine's running totals of an incident still going); the map's
+            # replay is left alone, its fixes arrive by themselves.
+            if previous.status != item.status:
+                self.subject.refresh()
             return
         end = item.ended_at or self.ctx.clock.now()
         self.trail.show_order(item.order_id, item.started_at - BEFORE, end + AFTER,
