@@ -13,7 +13,7 @@ from pathlib import Path
 
 from emdesk import paths
 from emdesk.domain.clock import LONDON, UTC
-from emdesk.domain.users import Role, User
+from emdesk.domain.users import Permission, Role, User
 from emdesk.services import auth
 from emdesk.services.errors import ServiceError
 from emdesk.store import Store, StoreError
@@ -100,13 +100,14 @@ def demo(args) -> int:
     try:
         store, world = build_demo_store(path, args.seed, args.subjects, replace=args.replace)
         if screenshot:
-            if live:
-                # A fixed point of the day, so the queue and the map show the same thing every time.
+            user = _acting_user(store, None, _role(role))
+            if live and user.can(Permission.WORK_ALERTS):
+                # A fixed point of the day, so the queue and the map show the same thing every
+                # time (only the monitoring screens show the fleet's telemetry).
                 from datetime import timedelta
 
                 from .live_demo import catch_up
                 catch_up(store, _demo_now() + timedelta(seconds=SCREENSHOT_AHEAD), seed=args.seed)
-            user = _acting_user(store, None, _role(role))
             return _screenshot(_context(store, user), screenshot)
         print(f"Demo world (seed {args.seed}) in {path} — UNENCRYPTED demo store")
         print(f"{len(world.subjects)} subjects, {len(world.orders)} orders, {len(world.devices)} devices, "
