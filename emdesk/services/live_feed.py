@@ -336,11 +336,22 @@ class LiveFeed:
             if first is None or first is _END:
                 self._set(phase="stopped" if first is None else "finished")
                 return
-            # A start outside the first day would feed nothing, or all of it at once.
-            start_ms = min(max(self._start_ms, first.start_ms), first.end_ms)
+            # A start in a later day: the days before it are caught up whole, with it.
+            days = [first]
+            while self._start_ms >= days[-1].end_ms and not self._stop.is_set():
+                self._want.set()
+                later = self._next_day(block=True)
+                if later is None or later is _END:
+                    break
+                days.append(later)
+            joined = days[0] if len(days) == 1 else FeedDay(
+                days[0].start_ms, days[-1].end_ms,
+                sorted((line for d in days for line in d.telemetry), key=lambda p: p[0]))
+            # A start outside the days would feed nothing, or all of them at once.
+            start_ms = min(max(self._start_ms, joined.start_ms), joined.end_ms)
             self.clock.hold(start_ms)
             store = Store.open(self.path, key=self.key, clock=self.clock)
-            self._feed(_Feeder(store), first, start_ms)
+            self._feed(_Feeder(store), joined, start_ms, [d.start_ms for d in days])
         except BaseException as exc:
             self._error = exc
             self._set(phase="failed", error=str(exc) or type(exc).__name__)
@@ -352,9 +363,8 @@ class LiveFeed:
             if store is not None:
                 store.close()
 
-    def _feed(self, feeder: _Feeder, day: FeedDay, start_ms: int) -> None:
+    def _feed(self, feeder: _Feeder, day: FeedDay, start_ms: int, starts: list[int]) -> None:
         pending, head, day_end = list(day.telemetry), 0, day.end_ms
-        starts = [day.start_ms]
         more = True                           # more days may come
         asked = False                         # the next day has been asked for
         self._set(phase="catching up", sim_ms=start_ms)

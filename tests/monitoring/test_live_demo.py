@@ -284,6 +284,25 @@ def test_the_feed_goes_on_into_the_next_day(world, store_path):
     store.close()
 
 
+def test_a_start_in_a_later_day_catches_up_every_day_before_it_at_once(world, store_path):
+    """The demo starts on yesterday's period: all of it, and today's morning, go in before
+    the clock runs; the clock then runs from the start, not from the first day's end."""
+    path, first = world
+    second = next(fleet_days(path, DAY + timedelta(days=1), seed=2026))
+    start = second.start_ms + 2 * 3600_000
+    feed = LiveFeed((store_path, None), lambda: iter([first, second]), start=instant(start), pace=1,
+                    batch_s=0.05).start()
+    try:
+        _wait(feed, "live")
+        caught = feed.progress.events
+        at = feed.clock.now_ms()
+    finally:
+        feed.stop()
+    ids = _ids_until(first, start) | _ids_until(second, start)
+    assert len(ids) - 5 <= caught <= len(ids)              # at most a few resends among them
+    assert start <= at < start + 60_000
+
+
 def test_days_made_in_a_process_of_their_own_are_the_same_lines(world):
     path, _ = world
     here = next(fleet_days(path, DAY, seed=2026, wearers=5))
