@@ -16,6 +16,7 @@ from emdesk.store import Store, StoreError
 from emdesk.store.incident_queue import QueueRows, Row, queue_changes, queue_rows
 
 from .errors import AccessDenied, ServiceError
+from .watch_lists import regions_of
 from .queue_items import QueueBatch, QueueItem
 
 
@@ -24,7 +25,7 @@ class IncidentQueue:
         if not user.can(Permission.WORK_ALERTS):
             raise AccessDenied(f"{user.role.label} accounts do not work the incident queue")
         self.store, self.user, self.clock = store, user, clock
-        self.regions: set[str] | None = None if user.can(Permission.VIEW_ALL_CASES) else {user.region}
+        self.regions = regions_of(user)
         self.names = user.can(Permission.VIEW_PERSONAL_DETAILS)
 
     def snapshot(self) -> QueueBatch:

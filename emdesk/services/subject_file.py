@@ -18,7 +18,7 @@ from emdesk.domain.engine.events import HOUR_MS, instant, ms
 from emdesk.domain.engine.device_rules import DEAD_PCT
 from emdesk.domain.engine.hits import CODES
 from emdesk.domain.engine.watch import Settings
-from emdesk.domain.monitoring import Alert, EventKind, Incident, IncidentStatus, Note
+from emdesk.domain.monitoring import Alert, Incident, IncidentStatus, Note
 from emdesk.domain.orders import Order
 from emdesk.domain.people import Subject
 from emdesk.domain.users import Permission, User
@@ -26,6 +26,7 @@ from emdesk.store import Store
 from emdesk.store.subject_queries import SubjectQueries
 
 from .errors import AccessDenied, ServiceError
+from .watch_lists import regions_of
 from .subject_words import ConditionLine, conditions_words, event_words
 from .watches import fitted_span
 
@@ -158,12 +159,9 @@ def _words(value: str) -> str:
 
 class SubjectFileService:
     def __init__(self, store: Store, user: User, clock: Clock, settings: Settings | None = None):
-        if user.can(Permission.VIEW_ALL_CASES):
-            self.regions = None
-        elif user.can(Permission.VIEW_REGION_CASES):
-            self.regions = {user.region}
-        else:
+        if not may_read(user):
             raise AccessDenied(f"{user.role.label} accounts do not read monitoring files")
+        self.regions = regions_of(user)
         self.store, self.user, self.clock = store, user, clock
         self.settings = settings or Settings()
         self.queries = SubjectQueries(store)

@@ -28,6 +28,7 @@ from emdesk.store import Store
 from emdesk.store.trail_queries import fixes_in_box
 
 from .errors import AccessDenied, ServiceError
+from .watch_lists import regions_of
 
 MAX_RADIUS_M = 5_000.0
 MAX_WINDOW = timedelta(days=31)
@@ -100,7 +101,7 @@ class TrailMatchService:
         inside = dist <= q.radius_m
         counts = inside | (dist - margin <= q.radius_m)
         records = self.store.get_many(Order, {str(o) for o in orders[counts]})
-        regions = _regions(self.user)
+        regions = regions_of(self.user)
         names = {}
         if self.user.can(Permission.VIEW_PERSONAL_DETAILS):
             names = {s.id: s.full_name for s in self.store.get_many(
@@ -121,12 +122,6 @@ class TrailMatchService:
     def _audit(self, action: str, detail: dict) -> None:
         self.store.audit_view(actor=self.user.id, entity="device_events", entity_id="trail_match",
                               subject_id=None, action=action, detail=detail)
-
-
-def _regions(user: User) -> set[str] | None:
-    if user.can(Permission.VIEW_ALL_CASES):
-        return None
-    return {user.region}
 
 
 def _checked(lat, lon, radius_m, start, end, reason) -> _Question:

@@ -26,7 +26,7 @@ from emdesk.domain.users import User
 from emdesk.store import Store
 
 from .errors import AccessDenied, ServiceError
-from .watch_lists import _regions
+from .watch_lists import regions_of
 
 # columns_for's columns
 _AT, _KIND, _DEVICE, _LAT, _LON, _HDOP = 0, 1, 2, 3, 4, 5
@@ -79,7 +79,7 @@ class Trail:
 class TrailService:
     def __init__(self, store: Store, user: User, clock: Clock):
         self.store, self.user, self.clock = store, user, clock
-        self.regions = _regions(user)           # AccessDenied for roles without monitoring
+        self.regions = regions_of(user)           # AccessDenied for roles without monitoring
 
     def _order(self, order_id: str) -> Order:
         order = self.store.get(Order, order_id)

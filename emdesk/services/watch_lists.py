@@ -29,7 +29,7 @@ def iso(at: datetime | None) -> str | None:
     return at.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _regions(user: User) -> set[str] | None:
+def regions_of(user: User) -> set[str] | None:
     """None: every region."""
     if user.can(Permission.VIEW_ALL_CASES):
         return None
@@ -78,7 +78,7 @@ class WatchLists:
         if user is None and (store.encrypted or store.count(User)):
             raise AccessDenied("sign in: this store has accounts")
         self.store, self.user = store, user
-        self.regions = None if user is None else _regions(user)
+        self.regions = None if user is None else regions_of(user)
 
     def _mine(self, region: str) -> bool:
         return self.regions is None or region in self.regions
@@ -131,4 +131,4 @@ def incident_json(i: Incident) -> dict[str, Any]:
             "confidence": i.confidence}
 
 
-__all__ = ["WatchLists", "curfew_json", "incident_json", "iso", "zone_feature"]
+__all__ = ["WatchLists", "regions_of", "curfew_json", "incident_json", "iso", "zone_feature"]
