@@ -14,6 +14,9 @@ NAMES: dict[str, Role] = {
     "monitoring": Role.MONITORING_OPERATOR,
     "supervisor": Role.SUPERVISOR,
     "admin": Role.ADMIN,
+    "police": Role.POLICE,
+    "probation": Role.PROBATION,
+    "home-office": Role.HOME_OFFICE,
 }
 ALIASES: dict[str, Role] = {role.value: role for role in Role} | {
     "field_officer": Role.FIELD_OFFICER, "monitoring-operator": Role.MONITORING_OPERATOR}

@@ -162,29 +162,49 @@ class Incident(Record, frozen=True, kw_only=True):
 
 
 class PackTemplate(str, Enum):
-    BAIL = "bail"
-    NON_BAIL = "non_bail"
+    BAIL = "bail"               # court bail: the police decide (RADU)
+    NON_BAIL = "non_bail"       # licence, sentence, immigration: probation or the Home Office
 
 
 class BreachPackStatus(str, Enum):
-    DRAFT = "draft"
-    SENT = "sent"
-    ACKNOWLEDGED = "acknowledged"
+    DRAFT = "draft"             # built, not yet issued
+    SENT = "sent"               # issued to the responsible agency
+    ACKNOWLEDGED = "acknowledged"   # the agency has received it (RADU: Receive)
+    SUPERSEDED = "superseded"   # an amended version replaced it (kept, never deleted)
 
 
 class BreachPack(Record, frozen=True, kw_only=True):
+    """One version of a breach pack.  Amending adds a row (``version`` + 1, the same
+    ``pack_id``) and marks the old one superseded: an issued version is never rewritten."""
+
     table = "breach_packs"
 
-    incident_id: str
+    pack_id: str = ""                   # the same across versions ("BP-" + 8 characters)
+    version: int = 1
+    incident_id: str                    # the first incident (the deadlines run from it)
+    incident_ids: tuple[str, ...] = ()  # every incident the pack covers, in time order
     order_id: str
+    subject_id: str = ""
+    reference: str = ""                 # the order's reference (file names use it)
+    region: str = ""
     responder: Responder
     template: PackTemplate
+    special: bool = False               # a specials case: the shorter contracted deadlines
+    breach_at: datetime | None = None   # when the first incident started
     notification_due: datetime
     pack_due: datetime
     status: BreachPackStatus = BreachPackStatus.DRAFT
-    notified_at: datetime | None = None
-    sent_at: datetime | None = None
-    document_sha256: str = ""
+    notified_at: datetime | None = None     # the agency was told of the breach (escalation)
+    built_at: datetime | None = None
+    built_by: str = ""
+    sent_at: datetime | None = None         # issued
+    issued_to: str = ""                     # the agency contact it went to (from the order)
+    issued_by: str = ""
+    amends: str = ""                        # the id of the version this one replaces
+    amend_reason: str = ""
+    document_sha256: str = ""               # the JSON document's ``sha256`` field
+    pdf_sha256: str = ""                    # the PDF's embedded hash
+    document: str = ""                      # the JSON document itself (canonical, with its sha256)
 
 
 class BreachOutcomeCode(str, Enum):
@@ -203,15 +223,39 @@ class BreachOutcomeCode(str, Enum):
     PROSECUTION = "prosecution"
 
 
+class RaduStep(str, Enum):
+    """The police's process for a breach (NAO note 4): Receive, Assess, Decide, Update."""
+
+    RECEIVE = "receive"
+    ASSESS = "assess"
+    DECIDE = "decide"
+    UPDATE = "update"
+
+
+class ResponseStep(msgspec.Struct, frozen=True, kw_only=True):
+    step: RaduStep
+    at: datetime                        # the hub's/desktop's clock when recorded, never the client's say
+    by: str = ""                        # user id
+    note: str = ""
+
+
 class BreachOutcome(Record, frozen=True, kw_only=True):
+    """The responsible agency's response to one breach pack (all its versions): the RADU
+    steps as they happen (police) and the decision.  ``code`` stays None until decided."""
+
     table = "outcomes"
 
     incident_id: str
     order_id: str
+    pack_id: str = ""
+    subject_id: str = ""
+    region: str = ""
     responder: Responder
-    code: BreachOutcomeCode
-    decided_at: datetime
+    code: BreachOutcomeCode | None = None
+    decided_at: datetime | None = None
+    decided_by: str = ""
     notes: str = ""
+    steps: tuple[ResponseStep, ...] = ()
 
 
 class Note(Record, frozen=True, kw_only=True):

@@ -14,6 +14,11 @@ class Role(str, Enum):
     MONITORING_OPERATOR = "monitoring_operator"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    # The responsible agencies' own accounts (NAO Figure 1): they receive breach packs
+    # addressed to their agency in their region and record the response.
+    POLICE = "police"
+    PROBATION = "probation"
+    HOME_OFFICE = "home_office"
 
     @property
     def label(self) -> str:
@@ -35,6 +40,10 @@ class Permission(str, Enum):
     VIEW_AUDIT = "view_audit"
     # "Who was near this place then?" reads everyone's trails: a supervisor's call, with a reason.
     MATCH_TRAILS = "match_trails"
+    # Build, amend and issue breach packs (the monitoring centre).
+    BUILD_PACKS = "build_packs"
+    # Receive packs addressed to one's agency and record RADU steps and outcomes.
+    RESPOND_TO_BREACHES = "respond_to_breaches"
 
 
 P = Permission
@@ -42,16 +51,25 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.FIELD_OFFICER: frozenset({P.VIEW_OWN_CASELOAD, P.VIEW_PERSONAL_DETAILS, P.RECORD_VISITS, P.VIEW_DEVICES}),
     # Technicians handle kit: the wearer's name on an allocation, nothing more.
     Role.TECHNICIAN: frozenset({P.VIEW_DEVICES, P.MANAGE_DEVICES}),
-    Role.MONITORING_OPERATOR: frozenset({P.VIEW_REGION_CASES, P.VIEW_PERSONAL_DETAILS, P.WORK_ALERTS, P.ENTER_ORDERS, P.VIEW_DEVICES}),
+    Role.MONITORING_OPERATOR: frozenset({P.VIEW_REGION_CASES, P.VIEW_PERSONAL_DETAILS, P.WORK_ALERTS, P.ENTER_ORDERS, P.VIEW_DEVICES,
+                                         P.BUILD_PACKS}),
     Role.SUPERVISOR: frozenset({P.VIEW_ALL_CASES, P.VIEW_PERSONAL_DETAILS, P.VIEW_MANAGEMENT_FIGURES, P.ENTER_ORDERS, P.VIEW_DEVICES, P.VIEW_AUDIT, P.WORK_ALERTS,
-                                    P.MATCH_TRAILS}),
+                                    P.MATCH_TRAILS, P.BUILD_PACKS}),
     Role.ADMIN: frozenset({P.MANAGE_USERS, P.VIEW_AUDIT, P.VIEW_DEVICES}),
+    # Agencies see the packs issued to them (the pack carries the evidence), nothing else.
+    Role.POLICE: frozenset({P.RESPOND_TO_BREACHES}),
+    Role.PROBATION: frozenset({P.RESPOND_TO_BREACHES}),
+    Role.HOME_OFFICE: frozenset({P.RESPOND_TO_BREACHES}),
 }
 
 
 # The standard field day: evening installs (curfews start at 19:00) need a late finish.
 SHIFT_START, SHIFT_END = time(8, 0), time(20, 0)
 BREAK_FROM, BREAK_UNTIL = time(12, 0), time(15, 0)
+
+
+# Which agency each agency role speaks for (the value of ``orders.Responder``).
+AGENCY_OF: dict[Role, str] = {Role.POLICE: "police", Role.PROBATION: "probation", Role.HOME_OFFICE: "home_office"}
 
 
 def can(role: Role, permission: Permission) -> bool:
