@@ -5,6 +5,12 @@ due by 10:00 on the morning the period ends (three hours after its end) and the 
 pack by 12:00 the day after that (29 hours after the period ends): 29 to 53 hours after
 the breach.  The times are London wall clock, so on the days the clocks change the gaps
 in real hours are an hour shorter or longer.
+
+Specials (orders in the ``specials`` cohort) are answered "more quickly" (NAO report,
+paragraph 1.8); no figure is published.  emdesk ASSUMES, until the contract's numbers are
+known: notification within 1 hour of the breach and the pack within 12 hours of it, in
+real (elapsed) hours, and never later than the standard deadlines of the same period.
+Change ``SPECIAL_NOTIFY_WITHIN``/``SPECIAL_PACK_WITHIN`` when the real figures arrive.
 """
 from __future__ import annotations
 
@@ -12,13 +18,18 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import Enum
 
-from .clock import at_local
+from .clock import UTC, at_local
 from .engine.periods import period_day
+from .orders import Cohort
 
 NOTIFY_AT = time(10, 0)     # the morning the period ends
 PACK_AT = time(12, 0)       # the day after that
 
 NOTIFY, PACK = "notify", "pack"
+
+# emdesk's assumption for specials (see the module docstring), not published figures.
+SPECIAL_NOTIFY_WITHIN = timedelta(hours=1)
+SPECIAL_PACK_WITHIN = timedelta(hours=12)
 
 # How long before a deadline it turns amber: the notification is a phone call or a
 # message (an hour is enough warning), the pack takes hours to build (20 on average in
@@ -38,14 +49,35 @@ class Urgency(str, Enum):
     RED = "red"              # passed
 
 
-def deadlines(period_start: datetime) -> Deadlines:
+def deadlines(period_start: datetime, *, special: bool = False, breach_at: datetime | None = None) -> Deadlines:
     """The deadlines of the violation period holding ``period_start`` (any instant in the
-    period will do; its 07:00 start is the usual argument)."""
+    period will do; its 07:00 start is the usual argument).
+
+    ``special=True`` (a specials order) runs the shorter clock from ``breach_at``, which it
+    then needs; for standard cases ``breach_at`` is accepted and plays no part."""
     if period_start.tzinfo is None:
         raise ValueError("period_start: needs an aware datetime (UTC or London), not a naive one")
     day = period_day(period_start)
-    return Deadlines(notify_by=at_local(day + timedelta(days=1), NOTIFY_AT),
-                     pack_by=at_local(day + timedelta(days=2), PACK_AT))
+    standard = Deadlines(notify_by=at_local(day + timedelta(days=1), NOTIFY_AT),
+                         pack_by=at_local(day + timedelta(days=2), PACK_AT))
+    if not special:
+        return standard
+    if breach_at is None:
+        raise ValueError("breach_at: a special case's deadlines run from the breach; pass breach_at "
+                         "(the incident's started_at)")
+    if breach_at.tzinfo is None:
+        raise ValueError("breach_at: needs an aware datetime (UTC or London), not a naive one")
+    if period_day(breach_at) != day:
+        raise ValueError(f"breach_at: {breach_at.isoformat()} is not in the violation period starting "
+                         f"{day.isoformat()} 07:00 (period_start); pass the incident's own period_start")
+    breach_at = breach_at.astimezone(UTC)
+    return Deadlines(notify_by=min(standard.notify_by, breach_at + SPECIAL_NOTIFY_WITHIN),
+                     pack_by=min(standard.pack_by, breach_at + SPECIAL_PACK_WITHIN))
+
+
+def is_special(cohort) -> bool:
+    """Whether an order's cohort (a ``Cohort`` or its value) runs the specials clock."""
+    return getattr(cohort, "value", cohort) == Cohort.SPECIALS.value
 
 
 def urgency(due: datetime, now: datetime, kind: str) -> Urgency:
@@ -74,4 +106,5 @@ def which_deadline(status) -> str | None:
         raise ValueError(f"status: {value!r} is not an incident status ({', '.join(_RUNNING)})") from None
 
 
-__all__ = ["AMBER_WITHIN", "Deadlines", "NOTIFY", "PACK", "Urgency", "deadlines", "urgency", "which_deadline"]
+__all__ = ["AMBER_WITHIN", "Deadlines", "NOTIFY", "PACK", "SPECIAL_NOTIFY_WITHIN", "SPECIAL_PACK_WITHIN", "Urgency",
+           "deadlines", "is_special", "urgency", "which_deadline"]
