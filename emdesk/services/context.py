@@ -23,6 +23,7 @@ from .live_feed import LiveFeed
 from .officer_day import OfficerDayService
 from .queue import IncidentQueue
 from .removals import RemovalService
+from .responses import ResponseService
 from .subject_file import SubjectFileService
 from .subject_file import may_read as may_read_subject_files
 from .sync_port import SyncPort
@@ -79,6 +80,8 @@ class AppContext:
     # Monitoring staff's incident queue and its triage actions (WORK_ALERTS only).
     queue: IncidentQueue | None = None
     incidents: IncidentService | None = None
+    # Breach responses: the agencies' inbox, RADU and outcomes; the centre's 5-day prompts.
+    responses: ResponseService | None = None
 
     @classmethod
     def for_user(cls, store: Store, user: User, clock: Clock, geocoder: Geocoder) -> "AppContext":
@@ -111,6 +114,8 @@ class AppContext:
                     if user.can(Permission.VIEW_ALL_CASES) or user.can(Permission.VIEW_REGION_CASES) else None),
             queue=IncidentQueue(store, user, clock) if user.can(Permission.WORK_ALERTS) else None,
             incidents=IncidentService(store, user, clock) if user.can(Permission.WORK_ALERTS) else None,
+            responses=(ResponseService(store, user, clock) if user.can(Permission.RESPOND_TO_BREACHES)
+                       or user.can(Permission.WORK_ALERTS) else None),
         )
 
     def close(self) -> None:

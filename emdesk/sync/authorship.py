@@ -4,7 +4,9 @@ A desktop's payload says who wrote a note, who acknowledged an alert, who moved 
 or a device along its lifecycle, and on which desktop; a hostile desktop could say anyone.
 So the hub refuses a change that names another user (or another desktop) as its author,
 fills in an author left blank from the token, and moves any instant later than its own
-clock back to it (an officer cannot date an outcome tomorrow).  Pure functions.
+clock back to it (an officer cannot date an outcome tomorrow).  An outcome's RADU steps
+and its ``decided_by`` are judged the same way, and an agency writes only the outcome of
+a pack issued to it, saying what its pack says (``outcome_refusal``).  Pure functions.
 """
 from __future__ import annotations
 
@@ -13,21 +15,28 @@ from typing import Any
 
 import msgspec
 
+from .scope import agency_audience
+
 # Fields naming the user who did something, per table.
 ACTORS: dict[str, tuple[str, ...]] = {
     "notes": ("author_id",),
     "alerts": ("acknowledged_by",),
     "checklist_ticks": ("by",),
+    "outcomes": ("decided_by",),
 }
-# Lifecycle histories whose entries say who made each move (``by``) and when (``at``).
-HISTORIES: dict[str, str] = {"orders": "history", "devices": "history"}
+# Lifecycle histories whose entries say who made each move (``by``) and when (``at``): an
+# outcome's RADU steps too.
+HISTORIES: dict[str, str] = {"orders": "history", "devices": "history", "outcomes": "steps"}
 # Instants that say when someone did something.
 WHEN: dict[str, tuple[str, ...]] = {
     "notes": ("at",),
     "alerts": ("acknowledged_at",),
     "visits": ("outcome_at",),
     "checklist_ticks": ("at",),
+    "outcomes": ("decided_at",),
 }
+# What an outcome must say as its pack says it: an agency cannot point an outcome elsewhere.
+OUTCOME_FROM_PACK = ("incident_id", "order_id", "subject_id", "region", "responder")
 STAMPS = ("created_at", "updated_at")
 
 
@@ -105,4 +114,20 @@ def settle(table: str, user_id: str, device_id: str, current: dict | None, incom
     return data
 
 
-__all__ = ["ACTORS", "HISTORIES", "WHEN", "forged", "settle"]
+def outcome_refusal(principal: str, incoming: dict, packs: list[dict]) -> str | None:
+    """Why an agency (``principal``) may not write this outcome, or None: its pack (``packs``,
+    the versions the hub holds of ``incoming["pack_id"]``) must have been issued to that
+    agency, and the outcome must name the pack's incident, order, person, region and agency."""
+    mine = [p for p in packs if p.get("pack_id") == incoming.get("pack_id") and principal in agency_audience(p)]
+    if not incoming.get("pack_id") or not mine:
+        return (f"outcomes: breach pack {incoming.get('pack_id') or '(none named)'} has not been issued to you, so "
+                "the outcome was not accepted")
+    pack = max(mine, key=lambda p: p.get("version") or 0)
+    for name in OUTCOME_FROM_PACK:
+        if (incoming.get(name) or "") != (pack.get(name) or ""):
+            return (f"outcomes.{name}: the outcome says {incoming.get(name)!r} where its pack says "
+                    f"{pack.get(name)!r}, so it was not accepted")
+    return None
+
+
+__all__ = ["ACTORS", "HISTORIES", "OUTCOME_FROM_PACK", "WHEN", "forged", "outcome_refusal", "settle"]

@@ -9,7 +9,8 @@
 - forward-only (alerts): status only moves forward and the first acknowledgement wins;
 - hub-authoritative (subjects, users, reference data): only roles entrusted with them
   may change them, and a refusal says why;
-- row last-writer-wins (incidents, packs, outcomes): the newer stamp wins.
+- row last-writer-wins (incidents, packs, outcomes): the newer stamp wins; the agencies
+  write only the outcomes of packs issued to them (``authorship.outcome_refusal``).
 
 Roles outside a table's writers change it only through a field action
 (``emdesk.domain.field_actions``), and then only the fields the action grants: a field
@@ -31,7 +32,7 @@ import msgspec
 from emdesk.domain import hlc as hlcmod
 from emdesk.domain.field_actions import Grant, changed_outside
 from emdesk.domain.monitoring import ALERT_ORDER, AlertStatus
-from emdesk.domain.users import Role
+from emdesk.domain.users import AGENCY_OF, Role
 
 from .scope import visit_holders
 
@@ -49,6 +50,7 @@ class Policy(str, Enum):
 
 ALL_ROLES = frozenset(Role)
 SUPERVISING = frozenset({Role.SUPERVISOR, Role.ADMIN})
+AGENCIES = frozenset(AGENCY_OF)
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,10 @@ RULES: dict[str, TableRule] = {r.table: r for r in (
               "incidents are built by the monitoring centre"),
     TableRule("breach_packs", Policy.ROW_LWW, frozenset({Role.MONITORING_OPERATOR}) | SUPERVISING,
               "breach packs are built by the monitoring centre"),
-    TableRule("outcomes", Policy.ROW_LWW, frozenset({Role.MONITORING_OPERATOR}) | SUPERVISING,
-              "breach outcomes are recorded by the monitoring centre"),
+    # Packs are the centre's (agencies read the ones issued to them); an outcome is the agency's
+    # own record (RADU, the decision), or one the centre took down by phone.
+    TableRule("outcomes", Policy.ROW_LWW, frozenset({Role.MONITORING_OPERATOR}) | SUPERVISING | AGENCIES,
+              "breach outcomes are recorded by the responsible agency or the monitoring centre"),
 )}
 
 

@@ -7,6 +7,10 @@ Each user pulls with exactly one principal, decided by role:
   technician    -> "tech"           devices and allocations
   monitoring    -> "region:<name>"  every case in the region
   supervisor/admin -> "all"
+  police, probation -> "agency:<agency>:<region>"  breach packs issued to their agency in
+                                    their region, and the outcomes of those packs; nothing
+                                    else (no people, orders, incidents or telemetry)
+  Home Office, or an agency account with no region -> "agency:<agency>"  every region's
 and every user also receives rows addressed to "*" (accounts, reference data).
 
 The hub keeps, per row, the set of principals that may see it; when a change moves a
@@ -19,11 +23,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from emdesk.domain.users import Role
+from emdesk.domain.users import AGENCY_OF, Role
 
 EVERYONE = "*"
 ALL = "all"
 TECH = "tech"
+AGENCY = "agency:"
+# A pack is the agency's once issued: sent, acknowledged, or superseded after it was sent.
+ISSUED = frozenset({"sent", "acknowledged", "superseded"})
 FINISHED_VISIT = frozenset({"completed", "failed", "cancelled"})
 
 
@@ -50,7 +57,15 @@ def region(name: str) -> str:
     return f"region:{name}"
 
 
+def agency(name: str, region: str = "") -> str:
+    """An agency's principal: one region's desk, or (no region) the whole agency."""
+    return f"{AGENCY}{name}:{region}" if region else f"{AGENCY}{name}"
+
+
 def principal_of(role: Role, user_id: str, user_region: str) -> str:
+    if role in AGENCY_OF:
+        # The Home Office decides immigration bail nationally: its caseworkers hold every region.
+        return agency(AGENCY_OF[role], "" if role is Role.HOME_OFFICE else user_region)
     if role is Role.FIELD_OFFICER:
         return officer(user_id)
     if role is Role.TECHNICIAN:
@@ -93,13 +108,27 @@ def case_audience(cases: Iterable[CaseLink], *, visitors: bool = True) -> set[st
     return out
 
 
+def issued(pack: dict[str, Any]) -> bool:
+    """Whether a breach pack version has gone to its agency (never a draft)."""
+    return bool(pack.get("sent_at")) and pack.get("status") in ISSUED
+
+
+def agency_audience(pack: dict[str, Any]) -> set[str]:
+    """The agency principals an issued pack version reaches: its region's desk and the whole agency."""
+    responder = pack.get("responder")
+    if not responder or not issued(pack):
+        return set()
+    return {agency(responder), *((agency(responder, pack["region"]),) if pack.get("region") else ())}
+
+
 def audience(table: str, record: dict[str, Any], cases: Iterable[CaseLink],
-             holders: frozenset[str] = frozenset()) -> frozenset[str]:
+             holders: frozenset[str] = frozenset(), packs: Iterable[dict[str, Any]] = ()) -> frozenset[str]:
     """Principals that may hold this row, given the cases it belongs to.
 
     ``cases``: for an order, itself; for a subject, its orders; for visits, notes,
     devices and monitoring rows, the order they refer to.  ``holders``: for a checklist
-    tick, ``visit_holders`` of its visit.
+    tick, ``visit_holders`` of its visit.  ``packs``: for an outcome, the versions of its
+    pack (it goes to the agencies the pack was issued to).
     """
     cases = list(cases)
     if table == "users":
@@ -127,5 +156,13 @@ def audience(table: str, record: dict[str, Any], cases: Iterable[CaseLink],
             out.update(officer(u) for u in (record.get("officer_id"), *(record.get("crew") or ())) if u)
         return frozenset(out)
     # Alerts, incidents, packs, outcomes: the monitoring centre, not officers.  (Telemetry
-    # follows the same rule in its own feed: hub/event_feed.py.)
-    return frozenset({ALL} | {region(c.region) for c in cases if c.region})
+    # follows the same rule in its own feed: hub/event_feed.py.)  An issued pack, and the
+    # outcome of one, also go to the agency it was issued to.
+    out = {ALL} | {region(c.region) for c in cases if c.region}
+    if table == "breach_packs":
+        out |= agency_audience(record)
+    elif table == "outcomes":
+        for pack in packs:
+            if pack.get("pack_id") == record.get("pack_id"):
+                out |= agency_audience(pack)
+    return frozenset(out)

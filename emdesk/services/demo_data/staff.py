@@ -5,6 +5,7 @@ right account from the printed list; every demo password is ``demo-`` + the user
 """
 from __future__ import annotations
 
+import hashlib
 from datetime import time
 
 from emdesk.domain.gazetteer import Town, town_by_name
@@ -46,6 +47,21 @@ _STAFF: tuple[tuple[str, Role, str | None, str | None], ...] = (
 )
 
 
+# The responsible agencies' accounts (NAO Figure 1): each receives the breach packs issued to
+# its agency in its region; the Home Office's caseworkers every region.
+_AGENCIES: tuple[tuple[str, Role, str], ...] = (
+    ("police.northwest", Role.POLICE, "North West"),
+    ("police.yorkshire", Role.POLICE, "Yorkshire and the Humber"),
+    ("police.london", Role.POLICE, "London"),
+    ("police.wales", Role.POLICE, "Wales"),
+    ("probation.northwest", Role.PROBATION, "North West"),
+    ("probation.yorkshire", Role.PROBATION, "Yorkshire and the Humber"),
+    ("probation.london", Role.PROBATION, "London"),
+    ("probation.wales", Role.PROBATION, "Wales"),
+    ("homeoffice", Role.HOME_OFFICE, ""),
+)
+
+
 # Late shifts (curfews start in the evening, so installs run late): where a region has
 # two officers one works late; an officer alone in her region works a long day.
 _LATE = (time(12, 0), time(22, 0))
@@ -80,6 +96,22 @@ def make_staff(gen: Gen) -> list[tuple[User, str]]:
                     display_name=display, role=role, region=region,
                     phone=gen.landline(town.name if town else _HUB.get(region, "London"), region), base=base,
                     shift_start=shift[0], shift_end=shift[1], break_from=breaks[0], break_until=breaks[1])
+        out.append((user, demo_password(username)))
+    return out + _agency_staff(gen)
+
+
+def _agency_staff(gen: Gen) -> list[tuple[User, str]]:
+    """The agencies' accounts, from their own stream of randomness: the draws of the rest of the
+    world (its people, cases and kit) stay what they were before agencies had accounts."""
+    own = Gen(int.from_bytes(hashlib.sha256(repr(gen.rng.getstate()).encode()).digest()[:8], "big"), gen.now)
+    out = []
+    for username, role, region in _AGENCIES:
+        background = names.WELSH if region == "Wales" else names.BRITISH
+        female = own.chance(0.45)
+        display = f"{names.given_name(background, own, female)} {names.family_name(background, own, female)}"
+        created = own.days_ago(200, 900)
+        user = User(id=own.id_at(created), created_at=created, updated_at=created, username=username,
+                    display_name=display, role=role, region=region, phone=own.landline(_HUB.get(region, "London"), region))
         out.append((user, demo_password(username)))
     return out
 

@@ -182,6 +182,10 @@ class Hub(Push, Feed, EventFeed, AuditAnchors, Rows, Accounts):
             if oid in orders and oid not in held_orders:
                 sid, link = orders[oid]
                 orders[oid] = (sid, CaseLink(link.region, link.officer_id, link.visitors | who))
+        loaded_packs: dict[str, list[dict]] = {}     # order id -> pack versions loaded now (outcomes follow them)
+        for tbl, _record, data, _row in decided:
+            if tbl == "breach_packs" and data.get("order_id"):
+                loaded_packs.setdefault(data["order_id"], []).append(data)
         by_subject: dict[str, list[CaseLink]] = {}
         for sid, link in orders.values():
             if sid:
@@ -205,7 +209,10 @@ class Hub(Push, Feed, EventFeed, AuditAnchors, Rows, Accounts):
                 ticked = holders[vid] if vid in holders else self._holders(tx, vid)
             else:
                 ticked = frozenset()
-            aud = sorted({ALL} if tbl == CONFLICTS else audience(tbl, data, cases, ticked))
+            packs = ([*loaded_packs.get(data.get("order_id") or "", ()),
+                      *self._pack_versions(tx, data.get("order_id"), data.get("pack_id"))]
+                     if tbl == "outcomes" else ())
+            aud = sorted({ALL} if tbl == CONFLICTS else audience(tbl, data, cases, ticked, packs))
             seq = tx.allocate_seq()
             text = _dumps(data)
             # The record is what the text decodes to (a new row is the record as loaded): its

@@ -14,7 +14,7 @@ from emdesk.domain.users import Role
 from .. import authorship
 from .. import protocol as p
 from ..ordering import RANK
-from ..policy import META_FIELDS, RULES, Policy, TableRule, Writer, may_write, merge, visit_booking
+from ..policy import AGENCIES, META_FIELDS, RULES, Policy, TableRule, Writer, may_write, merge, visit_booking
 from ..scope import REFERENCES, CaseLink
 from .accounts import Account, HubError
 from .storage import Tx
@@ -233,7 +233,13 @@ class Push:
         data = authorship.settle(op.table, who.user_id, who.device_id, held, data,
                                  datetime.fromtimestamp(now / 1000, timezone.utc))
         effective = self._effective(rule, current, data, op.changed)
-        reason = self._references(tx, who, op.table, current, effective)
+        if op.table == "outcomes" and who.role in AGENCIES:
+            # An agency holds no orders or incidents: its outcome is judged against the pack
+            # issued to it, which names them.
+            reason = authorship.outcome_refusal(
+                who.principal, effective, self._pack_versions(tx, effective.get("order_id"), effective.get("pack_id")))
+        else:
+            reason = self._references(tx, who, op.table, current, effective)
         if reason:
             return refused(reason)
         if op.table == "visits" and grant is None:

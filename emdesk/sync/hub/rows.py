@@ -278,7 +278,45 @@ class Rows:
         if tbl == CONFLICTS:
             return {ALL}
         holders = self._holders(tx, data.get("visit_id")) if tbl == "checklist_ticks" else frozenset()
-        return set(audience(tbl, data, self._cases(tx, tbl, data, ov or {}), holders))
+        packs = self._pack_versions(tx, data.get("order_id"), data.get("pack_id")) if tbl == "outcomes" else ()
+        return set(audience(tbl, data, self._cases(tx, tbl, data, ov or {}), holders, packs))
+
+    @staticmethod
+    def _pack_versions(tx: Tx, order_id: str | None, pack_id: str | None) -> list[dict]:
+        """The versions of a breach pack the hub holds (an outcome reaches the agencies they were
+        issued to)."""
+        if not order_id or not pack_id:
+            return []
+        found = [msgspec.json.decode(text) for (text,) in tx.all(
+            "SELECT data FROM hub_rows WHERE tbl = 'breach_packs' AND order_id = ?", [order_id])]
+        return [d for d in found if d.get("pack_id") == pack_id]
+
+    def _move_outcomes(self, tx: Tx, pack: dict, now: int) -> None:
+        """A pack version was written: its outcome follows it to the agency it is now issued to
+        (upserts to principals that gained it, evictions to those that lost it)."""
+        rows: dict[str, _Row] = {}
+        for rid, text, stamp, deleted, principal in tx.all(
+                "SELECT r.id, r.data, r.hlc, r.deleted, a.principal FROM hub_rows r LEFT JOIN row_audience a "
+                "ON a.tbl = r.tbl AND a.row_id = r.id WHERE r.order_id = ? AND r.tbl = 'outcomes'",
+                [pack.get("order_id") or ""]):
+            row = rows.get(rid)
+            if row is None:
+                data = msgspec.json.decode(text)
+                if data.get("pack_id") != pack.get("pack_id"):
+                    continue
+                row = rows[rid] = _Row("outcomes", rid, data, text, stamp, {}, bool(deleted), None, None, None)
+            if principal:
+                row.audience.add(principal)
+        rows = list(rows.values())
+        moves = [(row, set(row.audience), self._audience(tx, row.tbl, row.data)) for row in rows]
+        events = [self._upsert_event(new - old, row.tbl, row.id, row.text, row.hlc, row.deleted)
+                  for row, old, new in moves if new - old]
+        events += [_Event(sorted(old - new), "evict", row.tbl, row.id) for row, old, new in moves if old - new]
+        if events:
+            self._emit(tx, events, now)
+        for row, old, new in moves:
+            if old != new:
+                self._set_audience(tx, row.tbl, row.id, old, new)
 
     def _children(self, tx: Tx, order_id: str, subjects: set[str]) -> list[_Row]:
         rows = tx.all("SELECT r.tbl, r.id, r.data, r.hlc, r.deleted, a.principal FROM hub_rows r "
@@ -396,6 +434,8 @@ class Rows:
             self._set_audience(tx, row.tbl, row.id, old, new)
         if tbl == "visits":
             self._visit_changed(tx, current, data, now)
+        if tbl == "breach_packs" and data.get("pack_id"):
+            self._move_outcomes(tx, data, now)
         return seq
 
     # -- officers visiting a case -------------------------------------------------------

@@ -1,0 +1,193 @@
+"""Breach packs reach their agency through the hub, and the agency's response comes back.
+
+On both hub back ends (SQLite and a real PostgreSQL with row-level security): an agency's
+desk holds only the packs issued to its agency in its region and their outcomes, nothing
+of people, orders, incidents or telemetry; it writes only the outcome of a pack issued to
+it; the hub records who took each RADU step from the sign-in.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from response_kit import make_pack
+from synckit import MONITOR, NOW, assert_converged, hub_row
+
+from emdesk.domain.monitoring import (
+    BreachOutcome,
+    BreachOutcomeCode as C,
+    BreachPack,
+    BreachPackStatus,
+    Incident,
+    RaduStep,
+    ResponseStep,
+)
+from emdesk.domain.orders import Order
+from emdesk.services.responses import ResponseService, outcome_id
+from emdesk.sync.scope import principal_of
+
+NW = "North West"
+POLICE, OTHER_POLICE, PROBATION, HOME_OFFICE = "police.northwest", "police.yorkshire", "probation.northwest", "homeoffice"
+
+
+@pytest.fixture
+def issued(kit):
+    """A North West breach, escalated and its pack issued to the police by the region's operator."""
+    centre = kit.desk(MONITOR)
+    order = next(o for o in centre.store.find(Order, order_by="id") if o.region == NW and o.subject_id)
+    start = NOW - timedelta(hours=20)
+    incident = centre.store.put(Incident(
+        order_id=order.id, subject_id=order.subject_id, reference=order.reference, region=NW, condition="curfew",
+        period_start=start, started_at=start, ended_at=start + timedelta(hours=2), seconds=7200.0,
+        priority=80), actor="engine")
+    draft = make_pack(pack_id="BP-SYNC0001", responder="police", region=NW, sent_at=None, breach_at=start,
+                      order_id=order.id, incident_id=incident.id, subject_id=order.subject_id,
+                      reference=order.reference)
+    centre.store.put(draft, actor=centre.user.id)
+    centre.sync()
+    return centre, draft
+
+
+def issue(centre, pack: BreachPack) -> BreachPack:
+    sent = centre.store.put(pack.evolve(status=BreachPackStatus.SENT, sent_at=NOW - timedelta(hours=1),
+                                        issued_to="Duty inspector", issued_by=centre.user.id), actor=centre.user.id)
+    report = centre.sync()
+    assert report.refused == []
+    return sent
+
+
+def test_agency_principals_by_agency_and_region(kit):
+    principals = {u.username: principal_of(u.role, u.id, u.region) for u, _ in kit.world.users}
+    assert principals[POLICE] == "agency:police:North West"
+    assert principals[PROBATION] == "agency:probation:North West"
+    assert principals[HOME_OFFICE] == "agency:home_office"
+
+
+def test_an_agency_holds_only_the_packs_issued_to_it_and_their_outcomes(kit, issued):
+    centre, draft = issued
+    police = kit.desk(POLICE)
+    # A draft is the centre's alone: an agency desk holds no people, orders, incidents or packs.
+    assert set(police.counts()) <= {"users"}
+    assert police.sync().events == 0                   # and no telemetry
+    sent = issue(centre, draft)
+    police.sync()
+    assert set(police.counts()) == {"users", "breach_packs"}
+    assert police.store.get(BreachPack, sent.id).sent_at == sent.sent_at
+    for other in (OTHER_POLICE, PROBATION, HOME_OFFICE):
+        desk = kit.desk(other)
+        assert "breach_packs" not in desk.counts(), other
+    assert_converged(kit, centre, police)
+
+
+def test_radu_recorded_at_the_agency_reaches_the_centre_with_the_officer_as_author(kit, issued):
+    centre, draft = issued
+    sent = issue(centre, draft)
+    police = kit.desk(POLICE)
+    svc = ResponseService(police.store, police.user, police.store.clock)
+    assert [r.pack_id for r in svc.inbox()] == [sent.pack_id]
+    svc.record_step(sent.pack_id, RaduStep.RECEIVE)
+    svc.record_step(sent.pack_id, RaduStep.ASSESS, "Known address; officers nearby")
+    svc.record_outcome(sent.pack_id, C.ARREST, "Arrest planned for this evening")
+    report = police.sync()
+    assert report.refused == [], report.refused
+    held = hub_row(kit, "outcomes", outcome_id(sent.pack_id))
+    assert [s["step"] for s in held["steps"]] == ["receive", "assess", "decide"]
+    assert {s["by"] for s in held["steps"]} == {police.user.id} and held["decided_by"] == police.user.id
+    centre.sync()
+    back = centre.store.get(BreachOutcome, outcome_id(sent.pack_id))
+    assert back.code is C.ARREST and back.steps[-1].step is RaduStep.DECIDE
+    # The centre's view: the 5-day prompt is answered.
+    assert ResponseService(centre.store, centre.user, centre.store.clock).prompts() == []
+    assert_converged(kit, centre, police)
+
+
+def _outcome_for(pack: BreachPack, **fields) -> BreachOutcome:
+    return BreachOutcome(id=outcome_id(pack.pack_id), incident_id=pack.incident_id, order_id=pack.order_id,
+                         pack_id=pack.pack_id, subject_id=pack.subject_id, region=pack.region,
+                         responder=pack.responder, **fields)
+
+
+def test_an_outcome_for_a_pack_not_yet_issued_is_refused_then_accepted_once_issued(kit, issued):
+    centre, draft = issued
+    police = kit.desk(POLICE)
+    step = ResponseStep(step=RaduStep.RECEIVE, at=NOW, by=police.user.id)
+    police.store.put(_outcome_for(draft, steps=(step,)), actor=police.user.id)
+    report = police.sync()
+    assert [r.reason for r in report.refused] == [
+        "outcomes: breach pack BP-SYNC0001 has not been issued to you, so the outcome was not accepted"]
+    assert hub_row(kit, "outcomes", outcome_id(draft.pack_id)) is None
+    issue(centre, draft)
+    police.sync()
+    police.store.put(_outcome_for(draft, steps=(step,)), actor=police.user.id)
+    assert police.sync().refused == []
+    assert hub_row(kit, "outcomes", outcome_id(draft.pack_id))["steps"][0]["by"] == police.user.id
+
+
+@pytest.mark.parametrize(("who", "change", "reason"), [
+    (OTHER_POLICE, {}, "outcomes: breach pack BP-SYNC0001 has not been issued to you"),
+    (PROBATION, {}, "outcomes: breach pack BP-SYNC0001 has not been issued to you"),
+    (HOME_OFFICE, {}, "outcomes: breach pack BP-SYNC0001 has not been issued to you"),
+    # (the hub finds a pack through its order: pointed at another order, there is none issued to you)
+    (POLICE, {"order_id": "someone-else"}, "outcomes: breach pack BP-SYNC0001 has not been issued to you"),
+    (POLICE, {"incident_id": "another-incident"}, "outcomes.incident_id: the outcome says 'another-incident'"),
+    (POLICE, {"region": "London"}, "outcomes.region: the outcome says 'London' where its pack says 'North West'"),
+    (POLICE, {"subject_id": "another-person"}, "outcomes.subject_id: the outcome says 'another-person'"),
+    (POLICE, {"steps": "forged"}, "outcomes.steps: a new entry says another user (u-someone) made the move"),
+    (POLICE, {"decided_by": "u-someone", "code": C.ARREST}, "outcomes.decided_by: the change says another user"),
+])
+def test_the_hub_refuses_an_agency_outcome_that_is_not_its_own(kit, issued, who, change, reason):
+    centre, draft = issued
+    issue(centre, draft)
+    desk = kit.desk(who)
+    if change.get("steps") == "forged":
+        change = {"steps": (ResponseStep(step=RaduStep.RECEIVE, at=NOW, by="u-someone"),)}
+    desk.store.put(_outcome_for(draft).evolve(**change), actor=desk.user.id)
+    report = desk.sync()
+    assert len(report.refused) == 1 and report.refused[0].reason.startswith(reason), report.refused
+    assert hub_row(kit, "outcomes", outcome_id(draft.pack_id)) is None
+
+
+def test_an_agency_cannot_change_a_pack_or_write_anything_else(kit, issued):
+    centre, draft = issued
+    sent = issue(centre, draft)
+    police = kit.desk(POLICE)
+    police.store.put(police.store.get(BreachPack, sent.id).evolve(issued_to="nobody"), actor=police.user.id)
+    report = police.sync()
+    assert [r.reason for r in report.refused] == ["breach_packs: breach packs are built by the monitoring centre"]
+    assert hub_row(kit, "breach_packs", sent.id)["issued_to"] == "Duty inspector"
+    assert police.store.get(BreachPack, sent.id).issued_to == "Duty inspector"     # the hub's version came back
+
+
+def test_an_amended_pack_keeps_its_issued_version_at_the_agency_and_adds_the_new_one_once_issued(kit, issued):
+    centre, draft = issued
+    v1 = issue(centre, draft)
+    police = kit.desk(POLICE)
+    ResponseService(police.store, police.user, police.store.clock).record_step(v1.pack_id, RaduStep.RECEIVE)
+    police.sync()
+    v2 = make_pack(pack_id=v1.pack_id, version=2, responder="police", region=NW, sent_at=None,
+                   breach_at=v1.breach_at, order_id=v1.order_id, incident_id=v1.incident_id,
+                   subject_id=v1.subject_id, reference=v1.reference, amends=v1.id, amend_reason="late fixes")
+    centre.store.put_many([centre.store.get(BreachPack, v1.id).evolve(status=BreachPackStatus.SUPERSEDED), v2],
+                          actor=centre.user.id)
+    centre.sync()
+    police.sync()
+    assert {p.id: p.status for p in police.store.find(BreachPack)} == {v1.id: BreachPackStatus.SUPERSEDED}
+    assert police.store.get(BreachOutcome, outcome_id(v1.pack_id)) is not None     # the outcome stays
+    issue(centre, v2)
+    police.sync()
+    assert {p.id for p in police.store.find(BreachPack)} == {v1.id, v2.id}
+    row = ResponseService(police.store, police.user, police.store.clock).row(v1.pack_id)
+    assert (row.version, row.first_sent_at, row.next_step) == (2, NOW - timedelta(hours=1), RaduStep.ASSESS)
+    assert_converged(kit, centre, police)
+
+
+def test_an_outcome_the_centre_made_before_issue_reaches_the_agency_when_the_pack_is_issued(kit, issued):
+    centre, draft = issued
+    centre.store.put(_outcome_for(draft, notes="prepared"), actor=centre.user.id)
+    assert centre.sync().refused == []
+    police = kit.desk(POLICE)
+    assert police.store.get(BreachOutcome, outcome_id(draft.pack_id)) is None
+    issue(centre, draft)
+    police.sync()
+    assert police.store.get(BreachOutcome, outcome_id(draft.pack_id)).notes == "prepared"
+    assert_converged(kit, centre, police)
