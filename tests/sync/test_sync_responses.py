@@ -23,8 +23,10 @@ from emdesk.domain.monitoring import (
     ResponseStep,
 )
 from emdesk.domain.orders import Order
+from emdesk.domain.users import Role
 from emdesk.services.responses import ResponseService, outcome_id
-from emdesk.sync.scope import principal_of
+from emdesk.sync.authorship import outcome_refusal
+from emdesk.sync.scope import CaseLink, audience, principal_of
 
 NW = "North West"
 POLICE, OTHER_POLICE, PROBATION, HOME_OFFICE = "police.northwest", "police.yorkshire", "probation.northwest", "homeoffice"
@@ -191,3 +193,65 @@ def test_an_outcome_the_centre_made_before_issue_reaches_the_agency_when_the_pac
     police.sync()
     assert police.store.get(BreachOutcome, outcome_id(draft.pack_id)).notes == "prepared"
     assert_converged(kit, centre, police)
+
+
+# -- the pure rules behind it ---------------------------------------------------------------
+
+CASE = [CaseLink(region=NW, officer_id="o1")]
+CENTRE = {"all", "region:North West"}
+SENT = "2026-11-26T08:00:00Z"
+PACK_TO_POLICE = {"pack_id": "BP-1", "responder": "police", "region": NW, "status": "sent", "sent_at": SENT}
+NW_POLICE = {"agency:police", "agency:police:North West"}
+
+
+@pytest.mark.parametrize(("role", "region", "principal"), [
+    (Role.POLICE, NW, "agency:police:North West"),
+    (Role.POLICE, "", "agency:police"),
+    (Role.PROBATION, "Wales", "agency:probation:Wales"),
+    (Role.HOME_OFFICE, "London", "agency:home_office"),          # the Home Office: always national
+    (Role.HOME_OFFICE, "", "agency:home_office"),
+])
+def test_an_agency_signs_in_as_its_agency_desk(role, region, principal):
+    assert principal_of(role, "u1", region) == principal
+
+
+@pytest.mark.parametrize(("table", "record", "packs", "expected"), [
+    ("breach_packs", {**PACK_TO_POLICE, "status": "draft", "sent_at": None}, (), CENTRE),
+    ("breach_packs", PACK_TO_POLICE, (), CENTRE | NW_POLICE),
+    ("breach_packs", {**PACK_TO_POLICE, "status": "acknowledged"}, (), CENTRE | NW_POLICE),
+    ("breach_packs", {**PACK_TO_POLICE, "status": "superseded"}, (), CENTRE | NW_POLICE),      # superseded after issue
+    ("breach_packs", {**PACK_TO_POLICE, "status": "superseded", "sent_at": None}, (), CENTRE),  # amended before issue
+    ("breach_packs", {**PACK_TO_POLICE, "responder": "home_office"}, (),
+     CENTRE | {"agency:home_office", "agency:home_office:North West"}),
+    ("outcomes", {"pack_id": "BP-1"}, (), CENTRE),
+    ("outcomes", {"pack_id": "BP-1"}, ({**PACK_TO_POLICE, "status": "draft", "sent_at": None},), CENTRE),
+    ("outcomes", {"pack_id": "BP-1"}, (PACK_TO_POLICE,), CENTRE | NW_POLICE),
+    ("outcomes", {"pack_id": "BP-2"}, (PACK_TO_POLICE,), CENTRE),     # another pack's issue is not this one's
+    ("incidents", {}, (PACK_TO_POLICE,), CENTRE),                       # agencies get no incidents
+    ("orders", {}, (), {"all", "region:North West", "officer:o1"}),
+])
+def test_what_reaches_an_agency(table, record, packs, expected):
+    assert audience(table, record, CASE, packs=packs) == expected
+
+
+OUTCOME = {"pack_id": "BP-1", "incident_id": "i1", "order_id": "o1", "subject_id": "s1", "region": NW,
+           "responder": "police"}
+PACK = {**PACK_TO_POLICE, "incident_id": "i1", "order_id": "o1", "subject_id": "s1", "version": 1}
+
+
+@pytest.mark.parametrize(("principal", "incoming", "packs", "refusal"), [
+    ("agency:police:North West", OUTCOME, [PACK], None),
+    ("agency:police", OUTCOME, [PACK], None),
+    ("agency:police:Wales", OUTCOME, [PACK], "outcomes: breach pack BP-1 has not been issued to you"),
+    ("agency:probation:North West", OUTCOME, [PACK], "outcomes: breach pack BP-1 has not been issued to you"),
+    ("agency:police:North West", OUTCOME, [{**PACK, "status": "draft", "sent_at": None}],
+     "outcomes: breach pack BP-1 has not been issued to you"),
+    ("agency:police:North West", OUTCOME, [], "outcomes: breach pack BP-1 has not been issued to you"),
+    ("agency:police:North West", {**OUTCOME, "pack_id": ""}, [PACK], "outcomes: breach pack (none named)"),
+    ("agency:police:North West", {**OUTCOME, "responder": "probation"}, [PACK],
+     "outcomes.responder: the outcome says 'probation' where its pack says 'police'"),
+    ("agency:police:North West", {**OUTCOME, "subject_id": "s2"}, [PACK], "outcomes.subject_id"),
+])
+def test_an_agency_writes_only_the_outcome_of_a_pack_issued_to_it(principal, incoming, packs, refusal):
+    said = outcome_refusal(principal, incoming, packs)
+    assert said is None if refusal is None else said.startswith(refusal)
