@@ -48,7 +48,7 @@ def document(pack: BreachPack, name: str = "Dafydd Llŷr", breach_at: datetime |
                         condition="Curfew 19:00-07:00 at home", started_at=at, ended_at=at + timedelta(hours=2),
                         duration_seconds=7800, period_seconds=7800, not_technical="GPS fixes 2 km away; tag in contact",
                         confidence="high", risk="Medium risk", decision=decision, respond_by=None,
-                        notification_due=pack.notification_due, pack_due=pack.pack_due),
+                        notification_due=pack.notification_due, pack_due=pack.pack_due, special=pack.special),
         incidents=(PackIncident(incident_id=pack.incident_id, condition="curfew", period_start=at, started_at=at),))
     return canonical_json(doc).decode("utf-8")
 

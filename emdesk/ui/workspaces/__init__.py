@@ -12,6 +12,7 @@ from .equipment import EquipmentWorkspace
 from .monitoring import MonitoringWorkspace
 from .orders import OrdersWorkspace
 from .overview import OverviewWorkspace
+from .responses import ResponsesWorkspace
 from .stock import StockWorkspace
 from .today import TodayWorkspace
 
@@ -23,11 +24,14 @@ def workspaces_for(user: User, *, synced: bool = False) -> list[type[Workspace]]
 
     Field officer: Today, Caseload. Technician: Stock, Bench, Outstanding kit. Monitoring
     operator: Monitoring, Orders, Caseload. Supervisor: Overview, Monitoring, Orders,
-    Caseload (and Sync conflicts when synced), Outstanding kit. An account with none of these (an administrator) still
-    gets the device list it may view.
+    Caseload (and Sync conflicts when synced), Outstanding kit. Police, probation, Home Office:
+    Breaches. An account with none of these (an administrator) still gets the device list it may view.
     """
     can = user.can
     chosen: list[type[Workspace]] = []
+    if can(P.RESPOND_TO_BREACHES):
+        # An agency's account: the packs issued to it, and its response; nothing else.
+        return [ResponsesWorkspace]
     if can(P.WORK_ALERTS):
         # The centre works from the queue: first for an operator, after the figures for a supervisor.
         chosen.append(MonitoringWorkspace)
@@ -53,5 +57,5 @@ def workspaces_for(user: User, *, synced: bool = False) -> list[type[Workspace]]
 
 
 __all__ = ["Workspace", "workspaces_for", "BenchWorkspace", "CaseloadWorkspace", "ConflictsWorkspace", "EquipmentWorkspace",
-           "MonitoringWorkspace", "OrdersWorkspace", "OverviewWorkspace",
+           "MonitoringWorkspace", "OrdersWorkspace", "OverviewWorkspace", "ResponsesWorkspace",
            "StockWorkspace", "TodayWorkspace"]
