@@ -86,6 +86,8 @@ class ResponsesWorkspace(Workspace):
         self.summary = QTextBrowser(objectName="packSummary")
         self.summary.setAccessibleName("The pack's decision summary")
         self.summary.setOpenLinks(False)
+        self.summary.setPlaceholderText("Choose a pack to read its decision summary (page 1). Packs appear here "
+                                        "when the monitoring centre issues them to you.")
         self.pdf_button = QPushButton("Open the PDF", objectName="openPdf")
         self.pdf_button.setAccessibleName("Open the breach pack's PDF")
         self.pdf_button.clicked.connect(self.open_pdf)
