@@ -73,7 +73,7 @@ class InboxRow:
     issued_to: str
     notification_due: datetime
     pack_due: datetime
-    respond_by: datetime              # the 5-day prompt's moment
+    prompt_at: datetime               # issue + 5 days: no outcome by then raises the prompt
     code: BreachOutcomeCode | None
     decided_at: datetime | None
     decided_by: str
@@ -177,7 +177,7 @@ class ResponseService:
             region=pack.region, responder=pack.responder, template=pack.template.value, special=pack.special,
             breach_at=pack.breach_at, notified_at=pack.notified_at, first_sent_at=first_sent, sent_at=pack.sent_at,
             issued_to=pack.issued_to, notification_due=pack.notification_due, pack_due=pack.pack_due,
-            respond_by=prompt_at(first_sent), code=outcome.code if outcome else None,
+            prompt_at=prompt_at(first_sent), code=outcome.code if outcome else None,
             decided_at=outcome.decided_at if outcome else None, decided_by=outcome.decided_by if outcome else "",
             notes=outcome.notes if outcome else "", steps=tuple(steps),
             next_step=next_step(steps) if radu else None, closed=is_closed(outcome),
@@ -192,7 +192,7 @@ class ResponseService:
         now = self.clock.now()
         rows = [self._row(versions[-1], min(p.sent_at for p in versions), outcomes.get(pack_id), now)
                 for pack_id, versions in series.items()]
-        open_rows = sorted((r for r in rows if not r.closed), key=lambda r: (r.respond_by, r.pack_id))
+        open_rows = sorted((r for r in rows if not r.closed), key=lambda r: (r.prompt_at, r.pack_id))
         closed = sorted((r for r in rows if r.closed), key=lambda r: (r.decided_at or r.sent_at, r.pack_id),
                         reverse=True)
         return open_rows + closed

@@ -82,7 +82,7 @@ def test_the_inbox_is_ordered_by_the_5_day_deadline_and_shows_the_latest_issued_
     by_id = {r.pack_id: r for r in rows}
     assert (by_id["BP-AMD"].version, by_id["BP-AMD"].first_sent_at, by_id["BP-AMD"].sent_at) == \
         (2, NOW - days(4), NOW - days(2))
-    assert by_id["BP-AMD"].respond_by == NOW + days(1)
+    assert by_id["BP-AMD"].prompt_at == NOW + days(1)
     assert (by_id["BP-PEND"].version, by_id["BP-PEND"].version_id) == (1, "BP-PEND-v1")
     assert by_id["BP-NWOLD"].next_step is R and by_id["BP-NWOLD"].state == "No outcome yet"
 

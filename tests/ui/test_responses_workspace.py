@@ -82,8 +82,8 @@ def test_a_police_officer_records_receive_assess_decide_and_update(qtbot, store,
     ws = open_workspace(qtbot, store, clock, me)
     # The 5-day prompt is highlighted: the old pack first, tinted, and named in the banner.
     assert listed(ws) == ["MAN-0042", "MAN-0077"]
-    assert cell(ws, 0, "Respond by").data() == "⚠ Wed 25 Nov 09:00"
-    assert cell(ws, 1, "Respond by").data() == "Tue 01 Dec 06:00"
+    assert cell(ws, 0, "5-day prompt").data() == "⚠ Wed 25 Nov 09:00"
+    assert cell(ws, 1, "5-day prompt").data() == "Tue 01 Dec 06:00"
     assert cell(ws, 0, "Pack").data(Qt.ItemDataRole.BackgroundRole) is not None
     assert cell(ws, 1, "Pack").data(Qt.ItemDataRole.BackgroundRole) is None
     assert ws.prompt_banner.isVisible() and "MAN-0042" in ws.prompt_banner.text()
@@ -147,7 +147,7 @@ def test_a_phone_outcome_needs_who_reported_it(qtbot, people):
     row = InboxRow(pack_id="BP-1", version_id="v", version=1, reference="R-1", region=NW,
                    responder=Responder.POLICE, template="bail",
                    special=False, breach_at=NOW, notified_at=NOW, first_sent_at=NOW, sent_at=NOW, issued_to="",
-                   notification_due=NOW, pack_due=NOW, respond_by=NOW, code=None, decided_at=None, decided_by="",
+                   notification_due=NOW, pack_due=NOW, prompt_at=NOW, code=None, decided_at=None, decided_by="",
                    notes="", steps=(), next_step=RaduStep.RECEIVE, closed=False, prompt=False)
     dialog = OutcomeDialog(row, by_phone=True)
     qtbot.addWidget(dialog)

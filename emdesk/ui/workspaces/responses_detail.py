@@ -14,11 +14,11 @@ from ..table_model import Column
 AGENCY_WORDS = {"police": "Police", "probation": "Probation", "home_office": "Home Office"}
 
 
-def _respond_by(r: InboxRow) -> str:
-    if r.closed:
-        return "closed"
+def _prompt_at(r: InboxRow) -> str:
+    if r.code is not None:
+        return "answered"
     # The prompt is marked in words as well as colour (tint, red, the banner above).
-    return ("⚠ " if r.prompt else "") + fmt_when(r.respond_by)
+    return ("⚠ " if r.prompt else "") + fmt_when(r.prompt_at)
 
 
 def _prompt_tint(r: InboxRow):
@@ -32,7 +32,7 @@ def columns(*, agency_column: bool) -> list[Column[InboxRow]]:
                show=lambda r: f"{r.reference} v{r.version}" + (" · special" if r.special else "")),
         Column("Breach", lambda r: r.breach_at, fmt=fmt_when, width=138, background=_prompt_tint),
         Column("Issued", lambda r: r.first_sent_at, fmt=fmt_when, width=138, background=_prompt_tint),
-        Column("Respond by", lambda r: r.respond_by, show=_respond_by, width=170, background=_prompt_tint,
+        Column("5-day prompt", lambda r: r.prompt_at, show=_prompt_at, width=170, background=_prompt_tint,
                foreground=lambda r: palette.colour("bad") if r.prompt else None, bold=lambda r: r.prompt,
                tooltip=lambda r: "No outcome 5 days after the pack was issued: national guidance wants it chased"
                if r.prompt else "An outcome is due within 5 days of the pack's issue"),
@@ -45,7 +45,7 @@ def columns(*, agency_column: bool) -> list[Column[InboxRow]]:
 
 
 def _duration(seconds: int) -> str:
-    minutes = max(0, int(seconds)) // 60
+    minutes = round(max(0, seconds) / 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
@@ -59,7 +59,8 @@ def summary_html(doc: PackDocument) -> str:
         ("When (UK time)", f"{fmt_datetime(s.started_at)} to {ended}"),
         ("How long", _duration(s.duration_seconds)),
         ("Accumulated in the period", _duration(s.period_seconds)),
-        ("Not technical", f"{s.not_technical} (confidence: {s.confidence})"),
+        ("Not technical", s.not_technical if s.confidence.lower() in s.not_technical.lower()
+         else f"{s.not_technical} (confidence: {s.confidence})"),
         ("Risk", s.risk), ("To decide", s.decision),
     ]
     if s.respond_by is not None:
