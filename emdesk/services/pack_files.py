@@ -30,12 +30,12 @@ MAX_REFERENCE = 100
 def file_stem(reference: str, version: int) -> str:
     """``<reference>-pack-v<N>``, safe as a file name on Windows, macOS and Linux: path
     separators, ``: * ? " < > |``, whitespace and control or format characters (bidi
-    overrides included) become ``_``; leading dots and trailing dots go; letters of any
+    overrides included) become ``_``; leading and trailing dots and ``_`` go; letters of any
     script (Welsh ŵ ŷ) stay.  Never empty."""
     text = unicodedata.normalize("NFC", reference)
     text = "".join("_" if unicodedata.category(c).startswith("C") else c for c in text)
     text = _UNSAFE.sub("_", text)
-    text = re.sub(r"_{2,}", "_", text).strip("_").lstrip(".").rstrip(". ")[:MAX_REFERENCE]
+    text = re.sub(r"_{2,}", "_", text).lstrip("._").rstrip("._ ")[:MAX_REFERENCE].rstrip("._ ")
     return f"{text or 'pack'}-pack-v{int(version)}"
 
 
