@@ -48,13 +48,31 @@ def _write_new(path: Path, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         try:
-            os.link(temp, path)               # fails if the name is taken: no silent replace
+            os.link(temp, path)               # atomic, and fails if the name is taken: no silent replace
         except FileExistsError:
             if path.read_bytes() != data:
                 raise PackFileError(f"{path}: a different file appeared there while writing; nothing "
                                     "was replaced: move it away and write again") from None
+        except OSError:
+            _write_exclusive(path, data)      # no hard links here (FAT or exFAT memory sticks, some shares)
     finally:
         os.unlink(temp)
+
+
+def _write_exclusive(path: Path, data: bytes) -> None:
+    try:
+        with open(path, "xb") as f:
+            try:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            except BaseException:
+                path.unlink(missing_ok=True)      # never leave half a pack behind
+                raise
+    except FileExistsError:
+        if path.read_bytes() != data:
+            raise PackFileError(f"{path}: a different file appeared there while writing; nothing was "
+                                "replaced: move it away and write again") from None
 
 
 def write_pack_files(doc: PackDocument, pdf: bytes, out_dir: Path) -> tuple[Path, Path]:

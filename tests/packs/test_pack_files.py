@@ -266,3 +266,14 @@ def test_a_missing_file_is_a_problem_not_a_crash(tmp_path):
 def test_the_pdf_text_read_back_is_the_documents(pdf):
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert "Siân Llŷr ap Gwŷn" in text
+
+
+def test_the_no_hard_link_path_writes_once_and_never_replaces(tmp_path):
+    # Where os.link is refused (FAT or exFAT memory sticks) files are created exclusively instead.
+    from emdesk.services.pack_files import _write_exclusive
+    path = tmp_path / "p.pdf"
+    _write_exclusive(path, b"pack")
+    _write_exclusive(path, b"pack")                                  # the same bytes: fine
+    with pytest.raises(PackFileError, match=re.escape(str(path))):
+        _write_exclusive(path, b"other")
+    assert path.read_bytes() == b"pack"

@@ -46,7 +46,7 @@ SUMMARY_FACTS = [
         "BREACH PACK · DECISION SUMMARY",
         f"{WELSH} was away from the curfew address",
         "Bail breach: for the police to decide (RADU: Receive, Assess, Decide, Update)",
-        "What Police must decide",
+        "What the Police must decide",
         "Whether to arrest for breach of bail",
         "Respond by: Fri 4 Dec 2026, 12:00 GMT",
         "2 Ffordd Glyndŵr, Caernarfon",
@@ -64,7 +64,7 @@ SUMMARY_FACTS = [
         "SPECIAL: the shorter contracted deadlines apply",
         "Amends version 1: a second incident added",
         "Zoë Ødegård-Nuñez was out after curfew",
-        "What Probation Service must decide",
+        "What the Probation Service must decide",
         "The outcome: engage, warning, or return to court.",
         "Respond by: no deadline applies",
         "from Thu 2 Jul 2026, 23:30 BST, still going when the pack was",
@@ -213,3 +213,31 @@ def test_times_are_printed_in_uk_time_with_the_zone(at, text):
 def test_durations_read_as_hours_and_minutes_and_never_wrap(seconds, text):
     assert duration(seconds).replace("\u00a0", " ") == text
     assert " " not in duration(seconds)
+
+
+def test_the_fetcher_installs_the_same_font_package_the_renderer_looks_for():
+    from emdesk.ui.maps import assets
+    (font,) = assets.FONT_PACKAGES
+    assert (font.name, font.version, font.integrity) == fonts.DEJAVU
+    assert font not in assets.PACKAGES              # a missing font never hides a map
+    assert fonts.font_dir().name == font.folder and fonts.font_dir().parent == assets.asset_dir()
+
+
+@pytest.mark.parametrize("marker, ttf, found", [
+    (None, True, False),                            # unpacked but never marked complete
+    ("sha512-somethingelse==", True, False),        # another build of the package
+    (fonts.DEJAVU[2], False, False),                # marked, but the file is gone
+    (fonts.DEJAVU[2], True, True),
+], ids=["no-marker", "other-integrity", "no-file", "installed"])
+def test_only_a_complete_pinned_install_counts(tmp_path, marker, ttf, found):
+    folder = fonts.font_dir(tmp_path)
+    (folder / "ttf").mkdir(parents=True)
+    if marker:
+        (folder / fonts.MARKER).write_text(marker + "\n")
+    if ttf:
+        (folder / fonts.REGULAR).write_bytes(b"ttf")
+    if found:
+        assert fonts.dejavu(root=tmp_path) == folder / fonts.REGULAR
+    else:
+        with pytest.raises(fonts.FontMissing, match=re.escape(fonts.FETCH_COMMAND)):
+            fonts.dejavu(root=tmp_path)
