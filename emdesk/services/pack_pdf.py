@@ -93,6 +93,14 @@ class _PackPdf(FPDF):
         self.add_font(FONT, "B", str(fonts.dejavu(fonts.BOLD)))
         self.set_text_color(*INK)
 
+    def normalize_text(self, text: str) -> str:
+        # A character DejaVu lacks (Han, emoji) would silently vanish from a name: print its code instead.
+        if self.is_ttf_font:
+            cmap = self.current_font.cmap
+            if any(ord(c) not in cmap and c not in "\n\r\t" for c in text):
+                text = "".join(c if ord(c) in cmap or c in "\n\r\t" else f"[U+{ord(c):04X}]" for c in text)
+        return super().normalize_text(text)
+
     def footer(self) -> None:
         self.set_y(-12)
         self.set_font("helvetica", "", 7.5)        # a core font: its text is the literal bytes
@@ -168,11 +176,8 @@ def _summary(pdf: _PackPdf, doc: PackDocument, scale: float, limit: int | None) 
     pdf.set_font(FONT, "B", 9 * scale)
     pdf.set_text_color(*MUTED)
     pdf.cell(0, 5 * scale, "BREACH PACK \u00b7 DECISION SUMMARY", new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
-    pdf.set_font(FONT, "", 9 * scale)
-    pdf.cell(0, 5 * scale, f"Pack {doc.pack_id} version {doc.version} \u00b7 order {doc.order.reference} \u00b7 "
-                           f"built {uk_time(doc.generated_at)} by {doc.generated_by}",
-             new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
-    pdf.set_text_color(*INK)
+    pdf.text_block(f"Pack {doc.pack_id} version {doc.version} \u00b7 order {doc.order.reference} \u00b7 "
+                   f"built {uk_time(doc.generated_at)} by {doc.generated_by}", size=9 * scale, color=MUTED)
     pdf.text_block(TEMPLATE_WORDS.get(doc.template, doc.template), size=10 * scale, bold=True)
     if s.special:
         pdf.text_block("SPECIAL: the shorter contracted deadlines apply", size=10 * scale, bold=True, color=ALERT)

@@ -241,3 +241,9 @@ def test_only_a_complete_pinned_install_counts(tmp_path, marker, ttf, found):
     else:
         with pytest.raises(fonts.FontMissing, match=re.escape(fonts.FETCH_COMMAND)):
             fonts.dejavu(root=tmp_path)
+
+
+def test_a_character_the_font_lacks_is_printed_as_its_code_not_dropped(tmp_path):
+    doc = bail_doc(generated_by="李 Ελένη Юлия Ōkami")
+    pdf = written(tmp_path, render_pdf(doc))
+    assert "by [U+674E] Ελένη Юлия Ōkami" in page_text(pdf, 1)
