@@ -246,8 +246,8 @@ def _evidence(pdf: _PackPdf, doc: PackDocument, truncated: bool) -> None:
     pdf.add_page()
     if truncated:
         pdf.heading("Summary in full")
-        pdf.pairs([("Headline", s.headline), ("Who", s.who), ("Condition", s.condition),
-                   ("Decision", s.decision), ("Why not technical", f"{s.confidence.capitalize()} confidence: {s.not_technical}"),
+        pdf.pairs([("Headline", s.headline), ("Who", s.who), ("Condition", s.condition), ("Decision", s.decision),
+                   ("Why not technical", f"{s.confidence.capitalize()} confidence: {s.not_technical}"),
                    ("Risk", s.risk), *((f.label, f.value) for f in s.facts)])
 
     pdf.heading("1. The order and its conditions")

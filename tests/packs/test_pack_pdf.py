@@ -113,15 +113,21 @@ def test_the_metadata_says_pack_version_and_hash_and_the_hash_is_the_files():
     assert info.creation_date == datetime(2026, 12, 3, 9, 5, tzinfo=UTC)
 
 
-def test_the_same_document_renders_to_the_same_bytes_in_another_process():
+def test_the_same_document_renders_to_the_same_bytes_anywhere(tmp_path):
+    """Another process, hash seed, time zone and install folder: the same bytes."""
+    import hashlib
+    import shutil
     data = render_pdf(bail_doc())
     assert render_pdf(bail_doc()) == data
+    elsewhere = tmp_path / "assets"
+    for name in (fonts.MARKER, fonts.REGULAR, fonts.BOLD):
+        (fonts.font_dir(elsewhere) / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(fonts.font_dir() / name, fonts.font_dir(elsewhere) / name)
     script = ("import sys, hashlib; from tests.packs.docs import bail_doc; "
               "from emdesk.services.pack_pdf import render_pdf; "
               "sys.stdout.write(hashlib.sha256(render_pdf(bail_doc())).hexdigest())")
-    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "TZ": "America/New_York", "EMDESK_WEB_ASSETS": str(elsewhere)}
     other = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, capture_output=True)
-    import hashlib
     assert other.stdout.decode() == hashlib.sha256(data).hexdigest()
 
 
