@@ -63,7 +63,7 @@ from .clock import at_local, local_date
 from .devices import Device
 from .monitoring import Alert, BreachOutcome, BreachPack, Incident, IncidentStatus
 from .orders import Order, OrderStatus
-from .visits import Visit, VisitKind, VisitStatus
+from .visits import OutcomeCode, Visit, VisitKind, VisitStatus
 
 SILENT_AFTER = timedelta(days=14)
 UNMONITORED_TOLERANCE = 0.15
@@ -303,7 +303,7 @@ class Unmonitored:
 def _fitted_at(order: Order, installs: list[Visit], at: datetime) -> tuple[bool, datetime | None]:
     """(fitted by ``at``, when)."""
     fits = sorted(v.outcome_at for v in installs if v.status is VisitStatus.COMPLETED
-                  and v.outcome is kpi.OutcomeCode.INSTALLED and v.outcome_at and v.outcome_at <= at)
+                  and v.outcome is OutcomeCode.INSTALLED and v.outcome_at and v.outcome_at <= at)
     if fits:
         return True, fits[0]
     if not installs and order.device_serials:
