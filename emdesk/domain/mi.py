@@ -25,7 +25,8 @@ The measures, in words:
   no install visit fitted by then and, where no install visit is recorded, no device
   serials on the order), or when its equipment has been silent 14 days or more (the
   newest last contact of its devices, at or before as-of, is 14 days old or more; a
-  fitted order never heard from counts from its fit).  Number; share of the active
+  fitted order never heard from counts from its fit; kit the telemetry log first hears
+  only after as-of is not judged: the log does not reach back to then).  Number; share of the active
   orders (tolerance 15%); mean days unmonitored = mean of (as-of minus since), since =
   receipt (else start, else activation) for never fitted, the last contact (else the fit)
   for silent.
@@ -158,7 +159,8 @@ class Measure:
 @dataclass(frozen=True)
 class Records:
     """Everything the picture is made from; ``last_contact``: device serial -> the newest
-    sign of life at or before the as-of instant (the caller reads it from telemetry)."""
+    sign of life at or before the as-of instant, ``log_from``: serial -> the first event the
+    telemetry log holds for it (the caller reads both from telemetry)."""
 
     orders: tuple[Order, ...] = ()
     visits: tuple[Visit, ...] = ()
@@ -168,6 +170,7 @@ class Records:
     packs: tuple[BreachPack, ...] = ()
     outcomes: tuple[BreachOutcome, ...] = ()
     last_contact: Mapping[str, datetime] = field(default_factory=dict)
+    log_from: Mapping[str, datetime] = field(default_factory=dict)
 
     def in_region(self, region: str | None) -> "Records":
         """Only the orders of ``region`` and what hangs off them (None: every region)."""
@@ -183,7 +186,7 @@ class Records:
         return Records(orders, own(self.visits), own(self.devices, lambda d: d.region == region),
                        own(self.incidents, lambda i: i.region == region), own(self.alerts),
                        own(self.packs, lambda p: p.region == region), own(self.outcomes, lambda o: o.region == region),
-                       self.last_contact)
+                       self.last_contact, self.log_from)
 
 
 def _mean(values: list[float]) -> float | None:
@@ -329,6 +332,8 @@ def unmonitored_cases(records: Records, at: datetime) -> tuple[list[str], list[U
             continue
         heard = [records.last_contact[s] for s in o.device_serials if s in records.last_contact]
         heard = [t for t in heard if t <= at]
+        if not heard and any(records.log_from.get(s, at) > at for s in o.device_serials):
+            continue                 # the log only begins later for this kit: its silence then is unknown
         last = max(heard) if heard else fit_at
         if last is not None and at - last >= SILENT_AFTER:
             out.append(Unmonitored(o.id, "silent", last))

@@ -77,14 +77,16 @@ class ManagementService:
         """The records with each active order's last contacts as of ``at``."""
         now = self.clock.now()
         orders = [o for o in records.orders if o.device_serials and mi.status_at(o, at) is OrderStatus.ACTIVE]
+        first: dict[str, int] = {}
         if at >= now - timedelta(minutes=1):
             serials = sorted({s for o in orders for s in o.device_serials})
             heard = self.store.telemetry.last_heard(serials)
         else:
-            heard = last_heard_before(self.store, [(o.id, s) for o in orders for s in o.device_serials],
-                                      int(at.timestamp() * 1000))
+            heard, first = last_heard_before(self.store, [(o.id, s) for o in orders for s in o.device_serials],
+                                             int(at.timestamp() * 1000))
         return mi.Records(records.orders, records.visits, records.devices, records.incidents, records.alerts,
-                          records.packs, records.outcomes, {s: _from_ms(ms) for s, ms in heard.items()})
+                          records.packs, records.outcomes, {s: _from_ms(ms) for s, ms in heard.items()},
+                          {s: _from_ms(ms) for s, ms in first.items()})
 
     # -- figures -----------------------------------------------------------------
     def figures(self, start: date | None = None, end: date | None = None, region: str | None = None
