@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -36,14 +37,6 @@ from .management_tiles import TileGrid
 ALL_REGIONS = "All regions"
 DEFAULT_WEEKS = 12
 FIRST_KEY = "unmonitored_share"
-# Compact tiles: sixteen figures fit a laptop screen beside the chart.
-LOOK = """
-QLabel#miValue { font-size: 15pt; font-weight: bold; color: #1f2d3d; }
-QLabel#miValue[alert="true"] { color: #b42318; }
-QFrame#tile[chosen="true"] { border: 2px solid #1d5fa8; }
-QPushButton#reasonLine { font-size: 9pt; }
-QFrame#tile[alert="true"][chosen="true"] { border: 2px solid #b42318; }
-"""
 
 CASE_COLUMNS = [
     Column("Subject", lambda r: r.subject_name, width=160, bold=lambda r: True),
@@ -75,7 +68,6 @@ class ManagementWorkspace(Workspace):
 
     def __init__(self, ctx, parent=None):
         super().__init__(ctx, parent)
-        self.setStyleSheet(LOOK)
         self.service = ctx.mi
         today = local_date(ctx.clock.now())
         self.from_edit = self._date_edit("From", today - timedelta(weeks=DEFAULT_WEEKS) + timedelta(days=1))
@@ -105,7 +97,7 @@ class ManagementWorkspace(Workspace):
         upper.addWidget(self.chart, 5)
         self.body.addLayout(upper, 3)
 
-        self.cases_title = QLabel("Click a figure for the cases behind it", objectName="countLabel")
+        self.cases_title = QLabel("", objectName="countLabel")
         self.export_cases_button = QPushButton("Export cases CSV…", objectName="exportCases")
         self.export_cases_button.setEnabled(False)
         self.export_cases_button.clicked.connect(lambda: self.export_csv(self.chosen))
@@ -130,8 +122,11 @@ class ManagementWorkspace(Workspace):
         edit.setCalendarPopup(True)
         edit.setDisplayFormat("d MMM yyyy")
         edit.setAccessibleName(f"{label} (UK day, included)")
+        # The typing happens in the box's own line edit: name it and point the label at it.
+        typed = edit.findChild(QLineEdit)
+        typed.setAccessibleName(f"{label} (UK day, included)")
         caption = QLabel(f"&{label}:")
-        caption.setBuddy(edit)
+        caption.setBuddy(typed)
         self.tools.addWidget(caption)
         self.tools.addWidget(edit)
         return edit
@@ -153,22 +148,27 @@ class ManagementWorkspace(Workspace):
     # -- loading -------------------------------------------------------------------
     def request(self):
         service, (start, end, region), key = self.service, self.filters(), self.chosen
+        # The chosen figure's cases come with the figures: the list is never empty for no reason.
         return lambda: (service.figures(start, end, region), service.regions(),
-                        service.series(key, start, end, region))
+                        service.series(key, start, end, region), service.behind(key, start, end, region))
 
     def show_data(self, data: tuple) -> None:
-        measures, regions, points = data
+        measures, regions, points, rows = data
         self.measures = {m.key: m for m in measures}
         self.tiles.set_measures(measures)
         self._set_regions(regions)
         start, end, region = self.filters()
         self.subtitle_label.setText(f"{region or ALL_REGIONS} · {start:%d %b %Y} to {end:%d %b %Y} (UK days)")
-        if self.chosen not in self.measures:
-            self.chosen = FIRST_KEY
-        self._show_chart(self.chosen, points)
-        self.tiles.choose(self.chosen)
-        if self.export_cases_button.isEnabled():
-            self.open_figure(self.chosen)             # a new period moves the cases list too
+        self._show_cases(self.chosen, points, rows)
+
+    def _show_cases(self, key: str, points, rows) -> None:
+        m = self.measures.get(key)
+        label = m.label if m is not None else key
+        self.tiles.choose(key)
+        self._show_chart(key, points)
+        self.cases.set_rows(list(rows))
+        self.cases_title.setText(f"{label}: {plural(len(rows), 'case')} behind the figure")
+        self.export_cases_button.setEnabled(True)
 
     def _set_regions(self, regions: list[str]) -> None:
         current = self.region_box.currentText()
@@ -194,11 +194,7 @@ class ManagementWorkspace(Workspace):
         label = m.label if m is not None else key
 
         def show(data) -> None:
-            points, rows = data
-            self._show_chart(key, points)
-            self.cases.set_rows(list(rows))
-            self.cases_title.setText(f"{label}: {plural(len(rows), 'case')} behind the figure")
-            self.export_cases_button.setEnabled(True)
+            self._show_cases(key, *data)
             self.cases_loaded.emit(key)
 
         def failed(error: TaskError) -> None:

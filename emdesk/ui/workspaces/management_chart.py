@@ -8,11 +8,10 @@ from datetime import date, datetime, time
 
 from PySide6.QtCharts import QChart, QChartView, QDateTimeAxis, QLineSeries, QScatterSeries, QValueAxis
 from PySide6.QtCore import QDateTime, QMargins, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
-LINE = QColor("#1d5fa8")
-TOLERANCE = QColor("#b42318")
+from .. import palette
 
 
 def scaled(value: float | None, unit: str) -> float | None:
@@ -48,8 +47,8 @@ class SeriesChart(QChartView):
         runs: list[QLineSeries] = []
         dots = QScatterSeries()
         dots.setMarkerSize(7)
-        dots.setColor(LINE)
-        dots.setBorderColor(LINE)
+        dots.setColor(palette.colour("running"))
+        dots.setBorderColor(palette.colour("running"))
         previous = None
         for d, value in points:
             y = scaled(value, unit)
@@ -58,7 +57,7 @@ class SeriesChart(QChartView):
                 continue
             if previous is None:
                 runs.append(QLineSeries())
-                runs[-1].setPen(QPen(LINE, 2))
+                runs[-1].setPen(QPen(palette.colour("running"), 2))
             runs[-1].append(_ms(d), y)
             dots.append(_ms(d), y)
             previous = y
@@ -74,7 +73,7 @@ class SeriesChart(QChartView):
         if limit is not None and points:
             # The tolerance as a dashed red line: above it the tile is red too.
             line = QLineSeries()
-            line.setPen(QPen(TOLERANCE, 1.5, Qt.PenStyle.DashLine))
+            line.setPen(QPen(palette.colour("bad"), 1.5, Qt.PenStyle.DashLine))
             line.append(_ms(points[0][0]), limit)
             line.append(_ms(points[-1][0]), limit)
             runs.append(line)

@@ -120,7 +120,7 @@ class OutcomesTile(QFrame):
         decided = max((m.denominator for m in measures), default=0)
         self.caption.setText(f"Outcomes ({decided:,g} decided)" if decided else "Outcomes: none decided yet")
         for i, m in enumerate(measures):
-            line = QPushButton(f"{m.value:.0%} {m.label.removeprefix('Outcome: ')}", self, objectName="reasonLine")
+            line = QPushButton(f"{m.value:.0%} {m.label.removeprefix('Outcome: ')}", self, objectName="outcomeLine")
             line.setFlat(True)
             line.setCursor(Qt.CursorShape.PointingHandCursor)
             line.setToolTip(f"{m.label}: {m.numerator:g} of {m.denominator:g} decided. Show these breaches")
