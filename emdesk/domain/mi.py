@@ -275,10 +275,11 @@ def visits_as_of(visits: Iterable[Visit], at: datetime) -> list[Visit]:
 
 def install_backlog(records: Records, period: Period, now: datetime) -> Measure:
     at = period.as_of(now)
-    open_ = sorted((v for v in visits_as_of(records.visits, at) if v.kind is VisitKind.INSTALL and v.status in kpi.OPEN),
-                   key=lambda v: (kpi.due_at(v) or at, v.id))
+    installs = (v for v in visits_as_of(records.visits, at) if v.kind is VisitKind.INSTALL and v.status in kpi.OPEN)
+    open_ = sorted(installs, key=lambda v: (kpi.due_at(v) or at, v.id))
     late = tuple(v.id for v in open_ if (kpi.due_at(v) or at) < at)
-    return Measure(INSTALL_BACKLOG, "Install backlog (install visits open)", len(open_), "count", len(open_), len(open_),
+    n = len(open_)
+    return Measure(INSTALL_BACKLOG, "Install backlog (install visits open)", n, "count", n, n,
                    tuple(v.id for v in open_), "visit", {"past_due": late}, note=f"{len(late):,} past their due time")
 
 
@@ -354,9 +355,9 @@ def unmonitored(records: Records, period: Period, now: datetime) -> Measure:
 
 def unmonitored_share(records: Records, period: Period, now: datetime) -> Measure:
     active, cases = unmonitored_cases(records, period.as_of(now))
-    return Measure(UNMONITORED_SHARE, "Share of active orders unmonitored", len(cases) / len(active) if active else None,
-                   "share", len(cases), len(active), tuple(c.order_id for c in cases), "order",
-                   _unmonitored_parts(cases), UNMONITORED_TOLERANCE, "NAO: an estimated 24% in March 2026")
+    share = len(cases) / len(active) if active else None
+    return Measure(UNMONITORED_SHARE, "Share of active orders unmonitored", share, "share", len(cases), len(active),
+                   tuple(c.order_id for c in cases), "order", _unmonitored_parts(cases), UNMONITORED_TOLERANCE, "NAO: an estimated 24% in March 2026")
 
 
 def time_unmonitored(records: Records, period: Period, now: datetime) -> Measure:
