@@ -357,7 +357,8 @@ def unmonitored_share(records: Records, period: Period, now: datetime) -> Measur
     active, cases = unmonitored_cases(records, period.as_of(now))
     share = len(cases) / len(active) if active else None
     return Measure(UNMONITORED_SHARE, "Share of active orders unmonitored", share, "share", len(cases), len(active),
-                   tuple(c.order_id for c in cases), "order", _unmonitored_parts(cases), UNMONITORED_TOLERANCE, "NAO: an estimated 24% in March 2026")
+                   tuple(c.order_id for c in cases), "order", _unmonitored_parts(cases), UNMONITORED_TOLERANCE,
+                   "NAO: an estimated 24% in March 2026")
 
 
 def time_unmonitored(records: Records, period: Period, now: datetime) -> Measure:
