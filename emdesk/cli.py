@@ -86,6 +86,19 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--off-duty", action="append", default=[], metavar="USERNAME",
                     help="a field officer not working that day (off sick, on leave); repeat for more")
 
+    m = sub.add_parser("mi", help="the management picture (NAO Figure 5): installs, backlog, unmonitored, breaches, "
+                                  "packs, responses, outcomes, recovery",
+                       description="Print the management figures for a period (UK days, both ends included; "
+                                   "default: since the records begin, to today) and, optionally, one region (a "
+                                   "region no order names gives figures over nothing and a note on stderr). Text: "
+                                   "one line a figure with value, numerator/denominator and tolerance.")
+    m.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day of the period (UK)")
+    m.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day of the period (UK; default today)")
+    m.add_argument("--region", help="only this region's orders and what hangs off them")
+    m.add_argument("--json", action="store_true", help="print the figures as JSON: a list of objects with key, "
+                   "label, value (share 0..1, hours, days, count or ratio by unit; null: nothing to measure), unit, "
+                   "numerator, denominator, tolerance (null: none), beyond, note, cases")
+
     gw = sub.add_parser("gateway", help="take live positions over HTTP from phones running Traccar Client "
                                         "(the OsmAnd protocol)")
     gw.add_argument("--port", required=True, type=_port, metavar="N", help="TCP port to listen on (0: any free one)")
@@ -157,6 +170,7 @@ def _workspace_role(text: str) -> str:
 
 SYNC_COMMANDS = ("hub", "join", "sync")
 COMMANDS = ("demo", "init", "orders", "audit", "nmea", "plan", "gateway", "users", "ingest", "incidents", "packs",
+            "mi",
             *SYNC_COMMANDS)
 
 
@@ -230,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "plan":
             from emdesk.app.plan_command import plan
             return plan(args, password)
+        if args.command == "mi":
+            from emdesk.app.mi_command import mi
+            return mi(args, password)
         if args.command == "gateway":
             from emdesk.app.gateway_command import gateway
             return gateway(args, password)

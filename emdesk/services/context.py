@@ -20,6 +20,7 @@ from .installs import InstallService
 from .intake import IntakeService
 from .kpis import KpiService
 from .live_feed import LiveFeed
+from .mi import ManagementService
 from .officer_day import OfficerDayService
 from .queue import IncidentQueue
 from .removals import RemovalService
@@ -65,6 +66,8 @@ class AppContext:
     planner: DayPlanService | None = None
     visit_making: VisitMakingService | None = None
     kpis: KpiService | None = None
+    # The whole management picture (NAO Figure 5) with drill-down: supervisors only.
+    mi: ManagementService | None = None
     equipment: OutstandingEquipmentService | None = None
     # Monitoring staff's file on one wearer (order, kit health, timeline); None for other roles.
     subject_files: SubjectFileService | None = None
@@ -102,6 +105,8 @@ class AppContext:
             visit_making=VisitMakingService(store, user, clock),
             kpis=(KpiService(store, user, clock)
                   if user.can(Permission.VIEW_MANAGEMENT_FIGURES) else None),
+            mi=(ManagementService(store, user, clock)
+                if user.can(Permission.VIEW_MANAGEMENT_FIGURES) else None),
             equipment=OutstandingEquipmentService(store, user, clock) if may_see_equipment(user) else None,
             subject_files=SubjectFileService(store, user, clock) if may_read_subject_files(user) else None,
             fleet_map=(FleetMapService(store, user, clock) if user.can(Permission.VIEW_REGION_CASES)
