@@ -260,8 +260,14 @@ def _battery(rows, w: Window, b_start: int, b_end: int, settings: Settings, worr
         at, v = levels[-1]
         state = "flat" if v <= DEAD_PCT else "low" if v <= settings.battery_low_pct else "not low"
         parts.append(f"{v:.0f}% at {hm(instant(at))}, {state}")
-        if v <= settings.battery_low_pct:
-            worries.append(f"battery {v:.0f}% at {hm(instant(at))}")
+        # The lowest reading from an hour before the breach to its end: a battery that sagged
+        # and recovered (a reading glitch, a charge) still leaves the doubt.
+        during = [(lv, la) for la, lv in levels if la >= b_start - 3_600_000]
+        low_v, low_at = min(during) if during else (v, at)
+        if low_at != at:
+            parts.append(f"lowest {low_v:.0f}% at {hm(instant(low_at))}")
+        if low_v <= settings.battery_low_pct:
+            worries.append(f"battery {low_v:.0f}% at {hm(instant(low_at))}")
     for at, kind in flags:
         if at >= b_start - 3_600_000:
             parts.append(f"{'battery dead' if kind == 'battery_dead' else 'battery low'} at {hm(instant(at))}")
