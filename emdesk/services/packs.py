@@ -101,6 +101,13 @@ class PackService:
         self.store, self.user, self.clock, self.map_image = store, user, clock, map_image
         self.queries = PackQueries(store)
         self.names_of = ev.display_names(store)
+        # The last PDF rendered, by its document's hash: building then writing renders once.
+        self._last_pdf: tuple[str, bytes] = ("", b"")
+
+    def _pdf_of(self, doc: PackDocument) -> bytes:
+        if self._last_pdf[0] != doc.sha256 or not doc.sha256:
+            self._last_pdf = (doc.sha256, _render(doc))
+        return self._last_pdf[1]
 
     # -- access ---------------------------------------------------------------------
 
@@ -143,7 +150,7 @@ class PackService:
         """The version's PDF, rendered again from its stored document (the same bytes each time)."""
         pack = self._version(version_id)
         self._audit_read(pack, "pdf")
-        return _render(parse_document(pack.document.encode()))
+        return self._pdf_of(parse_document(pack.document.encode()))
 
     def write(self, version_id: str, out_dir: Path) -> tuple[Path, Path]:
         """The version's PDF and JSON files in ``out_dir`` (PDF path first)."""
@@ -151,7 +158,7 @@ class PackService:
         pack = self._version(version_id)
         self._audit_read(pack, "files")
         doc = parse_document(pack.document.encode())
-        return write_pack_files(doc, _render(doc), Path(out_dir))
+        return write_pack_files(doc, self._pdf_of(doc), Path(out_dir))
 
     def _audit_read(self, pack: BreachPack, what: str) -> None:
         self.store.audit_view(actor=self.user.id, entity="breach_packs", entity_id=pack.id,
@@ -277,7 +284,7 @@ class PackService:
             order_id=order.id, start=w.start, end=w.end, highlight_start=w.breach_start, highlight_end=w.breach_end)))
         doc = seal(doc)
         say(80, "rendering the PDF")
-        pdf_hash = _pdf_hash(_render(doc))
+        pdf_hash = _pdf_hash(self._pdf_of(doc))
         say(95, "saving")
         record = BreachPack(
             pack_id=pack_id, version=version, incident_id=first.id, incident_ids=tuple(i.id for i in incidents),
