@@ -19,7 +19,9 @@ from emdesk.services.pack_map import MapRequest
 from emdesk.services.pack_pdf import pdf_sha256
 from emdesk.services.packs import PackService
 
-from .pack_world import REGION, T, make, order, person
+from monitoring.watchworld import HOME, fix, line
+
+from .pack_world import REGION, T, ingest, make, order, person
 from .test_pack_evidence import PNG
 
 
@@ -44,7 +46,7 @@ def test_a_pack_from_an_escalated_incident_answers_the_summary_from_the_records(
                                                                            PackTemplate.NON_BAIL, "W-CURFEW")
     assert pack.pack_id.startswith("BP-") and len(pack.pack_id) == 11 and doc.pack_id == pack.pack_id
     # Who, which condition, when, for how long (this breach and the period), in the wearer's own spelling.
-    assert s.who.startswith("Siân Llewellyn-Jones, of B1 1AA; order W-CURFEW")
+    assert s.who == "Siân Llewellyn-Jones; order W-CURFEW (Court sentence)" and doc.subject.address == "B1 1AA"
     assert s.condition == "Curfew: every day 19:00–07:00 (out past curfew start, returned late)"
     assert (s.started_at, s.ended_at, s.duration_seconds, s.period_seconds) == (T(19), T(19, 46), 2760, 2760)
     assert s.headline.endswith("from Tue 01 Dec 2026 19:00 GMT to 19:46 GMT: 46 min.")
@@ -85,6 +87,7 @@ def test_a_repeated_build_never_doubles_and_new_evidence_makes_the_next_version(
     doc = svc.document(second.id)
     assert doc.summary.duration_seconds == 2760 - 600 and doc.amendment.previous_version == 1
     assert "bus cancelled" in doc.incidents[0].excuses[0]
+    assert ("Excused time", "accepted excuses are taken off the times above") in [(f.label, f.value) for f in doc.summary.facts]
     assert [p.version for p in svc.versions(first.pack_id)] == [1, 2]
     assert svc.latest_for_incident(incident.id) == second
 
@@ -235,3 +238,26 @@ def test_a_store_of_users_with_nothing_to_do_with_packs_is_refused(world):
     with pytest.raises(AccessDenied, match="do not build or receive"):
         PackService(store, User(username="t", display_name="T", role=Role.TECHNICIAN), store.clock)
     assert isinstance(order(store, "W-CURFEW"), Order)
+
+
+def test_a_second_breach_is_added_to_the_pack_and_the_periods_add_up(world):
+    store, incident, op = world
+    # The next evening: out of the home unit's range from 08:00, home 20 minutes late.
+    store.clock.at = _utc(2026, 12, 3, 8)
+    away = [fix("GPS-CURFEW", _utc(2026, 12, 2, 18) + timedelta(minutes=m), lat=HOME[0] + (0.01 if m < 80 else 0))
+            for m in range(120)]
+    ingest(store, [line("HMU-CURFEW", _utc(2026, 12, 2, 8), "hmu_range_out"), *away,
+                   line("HMU-CURFEW", _utc(2026, 12, 2, 19, 20), "hmu_range_in")])
+    second = next(i for i in store.find(Incident, order_by="started_at") if i.condition == "curfew"
+                  and i.started_at.day == 2)
+    second = IncidentService(store, op, store.clock).escalate(second.id, "late again")
+    svc = PackService(store, op, store.clock)
+    first = svc.build([incident.id])
+    both = svc.build([second.id, incident.id])
+    assert (both.pack_id, both.version, both.incident_ids) == (first.pack_id, 2, (incident.id, second.id))
+    assert both.incident_id == incident.id and both.pack_due == first.pack_due       # the first breach's clock
+    s = svc.document(both.id).summary
+    assert s.duration_seconds == round(incident.seconds + second.seconds) == s.period_seconds
+    assert [f.label for f in s.facts] == ["Accumulated violation", "Incidents"]
+    # Building from either incident now gives the same version back.
+    assert svc.build([second.id]) == both == svc.latest_for_incident(second.id)
