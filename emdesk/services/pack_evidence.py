@@ -153,7 +153,7 @@ def timeline(events: Events, w: Window, incidents: Sequence[Incident], alerts: S
              others: Sequence[Incident], home: tuple[float, float] | None, names: dict[str, str]) -> list[TimelineEntry]:
     """Time order; ties by kind then text, so the same records always give the same timeline."""
     out: list[TimelineEntry] = []
-    start_ms, end_ms = ms(w.start), ms(w.end)
+    start_ms = ms(w.start)
     buckets: dict[int, dict[str, list]] = defaultdict(lambda: {"lat": [], "lon": [], "battery": [], "alcohol": []})
     rare = 0
     bucket_ms = int(BUCKET.total_seconds() * 1000)

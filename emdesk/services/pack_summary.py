@@ -139,6 +139,10 @@ def not_technical_words(incidents: Sequence[Incident], health: Health, engine_te
                  + ".")
     if engine_technical:
         parts.append(f"The engine read {engine_technical} of its alerts as possibly technical.")
+    closed = [c for i in incidents for c in i.history if c.status.value == "auto_closed"]
+    if closed:
+        parts.append(f"The engine had closed it as technical ({closed[-1].reason or 'no reason given'}); "
+                     "a person reopened it and escalated it.")
     if health.doubts:
         parts.append("Device health leaves a technical cause possible: " + "; ".join(health.doubts) + ".")
     elif health.readings:

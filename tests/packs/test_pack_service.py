@@ -161,6 +161,7 @@ def _other_incident(store, op):
     ("other region", ServiceError, "incident_id: no incident"),
     ("field officer", AccessDenied, "Field officer accounts do not build"),
     ("police", AccessDenied, "Police accounts do not build"),
+    ("no cohort", ServiceError, "cohort: order W-CURFEW has no cohort, so no agency answers"),
 ])
 def test_a_build_that_cannot_be_done_is_refused_saying_what_to_do(world, case, error, words):
     store, incident, op = world
@@ -179,6 +180,8 @@ def test_a_build_that_cannot_be_done_is_refused_saying_what_to_do(world, case, e
         user = person(store, Role.FIELD_OFFICER)
     elif case == "police":
         user = person(store, Role.POLICE)
+    elif case == "no cohort":
+        store.put(order(store, "W-CURFEW").evolve(cohort=None))
     with pytest.raises(error, match=words):
         PackService(store, user, store.clock).build(ids)
     assert store.count(BreachPack) == 0
