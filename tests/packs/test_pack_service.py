@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from emdesk.domain.monitoring import BreachPack, BreachPackStatus, ExcuseKind, Incident, PackTemplate
-from emdesk.domain.orders import Cohort, Order
+from emdesk.domain.orders import Cohort, Order, OrderType
 from emdesk.domain.users import Role, User
 from emdesk.services.errors import AccessDenied, ServiceError
 from emdesk.services.incidents import IncidentService
@@ -264,3 +264,28 @@ def test_a_second_breach_is_added_to_the_pack_and_the_periods_add_up(world):
     assert [f.label for f in s.facts] == ["Accumulated violation", "Incidents"]
     # Building from either incident now gives the same version back.
     assert svc.build([second.id]) == both == svc.latest_for_incident(second.id)
+
+
+def test_a_build_racing_another_of_the_same_breach_is_refused_not_doubled(world):
+    store, incident, op = world
+    sup = person(store, Role.SUPERVISOR, region="")
+    theirs = []
+
+    def meanwhile(percent: int, _text: str) -> None:
+        # While this build draws its map, a supervisor builds the same breach's pack.
+        if percent == 65 and not theirs:
+            theirs.append(PackService(store, sup, store.clock).build([incident.id]))
+
+    with pytest.raises(ServiceError, match=r"built meanwhile \(BP-\w+ version 1\)"):
+        PackService(store, op, store.clock).build([incident.id], progress=meanwhile)
+    assert [p.id for p in store.find(BreachPack)] == [theirs[0].id]
+
+
+def test_a_specials_order_is_marked_special(world):
+    store, incident, op = world
+    store.put(order(store, "W-CURFEW").evolve(cohort=Cohort.SPECIALS, order_type=OrderType.MAPPA))
+    pack = PackService(store, op, store.clock).build([incident.id])
+    doc = PackService(store, op, store.clock).document(pack.id)
+    assert (pack.special, doc.summary.special, pack.responder.value, pack.template) == (
+        True, True, "probation", PackTemplate.NON_BAIL)
+    assert ("Specials", "a specials case: shorter deadlines apply") in [(f.label, f.value) for f in doc.summary.facts]
