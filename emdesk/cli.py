@@ -92,6 +92,17 @@ def _parser() -> argparse.ArgumentParser:
     gw.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
     gw.add_argument("--store", metavar="URL", help="the hub's storage (postgresql://...) instead of --db")
 
+    from emdesk.app.pack_verify import DESCRIPTION, HELP
+    pk = sub.add_parser("packs", help="breach packs for the responsible agencies")
+    pksub = pk.add_subparsers(dest="packs_command", required=True)
+    pv = pksub.add_parser("verify", help=HELP, description=DESCRIPTION)
+    pv.add_argument("file", type=Path, metavar="FILE", help="a pack's .pdf or .json")
+    pb = pksub.add_parser("build", help="build (or rebuild) the pack of an escalated incident: writes "
+                                        "<order reference>-pack-v<N>.pdf and .json and prints their paths")
+    pb.add_argument("incident_id", metavar="INCIDENT_ID", help="the incident's id (`emdesk incidents` lists them)")
+    pb.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
+                    help="directory to write the files to (default: the current directory)")
+
     u = sub.add_parser("users", help="local accounts")
     usub = u.add_subparsers(dest="users_command", required=True)
     add = usub.add_parser("add", help="add an account")
@@ -150,7 +161,7 @@ def _workspace_role(text: str) -> str:
 
 
 SYNC_COMMANDS = ("hub", "join", "sync")
-COMMANDS = ("demo", "init", "orders", "audit", "nmea", "plan", "gateway", "users", "ingest", "incidents",
+COMMANDS = ("demo", "init", "orders", "audit", "nmea", "plan", "gateway", "users", "ingest", "incidents", "packs",
             *SYNC_COMMANDS)
 
 
@@ -216,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "incidents":
             from emdesk.app.monitor_commands import incidents
             return incidents(args, password)
+        if args.command == "packs" and args.packs_command == "build":
+            from emdesk.app.pack_commands import packs_build
+            return packs_build(args, password)
         if args.command == "audit":
             return commands.audit_verify(args, password)
         if args.command == "nmea":
@@ -229,6 +243,9 @@ def main(argv: list[str] | None = None) -> int:
             return gateway(args, password)
         if args.command == "users":
             return commands.add_user(args, password)
+        if args.command == "packs" and args.packs_command == "verify":
+            from emdesk.app.pack_verify import verify
+            return verify(args, password)
         return commands.run_app(args, password)
     except CommandError as exc:
         print(f"emdesk: {exc}", file=sys.stderr)
