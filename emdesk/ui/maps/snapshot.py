@@ -260,4 +260,14 @@ def map_image_for(store, user, clock, *, size: tuple[int, int] = SIZE,
     return map_image
 
 
-__all__ = ["SIZE", "TIMEOUT_S", "grab_page", "map_image_for"]
+def attach_pack_maps(ctx) -> None:
+    """Give the session's pack builder this map (the desktop's wiring calls it at sign-in);
+    roles that do not build packs, or may not see trails, get none."""
+    from emdesk.domain.users import Permission
+    packs = getattr(ctx, "packs", None)
+    if packs is None or not ctx.user.can(Permission.BUILD_PACKS) or getattr(ctx, "trails", None) is None:
+        return
+    packs.map_image = map_image_for(packs.store, ctx.user, ctx.clock)
+
+
+__all__ = ["SIZE", "TIMEOUT_S", "attach_pack_maps", "grab_page", "map_image_for"]

@@ -5,7 +5,7 @@
 - ``preview``  page 1 of a PDF drawn by QtPdf (``page_image``, ``PagePreview``)
 - ``versions`` the versions table (status, built, issued to whom, SHA-256)
 """
-from .dialog import PackDialog, default_recipient, due_words
+from .dialog import PackDialog, due_words
 from .preview import PagePreview, PdfError, page_image
 
-__all__ = ["PackDialog", "PagePreview", "PdfError", "default_recipient", "due_words", "page_image"]
+__all__ = ["PackDialog", "PagePreview", "PdfError", "due_words", "page_image"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayo
 
 from emdesk.domain.deadlines import PACK, Urgency, urgency
 from emdesk.domain.monitoring import BreachPack, BreachPackStatus
+from emdesk.services.pack_summary import contact_line
 
 from ..formatting import fmt_when
 from ..queue.columns import span
@@ -29,16 +30,6 @@ from .versions import status_words, versions_table
 
 TICK_MS = 30_000
 RECIPIENT_FIELD, REASON_FIELD = "Issue to", "Reason for amending"
-
-
-def default_recipient(agency: Any) -> str:
-    """The order's agency contact as one line: "Name, Organisation <email>"."""
-    if agency is None:
-        return ""
-    who = ", ".join(p for p in (getattr(agency, "contact", ""), getattr(agency, "organisation", "")
-                                or getattr(agency, "name", "")) if p)
-    email = getattr(agency, "email", "")
-    return f"{who} <{email}>" if who and email else who or email
 
 
 def due_words(pack: BreachPack, now: datetime) -> tuple[str, Urgency | None]:
@@ -78,6 +69,12 @@ class PackDialog(QDialog):
         self.heading = QLabel("Building the breach pack…", objectName="packHeading")
         self.heading.setWordWrap(True)
         self.deadline = QLabel("", objectName="packDeadline")
+        font = self.deadline.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.deadline.setFont(font)
+        heading_font = self.heading.font()
+        heading_font.setBold(True)
+        self.heading.setFont(heading_font)
         self.progress = QProgressBar(objectName="packProgress")
         self.progress.setRange(0, 100)
         self.progress.setAccessibleName("Building the pack")
@@ -89,7 +86,7 @@ class PackDialog(QDialog):
 
         self.preview = PagePreview(self)
         self.table = versions_table(self)
-        self.table.view.selectionModel().currentRowChanged.connect(self._version_chosen)
+        self.table.view.selectionModel().selectionChanged.connect(self._version_chosen)
 
         self.recipient = QLineEdit(objectName="packRecipient")
         self.recipient.setAccessibleName(RECIPIENT_FIELD)
@@ -103,6 +100,15 @@ class PackDialog(QDialog):
         self.amend_button.clicked.connect(self.amend)
         self.save_button = QPushButton("&Save PDF and JSON…", objectName="packSave")
         self.save_button.clicked.connect(self._choose_folder)
+        # Enter in a field must never issue a pack: no button is the dialog's default;
+        # Enter in the reason amends (the field's own action), in the recipient it does nothing.
+        for button in (self.issue_button, self.amend_button, self.save_button):
+            button.setAutoDefault(False)
+            button.setDefault(False)
+        self.reason.returnPressed.connect(self.amend)
+        self.issue_note = QLabel("Records this version as sent, under your name, at the time shown. An issued "
+                                 "version is never changed: amend to send a corrected one.", objectName="hintText")
+        self.issue_note.setWordWrap(True)
         self.saved_label = QLabel("", objectName="hintText")
         self.saved_label.setWordWrap(True)
         self.saved_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -111,6 +117,7 @@ class PackDialog(QDialog):
         issue_form = QFormLayout(issue_box)
         issue_form.addRow(f"{RECIPIENT_FIELD}:", self.recipient)
         issue_form.addRow("", self.issue_button)
+        issue_form.addRow("", self.issue_note)
         amend_box = QGroupBox("Amend the pack", self)
         amend_form = QFormLayout(amend_box)
         amend_form.addRow(f"{REASON_FIELD}:", self.reason)
@@ -121,7 +128,9 @@ class PackDialog(QDialog):
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.addWidget(self.versions_label)
-        side_layout.addWidget(self.table.view, 1)
+        # A pack has a few versions: the table stays short, the actions under it in view.
+        self.table.view.setMaximumHeight(170)
+        side_layout.addWidget(self.table.view)
         side_layout.addWidget(issue_box)
         side_layout.addWidget(amend_box)
         save_row = QHBoxLayout()
@@ -129,15 +138,17 @@ class PackDialog(QDialog):
         save_row.addStretch(1)
         side_layout.addLayout(save_row)
         side_layout.addWidget(self.saved_label)
+        side_layout.addStretch(1)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.preview)
         splitter.addWidget(side)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
-        splitter.setSizes([620, 520])
+        splitter.setSizes([600, 560])
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         self.buttons.rejected.connect(self.reject)
+        self.buttons.button(QDialogButtonBox.StandardButton.Close).setAutoDefault(False)
         progress_row = QHBoxLayout()
         progress_row.addWidget(self.progress, 1)
         progress_row.addWidget(self.progress_text, 2)
@@ -185,10 +196,14 @@ class PackDialog(QDialog):
         self._start(work, "Building the pack…", self._on_built)
 
     @staticmethod
-    def _loaded(packs, pack: BreachPack) -> tuple[BreachPack, list[BreachPack], bytes, str]:
-        """On the store lane: the version, all versions, its PDF and the default recipient."""
+    def _loaded(packs, pack: BreachPack) -> tuple[BreachPack, list[BreachPack], bytes, str, str]:
+        """On the store lane: the version, all versions, its PDF, the default recipient and
+        the heading (who, which order, to which agency)."""
         doc = packs.document(pack.id)
-        return pack, packs.versions(pack.pack_id), packs.pdf(pack.id), default_recipient(doc.agency)
+        template = "bail: the police decide (RADU)" if doc.template == "bail" else "non-bail"
+        heading = (f"Breach pack {pack.pack_id} · {doc.subject.name} · order {pack.reference} · "
+                   f"to {doc.agency.name} ({template})")
+        return pack, packs.versions(pack.pack_id), packs.pdf(pack.id), contact_line(doc.agency), heading
 
     @Slot(object)
     def _on_built(self, result) -> None:
@@ -196,16 +211,15 @@ class PackDialog(QDialog):
         self._show_loaded(*result)
         self.built.emit(self.pack)
 
-    def _show_loaded(self, pack: BreachPack, versions: list[BreachPack], pdf: bytes, recipient: str) -> None:
+    def _show_loaded(self, pack: BreachPack, versions: list[BreachPack], pdf: bytes, recipient: str,
+                     heading: str) -> None:
         self.pack = pack
         self._pdfs[pack.id] = pdf
         self.recipient_default = recipient
         if not self.recipient.text().strip() or self.recipient.text() == self.recipient_default:
             self.recipient.setText(recipient)
         self._set_versions(versions, select=pack.id)
-        self.heading.setText(f"Breach pack {pack.pack_id} · {pack.reference} · v{pack.version} · "
-                             f"{'bail: police (RADU)' if pack.template.value == 'bail' else 'non-bail'} · "
-                             f"to {pack.responder.value.replace('_', ' ').title()}")
+        self.heading.setText(heading)
         self.setWindowTitle(f"Breach pack {pack.reference} v{pack.version}")
         self._tick()
         self.tick_timer.start()
@@ -361,6 +375,7 @@ class PackDialog(QDialog):
         # anything could connect to it), so a slot may start the next piece of work.
         self.busy_task = None
         self.progress.setValue(self.progress.maximum())
+        self.progress.setVisible(False)          # a full bar left on screen reads as "still working"
         self._update_buttons()
 
     @Slot(object)

@@ -1,5 +1,6 @@
-"""The versions of one breach pack: each with its status, when it was built and issued, to
-whom, and the start of its SHA-256 (the full hash in the tooltip, to compare with a file)."""
+"""The versions of one breach pack: each with its status, when it was issued and to whom,
+and the start of its SHA-256 (the full hashes in the tooltip, to compare with a file);
+when and by whom each was built is the version's tooltip."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QWidget
@@ -31,16 +32,19 @@ def _status_colour(pack: BreachPack):
     return palette.colour("good") if pack.sent_at else None
 
 
+def _built_tip(p: BreachPack) -> str:
+    by = f" by {p.built_by}" if p.built_by else ""
+    return f"v{p.version} built {fmt_when(p.built_at)}{by}"
+
+
 COLUMNS: list[Column[BreachPack]] = [
-    Column("Version", lambda p: p.version, fmt=lambda v: f"v{v}", width=64),
-    Column("Status", status_words, width=150, foreground=_status_colour,
+    Column("Version", lambda p: p.version, fmt=lambda v: f"v{v}", width=74, tooltip=_built_tip),
+    Column("Status", status_words, width=124, foreground=_status_colour,
            tooltip=lambda p: f"Amended because: {p.amend_reason}" if p.amend_reason else None),
-    Column("Built", lambda p: p.built_at, fmt=fmt_when, width=120,
-           tooltip=lambda p: f"Built by {p.built_by}" if p.built_by else None),
-    Column("Issued", lambda p: p.sent_at, fmt=fmt_when, width=120,
+    Column("Issued", lambda p: p.sent_at, fmt=fmt_when, width=116,
            tooltip=lambda p: f"Issued by {p.issued_by}" if p.issued_by else None),
-    Column("Issued to", lambda p: p.issued_to, width=200, tooltip=lambda p: p.issued_to or None),
-    Column("SHA-256", lambda p: p.document_sha256, fmt=lambda h: f"{h[:12]}…" if h else "", tooltip=_hash_tip),
+    Column("Issued to", lambda p: p.issued_to, width=130, tooltip=lambda p: p.issued_to or None),
+    Column("SHA-256", lambda p: p.document_sha256, fmt=lambda h: f"{h[:10]}…" if h else "", tooltip=_hash_tip),
 ]
 
 

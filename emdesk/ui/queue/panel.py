@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QSizePolicy, QTableView, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtCore import QItemSelectionModel, QPoint, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QMenu, QSizePolicy, QTableView,
+                               QToolButton, QVBoxLayout, QWidget)
+
+from emdesk.domain.users import Permission
 
 from emdesk.services.queue_items import QueueBatch, QueueItem
 
 from ..tasks import STORE, Task, TaskError, runner_for
-from .columns import COLUMNS, KEYS
+from .columns import COLUMNS, KEYS, PackSent
 from .filters import FilterBar
 from .keys import TRIAGE, help_text
 from .model import QueueData, QueueModel
@@ -62,6 +64,7 @@ class QueuePanel(QWidget):
     open_subject = Signal(object)          # Enter (or a double click) on a row: its QueueItem
     triaged = Signal(object)               # an action done: the Incident the service returned
     loaded = Signal()                      # a snapshot is on screen
+    pack_opened = Signal(object)           # P on an escalated incident: the PackDialog opened
     failed = Signal(str)                   # a load or an action failed: the sentence shown
 
     def __init__(self, ctx, parent: QWidget | None = None):
@@ -70,6 +73,11 @@ class QueuePanel(QWidget):
         self.ctx = ctx
         self.queue = getattr(ctx, "queue", None)          # None for roles that do not work incidents
         self.incidents = getattr(ctx, "incidents", None)
+        packs = getattr(ctx, "packs", None)
+        self.packs = packs if packs is not None and ctx.user.can(Permission.BUILD_PACKS) else None
+        self.pack_dialog = None                           # the PackDialog open now
+        self.context_menu: QMenu | None = None            # the last right-click menu
+        self._packs_task: Task | None = None
         self.model = QueueModel(self, now=ctx.clock.now())
         self.cursor: str | None = None
         self._load: Task | None = None
@@ -90,6 +98,11 @@ class QueuePanel(QWidget):
                                         lambda _=False: self.move(-1))]
         self.open_action = key_action(self.view, "queue-open", "Open the subject", ["Return", "Enter"],
                                       lambda _=False: self.open_selected())
+        self.pack_action = key_action(self.view, "queue-pack", "Build &pack…", ["P"],
+                                      lambda _=False: self.open_pack())
+        self.pack_action.setToolTip("Build, check and issue the breach pack of the escalated incident (P)")
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
         self.count_label = QLabel("", objectName="countLabel")
         self.message = QLabel("", objectName="statusText")
         self.error_label = QLabel("", objectName="errorText")
@@ -97,7 +110,7 @@ class QueuePanel(QWidget):
         self.error_label.setVisible(False)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         keys = " · ".join(f"{t.key} {t.name}" for t in TRIAGE)
-        self.help_label = QLabel(f"Keys: {keys} · J/K move · Enter open", objectName="hintText")
+        self.help_label = QLabel(f"Keys: {keys} · P pack · J/K move · Enter open", objectName="hintText")
         self.help_label.setToolTip(help_text())
         # The key list may be cut on a narrow screen: its tooltip and the buttons say it all.
         self.help_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -111,6 +124,10 @@ class QueuePanel(QWidget):
             button = QToolButton(objectName=f"button-{action.objectName()}")
             button.setDefaultAction(action)
             tools.addWidget(button)
+        if self.packs is not None:
+            pack_button = QToolButton(objectName="button-queue-pack")
+            pack_button.setDefaultAction(self.pack_action)
+            tools.addWidget(pack_button)
         tools.addWidget(self.message)
         tools.addStretch(1)
         tools.addWidget(self.help_label)
@@ -179,6 +196,93 @@ class QueuePanel(QWidget):
 
     def tick(self) -> None:
         self.model.set_now(self.ctx.clock.now())
+        self.refresh_packs()
+
+    def refresh_packs(self) -> None:
+        """Which escalated incidents' packs were issued (on the store lane): their clocks stop."""
+        ids = self.model.escalated_ids()
+        if self.packs is None or self._packs_task is not None or not ids:
+            return
+        packs = self.packs
+
+        def sent() -> dict[str, PackSent]:
+            out = {}
+            for incident_id in ids:
+                latest = packs.latest_for_incident(incident_id)
+                if latest is None:
+                    continue
+                issued = [v for v in packs.versions(latest.pack_id) if v.sent_at is not None]
+                if issued:
+                    first = min(issued, key=lambda v: v.sent_at)
+                    out[incident_id] = PackSent(first.sent_at, first.issued_to, first.version, first.pack_due)
+            return out
+
+        self._packs_task = runner_for(self.ctx).run(sent, lane=STORE, name="queue packs", on_done=self._on_packs,
+                                                    on_error=self._on_packs_failed,
+                                                    on_cancelled=self._on_packs_cancelled)
+
+    @Slot(object)
+    def _on_packs(self, sent: dict) -> None:
+        self._packs_task = None
+        self.model.set_sent(sent)
+
+    @Slot(object)
+    def _on_packs_failed(self, error: TaskError) -> None:
+        self._packs_task = None
+        self._show_error(f"Could not read which breach packs were issued. {error.sentence}")
+
+    @Slot()
+    def _on_packs_cancelled(self) -> None:
+        self._packs_task = None
+
+    # -- breach packs -------------------------------------------------------------------------
+    def open_pack(self) -> None:
+        """The PackDialog for the selected escalated incident (P, or "Build pack…")."""
+        item = self.selected()
+        if not self._may_pack(item):
+            return
+        from ..packs import PackDialog            # QtPdf loaded when a pack is first opened
+        dialog = PackDialog(self.ctx, [item.id], self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.pack_dialog = dialog
+        dialog.issued.connect(self._pack_issued)
+        dialog.finished.connect(lambda _r: self._pack_closed(dialog))
+        self._update_actions()
+        dialog.open()
+        self.pack_opened.emit(dialog)
+
+    def _may_pack(self, item: QueueItem | None) -> bool:
+        return (self.packs is not None and item is not None and item.status == "escalated"
+                and self.pack_dialog is None and self.triager.resting)
+
+    @Slot(object)
+    def _pack_issued(self, pack) -> None:
+        self.say(f"Breach pack {pack.pack_id} v{pack.version} issued to {pack.issued_to}.")
+        self.refresh_packs()
+
+    def _pack_closed(self, dialog) -> None:
+        if self.pack_dialog is dialog:
+            self.pack_dialog = None
+        self._update_actions()
+        self.refresh_packs()
+        self.view.setFocus()
+
+    @Slot(QPoint)
+    def _context_menu(self, pos: QPoint) -> None:
+        row = self.view.rowAt(pos.y())
+        if row >= 0:
+            self.select_row(row)
+        menu = QMenu(self, objectName="queueMenu")
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        for action in self.triager.actions.values():
+            menu.addAction(action)
+        if self.packs is not None:
+            menu.addSeparator()
+            menu.addAction(self.pack_action)
+        menu.addSeparator()
+        menu.addAction(self.open_action)
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+        self.context_menu = menu
 
     def apply(self, batch: QueueBatch, *, after_action: QueueItem | None = None) -> None:
         """Merge live changes, keeping the selection and what is on screen.  After an action
@@ -208,6 +312,7 @@ class QueuePanel(QWidget):
             self.view.setFocus()           # the keys work at once
         self.say("")
         self.clear_error()
+        self.refresh_packs()
         self.loaded.emit()
 
     @Slot(object)
@@ -255,7 +360,7 @@ class QueuePanel(QWidget):
         """The session is ending: no more polling, nothing of ours left running."""
         self.poll_timer.stop()
         self.tick_timer.stop()
-        for task in (self._load, self._poll_task):
+        for task in (self._load, self._poll_task, self._packs_task):
             if task is not None:
                 task.cancel()
 
@@ -335,6 +440,7 @@ class QueuePanel(QWidget):
         for action in self.move_actions:
             action.setEnabled(not asking)
         self.open_action.setEnabled(item is not None and not asking)
+        self.pack_action.setEnabled(self._may_pack(item))
 
     # -- words on the panel ------------------------------------------------------------------
     def say(self, text: str) -> None:
