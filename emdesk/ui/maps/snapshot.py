@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 TIMEOUT_S = 10.0
 SIZE = (1200, 800)                # px: an A4 page's width at a readable scale, 3:2
+ZOOM = 1.5                        # the page drawn larger than on screen, for paper
 _DRAWN = "emdesk:trail:drawn#"
 _READY = "emdesk:snapshot:ready"
 _SETTLE_MS = 120
@@ -112,6 +113,8 @@ class _Shot:
         settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, True)
         settings.setAttribute(QWebEngineSettings.WebAttribute.ShowScrollBars, False)
         view.resize(*self.size)
+        # Printed at a third of a page's height, labels and the scale must still read.
+        view.setZoomFactor(ZOOM)
         view.titleChanged.connect(self._title)
         view.loadFinished.connect(self._loaded)
         self.timer = QTimer(view, singleShot=True, interval=int(self.timeout_s * 1000))

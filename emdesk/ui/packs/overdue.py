@@ -87,8 +87,10 @@ class OverdueBanner(QFrame):
         self.refreshed.emit(n)
         if not n:
             return
+        choose = "Choose it" if n == 1 else "Choose one"
         self.heading.setText(f"{plural(n, 'breach pack')} overdue: past the contract's deadline with no "
-                             "version issued. Choose one to select it in the queue, then P to build it.")
+                             f"version issued. {choose} to select it in the queue, then press P to build and "
+                             "issue the pack.")
         for o in self.overdue[:SHOWN]:
             late = span(o.overdue_by.total_seconds())
             built = f"v{o.version} not issued" if o.version else "not built"
