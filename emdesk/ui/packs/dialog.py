@@ -15,21 +15,21 @@ from pathlib import Path
 from typing import Sequence
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
+                               QSplitter, QVBoxLayout, QWidget)
 
 from emdesk.domain.deadlines import PACK, Urgency, urgency
-from emdesk.domain.monitoring import BreachPack, BreachPackStatus
+from emdesk.domain.monitoring import BreachPack
 from emdesk.services.pack_summary import contact_line
 
 from ..formatting import fmt_when
 from ..queue.columns import span
 from ..tasks import STORE, Task, TaskError, runner_for
 from .preview import PagePreview, PdfError
-from .versions import status_words, versions_table
+from .side import REASON_FIELD, RECIPIENT_FIELD, PackSide
+from .versions import status_words
 
 TICK_MS = 30_000
-RECIPIENT_FIELD, REASON_FIELD = "Issue to", "Reason for amending"
 
 
 def due_words(pack: BreachPack, now: datetime) -> tuple[str, Urgency | None]:
@@ -42,6 +42,58 @@ def due_words(pack: BreachPack, now: datetime) -> tuple[str, Urgency | None]:
     due = f"Pack due by {fmt_when(pack.pack_due)}"
     level = urgency(pack.pack_due, now, PACK)
     return (f"{due}: in {span(left)}" if left > 0 else f"{due}: overdue {span(left)}"), level
+
+
+def load_version(packs, pack: BreachPack) -> tuple[BreachPack, list[BreachPack], bytes, str, str]:
+    """On the store lane: the version, all versions, its PDF, the default recipient and
+    the heading (who, which order, to which agency)."""
+    doc = packs.document(pack.id)
+    template = "bail: the police decide (RADU)" if doc.template == "bail" else "non-bail"
+    heading = (f"Breach pack {pack.pack_id} · {doc.subject.name} · order {pack.reference} · "
+               f"to {doc.agency.name} ({template})")
+    return pack, packs.versions(pack.pack_id), packs.pdf(pack.id), contact_line(doc.agency), heading
+
+
+def _label(text: str, name: str, *, bold: bool = False, selectable: bool = False) -> QLabel:
+    label = QLabel(text, objectName=name)
+    label.setWordWrap(True)
+    if bold:
+        font = label.font()
+        font.setBold(True)
+        label.setFont(font)
+    if selectable:
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def _side_by_side(parent: QWidget, page: QWidget, side: QWidget) -> QSplitter:
+    """Page 1 on the left, a little wider than the versions and actions on the right."""
+    splitter = QSplitter(Qt.Orientation.Horizontal, parent)
+    splitter.addWidget(page)
+    splitter.addWidget(side)
+    splitter.setStretchFactor(0, 3)
+    splitter.setStretchFactor(1, 2)
+    splitter.setSizes([600, 560])
+    return splitter
+
+
+class DeadlineLabel(QLabel):
+    """Where the pack stands against its deadline, a little larger than the text around it."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("", parent, objectName="packDeadline")
+        font = self.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.setFont(font)
+
+    def show_for(self, pack: BreachPack, now: datetime) -> None:
+        text, level = due_words(pack, now)
+        notified = f" · agency told {fmt_when(pack.notified_at)}" if pack.notified_at else ""
+        self.setText(text + notified)
+        # Red once overdue, bold red within the last hours (amber's warning), plain otherwise.
+        self.setProperty("tone", {Urgency.RED: "bad", Urgency.AMBER: "heading-bad"}.get(level, ""))
+        self.style().unpolish(self)
+        self.style().polish(self)
 
 
 class PackDialog(QDialog):
@@ -66,85 +118,26 @@ class PackDialog(QDialog):
         self._shown_version: str | None = None
         self.busy_task: Task | None = None
 
-        self.heading = QLabel("Building the breach pack…", objectName="packHeading")
-        self.heading.setWordWrap(True)
-        self.deadline = QLabel("", objectName="packDeadline")
-        font = self.deadline.font()
-        font.setPointSizeF(font.pointSizeF() * 1.15)
-        self.deadline.setFont(font)
-        heading_font = self.heading.font()
-        heading_font.setBold(True)
-        self.heading.setFont(heading_font)
+        self.heading = _label("Building the breach pack…", "packHeading", bold=True)
+        self.deadline = DeadlineLabel(self)
         self.progress = QProgressBar(objectName="packProgress")
         self.progress.setRange(0, 100)
         self.progress.setAccessibleName("Building the pack")
         self.progress_text = QLabel("", objectName="statusText")
-        self.error = QLabel("", objectName="errorText")
-        self.error.setWordWrap(True)
+        self.error = _label("", "errorText", selectable=True)
         self.error.setVisible(False)
-        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.preview = PagePreview(self)
-        self.table = versions_table(self)
-        self.table.view.selectionModel().selectionChanged.connect(self._version_chosen)
-
-        self.recipient = QLineEdit(objectName="packRecipient")
-        self.recipient.setAccessibleName(RECIPIENT_FIELD)
-        self.recipient.setPlaceholderText("the agency contact the pack goes to")
-        self.issue_button = QPushButton("&Issue", objectName="packIssue")
-        self.issue_button.clicked.connect(self.issue)
-        self.reason = QLineEdit(objectName="packAmendReason")
-        self.reason.setAccessibleName(REASON_FIELD)
-        self.reason.setPlaceholderText("what changed and why (kept with the pack)")
-        self.amend_button = QPushButton("&Amend: new version", objectName="packAmend")
-        self.amend_button.clicked.connect(self.amend)
-        self.save_button = QPushButton("&Save PDF and JSON…", objectName="packSave")
-        self.save_button.clicked.connect(self._choose_folder)
-        # Enter in a field must never issue a pack: no button is the dialog's default;
-        # Enter in the reason amends (the field's own action), in the recipient it does nothing.
-        for button in (self.issue_button, self.amend_button, self.save_button):
-            button.setAutoDefault(False)
-            button.setDefault(False)
-        self.reason.returnPressed.connect(self.amend)
-        self.issue_note = QLabel("Records this version as sent, under your name, at the time shown. An issued "
-                                 "version is never changed: amend to send a corrected one.", objectName="hintText")
-        self.issue_note.setWordWrap(True)
-        self.saved_label = QLabel("", objectName="hintText")
-        self.saved_label.setWordWrap(True)
-        self.saved_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-        issue_box = QGroupBox("Issue the selected version", self)
-        issue_form = QFormLayout(issue_box)
-        issue_form.addRow(f"{RECIPIENT_FIELD}:", self.recipient)
-        issue_form.addRow("", self.issue_button)
-        issue_form.addRow("", self.issue_note)
-        amend_box = QGroupBox("Amend the pack", self)
-        amend_form = QFormLayout(amend_box)
-        amend_form.addRow(f"{REASON_FIELD}:", self.reason)
-        amend_form.addRow("", self.amend_button)
-        self.versions_label = QLabel("Versions", objectName="sectionTitle")
-
-        side = QWidget(self)
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(0, 0, 0, 0)
-        side_layout.addWidget(self.versions_label)
-        # A pack has a few versions: the table stays short, the actions under it in view.
-        self.table.view.setMaximumHeight(170)
-        side_layout.addWidget(self.table.view)
-        side_layout.addWidget(issue_box)
-        side_layout.addWidget(amend_box)
-        save_row = QHBoxLayout()
-        save_row.addWidget(self.save_button)
-        save_row.addStretch(1)
-        side_layout.addLayout(save_row)
-        side_layout.addWidget(self.saved_label)
-        side_layout.addStretch(1)
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(self.preview)
-        splitter.addWidget(side)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setSizes([600, 560])
+        self.side = PackSide(self)
+        self.side.version_chosen.connect(self._show_selected)
+        self.side.issue_button.clicked.connect(self.issue)
+        self.side.amend_button.clicked.connect(self.amend)
+        self.side.reason.returnPressed.connect(self.amend)
+        self.side.save_button.clicked.connect(self._choose_folder)
+        # The side's parts, by the names the flows below (and the tests) use.
+        self.table, self.recipient, self.issue_button = self.side.table, self.side.recipient, self.side.issue_button
+        self.reason, self.amend_button, self.save_button = self.side.reason, self.side.amend_button, self.side.save_button
+        self.saved_label = self.side.saved_label
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         self.buttons.rejected.connect(self.reject)
@@ -157,7 +150,7 @@ class PackDialog(QDialog):
         layout.addWidget(self.deadline)
         layout.addLayout(progress_row)
         layout.addWidget(self.error)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(_side_by_side(self, self.preview, self.side), 1)
         layout.addWidget(self.buttons)
         self.resize(1180, 760)
 
@@ -181,7 +174,7 @@ class PackDialog(QDialog):
         return self.error.text() if self.error.isVisible() else ""
 
     def selected_version(self) -> BreachPack | None:
-        return self.table.selected_row()
+        return self.side.selected_version()
 
     # -- building ------------------------------------------------------------------------
     def build(self) -> None:
@@ -191,19 +184,9 @@ class PackDialog(QDialog):
         def work(progress):
             pack = packs.build(ids, progress=lambda pct, text: progress(pct, 100, text))
             progress(100, 100, "Drawing the first page…")
-            return self._loaded(packs, pack)
+            return load_version(packs, pack)
 
         self._start(work, "Building the pack…", self._on_built)
-
-    @staticmethod
-    def _loaded(packs, pack: BreachPack) -> tuple[BreachPack, list[BreachPack], bytes, str, str]:
-        """On the store lane: the version, all versions, its PDF, the default recipient and
-        the heading (who, which order, to which agency)."""
-        doc = packs.document(pack.id)
-        template = "bail: the police decide (RADU)" if doc.template == "bail" else "non-bail"
-        heading = (f"Breach pack {pack.pack_id} · {doc.subject.name} · order {pack.reference} · "
-                   f"to {doc.agency.name} ({template})")
-        return pack, packs.versions(pack.pack_id), packs.pdf(pack.id), contact_line(doc.agency), heading
 
     @Slot(object)
     def _on_built(self, result) -> None:
@@ -226,23 +209,13 @@ class PackDialog(QDialog):
 
     def _set_versions(self, versions: list[BreachPack], *, select: str | None) -> None:
         self.versions = sorted(versions, key=lambda v: v.version)
-        latest = self.versions[-1] if self.versions else None
-        if latest is not None:
-            self.pack = latest
-        self.table.set_rows(self.versions)
-        self.versions_label.setText(f"Versions ({len(self.versions)}): the newest at the top")
-        if select is not None:
-            for row in range(self.table.proxy.rowCount()):
-                if self.table.proxy.row_at(row).id == select:
-                    self.table.view.selectRow(row)
-                    break
+        if self.versions:
+            self.pack = self.versions[-1]
+        self.side.set_versions(self.versions, select=select)
         self._show_selected()
 
     # -- the selected version ------------------------------------------------------------
     @Slot()
-    def _version_chosen(self, *_args) -> None:
-        self._show_selected()
-
     def _show_selected(self) -> None:
         version = self.selected_version()
         self._update_buttons()
@@ -318,7 +291,7 @@ class PackDialog(QDialog):
 
         def work(progress):
             pack = packs.amend(pack_id, reason, progress=lambda pct, text: progress(pct, 100, text))
-            return self._loaded(packs, pack)
+            return load_version(packs, pack)
 
         self._start(work, "Amending the pack…", self._on_amended)
 
@@ -391,30 +364,13 @@ class PackDialog(QDialog):
 
     # -- words and buttons ---------------------------------------------------------------------
     def _update_buttons(self) -> None:
-        version = self.selected_version()
-        ready = self.packs is not None and not self.busy
-        issuable = (version is not None and version.sent_at is None
-                    and version.status is BreachPackStatus.DRAFT)
-        self.issue_button.setEnabled(ready and issuable)
-        self.recipient.setEnabled(ready and issuable)
-        if version is not None:
-            self.issue_button.setText(f"&Issue v{version.version}" if issuable else
-                                      f"v{version.version} {status_words(version).lower()}")
-        self.amend_button.setEnabled(ready and self.pack is not None)
-        self.reason.setEnabled(ready and self.pack is not None)
-        self.save_button.setEnabled(ready and version is not None)
+        self.side.update_buttons(self.selected_version(), ready=self.packs is not None and not self.busy,
+                                 has_pack=self.pack is not None)
 
     @Slot()
     def _tick(self) -> None:
-        if self.pack is None:
-            return
-        text, level = due_words(self.pack, self.ctx.clock.now())
-        notified = f" · agency told {fmt_when(self.pack.notified_at)}" if self.pack.notified_at else ""
-        self.deadline.setText(text + notified)
-        # Red once overdue, bold red within the last hours (amber's warning), plain otherwise.
-        self.deadline.setProperty("tone", {Urgency.RED: "bad", Urgency.AMBER: "heading-bad"}.get(level, ""))
-        self.deadline.style().unpolish(self.deadline)
-        self.deadline.style().polish(self.deadline)
+        if self.pack is not None:
+            self.deadline.show_for(self.pack, self.ctx.clock.now())
 
     def _field_problem(self, field: QLineEdit, text: str) -> None:
         self._show_error(text)

@@ -11,19 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QPoint, Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QMenu, QSizePolicy, QTableView,
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QSizePolicy, QTableView,
                                QToolButton, QVBoxLayout, QWidget)
-
-from emdesk.domain.users import Permission
 
 from emdesk.services.queue_items import QueueBatch, QueueItem
 
 from ..tasks import STORE, Task, TaskError, runner_for
-from .columns import COLUMNS, KEYS, PackSent
+from .columns import COLUMNS, KEYS
 from .filters import FilterBar
 from .keys import TRIAGE, help_text
 from .model import QueueData, QueueModel
+from .packs import QueuePacks
 from .triage import Triager, key_action
 
 POLL_MS = 2_000
@@ -73,11 +72,6 @@ class QueuePanel(QWidget):
         self.ctx = ctx
         self.queue = getattr(ctx, "queue", None)          # None for roles that do not work incidents
         self.incidents = getattr(ctx, "incidents", None)
-        packs = getattr(ctx, "packs", None)
-        self.packs = packs if packs is not None and ctx.user.can(Permission.BUILD_PACKS) else None
-        self.pack_dialog = None                           # the PackDialog open now
-        self.context_menu: QMenu | None = None            # the last right-click menu
-        self._packs_task: Task | None = None
         self.model = QueueModel(self, now=ctx.clock.now())
         self.cursor: str | None = None
         self._load: Task | None = None
@@ -98,11 +92,7 @@ class QueuePanel(QWidget):
                                         lambda _=False: self.move(-1))]
         self.open_action = key_action(self.view, "queue-open", "Open the subject", ["Return", "Enter"],
                                       lambda _=False: self.open_selected())
-        self.pack_action = key_action(self.view, "queue-pack", "Build &pack…", ["P"],
-                                      lambda _=False: self.open_pack())
-        self.pack_action.setToolTip("Build, check and issue the breach pack of the escalated incident (P)")
-        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.view.customContextMenuRequested.connect(self._context_menu)
+        self.pack_desk = QueuePacks(self)          # P, "Build pack…", the context menu, the packs' clocks
         self.count_label = QLabel("", objectName="countLabel")
         self.message = QLabel("", objectName="statusText")
         self.error_label = QLabel("", objectName="errorText")
@@ -124,10 +114,7 @@ class QueuePanel(QWidget):
             button = QToolButton(objectName=f"button-{action.objectName()}")
             button.setDefaultAction(action)
             tools.addWidget(button)
-        if self.packs is not None:
-            pack_button = QToolButton(objectName="button-queue-pack")
-            pack_button.setDefaultAction(self.pack_action)
-            tools.addWidget(pack_button)
+        self.pack_desk.add_button(tools)
         tools.addWidget(self.message)
         tools.addStretch(1)
         tools.addWidget(self.help_label)
@@ -196,93 +183,7 @@ class QueuePanel(QWidget):
 
     def tick(self) -> None:
         self.model.set_now(self.ctx.clock.now())
-        self.refresh_packs()
-
-    def refresh_packs(self) -> None:
-        """Which escalated incidents' packs were issued (on the store lane): their clocks stop."""
-        ids = self.model.escalated_ids()
-        if self.packs is None or self._packs_task is not None or not ids:
-            return
-        packs = self.packs
-
-        def sent() -> dict[str, PackSent]:
-            out = {}
-            for incident_id in ids:
-                latest = packs.latest_for_incident(incident_id)
-                if latest is None:
-                    continue
-                issued = [v for v in packs.versions(latest.pack_id) if v.sent_at is not None]
-                if issued:
-                    first = min(issued, key=lambda v: v.sent_at)
-                    out[incident_id] = PackSent(first.sent_at, first.issued_to, first.version, first.pack_due)
-            return out
-
-        self._packs_task = runner_for(self.ctx).run(sent, lane=STORE, name="queue packs", on_done=self._on_packs,
-                                                    on_error=self._on_packs_failed,
-                                                    on_cancelled=self._on_packs_cancelled)
-
-    @Slot(object)
-    def _on_packs(self, sent: dict) -> None:
-        self._packs_task = None
-        self.model.set_sent(sent)
-
-    @Slot(object)
-    def _on_packs_failed(self, error: TaskError) -> None:
-        self._packs_task = None
-        self._show_error(f"Could not read which breach packs were issued. {error.sentence}")
-
-    @Slot()
-    def _on_packs_cancelled(self) -> None:
-        self._packs_task = None
-
-    # -- breach packs -------------------------------------------------------------------------
-    def open_pack(self) -> None:
-        """The PackDialog for the selected escalated incident (P, or "Build pack…")."""
-        item = self.selected()
-        if not self._may_pack(item):
-            return
-        from ..packs import PackDialog            # QtPdf loaded when a pack is first opened
-        dialog = PackDialog(self.ctx, [item.id], self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.pack_dialog = dialog
-        dialog.issued.connect(self._pack_issued)
-        dialog.finished.connect(lambda _r: self._pack_closed(dialog))
-        self._update_actions()
-        dialog.open()
-        self.pack_opened.emit(dialog)
-
-    def _may_pack(self, item: QueueItem | None) -> bool:
-        return (self.packs is not None and item is not None and item.status == "escalated"
-                and self.pack_dialog is None and self.triager.resting)
-
-    @Slot(object)
-    def _pack_issued(self, pack) -> None:
-        self.say(f"Breach pack {pack.pack_id} v{pack.version} issued to {pack.issued_to}.")
-        self.refresh_packs()
-
-    def _pack_closed(self, dialog) -> None:
-        if self.pack_dialog is dialog:
-            self.pack_dialog = None
-        self._update_actions()
-        self.refresh_packs()
-        self.view.setFocus()
-
-    @Slot(QPoint)
-    def _context_menu(self, pos: QPoint) -> None:
-        row = self.view.rowAt(pos.y())
-        if row >= 0:
-            self.select_row(row)
-        menu = QMenu(self, objectName="queueMenu")
-        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        for action in self.triager.actions.values():
-            menu.addAction(action)
-        if self.packs is not None:
-            menu.addSeparator()
-            menu.addAction(self.pack_action)
-        menu.addSeparator()
-        menu.addAction(self.open_action)
-        menu.popup(self.view.viewport().mapToGlobal(pos))
-        self.context_menu = menu
+        self.pack_desk.refresh()
 
     def apply(self, batch: QueueBatch, *, after_action: QueueItem | None = None) -> None:
         """Merge live changes, keeping the selection and what is on screen.  After an action
@@ -312,7 +213,7 @@ class QueuePanel(QWidget):
             self.view.setFocus()           # the keys work at once
         self.say("")
         self.clear_error()
-        self.refresh_packs()
+        self.pack_desk.refresh()
         self.loaded.emit()
 
     @Slot(object)
@@ -360,9 +261,10 @@ class QueuePanel(QWidget):
         """The session is ending: no more polling, nothing of ours left running."""
         self.poll_timer.stop()
         self.tick_timer.stop()
-        for task in (self._load, self._poll_task, self._packs_task):
+        for task in (self._load, self._poll_task):
             if task is not None:
                 task.cancel()
+        self.pack_desk.end_session()
 
     # -- keeping the operator's place -------------------------------------------------------
     def _anchor(self) -> tuple[str, int] | None:
@@ -440,7 +342,7 @@ class QueuePanel(QWidget):
         for action in self.move_actions:
             action.setEnabled(not asking)
         self.open_action.setEnabled(item is not None and not asking)
-        self.pack_action.setEnabled(self._may_pack(item))
+        self.pack_desk.update(item)
 
     # -- words on the panel ------------------------------------------------------------------
     def say(self, text: str) -> None:

@@ -80,7 +80,7 @@ def test_a_supervisor_sees_an_overdue_pack_chooses_it_and_issuing_clears_the_not
     # P from there: built and issued (late), the notice no longer lists it.
     ws.queue.view.setFocus()
     with qtbot.waitSignal(ws.queue.pack_opened, timeout=5_000) as opened:
-        ws.queue.open_pack()
+        ws.queue.pack_desk.open()
     dialog = opened.args[0]
     with qtbot.waitSignal(dialog.shown, timeout=60_000):
         pass

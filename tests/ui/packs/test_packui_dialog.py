@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from emdesk.domain.monitoring import BreachPack, BreachPackStatus, Incident
+from emdesk.domain.monitoring import BreachPack, BreachPackStatus
 from emdesk.services.pack_json import parse_document
 from emdesk.ui.packs import PackDialog
 from emdesk.ui.queue.columns import KEYS
@@ -101,7 +101,7 @@ def test_opening_the_pack_again_shows_the_same_version_not_a_copy(qtbot, escalat
     first = _press_p(qtbot, panel)
     pack_id = first.pack.pack_id
     first.close()
-    qtbot.waitUntil(lambda: panel.pack_dialog is None, timeout=5_000)
+    qtbot.waitUntil(lambda: panel.pack_desk.dialog is None, timeout=5_000)
     again = _press_p(qtbot, panel)
     assert again.pack.pack_id == pack_id and again.pack.version == 1
     assert len(store.find(BreachPack)) == 1
@@ -167,19 +167,19 @@ def test_p_does_nothing_on_an_incident_not_escalated(qtbot, desk, status):
         qtbot.waitUntil(lambda: panel.model.item(item.id).status == "acknowledged", timeout=10_000)
         row = panel.model.row_of(item.id)
     panel.select_row(row)
-    assert not panel.pack_action.isEnabled()
+    assert not panel.pack_desk.action.isEnabled()
     qtbot.keyClick(panel.view, Qt.Key.Key_P)
     qtbot.wait(50)
-    assert panel.pack_dialog is None and store.find(BreachPack) == []
+    assert panel.pack_desk.dialog is None and store.find(BreachPack) == []
 
 
 def test_the_context_menu_offers_build_pack_on_an_escalated_incident(qtbot, escalated):
     panel, *_rest, item = escalated
     rect = panel.view.visualRect(panel.model.index(panel.model.row_of(item.id), 0))
-    panel._context_menu(rect.center())
-    menu = panel.context_menu
+    panel.pack_desk.context_menu(rect.center())
+    menu = panel.pack_desk.menu
     labels = [a.text() for a in menu.actions() if not a.isSeparator()]
-    assert "Build &pack…" in labels and panel.pack_action.isEnabled()
+    assert "Build &pack…" in labels and panel.pack_desk.action.isEnabled()
     menu.close()
 
 
