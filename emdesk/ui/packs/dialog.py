@@ -115,7 +115,7 @@ class PackDialog(QDialog):
         self.versions: list[BreachPack] = []
         self.recipient_default = ""
         self._pdfs: dict[str, bytes] = {}               # version id -> its PDF (deterministic)
-        self._shown_version: str | None = None
+        self.shown_version: str | None = None
         self.busy_task: Task | None = None
 
         self.heading = _label("Building the breach pack…", "packHeading", bold=True)
@@ -219,12 +219,14 @@ class PackDialog(QDialog):
     def _show_selected(self) -> None:
         version = self.selected_version()
         self._update_buttons()
-        if version is None or version.id == self._shown_version:
+        if version is None or version.id == self.shown_version:
             return
         pdf = self._pdfs.get(version.id)
         if pdf is not None:
             self._show_pdf(version, pdf)
             return
+        if self.busy:
+            return                     # shown when the work under way is done (``_idle``)
         packs = self.packs
         self._start(lambda: (version, packs.pdf(version.id)), f"Reading v{version.version}…", self._on_pdf)
 
@@ -243,7 +245,7 @@ class PackDialog(QDialog):
             self.preview.show_text(str(exc))
             self._show_error(f"Preview of v{version.version}: {exc}")
             return
-        self._shown_version = version.id
+        self.shown_version = version.id
         self.progress_text.setText(f"v{version.version}: page 1 of {self.preview.pages} shown "
                                    f"({status_words(version).lower()})")
         self.shown.emit()
@@ -350,6 +352,7 @@ class PackDialog(QDialog):
         self.progress.setValue(self.progress.maximum())
         self.progress.setVisible(False)          # a full bar left on screen reads as "still working"
         self._update_buttons()
+        QTimer.singleShot(0, self, self._show_selected)  # a version chosen while busy
 
     @Slot(object)
     def _on_error(self, error: TaskError) -> None:

@@ -140,7 +140,7 @@ def test_amend_makes_a_new_version_and_keeps_the_old_superseded(qtbot, escalated
     # The old version stays readable, and cannot be issued.
     view = dialog.table.view
     view.selectRow(1)
-    qtbot.waitUntil(lambda: dialog._shown_version == v1.id, timeout=20_000)
+    qtbot.waitUntil(lambda: dialog.shown_version == v1.id, timeout=60_000)
     assert not dialog.issue_button.isEnabled() and "superseded" in dialog.issue_button.text().lower()
 
 
