@@ -17,6 +17,7 @@ from emdesk.services.pack_json import PackFileError
 from emdesk.services.pack_map import MapImage
 from emdesk.services.packs import PackService
 from emdesk.store import Store
+from emdesk.store.keyring import keyring_path
 
 from .errors import CommandError
 from .wiring import Prompt, _acting_user, _open, make_clock
@@ -45,6 +46,9 @@ def packs_build(args, prompt: Prompt) -> int:
     if not path.exists():
         raise CommandError(f"--db: no store at {path}: give the store holding the incident "
                            f"(`emdesk demo` or `emdesk init --db {path}` makes one)")
+    if not keyring_path(path).exists():
+        raise CommandError(f"--db: {path} is not an emdesk store (it has no key file beside it): give the store "
+                           "the incident is in")
     clock = make_clock()
     store = _open(path, args.user, prompt, clock)
     try:

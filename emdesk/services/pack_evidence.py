@@ -151,9 +151,10 @@ def _where(d: np.ndarray | None) -> str:
 
 def timeline(events: Events, w: Window, incidents: Sequence[Incident], alerts: Sequence[Alert],
              others: Sequence[Incident], home: tuple[float, float] | None, names: dict[str, str]) -> list[TimelineEntry]:
-    """Time order; ties by kind then text, so the same records always give the same timeline."""
+    """The device's events, the routine reports summed, alerts, the incidents and what people
+    did with them, in time order."""
     out: list[TimelineEntry] = []
-    start_ms, end_ms = ms(w.start), ms(w.end)
+    start_ms = ms(w.start)
     buckets: dict[int, dict[str, list]] = defaultdict(lambda: {"lat": [], "lon": [], "battery": [], "alcohol": []})
     rare = 0
     bucket_ms = int(BUCKET.total_seconds() * 1000)
@@ -207,13 +208,20 @@ def timeline(events: Events, w: Window, incidents: Sequence[Incident], alerts: S
         for c in i.history:
             who = "the monitoring engine" if c.by == "engine" else names.get(c.by, c.by)
             out.append(TimelineEntry(at=c.at, kind="action", text=(
-                f"{c.status.value.replace('_', ' ').capitalize()} by {who}" + (f": {c.reason}" if c.reason else ""))))
+                f"{_CHANGED.get(c.status.value, c.status.value)} by {who}" + (f": {c.reason}" if c.reason else ""))))
     for i in others:
         label = "Technical incident" if i.technical else "Other incident"
         out.append(TimelineEntry(at=i.started_at, kind="incident", text=(
             f"{label} ({i.status.value.replace('_', ' ')}): {code_words(i.codes, i.condition)}")))
-    out.sort(key=lambda e: (e.at, e.kind, e.text))
+    # By time only: entries of one instant keep the order they were read in (an incident's
+    # history in the order it happened), which the records fix, so the timeline is the same
+    # for the same records.
+    out.sort(key=lambda e: e.at)
     return out
+
+
+_CHANGED = {"open": "Opened", "acknowledged": "Acknowledged", "escalated": "Escalated", "closed": "Closed",
+            "auto_closed": "Closed as technical"}
 
 
 # -- device health ---------------------------------------------------------------------
@@ -260,8 +268,14 @@ def _battery(rows, w: Window, b_start: int, b_end: int, settings: Settings, worr
         at, v = levels[-1]
         state = "flat" if v <= DEAD_PCT else "low" if v <= settings.battery_low_pct else "not low"
         parts.append(f"{v:.0f}% at {hm(instant(at))}, {state}")
-        if v <= settings.battery_low_pct:
-            worries.append(f"battery {v:.0f}% at {hm(instant(at))}")
+        # The lowest reading from an hour before the breach to its end: a battery that sagged
+        # and recovered (a reading glitch, a charge) still leaves the doubt.
+        during = [(lv, la) for la, lv in levels if la >= b_start - 3_600_000]
+        low_v, low_at = min(during) if during else (v, at)
+        if low_at != at:
+            parts.append(f"lowest {low_v:.0f}% at {hm(instant(low_at))}")
+        if low_v <= settings.battery_low_pct:
+            worries.append(f"battery {low_v:.0f}% at {hm(instant(low_at))}")
     for at, kind in flags:
         if at >= b_start - 3_600_000:
             parts.append(f"{'battery dead' if kind == 'battery_dead' else 'battery low'} at {hm(instant(at))}")

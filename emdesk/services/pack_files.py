@@ -30,12 +30,12 @@ MAX_REFERENCE = 100
 def file_stem(reference: str, version: int) -> str:
     """``<reference>-pack-v<N>``, safe as a file name on Windows, macOS and Linux: path
     separators, ``: * ? " < > |``, whitespace and control or format characters (bidi
-    overrides included) become ``_``; leading dots and trailing dots go; letters of any
+    overrides included) become ``_``; leading and trailing dots and ``_`` go; letters of any
     script (Welsh ŵ ŷ) stay.  Never empty."""
     text = unicodedata.normalize("NFC", reference)
     text = "".join("_" if unicodedata.category(c).startswith("C") else c for c in text)
     text = _UNSAFE.sub("_", text)
-    text = re.sub(r"_{2,}", "_", text).strip("_").lstrip(".").rstrip(". ")[:MAX_REFERENCE]
+    text = re.sub(r"_{2,}", "_", text).lstrip("._").rstrip("._ ")[:MAX_REFERENCE].rstrip("._ ")
     return f"{text or 'pack'}-pack-v{int(version)}"
 
 
@@ -48,13 +48,31 @@ def _write_new(path: Path, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         try:
-            os.link(temp, path)               # fails if the name is taken: no silent replace
+            os.link(temp, path)               # atomic, and fails if the name is taken: no silent replace
         except FileExistsError:
             if path.read_bytes() != data:
                 raise PackFileError(f"{path}: a different file appeared there while writing; nothing "
                                     "was replaced: move it away and write again") from None
+        except OSError:
+            _write_exclusive(path, data)      # no hard links here (FAT or exFAT memory sticks, some shares)
     finally:
         os.unlink(temp)
+
+
+def _write_exclusive(path: Path, data: bytes) -> None:
+    try:
+        with open(path, "xb") as f:
+            try:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            except BaseException:
+                path.unlink(missing_ok=True)      # never leave half a pack behind
+                raise
+    except FileExistsError:
+        if path.read_bytes() != data:
+            raise PackFileError(f"{path}: a different file appeared there while writing; nothing was "
+                                "replaced: move it away and write again") from None
 
 
 def write_pack_files(doc: PackDocument, pdf: bytes, out_dir: Path) -> tuple[Path, Path]:

@@ -17,8 +17,8 @@ import io
 import re
 from datetime import datetime
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf import FPDF, FontFace
+from fpdf.enums import TableCellFillMode, XPos, YPos
 
 from emdesk.domain.clock import LONDON
 from emdesk.domain.packs import PackDocument
@@ -40,6 +40,9 @@ MUTED = (90, 90, 90)
 RULE = (170, 170, 170)
 DECIDE_FILL = (255, 244, 200)
 ALERT = (170, 20, 20)
+WHITE = (255, 255, 255)
+STRIPE = (244, 244, 244)
+HEAD = FontFace(emphasis="BOLD", fill_color=(225, 225, 225))
 
 TEMPLATE_WORDS = {
     "bail": "Bail breach: for the police to decide (RADU: Receive, Assess, Decide, Update)",
@@ -90,6 +93,14 @@ class _PackPdf(FPDF):
         self.add_font(FONT, "B", str(fonts.dejavu(fonts.BOLD)))
         self.set_text_color(*INK)
 
+    def normalize_text(self, text: str) -> str:
+        # A character DejaVu lacks (Han, emoji) would silently vanish from a name: print its code instead.
+        if self.is_ttf_font:
+            cmap = self.current_font.cmap
+            if any(ord(c) not in cmap and c not in "\n\r\t" for c in text):
+                text = "".join(c if ord(c) in cmap or c in "\n\r\t" else f"[U+{ord(c):04X}]" for c in text)
+        return super().normalize_text(text)
+
     def footer(self) -> None:
         self.set_y(-12)
         self.set_font("helvetica", "", 7.5)        # a core font: its text is the literal bytes
@@ -115,6 +126,20 @@ class _PackPdf(FPDF):
         self.set_draw_color(*RULE)
         self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
         self.ln(2)
+
+    def rows_table(self, titles: tuple[str, ...], widths: tuple[float, ...], rows: list[tuple[str, ...]]) -> None:
+        """A striped table whose heading repeats on each page."""
+        self.set_font(FONT, "", 8.5)
+        with self.table(col_widths=widths, first_row_as_headings=True, line_height=4.4, headings_style=HEAD,
+                        borders_layout="HORIZONTAL_LINES", text_align="LEFT", cell_fill_color=STRIPE,
+                        cell_fill_mode=TableCellFillMode.ROWS) as table:
+            head = table.row()
+            for title in titles:
+                head.cell(title)
+            for values in rows:
+                row = table.row()
+                for value in values:
+                    row.cell(value)
 
     def pairs(self, rows: list[tuple[str, str]], size: float = 10.5, label_w: float = 44) -> None:
         """Label on the left in bold, its value wrapped beside it; empty values left out."""
@@ -151,11 +176,8 @@ def _summary(pdf: _PackPdf, doc: PackDocument, scale: float, limit: int | None) 
     pdf.set_font(FONT, "B", 9 * scale)
     pdf.set_text_color(*MUTED)
     pdf.cell(0, 5 * scale, "BREACH PACK \u00b7 DECISION SUMMARY", new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
-    pdf.set_font(FONT, "", 9 * scale)
-    pdf.cell(0, 5 * scale, f"Pack {doc.pack_id} version {doc.version} \u00b7 order {doc.order.reference} \u00b7 "
-                           f"built {uk_time(doc.generated_at)} by {doc.generated_by}",
-             new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
-    pdf.set_text_color(*INK)
+    pdf.text_block(f"Pack {doc.pack_id} version {doc.version} \u00b7 order {doc.order.reference} \u00b7 "
+                   f"built {uk_time(doc.generated_at)} by {doc.generated_by}", size=9 * scale, color=MUTED)
     pdf.text_block(TEMPLATE_WORDS.get(doc.template, doc.template), size=10 * scale, bold=True)
     if s.special:
         pdf.text_block("SPECIAL: the shorter contracted deadlines apply", size=10 * scale, bold=True, color=ALERT)
@@ -177,7 +199,7 @@ def _summary(pdf: _PackPdf, doc: PackDocument, scale: float, limit: int | None) 
     pdf.ln(1.5)
     pdf.set_x(pdf.l_margin + 3)
     pdf.set_font(FONT, "B", 11 * scale)
-    pdf.cell(0, 6.5 * scale, f"What {agency.name} must decide", new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
+    pdf.cell(0, 6.5 * scale, f"What the {agency.name} must decide", new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
     pdf.set_x(pdf.l_margin + 3)
     pdf.set_font(FONT, "", decide_size)
     pdf.multi_cell(pdf.epw - 6, decide_h, cut(s.decision), new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
@@ -185,6 +207,7 @@ def _summary(pdf: _PackPdf, doc: PackDocument, scale: float, limit: int | None) 
     pdf.set_font(FONT, "B", 13.5 * scale)
     by = uk_time(s.respond_by) if s.respond_by else "no deadline applies"
     pdf.cell(0, 7.5 * scale, f"Respond by: {by}", new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
+    pdf.set_fill_color(*WHITE)
     pdf.ln(1.5 + 4 * scale)
 
     subject = doc.subject
@@ -223,8 +246,8 @@ def _evidence(pdf: _PackPdf, doc: PackDocument, truncated: bool) -> None:
     pdf.add_page()
     if truncated:
         pdf.heading("Summary in full")
-        pdf.pairs([("Headline", s.headline), ("Who", s.who), ("Condition", s.condition),
-                   ("Decision", s.decision), ("Why not technical", f"{s.confidence.capitalize()} confidence: {s.not_technical}"),
+        pdf.pairs([("Headline", s.headline), ("Who", s.who), ("Condition", s.condition), ("Decision", s.decision),
+                   ("Why not technical", f"{s.confidence.capitalize()} confidence: {s.not_technical}"),
                    ("Risk", s.risk), *((f.label, f.value) for f in s.facts)])
 
     pdf.heading("1. The order and its conditions")
@@ -254,49 +277,20 @@ def _evidence(pdf: _PackPdf, doc: PackDocument, truncated: bool) -> None:
                    ("Excused time", "; ".join(inc.excuses)), ("Escalated by", inc.decided_by)], size=9.5)
         pdf.ln(1)
 
-    pdf.heading("3. Map of the trail and zones")
-    m = doc.map
-    if m is None:
-        pdf.text_block("No map: none was drawn for this pack.")
-    else:
-        pdf.text_block(f"{uk_time(m.start)} to {uk_time(m.end)}", size=9.5, color=MUTED)
-        if m.png_base64:
-            try:
-                png = base64.b64decode(m.png_base64, validate=True)
-            except (binascii.Error, ValueError):
-                png = b""
-            if png:
-                room = pdf.h - pdf.b_margin - pdf.get_y() - 12
-                if room < 80:
-                    pdf.add_page()
-                    room = pdf.h - pdf.b_margin - pdf.get_y() - 12
-                pdf.image(io.BytesIO(png), x=pdf.l_margin, w=pdf.epw, h=min(room, 170), keep_aspect_ratio=True)
-            else:
-                pdf.text_block("No map: the stored image is not valid base64.")
-        if m.caption:
-            pdf.text_block(m.caption, size=9.5)
-        if m.note:
-            pdf.text_block(m.note if m.png_base64 else f"No map: {m.note.removeprefix('no map: ')}", size=9.5)
+    _map(pdf, doc)
 
     pdf.heading("4. Timeline (UK time)")
     if doc.timeline:
-        pdf.set_font(FONT, "", 8.5)
-        with pdf.table(col_widths=(40, 18, 120), first_row_as_headings=True, line_height=4.2,
-                       borders_layout="HORIZONTAL_LINES", text_align="LEFT") as table:
-            head = table.row()
-            for title in ("Time", "Kind", "What happened"):
-                head.cell(title)
-            for entry in doc.timeline:
-                row = table.row()
-                row.cell(uk_time(entry.at))
-                row.cell(entry.kind)
-                row.cell(entry.text)
+        pdf.rows_table(("Time", "Kind", "What happened"), (46, 18, 114),
+                       [(uk_time(e.at), e.kind, e.text) for e in doc.timeline])
     else:
         pdf.text_block("No events recorded around the breach.")
 
     pdf.heading("5. Device health around the breach")
     if doc.device_health:
         for reading in doc.device_health:
+            if pdf.will_page_break(36):                 # a device's readings read together
+                pdf.add_page()
             pdf.text_block(f"{reading.kind} {reading.serial}", bold=True)
             pdf.pairs([("Battery", reading.battery), ("Communication", reading.comms), ("Tamper", reading.tamper),
                        ("Home unit", reading.home_unit), ("Verdict", reading.verdict)], size=9.5)
@@ -311,18 +305,9 @@ def _evidence(pdf: _PackPdf, doc: PackDocument, truncated: bool) -> None:
 
     pdf.heading("7. Previous breaches and outcomes")
     if doc.history:
-        pdf.set_font(FONT, "", 8.5)
-        with pdf.table(col_widths=(40, 62, 22, 54), first_row_as_headings=True, line_height=4.2,
-                       borders_layout="HORIZONTAL_LINES", text_align="LEFT") as table:
-            head = table.row()
-            for title in ("When", "Condition", "Time", "Outcome"):
-                head.cell(title)
-            for past in doc.history:
-                row = table.row()
-                row.cell(uk_time(past.started_at))
-                row.cell(past.condition)
-                row.cell(duration(past.seconds))
-                row.cell(past.outcome or "no outcome recorded yet")
+        pdf.rows_table(("When", "Condition", "Time", "Outcome"), (46, 56, 22, 54),
+                       [(uk_time(p.started_at), p.condition, duration(p.seconds),
+                         p.outcome or "no outcome recorded yet") for p in doc.history])
     else:
         pdf.text_block("No previous breaches recorded for this person.")
 
@@ -336,6 +321,45 @@ def _evidence(pdf: _PackPdf, doc: PackDocument, truncated: bool) -> None:
                    f"version has SHA-256 {doc.sha256}. This PDF's SHA-256, in every footer, is over the file's "
                    "bytes with that hash replaced by 64 zeros. Check either file with: emdesk packs verify FILE",
                    size=8.5, color=MUTED)
+
+
+def _png_size(png: bytes) -> tuple[int, int] | None:
+    if len(png) < 24 or not png.startswith(b"\x89PNG\r\n\x1a\n") or png[12:16] != b"IHDR":
+        return None
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    return (width, height) if width and height else None
+
+
+def _map(pdf: _PackPdf, doc: PackDocument) -> None:
+    m = doc.map
+    png = b""
+    if m is not None and m.png_base64:
+        try:
+            png = base64.b64decode(m.png_base64, validate=True)
+        except (binascii.Error, ValueError):
+            png = b""
+    size = _png_size(png)
+    image_h, image_w = 0.0, pdf.epw
+    if size:
+        image_h = pdf.epw * size[1] / size[0]
+        if image_h > 160:                               # a tall map: narrower, centred
+            image_w, image_h = image_w * 160 / image_h, 160.0
+    if pdf.will_page_break(24 + image_h + 12):          # heading, window, map and caption together
+        pdf.add_page()
+    pdf.heading("3. Map of the trail and zones")
+    if m is None:
+        pdf.text_block("No map: none was drawn for this pack.")
+        return
+    pdf.text_block(f"{uk_time(m.start)} to {uk_time(m.end)}", size=9.5, color=MUTED)
+    if size:
+        pdf.image(io.BytesIO(png), x=pdf.l_margin + (pdf.epw - image_w) / 2, w=image_w, h=image_h)
+        pdf.ln(1)
+    elif m.png_base64:
+        pdf.text_block("No map: the stored image is not a PNG.")
+    if m.caption:
+        pdf.text_block(m.caption, size=9.5)
+    if m.note:
+        pdf.text_block(m.note if size else f"No map: {m.note.removeprefix('no map: ')}", size=9.5)
 
 
 def _metadata(pdf: _PackPdf, doc: PackDocument) -> None:

@@ -139,6 +139,10 @@ def not_technical_words(incidents: Sequence[Incident], health: Health, engine_te
                  + ".")
     if engine_technical:
         parts.append(f"The engine read {engine_technical} of its alerts as possibly technical.")
+    closed = [c for i in incidents for c in i.history if c.status.value == "auto_closed"]
+    if closed:
+        parts.append(f"The engine had closed it as technical ({closed[-1].reason or 'no reason given'}); "
+                     "a person reopened it and escalated it.")
     if health.doubts:
         parts.append("Device health leaves a technical cause possible: " + "; ".join(health.doubts) + ".")
     elif health.readings:
@@ -196,13 +200,15 @@ def summary(*, who_name: str, subject: Subject | None, order: Order, incidents: 
     headline = f"{who_name} breached the {first.condition.replace('_', ' ')} condition ({what}) {when}: " \
                f"{duration_words(seconds)}."
     born = f", born {subject.date_of_birth:%d %b %Y}" if subject is not None and subject.date_of_birth else ""
-    home = pack_subject(subject, order).address if subject is not None else ""
-    who = f"{who_name}{born}{f', of {home}' if home else ''}; order {order.reference or order.id} ({order.cohort.label if order.cohort else 'no cohort'})"
-    periods = "; ".join(f"period from {day_hm(p)}: {duration_words(s)}" for p, s in sorted(per_period.items()))
-    facts = [Fact(label="Accumulated violation", value=periods),
-             Fact(label="Incidents", value=str(len(incidents))),
-             Fact(label="Notification due", value=day_hm(due.notify_by)),
-             Fact(label="Pack due", value=day_hm(due.pack_by))]
+    who = f"{who_name}{born}; order {order.reference or order.id} ({order.cohort.label if order.cohort else 'no cohort'})"
+    # The renderer prints the deadlines, the address and the totals itself; the facts add what
+    # only some packs need.
+    facts = []
+    if len(per_period) > 1:
+        facts.append(Fact(label="Accumulated violation", value="; ".join(
+            f"period from {day_hm(p)}: {duration_words(s)}" for p, s in sorted(per_period.items()))))
+    if len(incidents) > 1:
+        facts.append(Fact(label="Incidents", value=f"{len(incidents)}, from {day_hm(first.started_at)}"))
     if special:
         facts.append(Fact(label="Specials", value="a specials case: shorter deadlines apply"))
     if any(i.excuses for i in incidents):

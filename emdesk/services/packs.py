@@ -27,7 +27,7 @@ from emdesk.domain.clock import Clock
 from emdesk.domain.deadlines import AMBER_WITHIN, PACK, Deadlines, deadlines
 from emdesk.domain.devices import Device
 from emdesk.domain.monitoring import (Alert, BreachPack, BreachPackStatus, Incident, IncidentStatus)
-from emdesk.domain.orders import Cohort, Order, Responder
+from emdesk.domain.orders import Cohort, Order
 from emdesk.domain.packs import Amendment, PackDocument
 from emdesk.domain.people import Subject
 from emdesk.domain.users import AGENCY_OF, Permission, Role, User
@@ -101,6 +101,13 @@ class PackService:
         self.store, self.user, self.clock, self.map_image = store, user, clock, map_image
         self.queries = PackQueries(store)
         self.names_of = ev.display_names(store)
+        # The last PDF rendered, by its document's hash: building then writing renders once.
+        self._last_pdf: tuple[str, bytes] = ("", b"")
+
+    def _pdf_of(self, doc: PackDocument) -> bytes:
+        if self._last_pdf[0] != doc.sha256 or not doc.sha256:
+            self._last_pdf = (doc.sha256, _render(doc))
+        return self._last_pdf[1]
 
     # -- access ---------------------------------------------------------------------
 
@@ -143,7 +150,7 @@ class PackService:
         """The version's PDF, rendered again from its stored document (the same bytes each time)."""
         pack = self._version(version_id)
         self._audit_read(pack, "pdf")
-        return _render(parse_document(pack.document.encode()))
+        return self._pdf_of(parse_document(pack.document.encode()))
 
     def write(self, version_id: str, out_dir: Path) -> tuple[Path, Path]:
         """The version's PDF and JSON files in ``out_dir`` (PDF path first)."""
@@ -151,7 +158,7 @@ class PackService:
         pack = self._version(version_id)
         self._audit_read(pack, "files")
         doc = parse_document(pack.document.encode())
-        return write_pack_files(doc, _render(doc), Path(out_dir))
+        return write_pack_files(doc, self._pdf_of(doc), Path(out_dir))
 
     def _audit_read(self, pack: BreachPack, what: str) -> None:
         self.store.audit_view(actor=self.user.id, entity="breach_packs", entity_id=pack.id,
@@ -227,6 +234,10 @@ class PackService:
         if order is None:
             raise ServiceError(f"order_id: the incident's order {first.order_id} is not on this desktop; sync, then "
                                "build again")
+        responder = order.responder
+        if responder is None:
+            raise ServiceError(f"cohort: order {order.reference or order.id} has no cohort, so no agency answers its "
+                               "breaches; set the order's cohort, then build again")
         subject = self.store.get(Subject, order.subject_id) if order.subject_id else None
         now = self.clock.now()
         say(10, "reading the device events around the breach")
@@ -253,7 +264,7 @@ class PackService:
         version = (latest.version + 1) if latest else 1
         pack_id = latest.pack_id if latest else _new_pack_id()
         doc = PackDocument(
-            pack_id=pack_id, version=version, template=words.template_for(order.responder or Responder.PROBATION).value,
+            pack_id=pack_id, version=version, template=words.template_for(responder).value,
             generated_at=now, generated_by=names.get(self.user.id, self.user.display_name),
             agency=words.agency(order), subject=words.pack_subject(subject, order),
             order=words.pack_order(order, [f"{d.kind.label} {d.serial} ({d.state.label.lower()})" for d in kit]),
@@ -277,18 +288,22 @@ class PackService:
             order_id=order.id, start=w.start, end=w.end, highlight_start=w.breach_start, highlight_end=w.breach_end)))
         doc = seal(doc)
         say(80, "rendering the PDF")
-        pdf_hash = _pdf_hash(_render(doc))
+        pdf_hash = _pdf_hash(self._pdf_of(doc))
         say(95, "saving")
         record = BreachPack(
             pack_id=pack_id, version=version, incident_id=first.id, incident_ids=tuple(i.id for i in incidents),
             order_id=order.id, subject_id=order.subject_id, reference=order.reference or order.id, region=order.region,
-            responder=order.responder or Responder.PROBATION, template=words.template_for(
-                order.responder or Responder.PROBATION), special=special, breach_at=first.started_at,
+            responder=responder, template=words.template_for(responder), special=special, breach_at=first.started_at,
             notification_due=due.notify_by, pack_due=due.pack_by, notified_at=ev.notified_at(first), built_at=now,
             built_by=self.user.id, amends=latest.id if latest else "",
             amend_reason=doc.amendment.reason if doc.amendment else "",
             document_sha256=doc.sha256, pdf_sha256=pdf_hash, document=canonical_json(doc).decode("utf-8"))
         with self.store.transaction():
+            # Someone else's build of the same pack since this one read it: theirs stands.
+            current = self.queries.versions(pack_id) if latest else self.queries.for_incident(first.id)
+            if current and (latest is None or current[-1].version != latest.version):
+                raise ServiceError(f"incident_id: a pack for this breach was built meanwhile ({current[-1].pack_id} "
+                                   f"version {current[-1].version}); open it, or build again")
             if latest is not None and latest.status is not BreachPackStatus.SUPERSEDED:
                 self.store.put_many([latest.evolve(status=BreachPackStatus.SUPERSEDED)], actor=self.user.id,
                                     audit_action="pack_supersede")
