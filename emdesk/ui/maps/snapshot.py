@@ -158,6 +158,7 @@ class _Shot:
             log.warning("pack map: %s", why)
         if self.timer is not None:
             self.timer.stop()
+            self.timer = None                # goes with the view, on this thread
         view, self.view = self.view, None
         if view is not None:
             view.titleChanged.disconnect(self._title)
@@ -170,31 +171,33 @@ class _Shot:
 
 
 def _poster():
-    """A QObject on the GUI thread whose queued signal runs a callable there."""
+    """A QObject on the GUI thread whose queued signal runs a callable there (made once)."""
     from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
 
     global _POSTER
-    if _POSTER is None:
-        class Poster(QObject):
-            post = Signal(object)
+    with _POSTER_LOCK:
+        if _POSTER is None:
+            class Poster(QObject):
+                post = Signal(object)
 
-            def __init__(self):
-                super().__init__()
-                self.post.connect(self._run, Qt.ConnectionType.QueuedConnection)
+                def __init__(self):
+                    super().__init__()
+                    self.post.connect(self._run, Qt.ConnectionType.QueuedConnection)
 
-            @Slot(object)
-            def _run(self, fn):
-                fn()
+                @Slot(object)
+                def _run(self, fn):
+                    fn()
 
-        poster = Poster()
-        app = QCoreApplication.instance()
-        if poster.thread() is not app.thread():
-            poster.moveToThread(app.thread())
-        _POSTER = poster
+            poster = Poster()
+            app = QCoreApplication.instance()
+            if poster.thread() != app.thread():
+                poster.moveToThread(app.thread())      # made on a worker: pushed to the GUI thread
+            _POSTER = poster
     return _POSTER
 
 
 _POSTER = None
+_POSTER_LOCK = threading.Lock()
 
 
 def grab_page(page: Path, *, size: tuple[int, int] = SIZE, timeout_s: float = TIMEOUT_S) -> bytes | None:

@@ -246,8 +246,8 @@ class PackDialog(QDialog):
             self._show_error(f"Preview of v{version.version}: {exc}")
             return
         self.shown_version = version.id
-        self.progress_text.setText(f"v{version.version}: page 1 of {self.preview.pages} shown "
-                                   f"({status_words(version).lower()})")
+        self.progress_text.setText(f"v{version.version} ({status_words(version).lower()}): page 1 of "
+                                   f"{self.preview.pages}, the decision summary; Save to read every page")
         self.shown.emit()
 
     # -- issuing, amending, saving -----------------------------------------------------------
