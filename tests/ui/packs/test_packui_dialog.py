@@ -8,7 +8,7 @@ reason and keeps the old version; Issue needs a recipient; both say which field.
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from PySide6.QtCore import Qt
@@ -16,8 +16,11 @@ from PySide6.QtGui import QImage
 
 from emdesk.domain.monitoring import BreachPack, BreachPackStatus
 from emdesk.services.pack_json import parse_document
-from emdesk.ui.packs import PackDialog
-from emdesk.ui.queue.columns import KEYS
+from emdesk.domain.deadlines import Urgency
+from emdesk.domain.monitoring import PackTemplate
+from emdesk.domain.orders import Responder
+from emdesk.ui.packs import PackDialog, due_words
+from emdesk.ui.queue.columns import KEYS, PackSent, deadline_text, deadline_urgency
 
 
 def _escalate(panel, store, which=lambda it: it.condition == "curfew" and it.status == "open"):
@@ -130,11 +133,12 @@ def test_amend_makes_a_new_version_and_keeps_the_old_superseded(qtbot, escalated
     v1 = dialog.pack
     qtbot.keyClicks(dialog.reason, "the wearer's phone call at 23:10 was left out")
     with qtbot.waitSignal(dialog.amended, timeout=60_000) as amended:
-        qtbot.mouseClick(dialog.amend_button, Qt.MouseButton.LeftButton)
+        qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)        # Enter in the reason amends, never issues
     v2 = amended.args[0]
     assert (v2.pack_id, v2.version, v2.amends) == (v1.pack_id, 2, v1.id)
     assert v2.amend_reason == "the wearer's phone call at 23:10 was left out"
     assert store.get(BreachPack, v1.id).status is BreachPackStatus.SUPERSEDED
+    assert all(p.sent_at is None for p in store.find(BreachPack))
     assert dialog.table.view.model().rowCount() == 2 and dialog.reason.text() == ""
     assert dialog.selected_version().id == v2.id and dialog.issue_button.text() == "&Issue v2"
     # The old version stays readable, and cannot be issued.
@@ -195,3 +199,37 @@ def test_the_deadline_column_counts_down_without_a_reset(qtbot, escalated):
         panel.tick()
         assert index().data() == text
     assert resets == []
+
+
+NOW = datetime(2026, 12, 2, 12, tzinfo=timezone.utc)
+DUE = datetime(2026, 12, 3, 12, tzinfo=timezone.utc)
+
+
+# (sent, now, what the dialog's deadline line says, its urgency)
+DUE_WORDS = [
+    (None, DUE - timedelta(hours=24), "Pack due by Thu 03 Dec 12:00: in 1d 0h", Urgency.OK),
+    (None, DUE - timedelta(hours=3, minutes=12), "Pack due by Thu 03 Dec 12:00: in 3h 12m", Urgency.AMBER),
+    (None, DUE + timedelta(minutes=25), "Pack due by Thu 03 Dec 12:00: overdue 25m", Urgency.RED),
+    (DUE - timedelta(hours=2), DUE, "Issued Thu 03 Dec 10:00, within the deadline", None),
+    (DUE + timedelta(hours=1, minutes=5), DUE + timedelta(hours=2), "Issued Thu 03 Dec 13:05, 1h 05m after the deadline",
+     None),
+]
+
+
+@pytest.mark.parametrize(("sent", "now", "words", "level"), DUE_WORDS)
+def test_the_dialog_says_where_the_pack_stands_against_its_deadline(sent, now, words, level):
+    pack = BreachPack(incident_id="i", order_id="o", responder=Responder.POLICE, template=PackTemplate.BAIL,
+                      notification_due=DUE - timedelta(hours=26), pack_due=DUE, sent_at=sent)
+    assert due_words(pack, now) == (words, level)
+
+
+# (sent at, relative to the pack's deadline) -> the queue's deadline cell
+SENT = [(timedelta(hours=-2), "pack sent"), (timedelta(0), "pack sent"), (timedelta(minutes=1), "pack sent late")]
+
+
+@pytest.mark.parametrize(("when", "text"), SENT)
+def test_the_queue_says_a_pack_went_and_whether_in_time(escalated, when, text):
+    item = escalated[-1]
+    sent = PackSent(item.pack_by + when, "PC Jones, Police", 1, item.pack_by)
+    assert deadline_text(item, item.pack_by + timedelta(days=1), sent) == text
+    assert deadline_urgency(item, item.pack_by + timedelta(days=1), sent) is None
