@@ -23,6 +23,7 @@ from .live_feed import LiveFeed
 from .mi import ManagementService
 from .officer_day import OfficerDayService
 from .queue import IncidentQueue
+from .packs import PackService
 from .removals import RemovalService
 from .subject_file import SubjectFileService
 from .subject_file import may_read as may_read_subject_files
@@ -82,6 +83,9 @@ class AppContext:
     # Monitoring staff's incident queue and its triage actions (WORK_ALERTS only).
     queue: IncidentQueue | None = None
     incidents: IncidentService | None = None
+    # Breach packs: built and issued by BUILD_PACKS roles, read by the agencies (RESPOND_TO_BREACHES).
+    # Its ``map_image`` (the headless trail map, Qt) is set by the desktop's wiring, never here.
+    packs: PackService | None = None
 
     @classmethod
     def for_user(cls, store: Store, user: User, clock: Clock, geocoder: Geocoder) -> "AppContext":
@@ -116,6 +120,8 @@ class AppContext:
                     if user.can(Permission.VIEW_ALL_CASES) or user.can(Permission.VIEW_REGION_CASES) else None),
             queue=IncidentQueue(store, user, clock) if user.can(Permission.WORK_ALERTS) else None,
             incidents=IncidentService(store, user, clock) if user.can(Permission.WORK_ALERTS) else None,
+            packs=(PackService(store, user, clock) if user.can(Permission.BUILD_PACKS)
+                   or user.can(Permission.RESPOND_TO_BREACHES) else None),
         )
 
     def close(self) -> None:
