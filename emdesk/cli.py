@@ -86,11 +86,35 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--off-duty", action="append", default=[], metavar="USERNAME",
                     help="a field officer not working that day (off sick, on leave); repeat for more")
 
+    m = sub.add_parser("mi", help="the management picture (NAO Figure 5): installs, backlog, unmonitored, breaches, "
+                                  "packs, responses, outcomes, recovery",
+                       description="Print the management figures for a period (UK days, both ends included; "
+                                   "default: since the records begin, to today) and, optionally, one region (a "
+                                   "region no order names gives figures over nothing and a note on stderr). Text: "
+                                   "one line a figure with value, numerator/denominator and tolerance.")
+    m.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day of the period (UK)")
+    m.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day of the period (UK; default today)")
+    m.add_argument("--region", help="only this region's orders and what hangs off them")
+    m.add_argument("--json", action="store_true", help="print the figures as JSON: a list of objects with key, "
+                   "label, value (share 0..1, hours, days, count or ratio by unit; null: nothing to measure), unit, "
+                   "numerator, denominator, tolerance (null: none), beyond, note, cases")
+
     gw = sub.add_parser("gateway", help="take live positions over HTTP from phones running Traccar Client "
                                         "(the OsmAnd protocol)")
     gw.add_argument("--port", required=True, type=_port, metavar="N", help="TCP port to listen on (0: any free one)")
     gw.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
     gw.add_argument("--store", metavar="URL", help="the hub's storage (postgresql://...) instead of --db")
+
+    from emdesk.app.pack_verify import DESCRIPTION, HELP
+    pk = sub.add_parser("packs", help="breach packs for the responsible agencies")
+    pksub = pk.add_subparsers(dest="packs_command", required=True)
+    pv = pksub.add_parser("verify", help=HELP, description=DESCRIPTION)
+    pv.add_argument("file", type=Path, metavar="FILE", help="a pack's .pdf or .json")
+    pb = pksub.add_parser("build", help="build (or rebuild) the pack of an escalated incident: writes "
+                                        "<order reference>-pack-v<N>.pdf and .json and prints their paths")
+    pb.add_argument("incident_id", metavar="INCIDENT_ID", help="the incident's id (`emdesk incidents` lists them)")
+    pb.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
+                    help="directory to write the files to (default: the current directory)")
 
     u = sub.add_parser("users", help="local accounts")
     usub = u.add_subparsers(dest="users_command", required=True)
@@ -150,7 +174,8 @@ def _workspace_role(text: str) -> str:
 
 
 SYNC_COMMANDS = ("hub", "join", "sync")
-COMMANDS = ("demo", "init", "orders", "audit", "nmea", "plan", "gateway", "users", "ingest", "incidents",
+COMMANDS = ("demo", "init", "orders", "audit", "nmea", "plan", "gateway", "users", "ingest", "incidents", "packs",
+            "mi",
             *SYNC_COMMANDS)
 
 
@@ -216,6 +241,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "incidents":
             from emdesk.app.monitor_commands import incidents
             return incidents(args, password)
+        if args.command == "packs" and args.packs_command == "build":
+            from emdesk.app.pack_commands import packs_build
+            return packs_build(args, password)
         if args.command == "audit":
             return commands.audit_verify(args, password)
         if args.command == "nmea":
@@ -224,11 +252,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "plan":
             from emdesk.app.plan_command import plan
             return plan(args, password)
+        if args.command == "mi":
+            from emdesk.app.mi_command import mi
+            return mi(args, password)
         if args.command == "gateway":
             from emdesk.app.gateway_command import gateway
             return gateway(args, password)
         if args.command == "users":
             return commands.add_user(args, password)
+        if args.command == "packs" and args.packs_command == "verify":
+            from emdesk.app.pack_verify import verify
+            return verify(args, password)
         return commands.run_app(args, password)
     except CommandError as exc:
         print(f"emdesk: {exc}", file=sys.stderr)

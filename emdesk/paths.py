@@ -16,3 +16,17 @@ def default_store() -> Path:
 
 def demo_store(seed: int) -> Path:
     return data_dir() / f"demo-{seed}.db"
+
+
+def web_assets_dir() -> Path:
+    """Where the install-time third-party files live (map web files, the PDF font):
+    ``$EMDESK_WEB_ASSETS`` if set, else ``<venv>/share/emdesk/web`` inside a virtualenv,
+    else ``web`` in the user's data directory."""
+    import os
+    import sys
+    override = os.environ.get("EMDESK_WEB_ASSETS")
+    if override:
+        return Path(override)
+    if sys.prefix != sys.base_prefix:               # a virtualenv: install beside its packages
+        return Path(sys.prefix) / "share" / "emdesk" / "web"
+    return data_dir() / "web"

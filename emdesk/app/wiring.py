@@ -95,6 +95,8 @@ def sign_in_callable(path: Path, clock=None, live_feed=None) -> Callable[[str, s
             raise
         ctx = _context(store, user, clock)
         ctx.live_feed = live_feed
+        from emdesk.ui.maps.snapshot import attach_pack_maps
+        attach_pack_maps(ctx)          # packs built in the desktop carry the trail map
         return ctx
     return sign_in
 

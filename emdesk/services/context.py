@@ -20,8 +20,10 @@ from .installs import InstallService
 from .intake import IntakeService
 from .kpis import KpiService
 from .live_feed import LiveFeed
+from .mi import ManagementService
 from .officer_day import OfficerDayService
 from .queue import IncidentQueue
+from .packs import PackService
 from .removals import RemovalService
 from .responses import ResponseService
 from .subject_file import SubjectFileService
@@ -66,6 +68,8 @@ class AppContext:
     planner: DayPlanService | None = None
     visit_making: VisitMakingService | None = None
     kpis: KpiService | None = None
+    # The whole management picture (NAO Figure 5) with drill-down: supervisors only.
+    mi: ManagementService | None = None
     equipment: OutstandingEquipmentService | None = None
     # Monitoring staff's file on one wearer (order, kit health, timeline); None for other roles.
     subject_files: SubjectFileService | None = None
@@ -80,6 +84,9 @@ class AppContext:
     # Monitoring staff's incident queue and its triage actions (WORK_ALERTS only).
     queue: IncidentQueue | None = None
     incidents: IncidentService | None = None
+    # Breach packs: built and issued by BUILD_PACKS roles, read by the agencies (RESPOND_TO_BREACHES).
+    # Its ``map_image`` (the headless trail map, Qt) is set by the desktop's wiring, never here.
+    packs: PackService | None = None
     # Breach responses: the agencies' inbox, RADU and outcomes; the centre's 5-day prompts.
     responses: ResponseService | None = None
 
@@ -105,6 +112,8 @@ class AppContext:
             visit_making=VisitMakingService(store, user, clock),
             kpis=(KpiService(store, user, clock)
                   if user.can(Permission.VIEW_MANAGEMENT_FIGURES) else None),
+            mi=(ManagementService(store, user, clock)
+                if user.can(Permission.VIEW_MANAGEMENT_FIGURES) else None),
             equipment=OutstandingEquipmentService(store, user, clock) if may_see_equipment(user) else None,
             subject_files=SubjectFileService(store, user, clock) if may_read_subject_files(user) else None,
             fleet_map=(FleetMapService(store, user, clock) if user.can(Permission.VIEW_REGION_CASES)
@@ -114,6 +123,8 @@ class AppContext:
                     if user.can(Permission.VIEW_ALL_CASES) or user.can(Permission.VIEW_REGION_CASES) else None),
             queue=IncidentQueue(store, user, clock) if user.can(Permission.WORK_ALERTS) else None,
             incidents=IncidentService(store, user, clock) if user.can(Permission.WORK_ALERTS) else None,
+            packs=(PackService(store, user, clock) if user.can(Permission.BUILD_PACKS)
+                   or user.can(Permission.RESPOND_TO_BREACHES) else None),
             responses=(ResponseService(store, user, clock) if user.can(Permission.RESPOND_TO_BREACHES)
                        or user.can(Permission.WORK_ALERTS) else None),
         )

@@ -9,7 +9,7 @@ EXPECTED_TABS = {
     Role.FIELD_OFFICER: ["today", "caseload"],
     Role.TECHNICIAN: ["stock", "bench", "equipment"],
     Role.MONITORING_OPERATOR: ["monitoring", "orders", "caseload"],
-    Role.SUPERVISOR: ["overview", "monitoring", "orders", "caseload", "equipment"],
+    Role.SUPERVISOR: ["overview", "management", "monitoring", "orders", "caseload", "equipment"],
     Role.ADMIN: ["stock"],
     Role.POLICE: ["responses"],
     Role.PROBATION: ["responses"],

@@ -1,4 +1,5 @@
-"""The map's third-party web files (Leaflet and what folium's pages load), installed offline.
+"""The map's third-party web files (Leaflet and what folium's pages load), and the breach
+pack PDF's font (DejaVu Sans, see emdesk/services/fonts.py), installed offline.
 
 They are fetched once, at install time, from the npm registry as the packages'
 tarballs, pinned by version and by the registry's sha512 integrity, and unpacked
@@ -18,7 +19,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import os
 import shutil
 import sys
 import tarfile
@@ -26,6 +26,9 @@ import tempfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from emdesk.paths import web_assets_dir
+from emdesk.services import fonts
 
 REGISTRY = "https://registry.npmjs.org"
 MARKER = ".emdesk-integrity"      # written last: a folder without it is incomplete
@@ -62,7 +65,9 @@ PACKAGES = (
     Package("leaflet.markercluster", "1.1.0",
             "sha512-eI+XkCiLiHwCC3uZ4/n4+Vq3rXcqEHN2lhHRVG1WVziy/3Q0TTipWkzEa1zO0dKZI2AnI5ppFDWrOjnQ7MJLKQ=="),
 )
-_BY_NAME = {p.name: p for p in PACKAGES}
+# Not the map's: the breach pack PDF's font.  Kept apart so a missing font never hides a map.
+FONT_PACKAGES = (Package(*fonts.DEJAVU),)
+_BY_NAME = {p.name: p for p in (*PACKAGES, *FONT_PACKAGES)}
 
 
 class AssetError(RuntimeError):
@@ -70,13 +75,7 @@ class AssetError(RuntimeError):
 
 
 def asset_dir() -> Path:
-    override = os.environ.get("EMDESK_WEB_ASSETS")
-    if override:
-        return Path(override)
-    if sys.prefix != sys.base_prefix:               # a virtualenv: install beside its packages
-        return Path(sys.prefix) / "share" / "emdesk" / "web"
-    from emdesk.paths import data_dir
-    return data_dir() / "web"
+    return web_assets_dir()
 
 
 FETCH_COMMAND = "python -m emdesk.ui.maps.assets fetch"
@@ -147,11 +146,11 @@ def unpack(package: Package, data: bytes, root: Path) -> Path:
 
 
 def fetch(root: Path | None = None, *, timeout: float = 60.0, log=print,
-          download=_download) -> list[Package]:
-    """Install every package that is missing or different; returns those fetched."""
+          download=_download, packages: tuple[Package, ...] | None = None) -> list[Package]:
+    """Install every package (default: the map's) that is missing or different; returns those fetched."""
     root = root or asset_dir()
     fetched = []
-    for package in PACKAGES:
+    for package in PACKAGES if packages is None else packages:
         if installed(package, root):
             continue
         log(f"fetching {package.name}@{package.version}")
@@ -173,17 +172,18 @@ def main(argv: list[str] | None = None) -> int:
         print(root)
         return 0
     if command == "check":
-        gone = missing(root)
+        gone = missing(root) + [p for p in FONT_PACKAGES if not installed(p, root)]
         for p in gone:
             print(f"missing: {p.name}@{p.version}", file=sys.stderr)
         return 1 if gone else 0
     if command == "fetch":
         try:
-            fetched = fetch(root)
+            fetched = fetch(root) + fetch(root, packages=FONT_PACKAGES)
         except AssetError as exc:
             print(f"map assets: {exc}", file=sys.stderr)
             return 1
-        print(f"map assets: {len(fetched)} fetched, {len(PACKAGES) - len(fetched)} already present, in {root}")
+        total = len(PACKAGES) + len(FONT_PACKAGES)
+        print(f"map assets: {len(fetched)} fetched, {total - len(fetched)} already present, in {root}")
         return 0
     print("usage: python -m emdesk.ui.maps.assets fetch|check|where", file=sys.stderr)
     return 2

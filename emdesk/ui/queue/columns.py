@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from emdesk.domain.deadlines import NOTIFY, Urgency, urgency, which_deadline
+from emdesk.domain.deadlines import NOTIFY, PACK, Urgency, urgency, which_deadline
 from emdesk.services.queue_items import QueueItem
 
 from ..formatting import fmt_when, humanize
@@ -21,8 +21,8 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("priority", "Priority", "0-100: how soon a person should look (the reasons are in the tooltip)", 80),
     Column("why", "Why", "The main reason for the priority", 180),
-    Column("deadline", "Deadline", "Time left to the running deadline: notification, then breach pack (Figure 3)",
-           150),
+    Column("deadline", "Deadline", "Time left to the running deadline: notification, then breach pack (Figure 3); "
+           "P builds the pack of an escalated incident", 170),
     Column("reference", "Reference", "The order's reference", 104),
     Column("name", "Name", "The wearer", 130),
     Column("cohort", "Cohort", "The order's cohort", 110),
@@ -69,27 +69,44 @@ def running_deadline(item: QueueItem) -> tuple[str, datetime] | None:
     return kind, item.notify_by if kind == NOTIFY else item.pack_by
 
 
-def deadline_text(item: QueueItem, now: datetime) -> str:
+@dataclass(frozen=True)
+class PackSent:
+    """An escalated incident's pack was issued (a version has ``sent_at``): its clock stops."""
+
+    sent_at: datetime
+    issued_to: str
+    version: int
+    pack_due: datetime
+
+
+def deadline_text(item: QueueItem, now: datetime, sent: PackSent | None = None) -> str:
+    """The live countdown: "pack due in 3h 12m", "pack overdue 25m", "pack sent"."""
     running = running_deadline(item)
     if running is None:
         return "—"
     kind, due = running
+    if kind == PACK and sent is not None:
+        return "pack sent" if sent.sent_at <= sent.pack_due else "pack sent late"
     left = (due - now).total_seconds()
     word = DEADLINE_NAMES.get(kind, kind)
-    return f"{word} in {span(left)}" if left > 0 else f"{word} {span(left)} late"
+    return f"{word} due in {span(left)}" if left > 0 else f"{word} overdue {span(left)}"
 
 
-def deadline_urgency(item: QueueItem, now: datetime) -> Urgency | None:
+def deadline_urgency(item: QueueItem, now: datetime, sent: PackSent | None = None) -> Urgency | None:
     running = running_deadline(item)
-    return None if running is None else urgency(running[1], now, running[0])
+    if running is None or (running[0] == PACK and sent is not None):
+        return None
+    return urgency(running[1], now, running[0])
 
 
-def deadline_tip(item: QueueItem, now: datetime) -> str:
+def deadline_tip(item: QueueItem, now: datetime, sent: PackSent | None = None) -> str:
     lines = [f"Notification due by {fmt_when(item.notify_by)}", f"Breach pack due by {fmt_when(item.pack_by)}",
              f"Violation period from {fmt_when(item.period_start)}"]
     running = running_deadline(item)
     if running is None:
         lines.insert(0, f"No deadline running: the incident is {STATUS_LABELS.get(item.status, item.status).lower()}")
+    elif running[0] == PACK and sent is not None:
+        lines.insert(0, f"Breach pack v{sent.version} issued {fmt_when(sent.sent_at)} to {sent.issued_to}")
     else:
         kind, due = running
         what = "notification" if kind == NOTIFY else "breach pack"
@@ -115,13 +132,13 @@ def priority_tip(item: QueueItem) -> str:
     return f"Priority {item.priority} because:\n{reasons}"
 
 
-def display(item: QueueItem, key: str, now: datetime) -> str:
+def display(item: QueueItem, key: str, now: datetime, sent: PackSent | None = None) -> str:
     if key == "priority":
         return str(item.priority)
     if key == "why":
         return item.reasons[0] if item.reasons else ""
     if key == "deadline":
-        return deadline_text(item, now)
+        return deadline_text(item, now, sent)
     if key == "reference":
         return item.reference
     if key == "name":
@@ -141,13 +158,13 @@ def display(item: QueueItem, key: str, now: datetime) -> str:
     raise KeyError(f"column {key!r}: not one of {', '.join(KEYS)}")
 
 
-def tooltip(item: QueueItem, key: str, now: datetime) -> str:
+def tooltip(item: QueueItem, key: str, now: datetime, sent: PackSent | None = None) -> str:
     if key in ("priority", "why"):
         return priority_tip(item)
     if key == "deadline":
-        return deadline_tip(item, now)
+        return deadline_tip(item, now, sent)
     if key == "age":
         return age_tip(item)
     if key == "status" and item.technical:
         return "Likely equipment or software, not the wearer"
-    return display(item, key, now)
+    return display(item, key, now, sent)

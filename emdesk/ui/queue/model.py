@@ -46,6 +46,7 @@ class QueueModel(QAbstractTableModel):
         self._filter = ACTIVE
         self._sort_key, self._descending = "priority", True
         self._now = now or datetime.now(timezone.utc)
+        self._sent: dict[str, cols.PackSent] = {}    # escalated incidents whose pack was issued
         self._amber = (palette.colour("warn"), palette.colour("warn-chip"))
         self._red = (palette.colour("bad"), palette.colour("bad-chip"))
 
@@ -70,14 +71,15 @@ class QueueModel(QAbstractTableModel):
             return None
         item = self._data.items[self._order[index.row()]]
         key = KEYS[index.column()]
+        sent = self._sent.get(item.id) if self._sent else None
         if role == Qt.ItemDataRole.DisplayRole:
-            return cols.display(item, key, self._now)
+            return cols.display(item, key, self._now, sent)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return cols.tooltip(item, key, self._now)
+            return cols.tooltip(item, key, self._now, sent)
         if role == ITEM_ROLE:
             return item
         if key == "deadline" and role in (Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole):
-            level = cols.deadline_urgency(item, self._now)
+            level = cols.deadline_urgency(item, self._now, sent)
             pair = self._red if level is Urgency.RED else self._amber if level is Urgency.AMBER else None
             if pair is not None:
                 return pair[0] if role == Qt.ItemDataRole.ForegroundRole else pair[1]
@@ -85,7 +87,7 @@ class QueueModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and key == "priority":
             return _RIGHT
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{COLUMNS[index.column()].title}: {cols.display(item, key, self._now)}"
+            return f"{COLUMNS[index.column()].title}: {cols.display(item, key, self._now, sent)}"
         return None
 
     def flags(self, index):
@@ -141,6 +143,23 @@ class QueueModel(QAbstractTableModel):
             for key in ("deadline", "age"):
                 c = KEYS.index(key)
                 self.dataChanged.emit(self.index(0, c), self.index(last, c), _CLOCK_ROLES)
+
+    def set_sent(self, sent: dict[str, cols.PackSent]) -> None:
+        """Which escalated incidents' packs were issued (their clock stops): repaint the
+        deadline column, no reset."""
+        if sent == self._sent:
+            return
+        self._sent = dict(sent)
+        if self._order.size:
+            c = KEYS.index("deadline")
+            self.dataChanged.emit(self.index(0, c), self.index(len(self._order) - 1, c), _CLOCK_ROLES)
+
+    def sent(self, incident_id: str) -> cols.PackSent | None:
+        return self._sent.get(incident_id)
+
+    def escalated_ids(self) -> list[str]:
+        """Every escalated incident held (shown or filtered out): those with a pack clock."""
+        return [it.id for it in self._data.items if it.status == "escalated"]
 
     def set_filter(self, flt: QueueFilter) -> None:
         if flt != self._filter:

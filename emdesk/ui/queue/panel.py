@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QSizePolicy, QTableView, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QSizePolicy, QTableView,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from emdesk.services.queue_items import QueueBatch, QueueItem
 
@@ -22,6 +22,7 @@ from .columns import COLUMNS, KEYS
 from .filters import FilterBar
 from .keys import TRIAGE, help_text
 from .model import QueueData, QueueModel
+from .packs import QueuePacks
 from .triage import Triager, key_action
 
 POLL_MS = 2_000
@@ -62,6 +63,7 @@ class QueuePanel(QWidget):
     open_subject = Signal(object)          # Enter (or a double click) on a row: its QueueItem
     triaged = Signal(object)               # an action done: the Incident the service returned
     loaded = Signal()                      # a snapshot is on screen
+    pack_opened = Signal(object)           # P on an escalated incident: the PackDialog opened
     failed = Signal(str)                   # a load or an action failed: the sentence shown
 
     def __init__(self, ctx, parent: QWidget | None = None):
@@ -90,6 +92,7 @@ class QueuePanel(QWidget):
                                         lambda _=False: self.move(-1))]
         self.open_action = key_action(self.view, "queue-open", "Open the subject", ["Return", "Enter"],
                                       lambda _=False: self.open_selected())
+        self.pack_desk = QueuePacks(self)          # P, "Build pack…", the context menu, the packs' clocks
         self.count_label = QLabel("", objectName="countLabel")
         self.message = QLabel("", objectName="statusText")
         self.error_label = QLabel("", objectName="errorText")
@@ -97,7 +100,7 @@ class QueuePanel(QWidget):
         self.error_label.setVisible(False)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         keys = " · ".join(f"{t.key} {t.name}" for t in TRIAGE)
-        self.help_label = QLabel(f"Keys: {keys} · J/K move · Enter open", objectName="hintText")
+        self.help_label = QLabel(f"Keys: {keys} · P pack · J/K move · Enter open", objectName="hintText")
         self.help_label.setToolTip(help_text())
         # The key list may be cut on a narrow screen: its tooltip and the buttons say it all.
         self.help_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -111,6 +114,7 @@ class QueuePanel(QWidget):
             button = QToolButton(objectName=f"button-{action.objectName()}")
             button.setDefaultAction(action)
             tools.addWidget(button)
+        self.pack_desk.add_button(tools)
         tools.addWidget(self.message)
         tools.addStretch(1)
         tools.addWidget(self.help_label)
@@ -179,6 +183,7 @@ class QueuePanel(QWidget):
 
     def tick(self) -> None:
         self.model.set_now(self.ctx.clock.now())
+        self.pack_desk.refresh()
 
     def apply(self, batch: QueueBatch, *, after_action: QueueItem | None = None) -> None:
         """Merge live changes, keeping the selection and what is on screen.  After an action
@@ -208,6 +213,7 @@ class QueuePanel(QWidget):
             self.view.setFocus()           # the keys work at once
         self.say("")
         self.clear_error()
+        self.pack_desk.refresh()
         self.loaded.emit()
 
     @Slot(object)
@@ -258,6 +264,7 @@ class QueuePanel(QWidget):
         for task in (self._load, self._poll_task):
             if task is not None:
                 task.cancel()
+        self.pack_desk.end_session()
 
     # -- keeping the operator's place -------------------------------------------------------
     def _anchor(self) -> tuple[str, int] | None:
@@ -335,6 +342,7 @@ class QueuePanel(QWidget):
         for action in self.move_actions:
             action.setEnabled(not asking)
         self.open_action.setEnabled(item is not None and not asking)
+        self.pack_desk.update(item)
 
     # -- words on the panel ------------------------------------------------------------------
     def say(self, text: str) -> None:

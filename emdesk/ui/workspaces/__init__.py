@@ -9,6 +9,7 @@ from .bench import BenchWorkspace
 from .caseload import CaseloadWorkspace
 from .conflicts import ConflictsWorkspace
 from .equipment import EquipmentWorkspace
+from .management import ManagementWorkspace
 from .monitoring import MonitoringWorkspace
 from .orders import OrdersWorkspace
 from .overview import OverviewWorkspace
@@ -23,7 +24,7 @@ def workspaces_for(user: User, *, synced: bool = False) -> list[type[Workspace]]
     """Tabs in the order a user works: figures, orders, the day, cases, kit.
 
     Field officer: Today, Caseload. Technician: Stock, Bench, Outstanding kit. Monitoring
-    operator: Monitoring, Orders, Caseload. Supervisor: Overview, Monitoring, Orders,
+    operator: Monitoring, Orders, Caseload. Supervisor: Overview, Management, Monitoring, Orders,
     Caseload (and Sync conflicts when synced), Outstanding kit. Police, probation, Home Office:
     Breaches. An account with none of these (an administrator) still gets the device list it may view.
     """
@@ -36,7 +37,8 @@ def workspaces_for(user: User, *, synced: bool = False) -> list[type[Workspace]]
         # The centre works from the queue: first for an operator, after the figures for a supervisor.
         chosen.append(MonitoringWorkspace)
     if can(P.VIEW_MANAGEMENT_FIGURES):
-        chosen.insert(0, OverviewWorkspace)
+        # Overview first (the day's numbers), then the full management picture.
+        chosen[:0] = [OverviewWorkspace, ManagementWorkspace]
     if can(P.ENTER_ORDERS) or can(P.VIEW_ALL_CASES):
         chosen.append(OrdersWorkspace)
     if can(P.RECORD_VISITS):
@@ -57,5 +59,5 @@ def workspaces_for(user: User, *, synced: bool = False) -> list[type[Workspace]]
 
 
 __all__ = ["Workspace", "workspaces_for", "BenchWorkspace", "CaseloadWorkspace", "ConflictsWorkspace", "EquipmentWorkspace",
-           "MonitoringWorkspace", "OrdersWorkspace", "OverviewWorkspace", "ResponsesWorkspace",
+           "ManagementWorkspace", "MonitoringWorkspace", "OrdersWorkspace", "OverviewWorkspace", "ResponsesWorkspace",
            "StockWorkspace", "TodayWorkspace"]

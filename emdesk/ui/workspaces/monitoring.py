@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QSplitter, QTabWidget
+from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from ..maps.overview import OverviewMap
 from ..maps.trail_map import TrailMap
+from ..packs.overdue import OverdueBanner, may_see
 from ..queue.panel import QueuePanel
 from ..subject.view import SubjectView
 from emdesk.domain.users import Permission
@@ -38,8 +39,20 @@ class MonitoringWorkspace(Workspace):
         self.side.addTab(self.trail, "&Trail")
         self.side.addTab(self.subject, "&Subject")
         self.side.addTab(self.fleet, "&Fleet map")
+        # Supervisors: overdue breach packs above the queue, each choosing its incident.
+        self.overdue = OverdueBanner(ctx, self) if may_see(ctx) else None
+        left = QWidget(self)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.setSpacing(6)
+        if self.overdue is not None:
+            left_layout.addWidget(self.overdue)
+            self.overdue.incident_chosen.connect(self.select_overdue)
+            self.queue.loaded.connect(self.overdue.refresh)
+            self.queue.tick_timer.timeout.connect(self.overdue.refresh)
+        left_layout.addWidget(self.queue, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(self.queue)
+        splitter.addWidget(left)
         splitter.addWidget(self.side)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
@@ -111,6 +124,13 @@ class MonitoringWorkspace(Workspace):
                               highlight=(item.started_at, end))
         self.subject.show_order(item.order_id)
 
+    def select_overdue(self, incident_id: str) -> None:
+        """An overdue pack chosen in the banner: its incident selected in the queue."""
+        if not self.queue.select_incident(incident_id):
+            self.queue.say("That incident is hidden by the queue's filters: set Status to All to see it.")
+            return
+        self.queue.view.setFocus()
+
     def _open_subject(self, item) -> None:
         if item is not None:
             self.subject.show_order(item.order_id)
@@ -128,7 +148,7 @@ class MonitoringWorkspace(Workspace):
 
     def end_session(self) -> None:
         super().end_session()
-        for part in (self.queue, self.trail, self.fleet, self.subject):
+        for part in (self.queue, self.trail, self.fleet, self.subject, self.overdue):
             stop = getattr(part, "end_session", None)
             if stop is not None:
                 stop()

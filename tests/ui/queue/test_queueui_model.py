@@ -158,8 +158,8 @@ def test_a_selected_incident_filtered_out_loses_its_index():
 
 
 # (minutes to the running deadline, what the clock says)
-CLOCKS = [(125, "notify in 2h 05m"), (30, "notify in 30m"), (0.5, "notify in <1m"), (-45, "notify 45m late"),
-          (-60 * 27, "notify 1d 3h late")]
+CLOCKS = [(125, "notify due in 2h 05m"), (30, "notify due in 30m"), (0.5, "notify due in <1m"),
+          (-45, "notify overdue 45m"), (-60 * 27, "notify overdue 1d 3h")]
 
 
 @pytest.mark.parametrize(("minutes", "text"), CLOCKS)
