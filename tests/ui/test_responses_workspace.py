@@ -167,3 +167,17 @@ def test_a_refused_step_is_shown_and_nothing_is_written(qtbot, store, clock, peo
     assert "Receive was recorded already" in failed.args[0]
     assert "Receive was recorded already" in ws.status_text.text()
     qtbot.waitUntil(lambda: ws.step_buttons[RaduStep.ASSESS].isEnabled(), timeout=10_000)
+
+
+def test_the_pack_pdf_opens_from_the_issued_version(qtbot, store, clock, people):
+    ws = open_workspace(qtbot, store, clock, people["police.northwest"])
+    assert ws.ctx.packs is not None and ws.pdf_button.isVisible()
+    assert ws.select_pack("BP-NEW")
+    shown = []
+    ws.show_file = shown.append
+    with qtbot.waitSignal(ws.pdf_opened, timeout=30_000) as opened:
+        qtbot.mouseClick(ws.pdf_button, Qt.MouseButton.LeftButton)
+    path = shown[0]
+    assert str(path) == opened.args[0] and path.name == "MAN-0077-v1.pdf"
+    assert path.read_bytes().startswith(b"%PDF") and ws.ctx.packs.pdf("BP-NEW-v1") == path.read_bytes()
+    assert ws.status_text.text() == "Opened MAN-0077-v1.pdf."

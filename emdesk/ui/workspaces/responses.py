@@ -46,7 +46,8 @@ STEP_HINTS = {
 class ResponsesWorkspace(Workspace):
     """Signals: ``recorded(pack_id, what)`` after a step or outcome is saved (then it reloads);
     ``record_failed(text)`` when the service refused, the words also shown on screen;
-    ``summary_shown(pack_id)`` once page 1 of the selected pack is on screen."""
+    ``summary_shown(pack_id)`` once page 1 of the selected pack is on screen; ``pdf_opened(path)``
+    once the pack's PDF is written and handed to the viewer."""
 
     key = "responses"
     title = "Breaches"
@@ -54,9 +55,12 @@ class ResponsesWorkspace(Workspace):
     recorded = Signal(str, str)
     record_failed = Signal(str)
     summary_shown = Signal(str)
+    pdf_opened = Signal(str)
 
     # Replaced in tests: (parent, row, by_phone) -> (code, notes), or None if cancelled.
     ask = staticmethod(ask_outcome)
+    # Replaced in tests: hands a written PDF to the system's viewer.
+    show_file = staticmethod(lambda path: QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))))
 
     def __init__(self, ctx, parent=None):
         super().__init__(ctx, parent)
@@ -196,12 +200,15 @@ class ResponsesWorkspace(Workspace):
 
     @Slot(object)
     def _pdf_ready(self, path: Path) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-        self._say(f"Opened {path.name}.", "good")
+        self.show_file(path)
+        self.last_message = f"Opened {path.name}."
+        self._say(self.last_message, "good")
+        self.pdf_opened.emit(str(path))
 
     @Slot(object)
     def _failed_quietly(self, error: TaskError) -> None:
-        self._say(f"The PDF could not be opened. {error.sentence}", "bad")
+        self.last_message = f"The PDF could not be opened. {error.sentence}"
+        self._say(self.last_message, "bad")
 
     # -- responding -------------------------------------------------------------------
 
