@@ -27,7 +27,7 @@ from emdesk.domain.monitoring import RaduStep
 from emdesk.domain.responses import RADU, STEP_LABELS
 from emdesk.services.responses import InboxRow
 
-from ..formatting import fmt_when, plural
+from ..formatting import fmt_time, fmt_when, plural
 from ..style import set_prop
 from ..table_view import make_table
 from ..tasks import TaskError, runner_for
@@ -228,7 +228,9 @@ class ResponsesWorkspace(Workspace):
             button.setVisible(radu)
             at = row.step_at(step) if row is not None else None
             label = STEP_LABELS[step] + ("…" if step is RaduStep.DECIDE and row is not None and row.code is None else "")
-            button.setText(f"✓ {STEP_LABELS[step]} {fmt_when(at)}" if at else label)
+            # Done steps show their time (the day in the tooltip): the row stays narrow on a laptop.
+            button.setText(f"✓ {STEP_LABELS[step]} {fmt_time(at)}" if at else label)
+            button.setToolTip(f"{STEP_LABELS[step]} recorded {fmt_when(at)}" if at else STEP_HINTS[step])
             button.setEnabled(self.agency and not busy and row is not None and row.next_step is step)
         may_decide = row is not None and row.code is None and not busy
         self.outcome_button.setVisible(row is not None and (not self.agency or not row.radu))
