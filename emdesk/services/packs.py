@@ -25,6 +25,7 @@ import msgspec
 
 from emdesk.domain.clock import Clock
 from emdesk.domain.deadlines import AMBER_WITHIN, PACK, Deadlines, deadlines
+from emdesk.domain.deadlines import is_special as special_cohort
 from emdesk.domain.devices import Device
 from emdesk.domain.monitoring import (Alert, BreachPack, BreachPackStatus, Incident, IncidentStatus)
 from emdesk.domain.orders import Cohort, Order
@@ -50,14 +51,15 @@ _ID_LETTERS = string.ascii_uppercase + string.digits
 
 
 def pack_deadlines(incident: Incident, order: Order | None) -> Deadlines:
-    """The deadlines of the breach that starts the pack.  The one place the contract's clock
-    is asked: switch to ``deadlines(incident.period_start, special=is_special(order),
-    breach_at=incident.started_at)`` when the specials' timings are in domain/deadlines.py."""
+    """The deadlines of the breach that starts the pack: the contract's clock, or the
+    specials' shorter one (counted from the breach itself)."""
+    if is_special(order):
+        return deadlines(incident.period_start, special=True, breach_at=incident.started_at)
     return deadlines(incident.period_start)
 
 
 def is_special(order: Order | None) -> bool:
-    return order is not None and order.cohort is Cohort.SPECIALS
+    return order is not None and special_cohort(order.cohort)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from emdesk.domain.clock import Clock
 from emdesk.domain.deadlines import Deadlines, deadlines
+from emdesk.domain.orders import Cohort
 from emdesk.domain.users import Permission, User
 from emdesk.store import Store, StoreError
 from emdesk.store.incident_queue import QueueRows, Row, queue_changes, queue_rows
@@ -53,6 +54,13 @@ def _position(cursor: str) -> int:
     return int(text)
 
 
+SPECIALS = Cohort.SPECIALS.value
+
+
+def _instant(value) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
 def _items(rows: list[Row], names: bool) -> list[QueueItem]:
     """Typed rows (``incident_queue.COLUMNS``) to QueueItems; a period's deadlines are
     worked out once for all its incidents."""
@@ -66,6 +74,8 @@ def _items(rows: list[Row], names: bool) -> list[QueueItem]:
             start = datetime.fromisoformat(period)
             start_due = periods[period] = (start, deadlines(start))
         start, due = start_due
+        if cohort == SPECIALS:          # the specials' clock runs from the breach itself (rare: < 0.5%)
+            due = deadlines(start, special=True, breach_at=_instant(started))
         # Positional, in QueueItem's field order: a snapshot makes 100,000 of these.
         add(QueueItem(iid, order_id, subject_id, reference, name if names else "", region, cohort, condition, codes,
                       status, priority, reasons, technical, started, ended, seconds, start, due.notify_by,

@@ -289,3 +289,18 @@ def test_a_specials_order_is_marked_special(world):
     assert (pack.special, doc.summary.special, pack.responder.value, pack.template) == (
         True, True, "probation", PackTemplate.NON_BAIL)
     assert ("Specials", "a specials case: shorter deadlines apply") in [(f.label, f.value) for f in doc.summary.facts]
+    # The specials' clock runs from the breach: 1 h to notify, 12 h to the pack, not the
+    # contract's 10:00 and 12:00 the next days.
+    assert pack.notification_due == incident.started_at + timedelta(hours=1)
+    assert pack.pack_due == incident.started_at + timedelta(hours=12)
+    assert doc.summary.pack_due == pack.pack_due
+
+
+def test_the_queue_runs_the_specials_clock_for_a_specials_order(world):
+    from emdesk.services.queue import IncidentQueue
+    store, incident, op = world
+    standard = next(i for i in IncidentQueue(store, op, store.clock).snapshot().items if i.id == incident.id)
+    store.put(order(store, "W-CURFEW").evolve(cohort=Cohort.SPECIALS, order_type=OrderType.MAPPA))
+    special = next(i for i in IncidentQueue(store, op, store.clock).snapshot().items if i.id == incident.id)
+    assert special.pack_by == incident.started_at + timedelta(hours=12) < standard.pack_by
+    assert special.notify_by == incident.started_at + timedelta(hours=1) < standard.notify_by
