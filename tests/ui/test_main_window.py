@@ -8,8 +8,8 @@ from emdesk.ui.main_window import MainWindow
 EXPECTED_TABS = {
     Role.FIELD_OFFICER: ["today", "caseload"],
     Role.TECHNICIAN: ["stock", "bench", "equipment"],
-    Role.MONITORING_OPERATOR: ["monitoring", "orders", "caseload"],
-    Role.SUPERVISOR: ["overview", "management", "monitoring", "orders", "caseload", "equipment"],
+    Role.MONITORING_OPERATOR: ["monitoring", "responses", "orders", "caseload"],
+    Role.SUPERVISOR: ["overview", "management", "monitoring", "responses", "orders", "caseload", "equipment"],
     Role.ADMIN: ["stock"],
     Role.POLICE: ["responses"],
     Role.PROBATION: ["responses"],

@@ -74,7 +74,9 @@ def test_an_agency_sees_only_its_own_issued_packs_by_deadline(qtbot, store, cloc
 def test_agency_accounts_get_the_breaches_workspace_and_nothing_else(people):
     for name in ("police.northwest", "probation.northwest", "homeoffice"):
         assert workspaces_for(people[name]) == [ResponsesWorkspace]
-    assert ResponsesWorkspace not in workspaces_for(people["monitor.northwest"])
+    # The centre follows up the packs it issued, right after its queue.
+    from emdesk.ui.workspaces.monitoring import MonitoringWorkspace
+    assert workspaces_for(people["monitor.northwest"])[:2] == [MonitoringWorkspace, ResponsesWorkspace]
 
 
 def test_a_police_officer_records_receive_assess_decide_and_update(qtbot, store, clock, people):

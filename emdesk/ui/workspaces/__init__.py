@@ -24,7 +24,7 @@ def workspaces_for(user: User, *, synced: bool = False) -> list[type[Workspace]]
     """Tabs in the order a user works: figures, orders, the day, cases, kit.
 
     Field officer: Today, Caseload. Technician: Stock, Bench, Outstanding kit. Monitoring
-    operator: Monitoring, Orders, Caseload. Supervisor: Overview, Management, Monitoring, Orders,
+    operator: Monitoring, Breaches, Orders, Caseload. Supervisor: Overview, Management, Monitoring, Breaches, Orders,
     Caseload (and Sync conflicts when synced), Outstanding kit. Police, probation, Home Office:
     Breaches. An account with none of these (an administrator) still gets the device list it may view.
     """
@@ -36,6 +36,9 @@ def workspaces_for(user: User, *, synced: bool = False) -> list[type[Workspace]]
     if can(P.WORK_ALERTS):
         # The centre works from the queue: first for an operator, after the figures for a supervisor.
         chosen.append(MonitoringWorkspace)
+        # ... and follows the packs it issued: the agencies' responses, the 5-day prompts,
+        # outcomes reported by phone.
+        chosen.append(ResponsesWorkspace)
     if can(P.VIEW_MANAGEMENT_FIGURES):
         # Overview first (the day's numbers), then the full management picture.
         chosen[:0] = [OverviewWorkspace, ManagementWorkspace]
