@@ -1,4 +1,5 @@
-"""``emdesk packs build``: a breach pack's PDF and JSON from an escalated incident.
+"""``emdesk packs build``: a breach pack's PDF and JSON from an incident (escalated by the
+command when it is still open: asking for the pack is that decision).
 
 Prints the PDF's path then the JSON's, one a line (a contract scripts read).  Building
 again with unchanged evidence writes the same version's files again, byte for byte.
@@ -7,12 +8,14 @@ Errors name the argument and what to do, and leave no file behind.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from emdesk import paths
-from emdesk.domain.monitoring import Incident
+from emdesk.domain.monitoring import Incident, IncidentStatus
 from emdesk.domain.users import Permission, Role
 from emdesk.services.errors import ServiceError
+from emdesk.services.incidents import IncidentService
 from emdesk.services.pack_json import PackFileError
 from emdesk.services.pack_map import MapImage
 from emdesk.services.packs import PackService
@@ -56,10 +59,22 @@ def packs_build(args, prompt: Prompt) -> int:
         if not user.can(Permission.BUILD_PACKS):
             raise CommandError(f"--user: {user.username} is a {user.role.label.lower()} account; breach packs are "
                                "built by a monitoring operator or a supervisor: give one of theirs")
-        if store.get(Incident, args.incident_id) is None:
+        incident = store.get(Incident, args.incident_id)
+        if incident is None:
             raise CommandError(f"INCIDENT_ID: no incident {args.incident_id} in {path}; "
                                f"`emdesk incidents --db {path}` lists them (the id is the last column)")
+        if incident.status in (IncidentStatus.CLOSED, IncidentStatus.AUTO_CLOSED):
+            raise CommandError(f"INCIDENT_ID: incident {incident.id} is {incident.status.value.replace('_', ' ')} "
+                               "(judged not a breach); reopen it in the monitoring queue (R) if it is one, "
+                               "then build its pack")
         try:
+            if incident.status is not IncidentStatus.ESCALATED:
+                # Asking for the pack is the decision that it is a breach: recorded as an
+                # escalation under the acting user's name, as the queue's E would.
+                IncidentService(store, user, clock).escalate(
+                    incident.id, f"breach pack built with `emdesk packs build` by {user.username}")
+                print(f"emdesk: incident {incident.id} was {incident.status.value}: escalated by {user.username}; "
+                      "the pack's deadline runs", file=sys.stderr)
             service = PackService(store, user, clock, map_image=_map_image(store, user, clock))
             pack = service.build([args.incident_id])
             pdf, document = service.write(pack.id, out)

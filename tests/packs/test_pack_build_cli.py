@@ -77,7 +77,7 @@ def test_the_first_page_says_the_summarys_facts(world, tmp_path, capsys):
 
 @pytest.mark.parametrize(("case", "words"), [
     ("unknown", "INCIDENT_ID: no incident 01900000-0000-7000-8000-00000000ffff in"),
-    ("open", "status: incident .* is open, not escalated; escalate it first"),
+    ("closed", "INCIDENT_ID: incident .* is auto closed \\(judged not a breach\\); reopen it"),
     ("no store", "--db: no store at"),
     ("not a store", "--db: .*not-a-store is not an emdesk store"),
     ("out is a file", "--out: .* is a file; give a directory"),
@@ -89,10 +89,10 @@ def test_errors_go_to_stderr_with_exit_2_and_write_nothing(world, tmp_path, caps
     ident, extra = incident.id, []
     if case == "unknown":
         ident = "01900000-0000-7000-8000-00000000ffff"
-    elif case == "open":
+    elif case == "closed":
         from emdesk.store import Store
         store = Store.open(db)
-        ident = store.put(incident.evolve(id="01900000-0000-7000-8000-0000000000aa", status="open")).id
+        ident = store.put(incident.evolve(id="01900000-0000-7000-8000-0000000000aa", status="auto_closed")).id
         store.close()
     elif case == "no store":
         db = tmp_path / "missing.db"
@@ -112,8 +112,26 @@ def test_errors_go_to_stderr_with_exit_2_and_write_nothing(world, tmp_path, caps
     assert (code, lines) == (2, [])
     assert err.startswith("emdesk: ") and re.search(words, err), err
     assert not out.is_dir() or list(out.iterdir()) == []
-    if case in ("unknown", "open", "agency user"):
+    if case in ("unknown", "closed", "agency user"):
         from emdesk.store import Store
         store = Store.open(db)
         assert store.count(BreachPack) == 0 and store.get(Incident, incident.id).status.value == "escalated"
+        store.close()
+
+
+def test_an_open_incident_is_escalated_by_the_build_under_the_acting_users_name(world, tmp_path, capsys):
+    from emdesk.store import Store
+    db, incident = world
+    store = Store.open(db)
+    ident = store.put(incident.evolve(id="01900000-0000-7000-8000-0000000000ab", status="open", history=())).id
+    store.close()
+    code, lines, err = _build(capsys, ident, "--db", db, "--out", tmp_path)
+    assert code == 0 and len(lines) == 2 and "escalated by" in err
+    store = Store.open(db)
+    try:
+        escalated = store.get(Incident, ident)
+        assert escalated.status.value == "escalated" and escalated.history[-1].by
+        assert "emdesk packs build" in escalated.history[-1].reason
+        assert ident in {i for p in store.find(BreachPack) for i in p.incident_ids}
+    finally:
         store.close()
