@@ -113,11 +113,19 @@ def condition_words(order: Order, incidents: Sequence[Incident]) -> str:
 
 
 def _line_for(incident: Incident, lines: list[ConditionLine]) -> ConditionLine | None:
-    same = [c for c in lines if c.kind == incident.condition]
-    if len(same) > 1:       # several zones: the one the engine named
+    kind, _, zone = incident.condition.partition(":")       # the engine says "zone:<name>"
+    same = [c for c in lines if c.kind == kind]
+    if zone:
+        same = [c for c in same if c.title.split(": ", 1)[-1] == zone] or same
+    elif len(same) > 1:       # several of a kind: the one the engine named
         named = [c for c in same if c.title.split(": ", 1)[-1] in incident.detail]
         same = named or same
     return same[0] if same else None
+
+
+def _zone_name(incident: Incident) -> str:
+    kind, _, zone = incident.condition.partition(":")
+    return zone if kind == "zone" else ""
 
 
 def confidence(incidents: Sequence[Incident], health: Health, engine_technical: int) -> str:
@@ -197,10 +205,10 @@ def summary(*, who_name: str, subject: Subject | None, order: Order, incidents: 
     what = code_words(sorted({c for i in incidents for c in i.codes}), first.condition)
     when = (f"from {day_hm(first.started_at)} to {hm(ended)}" if ended is not None
             else f"from {day_hm(first.started_at)}, still going when this pack was built")
-    headline = f"{who_name} breached the {first.condition.replace('_', ' ')} condition ({what}) {when}: " \
-               f"{duration_words(seconds)}."
-    born = f", born {subject.date_of_birth:%d %b %Y}" if subject is not None and subject.date_of_birth else ""
-    who = f"{who_name}{born}; order {order.reference or order.id} ({order.cohort.label if order.cohort else 'no cohort'})"
+    zone = _zone_name(first)
+    headline = f"{who_name} {what}{f' ({zone})' if zone else ''} {when}: {duration_words(seconds)}."
+    # The renderer adds the date of birth and the curfew address beside the name.
+    who = f"{who_name}; order {order.reference or order.id} ({order.cohort.label if order.cohort else 'no cohort'})"
     # The renderer prints the deadlines, the address and the totals itself; the facts add what
     # only some packs need.
     facts = []
