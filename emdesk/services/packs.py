@@ -28,7 +28,7 @@ from emdesk.domain.deadlines import AMBER_WITHIN, PACK, Deadlines, deadlines
 from emdesk.domain.deadlines import is_special as special_cohort
 from emdesk.domain.devices import Device
 from emdesk.domain.monitoring import (Alert, BreachPack, BreachPackStatus, Incident, IncidentStatus)
-from emdesk.domain.orders import Cohort, Order
+from emdesk.domain.orders import Order
 from emdesk.domain.packs import Amendment, PackDocument
 from emdesk.domain.people import Subject
 from emdesk.domain.users import AGENCY_OF, Permission, Role, User
