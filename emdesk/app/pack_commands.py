@@ -68,16 +68,10 @@ def packs_build(args, prompt: Prompt) -> int:
                                "(judged not a breach); reopen it in the monitoring queue (R) if it is one, "
                                "then build its pack")
         try:
-            if incident.status is not IncidentStatus.ESCALATED:
-                # Asking for the pack is the decision that it is a breach: recorded as an
-                # escalation under the acting user's name, as the queue's E would.
-                IncidentService(store, user, clock).escalate(
-                    incident.id, f"breach pack built with `emdesk packs build` by {user.username}")
-                print(f"emdesk: incident {incident.id} was {incident.status.value}: escalated by {user.username}; "
-                      "the pack's deadline runs", file=sys.stderr)
-            service = PackService(store, user, clock, map_image=_map_image(store, user, clock))
-            pack = service.build([args.incident_id])
-            pdf, document = service.write(pack.id, out)
+            # All or nothing: the escalation, the pack and its files; a build or a write that
+            # fails leaves the incident as it was and no pack behind.
+            with store.transaction():
+                pdf, document = _escalate_build_write(store, user, clock, incident, out)
         except (ServiceError, PackFileError) as exc:
             raise CommandError(str(exc)) from exc
     finally:
@@ -85,3 +79,20 @@ def packs_build(args, prompt: Prompt) -> int:
     print(pdf)
     print(document)
     return 0
+
+
+def _escalate_build_write(store: Store, user, clock, incident: Incident, out: Path) -> tuple[Path, Path]:
+    escalated = False
+    if incident.status is not IncidentStatus.ESCALATED:
+        # Asking for the pack is the decision that it is a breach: recorded as an escalation
+        # under the acting user's name, as the queue's E would.
+        IncidentService(store, user, clock).escalate(
+            incident.id, f"breach pack built with `emdesk packs build` by {user.username}")
+        escalated = True
+    service = PackService(store, user, clock, map_image=_map_image(store, user, clock))
+    pack = service.build([incident.id])
+    files = service.write(pack.id, out)
+    if escalated:
+        print(f"emdesk: incident {incident.id} was {incident.status.value}: escalated by {user.username}; "
+              "the pack's deadline runs", file=sys.stderr)
+    return files

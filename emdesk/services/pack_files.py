@@ -27,16 +27,18 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 MAX_REFERENCE = 100
 
 
-def file_stem(reference: str, version: int) -> str:
+def file_stem(reference: str, version: int, series: str = "") -> str:
     """``<reference>-pack-v<N>``, safe as a file name on Windows, macOS and Linux: path
     separators, ``: * ? " < > |``, whitespace and control or format characters (bidi
     overrides included) become ``_``; leading and trailing dots and ``_`` go; letters of any
-    script (Welsh ŵ ŷ) stay.  Never empty."""
+    script (Welsh ŵ ŷ) stay.  Never empty.  ``series`` (a pack id) tells apart a second
+    pack on the same order, whose versions would otherwise take the first one's names."""
     text = unicodedata.normalize("NFC", reference)
     text = "".join("_" if unicodedata.category(c).startswith("C") else c for c in text)
     text = _UNSAFE.sub("_", text)
     text = re.sub(r"_{2,}", "_", text).lstrip("._").rstrip("._ ")[:MAX_REFERENCE].rstrip("._ ")
-    return f"{text or 'pack'}-pack-v{int(version)}"
+    tag = f"-{_UNSAFE.sub('_', series)}" if series else ""
+    return f"{text or 'pack'}{tag}-pack-v{int(version)}"
 
 
 def _write_new(path: Path, data: bytes) -> None:
@@ -75,7 +77,7 @@ def _write_exclusive(path: Path, data: bytes) -> None:
                                 "replaced: move it away and write again") from None
 
 
-def write_pack_files(doc: PackDocument, pdf: bytes, out_dir: Path) -> tuple[Path, Path]:
+def write_pack_files(doc: PackDocument, pdf: bytes, out_dir: Path, *, series: str = "") -> tuple[Path, Path]:
     """Write ``<stem>.pdf`` and ``<stem>.json`` into ``out_dir`` (made if need be); returns
     (pdf path, json path).  PackFileError naming the path if either exists with other bytes."""
     if not doc.sha256:
@@ -85,7 +87,7 @@ def write_pack_files(doc: PackDocument, pdf: bytes, out_dir: Path) -> tuple[Path
         raise PackFileError(f"the PDF is of pack {fields['pack_id']} v{fields['version']}, not "
                             f"{doc.pack_id} v{doc.version}: render this document's PDF")
     out_dir = Path(out_dir)
-    stem = file_stem(doc.order.reference, doc.version)
+    stem = file_stem(doc.order.reference, doc.version, series)
     files = ((out_dir / f"{stem}.pdf", pdf), (out_dir / f"{stem}.json", canonical_json(doc)))
     for path, data in files:               # refuse before writing either
         if path.exists() and path.read_bytes() != data:

@@ -160,7 +160,19 @@ class PackService:
         pack = self._version(version_id)
         self._audit_read(pack, "files")
         doc = parse_document(pack.document.encode())
-        return write_pack_files(doc, self._pdf_of(doc), Path(out_dir))
+        return write_pack_files(doc, self._pdf_of(doc), Path(out_dir), series=self._series_tag(pack))
+
+    def _series_tag(self, pack: BreachPack) -> str:
+        """"" for the order's first pack (files ``<reference>-pack-v<N>``); the pack id for a
+        later one, so two breaches of one order never share or seem to share a file name."""
+        first: dict[str, tuple] = {}
+        for p in self.store.find(BreachPack, where={"order_id": pack.order_id}):
+            # made first, then (made in the same instant) the earlier breach
+            key = (p.created_at.isoformat() if p.created_at else "", p.breach_at.isoformat() if p.breach_at else "",
+                   p.pack_id)
+            first[p.pack_id] = min(first.get(p.pack_id, key), key)
+        earliest = min(first.values())[2] if first else pack.pack_id
+        return "" if earliest == pack.pack_id else pack.pack_id
 
     def _audit_read(self, pack: BreachPack, what: str) -> None:
         self.store.audit_view(actor=self.user.id, entity="breach_packs", entity_id=pack.id,

@@ -135,3 +135,26 @@ def test_an_open_incident_is_escalated_by_the_build_under_the_acting_users_name(
         assert ident in {i for p in store.find(BreachPack) for i in p.incident_ids}
     finally:
         store.close()
+
+
+def test_a_build_that_fails_after_escalating_leaves_the_incident_open_and_no_pack(world, tmp_path, capsys):
+    """All or nothing: the order names no agency, so no pack can be made; the escalation the
+    command would have recorded is not kept either."""
+    from emdesk.domain.orders import Order
+    from emdesk.store import Store
+    db, incident = world
+    store = Store.open(db)
+    ident = store.put(incident.evolve(id="01900000-0000-7000-8000-0000000000ac", status="open", history=())).id
+    o = store.get(Order, incident.order_id)
+    store.put(o.evolve(cohort=None))
+    packs_before = store.count(BreachPack)
+    store.close()
+    code, lines, err = _build(capsys, ident, "--db", db, "--out", tmp_path / "out")
+    assert (code, lines) == (2, []) and "cohort" in err
+    store = Store.open(db)
+    try:
+        assert store.get(Incident, ident).status.value == "open"
+        assert store.count(BreachPack) == packs_before
+        assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+    finally:
+        store.close()

@@ -304,3 +304,25 @@ def test_the_queue_runs_the_specials_clock_for_a_specials_order(world):
     special = next(i for i in IncidentQueue(store, op, store.clock).snapshot().items if i.id == incident.id)
     assert special.pack_by == incident.started_at + timedelta(hours=12) < standard.pack_by
     assert special.notify_by == incident.started_at + timedelta(hours=1) < standard.notify_by
+
+
+def test_two_packs_of_one_order_never_share_a_file_name(world, tmp_path):
+    """The order's first pack is ``<reference>-pack-v<N>``; a second breach packed on its own
+    carries its pack id, so neither looks like a version of the other."""
+    store, incident, op = world
+    store.clock.at = _utc(2026, 12, 3, 8)
+    away = [fix("GPS-CURFEW", _utc(2026, 12, 2, 18) + timedelta(minutes=m), lat=HOME[0] + (0.01 if m < 80 else 0))
+            for m in range(120)]
+    ingest(store, [line("HMU-CURFEW", _utc(2026, 12, 2, 8), "hmu_range_out"), *away,
+                   line("HMU-CURFEW", _utc(2026, 12, 2, 19, 20), "hmu_range_in")])
+    second = next(i for i in store.find(Incident, order_by="started_at") if i.condition == "curfew"
+                  and i.started_at.day == 2)
+    IncidentService(store, op, store.clock).escalate(second.id, "late again")
+    svc = PackService(store, op, store.clock)
+    first, other = svc.build([incident.id]), svc.build([second.id])
+    assert first.pack_id != other.pack_id and (first.version, other.version) == (1, 1)
+    out = tmp_path / "out"
+    names = [p.name for v in (first, other) for p in svc.write(v.id, out)]
+    assert names == ["W-CURFEW-pack-v1.pdf", "W-CURFEW-pack-v1.json",
+                     f"W-CURFEW-{other.pack_id}-pack-v1.pdf", f"W-CURFEW-{other.pack_id}-pack-v1.json"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(names)
