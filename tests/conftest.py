@@ -50,6 +50,17 @@ def store(tmp_path, clock):
     s.close()
 
 
+@pytest.fixture(scope="session")
+def demo_source():
+    """``emdesk.app.demo_world_source`` made once a session for each (seed, subjects, now):
+    making it (a world and its planned day) takes seconds, and its users and records are
+    frozen, so the tests that each load it into a fresh hub share one copy."""
+    from functools import cache
+
+    from emdesk.app import demo_world_source
+    return cache(demo_world_source)
+
+
 @pytest.fixture(name="finish_checklist")
 def _finish_checklist():
     return finish_checklist

@@ -68,6 +68,12 @@ class SearchSettings:
     operators: tuple[str, ...] = ()
     # Processes searching parts of the day side by side (None: one per core).
     workers: int | None = None
+    # A budget that does not depend on the machine's speed or load (None: the time limit
+    # alone): each search stops after this many solutions, or this many failed branches
+    # (which also ends a search that has no move left to try), whichever comes first; the
+    # time limit is then only a safety net.  The same day gives the same plan anywhere.
+    solution_limit: int | None = None
+    failure_limit: int | None = None
 
 
 def _hhmm(at: datetime) -> str:
@@ -432,6 +438,13 @@ def _solve_part(m: _Model, vehicles: list[int], planned: list[int], allowed, set
     for name in settings.operators:
         setattr(params.local_search_operators, name, optional_boolean_pb2.BOOL_TRUE)
     params.time_limit.FromMilliseconds(max(100, int(time_limit * 1000)))
+    if settings.solution_limit is not None:
+        params.solution_limit = settings.solution_limit
+    if settings.failure_limit is not None:
+        routing.AddSearchMonitor(routing.solver().FailuresLimit(settings.failure_limit))
+    if settings.solution_limit is not None or settings.failure_limit is not None:
+        # Large-neighbourhood sub-searches have a clock of their own (100 ms): off it too.
+        params.lns_time_limit.FromMilliseconds(max(100, int(time_limit * 1000)))
     solution = routing.SolveWithParameters(params)
     if solution is None:
         return None

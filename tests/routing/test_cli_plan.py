@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import date, datetime, time, timedelta, timezone
@@ -33,8 +34,7 @@ def _utc(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _demo(tmp_path, now: datetime):
-    db = tmp_path / "demo.db"
+def _build(db, now: datetime):
     store, _ = build_demo(db, seed=3, now=now, subjects=50)
     # Two visits need two officers (London has two), so the contract's crew rule is exercised.
     london = [v for v in store.find(Visit, where={"status": VisitStatus.SCHEDULED.value})
@@ -42,6 +42,30 @@ def _demo(tmp_path, now: datetime):
     store.put_many([v.evolve(crew_size=2) for v in london[:2]])
     store.close()
     return db
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The demo store for each day, built once for this file (it was built again for each
+    test); ``demo_copy`` gives each test a copy of its own to plan on."""
+    made: dict[datetime, object] = {}
+
+    def for_day(now: datetime):
+        if now not in made:
+            made[now] = _build(tmp_path_factory.mktemp("demo") / "demo.db", now)
+        return made[now]
+    return for_day
+
+
+@pytest.fixture
+def demo_copy(built, tmp_path):
+    def copy(now: datetime):
+        src, db = built(now), tmp_path / "demo.db"
+        for suffix in ("", ".keys"):
+            if (part := src.with_name(src.name + suffix)).exists():
+                shutil.copy(part, db.with_name(db.name + suffix))
+        return db
+    return copy
 
 
 def _check_contract(plan: dict, db, day: date) -> None:
@@ -77,8 +101,8 @@ def _check_contract(plan: dict, db, day: date) -> None:
     datetime(2026, 12, 3, 8, 0, tzinfo=timezone.utc),        # winter: UK time is UTC
     datetime(2026, 3, 29, 6, 30, tzinfo=timezone.utc),        # the clocks went forward at 01:00 UTC
 ], ids=["winter", "spring-forward"])
-def test_plan_json_holds_its_contract(tmp_path, now):
-    db = _demo(tmp_path, now)
+def test_plan_json_holds_its_contract(tmp_path, now, demo_copy):
+    db = demo_copy(now)
     day = now.date()
     done = emdesk("plan", "--db", str(db), "--date", day.isoformat(), "--json", "--time-limit", "3",
                   now=now, home=tmp_path)
@@ -104,9 +128,9 @@ def test_plan_json_holds_its_contract(tmp_path, now):
     count.close()
 
 
-def test_plan_on_the_spring_forward_day_keeps_uk_hours(tmp_path):
+def test_plan_on_the_spring_forward_day_keeps_uk_hours(tmp_path, demo_copy):
     now = datetime(2026, 3, 29, 6, 30, tzinfo=timezone.utc)
-    db = _demo(tmp_path, now)
+    db = demo_copy(now)
     done = emdesk("plan", "--db", str(db), "--date", "2026-03-29", "--json", "--time-limit", "2",
                   now=now, home=tmp_path)
     plan = json.loads(done.stdout)
@@ -118,9 +142,9 @@ def test_plan_on_the_spring_forward_day_keeps_uk_hours(tmp_path):
     assert max(arrivals) <= datetime(2026, 3, 29, 21, 0, tzinfo=timezone.utc)
 
 
-def test_plan_prints_a_table_per_officer(tmp_path):
+def test_plan_prints_a_table_per_officer(tmp_path, demo_copy):
     now = datetime(2026, 12, 3, 8, 0, tzinfo=timezone.utc)
-    db = _demo(tmp_path, now)
+    db = demo_copy(now)
     done = emdesk("plan", "--db", str(db), "--date", "2026-12-03", "--time-limit", "1", now=now, home=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Plan for Thursday 03 December 2026")
@@ -142,9 +166,9 @@ def test_bad_flags_say_which(tmp_path, args, flag):
     assert flag in done.stderr, done.stderr
 
 
-def test_an_unknown_officer_off_duty_is_refused_naming_the_flag(tmp_path):
+def test_an_unknown_officer_off_duty_is_refused_naming_the_flag(tmp_path, demo_copy):
     now = datetime(2026, 12, 3, 8, 0, tzinfo=timezone.utc)
-    db = _demo(tmp_path, now)
+    db = demo_copy(now)
     done = emdesk("plan", "--db", str(db), "--date", "2026-12-03", "--off-duty", "officer.nowhere",
                   "--time-limit", "1", now=now, home=tmp_path)
     assert done.returncode == 2, done.stdout + done.stderr

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from emdesk.domain.devices import DeviceKind
 from emdesk.routing import Break, Problem, solve
+from emdesk.routing.solver import SearchSettings
 from emdesk.routing.baseline import nearest_neighbour
 from emdesk.routing.check import violations
 
@@ -57,9 +58,15 @@ def test_the_baseline_keeps_every_rule_too(problem):
     assert violations(problem, nearest_neighbour(problem)) == []
 
 
+# A budget in search steps, not seconds: a time limit searches less on a loaded machine (the
+# suite runs in parallel), so what it found would depend on the load.  On 100 random days
+# this budget found the same plans (visits served and km) as a one-second search.
+BUDGET = SearchSettings(time_limit=60, solution_limit=200, failure_limit=10_000)
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(days())
 def test_the_planner_serves_at_least_as_many_as_the_baseline(problem):
-    ours, nn = solve(problem, time_limit=0.3), nearest_neighbour(problem)
+    ours, nn = solve(problem, settings=BUDGET), nearest_neighbour(problem)
     served = lambda p: sum(1 for r in p.routes for s in r.stops if s.crew[0] == r.officer_id)   # noqa: E731
     assert served(ours) >= served(nn) - sum(1 for j in problem.jobs if j.crew_size == 2)

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 from synckit import FAST_HASHER, ServerThread
 
-from emdesk.app import _context, demo_world_source
+from emdesk.app import _context
 from emdesk.domain.clock import FixedClock
 from emdesk.domain.users import User
 from emdesk.domain.visits import Visit, VisitStatus
@@ -20,9 +20,9 @@ OFFICER = "officer.leeds"
 
 
 @pytest.fixture
-def hub(tmp_path):
+def hub(tmp_path, demo_source):
     hub = Hub(open_storage(str(tmp_path / "hub.db")), clock=FixedClock(NOW), hasher=FAST_HASHER)
-    users, records, _ = demo_world_source(2026, 24, NOW)
+    users, records, _ = demo_source(2026, 24, NOW)
     hub.load(users, records)
     server = ServerThread(create_app(hub)).__enter__()
     yield server

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -62,10 +63,25 @@ class Hub:
         self.proc.wait(30)
 
 
-def test_an_installation_made_offline_reaches_the_centre(tmp_path):
-    hub = Hub(tmp_path / "hub.db")
-    loaded = emdesk("hub", "load-demo", "--store", str(hub.store))
-    assert loaded.returncode == 0, loaded.stderr
+@pytest.fixture(scope="module")
+def demo_hub(tmp_path_factory):
+    """`emdesk hub load-demo` run once for this file (both tests ran the same command)."""
+    store = tmp_path_factory.mktemp("hub") / "hub.db"
+    return store, emdesk("hub", "load-demo", "--store", str(store))
+
+
+@pytest.fixture
+def loaded(demo_hub, tmp_path):
+    """A copy of the loaded hub's store for this test alone, and what load-demo printed."""
+    store, done = demo_hub
+    assert done.returncode == 0, done.stderr
+    for part in store.parent.iterdir():          # the store and any file beside it
+        shutil.copy(part, tmp_path / part.name)
+    return Hub(tmp_path / store.name), done
+
+
+def test_an_installation_made_offline_reaches_the_centre(tmp_path, loaded):
+    hub, loaded = loaded
     # load-demo says which officer has kit allocated for an install today, and its serials.
     officer = re.search(r"sign in as (\S+)", loaded.stdout)[1]
     serials = re.findall(r"--device \w+:(\S+)", loaded.stdout)
@@ -119,7 +135,7 @@ def test_an_installation_made_offline_reaches_the_centre(tmp_path):
         seen.close()
 
 
-def test_a_day_planned_at_the_centre_reaches_the_officers_laptop(tmp_path):
+def test_a_day_planned_at_the_centre_reaches_the_officers_laptop(tmp_path, loaded):
     """The supervisor plans the region's day on her desktop; after both sync, the officer's
     Today is that route, in that order, offline."""
     import json
@@ -131,8 +147,7 @@ def test_a_day_planned_at_the_centre_reaches_the_officers_laptop(tmp_path):
     morning = _demo_now()             # the hub's demo world is made as at 08:00 today
     at = {"EMDESK_NOW": morning.isoformat().replace("+00:00", "Z")}
     day = local_date(morning).isoformat()
-    hub = Hub(tmp_path / "hub.db")
-    assert emdesk("hub", "load-demo", "--store", str(hub.store)).returncode == 0
+    hub, _ = loaded
     officer, region = "officer.leeds", "Yorkshire and the Humber"
     hub.start()
     try:

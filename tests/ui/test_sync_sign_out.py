@@ -17,7 +17,7 @@ import anyio
 import pytest
 from argon2 import PasswordHasher
 
-from emdesk.app import _context, demo_world_source
+from emdesk.app import _context
 from emdesk.domain.clock import FixedClock
 from emdesk.domain.users import User
 from emdesk.domain.visits import Visit, VisitStatus
@@ -69,12 +69,12 @@ class SlowDisk:
 
 
 @pytest.fixture
-def hub(tmp_path):
+def hub(tmp_path, demo_source):
     import uvicorn
 
     hub = Hub(open_storage(str(tmp_path / "hub.db")), clock=FixedClock(NOW),
               hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-    users, records, _ = demo_world_source(2026, 24, NOW)
+    users, records, _ = demo_source(2026, 24, NOW)
     hub.load(users, records)
     link = SlowLink(create_app(hub))
     with socket.socket() as s:
