@@ -33,8 +33,12 @@ def verify(args, prompt) -> int:
     recorded = None
     store = None
     if args.db:
-        if not Path(args.db).exists():
+        from emdesk.store.keyring import keyring_path
+        if not Path(args.db).is_file():
             raise CommandError(f"--db: no store at {args.db}: give the store the pack was built in")
+        if not keyring_path(Path(args.db)).exists():
+            raise CommandError(f"--db: {args.db} is not an emdesk store (it has no key file beside it): give the "
+                               "store the pack was built in")
         store = _open(Path(args.db), args.user, prompt, make_clock())
         recorded = recorded_in(store)
     try:

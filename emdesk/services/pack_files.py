@@ -135,6 +135,8 @@ def _load_json(data: bytes) -> dict:
         value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_bad_constant)
     except json.JSONDecodeError as exc:
         raise PackFileError(f"does not parse as JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise PackFileError("the JSON nests deeper than any pack document does: not a pack JSON") from None
     if not isinstance(value, dict):
         raise PackFileError(f"the JSON is a {type(value).__name__}, not an object: not a pack document")
     return value
@@ -201,16 +203,25 @@ def _against_store(recorded: Recorded, pack_id: str, version: int | None, comput
     return []
 
 
+# A pack is a few hundred KB (its map is the biggest part); anything past this is not one.
+MAX_FILE = 64 * 2**20
+
+
 def verify_file(path: Path, recorded: Recorded | None = None) -> Verdict:
     """Check a pack file against its own embedded hash and, given ``recorded``, against the
     hash the store recorded for its pack version.  A PDF is told by its first bytes (or a
     .pdf name); anything else is read as the JSON."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(MAX_FILE + 1)     # bounded: a hostile file is not read whole
     except OSError as exc:
         kind = "pdf" if path.suffix.lower() == ".pdf" else "json"
         return Verdict(False, kind, problems=[f"cannot read {path}: {exc.strerror or exc}"])
+    if len(data) > MAX_FILE:
+        kind = "pdf" if data.startswith(b"%PDF-") or path.suffix.lower() == ".pdf" else "json"
+        return Verdict(False, kind, problems=[f"{path} is larger than any pack ({MAX_FILE // 2**20} MiB): "
+                                              "not a pack file, or one with something added"])
     if data.startswith(b"%PDF-") or path.suffix.lower() == ".pdf":
         return _verify_pdf(data, recorded)
     return _verify_json(data, recorded)

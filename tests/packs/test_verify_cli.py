@@ -129,3 +129,29 @@ def test_a_missing_store_is_a_usage_error(files, tmp_path, capsys):
     _, pdf_path, _ = files
     assert main(["packs", "verify", str(pdf_path), "--db", str(tmp_path / "none.db")]) == 2
     assert "no store at" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("name", "content", "says"), [
+    ("deep.json", b'{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nests deeper than any pack"),
+    ("huge.json", b" " * (64 * 2**20 + 1), "larger than any pack"),
+    ("huge.pdf", b"%PDF-1.7\n" + b"0" * (64 * 2**20), "larger than any pack"),
+])
+def test_hostile_files_exit_1_saying_why_without_a_traceback(tmp_path, capsys, name, content, says):
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert main(["packs", "verify", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "DIFFERS" in out and says in out
+
+
+@pytest.mark.parametrize("what", ["text file", "directory"])
+def test_a_db_that_is_not_a_store_is_a_usage_error_naming_it(files, tmp_path, capsys, what):
+    _, pdf_path, _ = files
+    db = tmp_path / "notastore.db"
+    if what == "text file":
+        db.write_text("hello")
+    else:
+        db.mkdir()
+    assert main(["packs", "verify", str(pdf_path), "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert "--db" in err and ("not an emdesk store" in err or "no store at" in err)
