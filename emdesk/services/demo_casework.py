@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import hashlib
 import random
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from emdesk.domain.clock import FixedClock
 from emdesk.domain.engine.events import ms
 from emdesk.domain.engine.periods import period_bounds, period_day
 from emdesk.domain.monitoring import BreachOutcomeCode, BreachPack, Incident, IncidentStatus, RaduStep
-from emdesk.domain.orders import Responder
+from emdesk.domain.orders import Order, Responder
 from emdesk.domain.responses import codes_for, follows_radu
-from emdesk.domain.users import Role, User
+from emdesk.domain.users import AGENCY_OF, Role, User
 from emdesk.store import Store
 
 from .incidents import IncidentService
@@ -70,7 +71,9 @@ def _users(store: Store) -> dict[tuple[Role, str], User]:
     return out
 
 
-def _agency_user(users: dict[tuple[Role, str], User], responder: Responder, region: str) -> User | None:
+def _agency_user(users: dict[tuple[Role, str], User], responder: Responder | None, region: str) -> User | None:
+    if responder is None:
+        return None
     role = _AGENCY_ROLE[responder]
     if role is Role.HOME_OFFICE:
         return next((u for (r, _), u in users.items() if r is role), None)
@@ -93,14 +96,15 @@ def yesterdays_breaches(store: Store, now: datetime) -> list[Incident]:
 
 def act_out_casework(store: Store, now: datetime, *, seed: int = 2026) -> CaseworkReport:
     """Escalate, pack, issue and respond to yesterday's worst breaches at believable moments
-    before ``now``; does nothing when the store holds any breach pack already."""
+    before ``now``, in the order they happened; does nothing when the store holds any breach
+    pack already."""
     if store.find(BreachPack, limit=1):
         return CaseworkReport(skipped=True)
     users = _users(store)
     # A region with no operator of its own is worked by the supervisor, as on the desktop.
     supervisor = next((u for (r, _), u in users.items() if r is Role.SUPERVISOR), None)
     breaches = yesterdays_breaches(store, now)
-    escalated, packs = 0, []
+    plans: list[_Plan] = []
     for incident in breaches[:min(MAX_PACKS, round(len(breaches) * ESCALATED_SHARE))]:
         operator = users.get((Role.MONITORING_OPERATOR, incident.region), supervisor)
         if operator is None:
@@ -109,45 +113,91 @@ def act_out_casework(store: Store, now: datetime, *, seed: int = 2026) -> Casewo
         escalate_at = (incident.ended_at or incident.started_at) + _minutes(rng, 15, 75)
         if escalate_at > now - timedelta(minutes=90):       # breached too late last night to finish
             continue
-        IncidentService(store, operator, FixedClock(escalate_at)).escalate(
-            incident.id, f"{incident.condition.replace('_', ' ')} breach, not technical: the kit was healthy")
-        escalated += 1
         # The pack within hours, well inside its deadline (noon tomorrow), and before now.
         issue_at = min(escalate_at + _minutes(rng, 60, 360), now - _minutes(rng, 30, 60))
-        built = PackService(store, operator, FixedClock(issue_at - _minutes(rng, 5, 20))).build([incident.id])
-        packs.append((PackService(store, operator, FixedClock(issue_at)).issue(built.id), rng))
-    # The agencies answer about half, the packs they had longest first; the rest await.
-    responded = steps = 0
-    answerable = [(p, rng) for p, rng in sorted(packs, key=lambda x: x[0].sent_at)
-                  if _agency_user(users, p.responder, p.region) is not None]
-    for pack, rng in answerable[:round(len(packs) * RESPONDED_SHARE)]:
-        done, did = _respond(store, _agency_user(users, pack.responder, pack.region), pack, rng, now)
-        responded += done
-        steps += did
-    return CaseworkReport(escalated=escalated, issued=len(packs), responded=responded, steps=steps)
+        plans.append(_Plan(incident, operator, rng, escalate_at, issue_at - _minutes(rng, 5, 20), issue_at))
+    # The agencies answer about half, the packs they have had longest first; the rest await.
+    by_issue = sorted(plans, key=lambda p: p.issue_at)
+    for plan in [p for p in by_issue if _agency_user(users, _responder(store, p.incident), p.incident.region)
+                 ][:round(len(plans) * RESPONDED_SHARE)]:
+        plan.agency = _agency_user(users, _responder(store, plan.incident), plan.incident.region)
+    acts = sorted((a for plan in plans for a in plan.acts(now)), key=lambda a: a[0])
+    held = store.clock
+    report = CaseworkReport()
+    try:
+        for at, act in acts:
+            # The store's clock too: its audit entries and timestamps say when it was done.
+            store.clock = FixedClock(at.replace(microsecond=0))      # a desk's clock, to the second
+            report = act(store, store.clock, report)
+    finally:
+        store.clock = held
+    return report
 
 
-def _respond(store: Store, agency: User, pack: BreachPack, rng: random.Random, now: datetime) -> tuple[int, int]:
-    """The agency's response, as far as it got by ``now``: (outcomes decided, RADU steps)."""
-    codes = codes_for(pack.responder)
-    code = rng.choices(codes, weights=_LIKELY[pack.responder][:len(codes)])[0]
-    at = pack.sent_at
-    if not follows_radu(pack.responder):
-        # Within hours; a pack issued this morning gets its answer before now, if quick.
-        at = at + min(_minutes(rng, 40, 240), (now - at) * rng.uniform(0.5, 0.9))
-        ResponseService(store, agency, FixedClock(at)).record_outcome(pack.pack_id, code, _NOTES[code])
-        return 1, 0
-    decided = steps = 0
-    for step, gap in ((RaduStep.RECEIVE, (5, 40)), (RaduStep.ASSESS, (15, 60)), (RaduStep.DECIDE, (20, 120)),
-                      (RaduStep.UPDATE, (10, 45))):
-        at = at + _minutes(rng, *gap)
-        if at >= now:
-            break
-        ResponseService(store, agency, FixedClock(at)).record_step(
-            pack.pack_id, step, _RADU_NOTES[step], code=code if step is RaduStep.DECIDE else None)
-        steps += 1
-        decided += step is RaduStep.DECIDE
-    return decided, steps
+def _responder(store: Store, incident: Incident) -> Responder | None:
+    order = store.get(Order, incident.order_id)
+    return order.responder if order else None
+
+
+@dataclass
+class _Plan:
+    """One breach's casework: who does what when."""
+
+    incident: Incident
+    operator: User
+    rng: random.Random
+    escalate_at: datetime
+    build_at: datetime
+    issue_at: datetime
+    agency: User | None = None
+    pack: BreachPack | None = None
+
+    def acts(self, now: datetime) -> list[tuple[datetime, Callable[[Store, FixedClock, CaseworkReport], CaseworkReport]]]:
+        out = [(self.escalate_at, self._escalate), (self.build_at, self._build), (self.issue_at, self._issue)]
+        if self.agency is None:
+            return out
+        responder = _responder_of(self.agency)
+        codes = codes_for(responder)
+        code = self.rng.choices(codes, weights=_LIKELY[responder][:len(codes)])[0]
+        at = self.issue_at
+        if not follows_radu(responder):
+            # Within hours; a pack issued this morning gets its answer before now if it is quick.
+            at = at + min(_minutes(self.rng, 40, 240), (now - at) * self.rng.uniform(0.5, 0.9))
+            return [*out, (at, lambda store, clock, r: self._outcome(store, clock, r, code))]
+        for step, gap in ((RaduStep.RECEIVE, (5, 40)), (RaduStep.ASSESS, (15, 60)), (RaduStep.DECIDE, (20, 120)),
+                          (RaduStep.UPDATE, (10, 45))):
+            at = at + _minutes(self.rng, *gap)
+            if at >= now:           # as far as the police had got by now
+                break
+            out.append((at, lambda store, clock, r, step=step: self._step(store, clock, r, step, code)))
+        return out
+
+    def _escalate(self, store: Store, clock: FixedClock, r: CaseworkReport) -> CaseworkReport:
+        IncidentService(store, self.operator, clock).escalate(
+            self.incident.id, f"{self.incident.condition.replace('_', ' ')} breach, not technical: the kit was healthy")
+        return replace(r, escalated=r.escalated + 1)
+
+    def _build(self, store: Store, clock: FixedClock, r: CaseworkReport) -> CaseworkReport:
+        self.pack = PackService(store, self.operator, clock).build([self.incident.id])
+        return r
+
+    def _issue(self, store: Store, clock: FixedClock, r: CaseworkReport) -> CaseworkReport:
+        self.pack = PackService(store, self.operator, clock).issue(self.pack.id)
+        return replace(r, issued=r.issued + 1)
+
+    def _outcome(self, store: Store, clock: FixedClock, r: CaseworkReport, code: BreachOutcomeCode) -> CaseworkReport:
+        ResponseService(store, self.agency, clock).record_outcome(self.pack.pack_id, code, _NOTES[code])
+        return replace(r, responded=r.responded + 1)
+
+    def _step(self, store: Store, clock: FixedClock, r: CaseworkReport, step: RaduStep,
+              code: BreachOutcomeCode) -> CaseworkReport:
+        ResponseService(store, self.agency, clock).record_step(
+            self.pack.pack_id, step, _RADU_NOTES[step], code=code if step is RaduStep.DECIDE else None)
+        return replace(r, steps=r.steps + 1, responded=r.responded + (step is RaduStep.DECIDE))
+
+
+def _responder_of(agency: User) -> Responder:
+    return Responder(AGENCY_OF[agency.role])
 
 
 _RADU_NOTES = {RaduStep.RECEIVE: "Pack received by the force control room",
