@@ -119,3 +119,30 @@ def test_a_second_call_does_nothing(demo):
     again = act_out_casework(store, NOW)
     assert again.skipped and again.issued == 0
     assert (len(store.find(BreachPack)), len(store.find(BreachOutcome)), store.audit_head()) == before
+
+
+def test_the_live_feed_acts_it_out_once_caught_up_before_going_live(demo, tmp_path):
+    import shutil
+    import sqlite3
+    import time
+
+    from emdesk.domain.engine.periods import period_bounds, period_day
+    from emdesk.services.live_feed import FeedDay, LiveFeed
+
+    store, _, _ = demo
+    path = tmp_path / "copy.db"
+    with sqlite3.connect(store.opening()[0]) as src, sqlite3.connect(path) as dst:
+        src.backup(dst)             # the write-ahead log's pages too
+    shutil.copy(f"{store.opening()[0]}.keys", f"{path}.keys")
+    start, end = period_bounds(period_day(NOW))
+    seen = []
+    feed = LiveFeed((path, None), lambda: [FeedDay(start, end, [])], start=NOW, pace=60,
+                    caught_up=lambda db, at: seen.append((at, db.count(BreachPack), feed.progress.phase)))
+    feed.start()
+    try:
+        deadline = time.monotonic() + 30
+        while feed.progress.phase != "live" and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        feed.stop()
+    assert seen == [(NOW, len(store.find(BreachPack)), "catching up")]

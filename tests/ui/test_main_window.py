@@ -16,16 +16,18 @@ EXPECTED_TABS = {
     Role.HOME_OFFICE: ["responses"],
 }
 # The demo's casework issued packs on yesterday's breaches: an agency's inbox lists those
-# issued to its agency in its region (the Home Office: every region), one row a pack series.
+# issued to its agency in its region (the Home Office: every region), the centre's those of
+# the regions it works (a supervisor: every region), one row a pack series.
 ISSUED_ON_THE_DEMO = {"responses"}
 
 
 def issued_to(store, user) -> set[str]:
     from emdesk.domain.monitoring import BreachPack
     from emdesk.domain.users import AGENCY_OF
+    agency = AGENCY_OF.get(user.role)
+    everywhere = user.role in (Role.HOME_OFFICE, Role.SUPERVISOR)
     return {p.pack_id for p in store.find(BreachPack) if p.sent_at is not None
-            and p.responder.value == AGENCY_OF[user.role]
-            and (user.role is Role.HOME_OFFICE or p.region == user.region)}
+            and (agency is None or p.responder.value == agency) and (everywhere or p.region == user.region)}
 
 
 def open_window(qtbot, ctx, **kw) -> MainWindow:
