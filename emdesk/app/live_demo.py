@@ -13,12 +13,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from emdesk.domain.clock import local_date
+from emdesk.services.demo_casework import act_out_casework
 from emdesk.services.live_feed import FeedDay, FeedProgress, LiveFeed, encode, feed_until
 from emdesk.store import Store
 
 DAYS_AHEAD = 7          # a demo left running goes on into the next days, up to this many
 # The queue opens on yesterday's incidents too (caught up at once): their notifications are
-# due at 10:00 this morning, so a new user sees deadline clocks that mean something.
+# due at 10:00 this morning, so a new user sees deadline clocks that mean something; the
+# worst of them were escalated, packed and some answered overnight (demo_casework).
 DAYS_BEFORE = 1
 
 
@@ -70,16 +72,21 @@ def start_live_demo(store: Store, *, seed: int, pace: float, start: datetime, we
     day = demo_day(start) - timedelta(days=DAYS_BEFORE)
     feed = LiveFeed((path, key), lambda: fleet_days(path, day, seed=seed, wearers=wearers, apart=True,
                                                     days=DAYS_BEFORE + DAYS_AHEAD), start=start,
-                    pace=pace, batch_s=batch_s)
+                    pace=pace, batch_s=batch_s, caught_up=lambda db, now: act_out_casework(db, now, seed=seed))
     return feed.start()
 
 
-def catch_up(store: Store, until: datetime, *, seed: int = 2026, wearers: int | None = None) -> FeedProgress:
+def catch_up(store: Store, until: datetime, *, seed: int = 2026, wearers: int | None = None,
+             casework: bool = True) -> FeedProgress:
     """The demo fleet's telemetry up to ``until`` into ``store`` now (synchronously), its
-    clock left at ``until``: a fixed point for screenshots."""
+    clock left at ``until``: a fixed point for screenshots; with ``casework``, yesterday's
+    breaches escalated, packed and answered as the live demo does."""
     path, _ = store.opening()
     day = demo_day(until) - timedelta(days=DAYS_BEFORE)
-    return feed_until(store, fleet_days(path, day, seed=seed, wearers=wearers, days=DAYS_BEFORE + 1), until)
+    progress = feed_until(store, fleet_days(path, day, seed=seed, wearers=wearers, days=DAYS_BEFORE + 1), until)
+    if casework:
+        act_out_casework(store, until, seed=seed)
+    return progress
 
 
 __all__ = ["catch_up", "demo_day", "fleet_days", "start_live_demo"]

@@ -218,7 +218,8 @@ class LiveFeed:
 
     def __init__(self, opening: tuple[str | Path, bytes | None], source: Callable[[], Iterable[FeedDay]], *,
                  start: datetime, pace: float = 60.0, batch_s: float = 0.5,
-                 on_error: Callable[[BaseException], None] | None = None):
+                 on_error: Callable[[BaseException], None] | None = None,
+                 caught_up: Callable[[Store, datetime], None] | None = None):
         if pace <= 0:
             raise ValueError(f"pace {pace}: give a positive speed-up (1 = real time)")
         self.path, self.key = Path(opening[0]), opening[1]
@@ -226,6 +227,7 @@ class LiveFeed:
         self.pace = pace
         self.batch_s = batch_s
         self.on_error = on_error
+        self.caught_up = caught_up      # run on the feed's connection once caught up, before going live
         self.clock = SimClock(start.astimezone(UTC), pace)
         self._start_ms = ms(start)
         self._progress = FeedProgress()
@@ -373,6 +375,8 @@ class LiveFeed:
             self._set(phase="stopped")
             return
         self._set(incidents=self._progress.incidents + feeder.evaluate(self._stop) + feeder.sweep(starts, self._stop))
+        if self.caught_up is not None and not self._stop.is_set():
+            self.caught_up(feeder.db, instant(start_ms))
         if self._stop.is_set():
             self._set(phase="stopped")
             return

@@ -15,6 +15,7 @@ import binascii
 import hashlib
 import io
 import re
+import threading
 from datetime import datetime
 
 from fpdf import FPDF, FontFace
@@ -83,14 +84,21 @@ def _when(start: datetime, end: datetime | None) -> str:
 # -- the document -------------------------------------------------------------------
 
 class _PackPdf(FPDF):
-    def __init__(self, doc: PackDocument):
+    def __init__(self, doc: PackDocument, *, trial: bool = False):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.doc = doc
         self.set_compression(False)               # the footer's hash must stand in the bytes literally
         self.set_margins(16, 14, 16)
         self.set_auto_page_break(True, margin=18)
-        self.add_font(FONT, "", str(fonts.dejavu(fonts.REGULAR)))
-        self.add_font(FONT, "B", str(fonts.dejavu(fonts.BOLD)))
+        if trial:
+            # A layout trial is never written out, so it may share parsed fonts (reading a
+            # DejaVu file takes a tenth of a second); the PDF written parses its own, as its
+            # output subsets (changes) them.
+            for style in ("", "B"):
+                self.fonts[f"{FONT.lower()}{style}"] = _trial_font(style)
+        else:
+            self.add_font(FONT, "", str(fonts.dejavu(fonts.REGULAR)))
+            self.add_font(FONT, "B", str(fonts.dejavu(fonts.BOLD)))
         self.set_text_color(*INK)
 
     def normalize_text(self, text: str) -> str:
@@ -373,13 +381,29 @@ def _metadata(pdf: _PackPdf, doc: PackDocument) -> None:
 
 
 SCALES = (1.0, 0.92, 0.85, 0.78, 0.72)
+_TRIAL_FONTS: dict[str, object] = {}
+_TRIAL_LOCK = threading.Lock()
+
+
+def _trial_font(style: str):
+    """The DejaVu face for layout trials, parsed once: what a trial reads of it (the glyph
+    widths and the character map) never changes; the glyphs it marks as used are never written."""
+    with _TRIAL_LOCK:
+        font = _TRIAL_FONTS.get(style)
+        if font is None:
+            maker = FPDF()
+            maker.add_font(FONT, "", str(fonts.dejavu(fonts.REGULAR)))      # the same order as a pack's,
+            if style == "B":                                                 # so the same font number
+                maker.add_font(FONT, "B", str(fonts.dejavu(fonts.BOLD)))
+            font = _TRIAL_FONTS[style] = maker.fonts[f"{FONT.lower()}{style}"]
+        return font
 
 
 def _fit(doc: PackDocument) -> tuple[float, int | None]:
     """The largest type (then text cut) with which the summary stays on one page."""
     for limit in (None, 420, 240):
         for scale in SCALES:
-            trial = _PackPdf(doc)
+            trial = _PackPdf(doc, trial=True)
             trial.add_page()
             _summary(trial, doc, scale, limit)
             if trial.page == 1:

@@ -67,7 +67,8 @@ DEMO_NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
 def demo_store(tmp_path_factory):
     """The seeded demo world in a real SQLite file, built once for the UI tests, with the
     fleet's telemetry fed in as the live demo does (yesterday and this morning to 09:40),
-    so the monitoring screens have real incidents."""
+    so the monitoring screens have real incidents, and yesterday's casework acted out as the
+    live demo does (the worst breaches escalated, packs issued, some answered)."""
     from datetime import timedelta
 
     from emdesk.app.live_demo import catch_up

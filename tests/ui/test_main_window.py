@@ -15,8 +15,19 @@ EXPECTED_TABS = {
     Role.PROBATION: ["responses"],
     Role.HOME_OFFICE: ["responses"],
 }
-# The demo world as built has issued no breach pack: an agency's inbox fills once the centre issues one.
-EMPTY_ON_THE_DEMO = {"responses"}
+# The demo's casework issued packs on yesterday's breaches: an agency's inbox lists those
+# issued to its agency in its region (the Home Office: every region), the centre's those of
+# the regions it works (a supervisor: every region), one row a pack series.
+ISSUED_ON_THE_DEMO = {"responses"}
+
+
+def issued_to(store, user) -> set[str]:
+    from emdesk.domain.monitoring import BreachPack
+    from emdesk.domain.users import AGENCY_OF
+    agency = AGENCY_OF.get(user.role)
+    everywhere = user.role in (Role.HOME_OFFICE, Role.SUPERVISOR)
+    return {p.pack_id for p in store.find(BreachPack) if p.sent_at is not None
+            and (agency is None or p.responder.value == agency) and (everywhere or p.region == user.region)}
 
 
 def open_window(qtbot, ctx, **kw) -> MainWindow:
@@ -28,7 +39,7 @@ def open_window(qtbot, ctx, **kw) -> MainWindow:
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_each_role_gets_its_workspaces_with_rows(qtbot, ctx_for, role):
+def test_each_role_gets_its_workspaces_with_rows(qtbot, demo_store, ctx_for, role):
     ctx = ctx_for(role)
     window = open_window(qtbot, ctx)
     assert [ws.key for ws in window.workspaces] == EXPECTED_TABS[role]
@@ -36,11 +47,19 @@ def test_each_role_gets_its_workspaces_with_rows(qtbot, ctx_for, role):
     for ws in window.workspaces:
         assert ws.last_error == "", f"{ws.title}: {ws.last_error}"
         assert not ws.busy.isVisible() and not ws.is_loading
-        if ws.key in EMPTY_ON_THE_DEMO:
-            assert ws.row_count() == 0, f"{role.value}: {ws.title} shows packs the demo never issued"
+        if ws.key in ISSUED_ON_THE_DEMO:
+            assert ws.row_count() == len(issued_to(demo_store[0], ctx.user)), \
+                f"{role.value}: {ws.title} does not list the packs issued to {ctx.user.username}"
         else:
             assert ws.row_count() > 0, f"{role.value}: {ws.title} shows no rows"
     assert window.windowTitle() == f"emdesk — {ctx.user.display_name} ({role.label})"
+
+
+def test_the_demo_issued_packs_to_the_agencies_it_has_accounts_for(demo_store):
+    store, world = demo_store
+    agencies = [u for u, _ in world.users if u.role in (Role.POLICE, Role.PROBATION, Role.HOME_OFFICE)]
+    reached = set().union(*(issued_to(store, u) for u in agencies))
+    assert reached, "the demo's casework issued no pack to any agency account"
 
 
 @pytest.mark.parametrize("role", list(Role))
