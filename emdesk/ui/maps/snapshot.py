@@ -27,7 +27,8 @@ from typing import Any, Callable
 
 log = logging.getLogger(__name__)
 
-TIMEOUT_S = 10.0
+# A loaded machine can take seconds to start Chromium; a pack without its map is worse than a wait.
+TIMEOUT_S = 30.0
 SIZE = (1200, 800)                # px: an A4 page's width at a readable scale, 3:2
 ZOOM = 1.5                        # the page drawn larger than on screen, for paper
 _DRAWN = "emdesk:trail:drawn#"
