@@ -87,6 +87,18 @@ def build_demo_store(path: Path, seed: int, subjects: int, *, replace: bool = Fa
     return store, world
 
 
+def _agency_with_packs(store, first):
+    """The role's demo account that yesterday's casework issued packs to (else ``first``)."""
+    from emdesk.domain.monitoring import BreachPack, BreachPackStatus
+    from emdesk.domain.users import AGENCY_OF, User
+    sent = [p for p in store.find(BreachPack) if p.status is BreachPackStatus.SENT
+            and p.responder.value == AGENCY_OF[first.role]]
+    for user in store.find(User, order_by="username"):
+        if user.role is first.role and any(not user.region or p.region == user.region for p in sent):
+            return user
+    return first
+
+
 SCREENSHOT_AHEAD = 100 * 60    # a demo screenshot shows 09:40: yesterday's notifications due at 10:00 are amber
 
 
@@ -101,13 +113,16 @@ def demo(args) -> int:
         store, world = build_demo_store(path, args.seed, args.subjects, replace=args.replace)
         if screenshot:
             user = _acting_user(store, None, _role(role))
-            if live and user.can(Permission.WORK_ALERTS):
+            if live and (user.can(Permission.WORK_ALERTS) or user.can(Permission.RESPOND_TO_BREACHES)):
                 # A fixed point of the day, so the queue and the map show the same thing every
-                # time (only the monitoring screens show the fleet's telemetry).
+                # time (only the monitoring screens and the agencies' inboxes show the fleet's
+                # telemetry and the casework on it).
                 from datetime import timedelta
 
                 from .live_demo import catch_up
                 catch_up(store, _demo_now() + timedelta(seconds=SCREENSHOT_AHEAD), seed=args.seed)
+                if user.can(Permission.RESPOND_TO_BREACHES):
+                    user = _agency_with_packs(store, user)
             return _screenshot(_context(store, user), screenshot)
         print(f"Demo world (seed {args.seed}) in {path} — UNENCRYPTED demo store")
         print(f"{len(world.subjects)} subjects, {len(world.orders)} orders, {len(world.devices)} devices, "

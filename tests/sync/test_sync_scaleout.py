@@ -37,7 +37,7 @@ def test_hub_commands(tmp_path, capsys):
     assert hub_main(["init", "--store", store]) == 0
     assert hub_main(["load-demo", "--store", store, "--subjects", "6"], demo_world=demo_source,
                     hasher=FAST_HASHER) == 0
-    assert capsys.readouterr().out.splitlines()[-1].startswith("loaded 32 users, 6 subjects, ")
+    assert capsys.readouterr().out.splitlines()[-1].startswith("loaded 44 users, 6 subjects, ")
     assert hub_main(["gc", "--store", store]) == 0
     assert "tombstones_purged 0" in capsys.readouterr().out
     assert hub_main(["load-demo", "--store", store]) == 2                       # no generator wired in

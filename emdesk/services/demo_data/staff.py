@@ -59,6 +59,12 @@ _AGENCIES: tuple[tuple[str, Role, str], ...] = (
     ("probation.london", Role.PROBATION, "London"),
     ("probation.wales", Role.PROBATION, "Wales"),
     ("homeoffice", Role.HOME_OFFICE, ""),
+    # Every other region's force and probation too (after the first ones, so their draws stay
+    # what they were): a pack is always issued to someone who can answer it.
+    *((f"{agency}.{slug}", role, region) for slug, region in (
+        ("northeast", "North East"), ("eastmidlands", "East Midlands"), ("westmidlands", "West Midlands"),
+        ("east", "East of England"), ("southeast", "South East"), ("southwest", "South West"))
+      for agency, role in (("police", Role.POLICE), ("probation", Role.PROBATION))),
 )
 
 

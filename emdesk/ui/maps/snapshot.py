@@ -204,14 +204,14 @@ _POSTER_LOCK = threading.Lock()
 def grab_page(page: Path, *, size: tuple[int, int] = SIZE, timeout_s: float = TIMEOUT_S) -> bytes | None:
     """PNG bytes of a trail page file drawn in an unseen QtWebEngine view; None on timeout
     or failure.  Any thread; the view lives on the GUI thread."""
-    from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QThread, QTimer
+    from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QTimer
 
     app = _application()
     if app is None:
         log.warning("pack map: no QApplication to draw the map with")
         return None
     shot = _Shot(page, size, timeout_s)
-    if QThread.currentThread() == app.thread():
+    if app.thread().isCurrentThread():
         loop = QEventLoop()
         shot.on_finish.append(loop.quit)
         QTimer.singleShot(0, shot.start)

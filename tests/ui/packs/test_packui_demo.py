@@ -17,6 +17,7 @@ from emdesk.services.incidents import IncidentService
 from emdesk.ui.workspaces.monitoring import MonitoringWorkspace
 
 from packui_kit import DEMO_NOW, open_panel, signed_in
+from packui_kit import demo_desk, desk, world_store  # noqa: F401  (fixtures; no conftest: its name would clash)
 
 
 def _open_incident(store, regions: set[str] | None = None) -> Incident:

@@ -22,6 +22,8 @@ from emdesk.domain.orders import Responder
 from emdesk.ui.packs import PackDialog, due_words
 from emdesk.ui.queue.columns import KEYS, PackSent, deadline_text, deadline_urgency
 
+from packui_kit import demo_desk, desk, world_store  # noqa: F401  (fixtures; no conftest: its name would clash)
+
 
 def _escalate(panel, store, which=lambda it: it.condition == "curfew" and it.status == "open"):
     """Escalate an incident through the service, as E does, and wait for its row to say so."""

@@ -20,6 +20,7 @@ from emdesk.ui.workspaces.management import ManagementWorkspace
 from emdesk.ui.workspaces.responses import ResponsesWorkspace
 
 from packui_kit import DEMO_NOW, open_panel, signed_in
+from packui_kit import demo_desk, desk, world_store  # noqa: F401  (fixtures; no conftest: its name would clash)
 
 # The figures a breach, its pack and its response move, and by how much (numerator, denominator).
 MOVES = {
