@@ -33,6 +33,7 @@ from emdesk.domain.responses import (
     is_closed,
     needs_prompt,
     next_step,
+    outcome_id,
     prompt_at,
     step_refusal,
 )
@@ -46,12 +47,6 @@ from .watch_lists import regions_of
 NOTES_LIMIT = 5_000
 # A pack stays issued when amended: the superseded version was sent, so it is the agency's too.
 _ISSUED = (BreachPackStatus.SENT, BreachPackStatus.ACKNOWLEDGED, BreachPackStatus.SUPERSEDED)
-
-
-def outcome_id(pack_id: str) -> str:
-    """One outcome per pack series, with the same id on every desktop (two desks starting the
-    same response write one record, never two)."""
-    return f"OUT-{pack_id}"
 
 
 @dataclass(frozen=True)
@@ -154,17 +149,14 @@ class ResponseService:
         return versions[-1], min(p.sent_at for p in versions)
 
     def _outcomes(self, packs: Iterable[BreachPack]) -> dict[str, BreachOutcome]:
-        packs = list(packs)
-        wanted = {p.pack_id for p in packs}
+        """Each series' outcome, by pack id: the record every desk shares (``outcome_id``), found
+        by its id, never by incident (an amendment may add an earlier incident to the pack)."""
+        wanted = {outcome_id(p.pack_id): p.pack_id for p in packs}
+        ids = sorted(wanted)
         found: dict[str, BreachOutcome] = {}
-        incidents = sorted({p.incident_id for p in packs})
-        for start in range(0, len(incidents), 500):
-            for outcome in self.store.find(BreachOutcome, where={"incident_id": incidents[start:start + 500]}):
-                if outcome.pack_id in wanted:
-                    # The shared id first: a stray second record never hides the one desks share.
-                    held = found.get(outcome.pack_id)
-                    if held is None or outcome.id == outcome_id(outcome.pack_id):
-                        found[outcome.pack_id] = outcome
+        for start in range(0, len(ids), 500):
+            for outcome in self.store.find(BreachOutcome, where={"id": ids[start:start + 500]}):
+                found[wanted[outcome.id]] = outcome
         return found
 
     # -- reading ------------------------------------------------------------------

@@ -237,3 +237,20 @@ def test_an_unreadable_stored_document_is_reported_naming_the_pack(store, clock,
     store.put(pack.evolve(document="{not json"))
     with pytest.raises(ServiceError, match="document: pack BP-NWNEW v1 holds no readable document"):
         service(store, clock, users, "police.northwest").document("BP-NWNEW")
+
+
+def test_an_amendment_adding_an_earlier_incident_keeps_the_recorded_outcome(store, clock, users):
+    police = service(store, clock, users, "police.northwest")
+    for step in (R, A):
+        police.record_step("BP-NWNEW", step)
+    police.record_step("BP-NWNEW", D, code=C.ARREST)
+    v1 = next(p for p in store.find(BreachPack) if p.pack_id == "BP-NWNEW")
+    # The centre amends: an earlier incident joins, so the new version's first incident differs.
+    v2 = make_pack(pack_id="BP-NWNEW", responder="police", region=NW, version=2, sent_at=NOW,
+                   breach_at=NOW - days(4), incident_id="inc-EARLIER", order_id=v1.order_id, subject_id=v1.subject_id)
+    store.put_many([v1.evolve(status=SUP), v2.evolve(incident_ids=("inc-EARLIER", v1.incident_id))])
+    row = police.row("BP-NWNEW")
+    assert (row.version, row.code, [s.step for s in row.steps]) == (2, C.ARREST, [R, A, D])
+    police.record_step("BP-NWNEW", U)
+    held = store.get(BreachOutcome, outcome_id("BP-NWNEW"))
+    assert (held.code, [s.step for s in held.steps]) == (C.ARREST, [R, A, D, U])
