@@ -1,8 +1,8 @@
 """The agencies' side of a breach pack: the inbox, RADU steps, outcomes, the 5-day prompts.
 
 Least privilege: an agency account (police, probation, Home Office) sees and writes only
-packs issued to its agency in its region (Home Office accounts, and agency accounts with
-no region, every region), never a draft.  Monitoring staff see the issued packs of the
+packs issued to its agency in its region (Home Office accounts every region; a police or
+probation account with no region none), never a draft.  Monitoring staff see the issued packs of the
 regions they work, so they can chase the 5-day prompts and record an outcome an agency
 reported by phone (the notes say who reported it); they never record an agency's RADU
 steps.  Every write is audited and syncs as a record write; times are the clock's, the
@@ -37,7 +37,7 @@ from emdesk.domain.responses import (
     prompt_at,
     step_refusal,
 )
-from emdesk.domain.users import AGENCY_OF, Permission, Role, User
+from emdesk.domain.users import AGENCY_OF, Permission, User, agency_regions
 from emdesk.store import Store
 
 from .errors import AccessDenied, ServiceError
@@ -109,8 +109,8 @@ class ResponseService:
         self.regions: set[str] | None = None       # None: every region
         if user.can(Permission.RESPOND_TO_BREACHES):
             self.agency = Responder(AGENCY_OF[user.role])
-            if user.role is not Role.HOME_OFFICE and user.region:
-                self.regions = {user.region}
+            regions = agency_regions(user.role, user.region)
+            self.regions = None if regions is None else set(regions)
         elif user.can(Permission.WORK_ALERTS):
             self.regions = regions_of(user)
         else:

@@ -9,8 +9,9 @@ Each user pulls with exactly one principal, decided by role:
   supervisor/admin -> "all"
   police, probation -> "agency:<agency>:<region>"  breach packs issued to their agency in
                                     their region, and the outcomes of those packs; nothing
-                                    else (no people, orders, incidents or telemetry)
-  Home Office, or an agency account with no region -> "agency:<agency>"  every region's
+                                    else (no people, orders, incidents or telemetry); with
+                                    no region, "agency:<agency>:(no region)": nothing at all
+  Home Office -> "agency:home_office"  every region's
 and every user also receives rows addressed to "*" (accounts, reference data).
 
 The hub keeps, per row, the set of principals that may see it; when a change moves a
@@ -31,6 +32,8 @@ TECH = "tech"
 AGENCY = "agency:"
 # A pack is the agency's once issued: sent, acknowledged, or superseded after it was sent.
 ISSUED = frozenset({"sent", "acknowledged", "superseded"})
+# The region of a police or probation account that has none: no pack is issued to it.
+NO_REGION = "(no region)"
 FINISHED_VISIT = frozenset({"completed", "failed", "cancelled"})
 
 
@@ -65,7 +68,11 @@ def agency(name: str, region: str = "") -> str:
 def principal_of(role: Role, user_id: str, user_region: str) -> str:
     if role in AGENCY_OF:
         # The Home Office decides immigration bail nationally: its caseworkers hold every region.
-        return agency(AGENCY_OF[role], "" if role is Role.HOME_OFFICE else user_region)
+        # A police force or probation region works its own region; an account with none set
+        # holds nothing (a missing region must not read as every region).
+        if role is Role.HOME_OFFICE:
+            return agency(AGENCY_OF[role])
+        return agency(AGENCY_OF[role], user_region or NO_REGION)
     if role is Role.FIELD_OFFICER:
         return officer(user_id)
     if role is Role.TECHNICIAN:
@@ -114,11 +121,14 @@ def issued(pack: dict[str, Any]) -> bool:
 
 
 def agency_audience(pack: dict[str, Any]) -> set[str]:
-    """The agency principals an issued pack version reaches: its region's desk and the whole agency."""
+    """The agency principals an issued pack version reaches: the Home Office (national), or the
+    police's or probation's desk of its region."""
     responder = pack.get("responder")
     if not responder or not issued(pack):
         return set()
-    return {agency(responder), *((agency(responder, pack["region"]),) if pack.get("region") else ())}
+    if responder == AGENCY_OF[Role.HOME_OFFICE]:
+        return {agency(responder)}
+    return {agency(responder, pack["region"])} if pack.get("region") else set()
 
 
 def audience(table: str, record: dict[str, Any], cases: Iterable[CaseLink],

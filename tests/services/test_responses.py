@@ -8,6 +8,7 @@ from response_kit import NOW, agency_users, make_pack
 
 from emdesk.domain.monitoring import BreachOutcome, BreachOutcomeCode as C, BreachPack, BreachPackStatus, RaduStep
 from emdesk.services.errors import AccessDenied, ServiceError
+from emdesk.services.packs import PackService
 from emdesk.services.responses import ResponseService, outcome_id
 
 NW, YK, LDN = "North West", "Yorkshire and the Humber", "London"
@@ -56,7 +57,7 @@ VISIBLE = [
     ("police.yorkshire", {"BP-YK"}),
     ("probation.northwest", {"BP-PRNW"}),
     ("homeoffice", {"BP-HOLDN"}),                 # the Home Office: every region, its own packs
-    ("police.national", {"BP-NWOLD", "BP-NWNEW", "BP-YK", "BP-AMD", "BP-PEND"}),   # no region: every region
+    ("police.national", set()),                   # no region: none (never every region)
     ("monitor.northwest", {"BP-NWOLD", "BP-NWNEW", "BP-AMD", "BP-PEND", "BP-PRNW"}),
     ("monitor.london", {"BP-HOLDN"}),
     ("supervisor", ALL_ISSUED),
@@ -68,6 +69,12 @@ def test_each_account_sees_only_the_packs_issued_to_its_agency_and_region(store,
     rows = service(store, clock, users, username).inbox()
     assert {r.pack_id for r in rows} == expected
     assert len(rows) == len(expected)           # one row per series, never one per version
+
+
+@pytest.mark.parametrize(("username", "expected"), VISIBLE[:5], ids=[v[0] for v in VISIBLE[:5]])
+def test_the_pack_service_reads_what_the_inbox_shows_an_agency(store, clock, users, username, expected):
+    packs = PackService(store, users[username], clock)
+    assert {pid for pid, *_ in PACKS if packs.versions(pid)} == expected
 
 
 @pytest.mark.parametrize("username", ["officer", "tech", "admin"])

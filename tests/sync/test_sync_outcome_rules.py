@@ -13,10 +13,9 @@ from datetime import datetime, timedelta, timezone
 import msgspec
 import pytest
 from response_kit import make_pack
-from synckit import MONITOR, NOW, Desk, hub_row
-from test_sync_responses import NW, POLICE, PROBATION, _outcome_for, issue, issued  # noqa: F401 (fixture)
+from synckit import NOW, Desk, hub_row
+from test_sync_responses import NW, POLICE, PROBATION, _outcome_for, account_desk, issue, issued  # noqa: F401
 
-from emdesk.domain.clock import FixedClock
 from emdesk.domain.monitoring import (
     BreachOutcome,
     BreachOutcomeCode as C,
@@ -26,11 +25,9 @@ from emdesk.domain.monitoring import (
     RaduStep,
     ResponseStep,
 )
-from emdesk.domain.users import Role, User
+from emdesk.domain.users import Role
 from emdesk.services.responses import ResponseService, outcome_id
-from emdesk.store import Store
 from emdesk.sync.authorship import outcome_change_refusal
-from emdesk.sync.client import SyncClient
 
 R, A, D, U = RaduStep.RECEIVE, RaduStep.ASSESS, RaduStep.DECIDE, RaduStep.UPDATE
 SENT = NOW - timedelta(hours=1)        # when ``issue`` sends the pack
@@ -95,15 +92,7 @@ def test_the_hub_refuses_an_agency_outcome_that_breaks_the_desktops_rules(kit, i
 
 def _colleague(kit) -> Desk:
     """A second North West police officer's desk (the small world has one per region)."""
-    user, password = User(username="police.northwest.2", display_name="PC Second", role=Role.POLICE,
-                          region=NW, created_at=NOW, updated_at=NOW), "colleague-password-1"
-    kit.hub.load([(user, password)], [])
-    store, _ = Store.create(kit.tmp / "colleague.db", plain=True, clock=FixedClock(NOW))
-    desk = Desk(store, SyncClient(store, "http://hub.test", http=kit.http), user, password)
-    kit.desks.append(desk)
-    desk.client.register(user.username, password, "colleague's laptop")
-    desk.sync()
-    return desk
+    return account_desk(kit, "police.northwest.2", Role.POLICE, NW)
 
 
 def _decided(kit, centre, draft):
