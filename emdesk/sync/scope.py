@@ -12,7 +12,8 @@ Each user pulls with exactly one principal, decided by role:
                                     else (no people, orders, incidents or telemetry); with
                                     no region, "agency:<agency>:(no region)": nothing at all
   Home Office -> "agency:home_office"  every region's
-and every user also receives rows addressed to "*" (accounts, reference data).
+and every staff user also receives rows addressed to "*" (accounts); an agency desk does
+not (``shared_with``): it holds only its own agency's accounts in its region (its sign-in).
 
 The hub keeps, per row, the set of principals that may see it; when a change moves a
 row out of a principal's set (a case reassigned), that principal gets an eviction and
@@ -63,6 +64,12 @@ def region(name: str) -> str:
 def agency(name: str, region: str = "") -> str:
     """An agency's principal: one region's desk, or (no region) the whole agency."""
     return f"{AGENCY}{name}:{region}" if region else f"{AGENCY}{name}"
+
+
+def shared_with(principal: str) -> str:
+    """The audience entry besides its own that a principal holds rows by: "*" for staff; for
+    an agency nothing more (the accounts it needs are addressed to its principal)."""
+    return principal if principal.startswith(AGENCY) else EVERYONE
 
 
 def principal_of(role: Role, user_id: str, user_region: str) -> str:
@@ -142,6 +149,11 @@ def audience(table: str, record: dict[str, Any], cases: Iterable[CaseLink],
     """
     cases = list(cases)
     if table == "users":
+        # Staff hold every account; an agency desk only its own (and its colleagues' in its
+        # agency and region): the sign-in needs it, and nothing it shows names anyone else.
+        role = next((r for r in AGENCY_OF if r.value == record.get("role")), None)
+        if role is not None:
+            return frozenset({EVERYONE, principal_of(role, record.get("id") or "", record.get("region") or "")})
         return frozenset({EVERYONE})
     if table == "devices":
         # Officers need the kit on their cases at the door, offline; technicians all kit.

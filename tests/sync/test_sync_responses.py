@@ -29,7 +29,7 @@ from emdesk.services.responses import ResponseService, outcome_id
 from emdesk.store import Store
 from emdesk.sync.authorship import outcome_refusal
 from emdesk.sync.client import SyncClient
-from emdesk.sync.scope import CaseLink, audience, principal_of
+from emdesk.sync.scope import CaseLink, audience, principal_of, shared_with
 
 NW = "North West"
 POLICE, OTHER_POLICE, PROBATION, HOME_OFFICE = "police.northwest", "police.yorkshire", "probation.northwest", "homeoffice"
@@ -95,6 +95,18 @@ def test_an_agency_holds_only_the_packs_issued_to_it_and_their_outcomes(kit, iss
         desk = kit.desk(other)
         assert "breach_packs" not in desk.counts(), other
     assert_converged(kit, centre, police)
+
+
+@pytest.mark.parametrize("who", [POLICE, PROBATION, HOME_OFFICE])
+def test_an_agency_desk_holds_only_its_own_accounts_and_staff_every_account(kit, issued, who):
+    centre, draft = issued
+    issue(centre, draft)
+    desk = kit.desk(who)
+    principal = principal_of(desk.user.role, desk.user.id, desk.user.region)
+    mine = {u.id for u, _ in kit.world.users if principal_of(u.role, u.id, u.region) == principal}
+    assert desk.user.id in mine and {u.id for u in desk.store.find(User)} == mine
+    # The monitoring centre still holds every account, the agencies' too.
+    assert {u.id for u in centre.store.find(User)} == {u.id for u, _ in kit.world.users}
 
 
 def test_radu_recorded_at_the_agency_reaches_the_centre_with_the_officer_as_author(kit, issued):
@@ -275,9 +287,21 @@ def test_an_agency_signs_in_as_its_agency_desk(role, region, principal):
     ("outcomes", {"pack_id": "BP-2"}, (PACK_TO_POLICE,), CENTRE),     # another pack's issue is not this one's
     ("incidents", {}, (PACK_TO_POLICE,), CENTRE),                       # agencies get no incidents
     ("orders", {}, (), {"all", "region:North West", "officer:o1"}),
+    ("users", {"id": "u1", "role": "monitoring_operator", "region": NW}, (), {"*"}),
+    ("users", {"id": "u2", "role": "police", "region": NW}, (), {"*", "agency:police:North West"}),
+    ("users", {"id": "u3", "role": "home_office", "region": ""}, (), {"*", "agency:home_office"}),
 ])
 def test_what_reaches_an_agency(table, record, packs, expected):
     assert audience(table, record, CASE, packs=packs) == expected
+
+
+@pytest.mark.parametrize(("principal", "shared"), [
+    ("region:North West", "*"), ("officer:o1", "*"), ("all", "*"), ("tech", "*"),
+    ("agency:police:North West", "agency:police:North West"),      # an agency holds no '*' rows
+    ("agency:home_office", "agency:home_office"),
+])
+def test_rows_for_everyone_reach_staff_not_agencies(principal, shared):
+    assert shared_with(principal) == shared
 
 
 OUTCOME = {"pack_id": "BP-1", "incident_id": "i1", "order_id": "o1", "subject_id": "s1", "region": NW,
