@@ -13,7 +13,7 @@ from pathlib import Path
 
 from emdesk import paths
 from emdesk.domain.clock import LONDON, UTC
-from emdesk.domain.users import Permission, Role, User
+from emdesk.domain.users import Permission, Role, User, region_refusal
 from emdesk.services import auth
 from emdesk.services.errors import ServiceError
 from emdesk.store import Store, StoreError
@@ -215,6 +215,9 @@ def add_user(args, prompt: Prompt) -> int:
     path = args.db or paths.default_store()
     if not args.user:
         raise CommandError("adding an account needs an administrator: give --user ADMIN")
+    refusal = region_refusal(args.role, args.region)
+    if refusal:
+        raise CommandError(f"--{refusal}: nothing was changed")
     admin_password = prompt(f"password for {args.user}: ")
     try:
         ring = Keyring.load(path) if path.exists() else None

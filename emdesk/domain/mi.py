@@ -64,6 +64,7 @@ from .clock import at_local, local_date
 from .devices import Device
 from .monitoring import Alert, BreachOutcome, BreachPack, Incident, IncidentStatus
 from .orders import Order, OrderStatus
+from .responses import outcome_id
 from .visits import OutcomeCode, Visit, VisitKind, VisitStatus
 
 SILENT_AFTER = timedelta(days=14)
@@ -397,7 +398,12 @@ def breaches(records: Records) -> list[Breach]:
         series.setdefault(key, []).append(p)
         for i in (p.incident_id, *p.incident_ids):
             pack_of.setdefault(i, key)
-    by_pack = {o.pack_id: o for o in records.outcomes if o.pack_id}
+    # One outcome per pack series, the one every desk shares (``outcome_id``): a stray second
+    # record for the same pack never overrides it.
+    by_pack: dict[str, BreachOutcome] = {}
+    for o in records.outcomes:
+        if o.pack_id and (o.pack_id not in by_pack or o.id == outcome_id(o.pack_id)):
+            by_pack[o.pack_id] = o
     by_incident = {o.incident_id: o for o in records.outcomes}
     out = []
     for i in sorted((i for i in records.incidents if is_breach(i)), key=lambda i: (i.started_at, i.id)):

@@ -51,6 +51,12 @@ STEP_LABELS: dict[RaduStep, str] = {RaduStep.RECEIVE: "Receive", RaduStep.ASSESS
 PROMPT_AFTER = timedelta(days=5)
 
 
+def outcome_id(pack_id: str) -> str:
+    """One outcome per pack series, with the same id on every desktop (two desks starting the
+    same response write one record, never two)."""
+    return f"OUT-{pack_id}"
+
+
 def _responder(value) -> Responder:
     try:
         return Responder(getattr(value, "value", value))
@@ -134,4 +140,4 @@ def needs_prompt(sent_at: datetime | None, outcome: BreachOutcome | None, now: d
 
 
 __all__ = ["CODE_LABELS", "OUTCOMES", "PROMPT_AFTER", "RADU", "STEP_LABELS", "code_refusal", "codes_for", "done",
-           "follows_radu", "is_closed", "needs_prompt", "next_step", "prompt_at", "step_refusal"]
+           "follows_radu", "is_closed", "needs_prompt", "next_step", "outcome_id", "prompt_at", "step_refusal"]

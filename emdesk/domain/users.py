@@ -76,6 +76,23 @@ def can(role: Role, permission: Permission) -> bool:
     return permission in ROLE_PERMISSIONS[role]
 
 
+def agency_regions(role: Role, region: str) -> frozenset[str] | None:
+    """The regions whose breach packs an agency account reads: the Home Office every region
+    (None); a police force or probation region its own, and none when no region is set (a
+    missing region must not read as every region)."""
+    if role is Role.HOME_OFFICE:
+        return None
+    return frozenset({region}) if region else frozenset()
+
+
+def region_refusal(role: Role, region: str) -> str | None:
+    """Why an account of ``role`` may not be made with this region, or None: police and
+    probation accounts work one region."""
+    if role in (Role.POLICE, Role.PROBATION) and not (region or "").strip():
+        return f"region: a {role.value} account works one region's breach packs: give its region, or it would see none"
+    return None
+
+
 class User(Record, frozen=True, kw_only=True):
     table = "users"
 

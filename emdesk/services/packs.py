@@ -10,7 +10,7 @@ store.  Every write is audited; reading the document or the PDF is audited too.
 Who may do what: building, amending and issuing need BUILD_PACKS (the monitoring centre,
 scoped to the user's region as the monitoring lists are); the agencies
 (RESPOND_TO_BREACHES) read the versions issued to their agency in their region (the Home
-Office and users with no region: every region).
+Office every region; a police or probation account with no region none).
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from emdesk.domain.monitoring import (Alert, BreachPack, BreachPackStatus, Incid
 from emdesk.domain.orders import Order
 from emdesk.domain.packs import Amendment, PackDocument
 from emdesk.domain.people import Subject
-from emdesk.domain.users import AGENCY_OF, Permission, Role, User
+from emdesk.domain.users import AGENCY_OF, Permission, User, agency_regions
 from emdesk.store import Store
 from emdesk.store.pack_queries import PackQueries
 
@@ -124,7 +124,8 @@ class PackService:
             return regions is None or pack.region in regions
         if pack.sent_at is None or AGENCY_OF.get(self.user.role) != pack.responder.value:
             return False
-        return self.user.role is Role.HOME_OFFICE or not self.user.region or pack.region == self.user.region
+        regions = agency_regions(self.user.role, self.user.region)
+        return regions is None or pack.region in regions
 
     def _version(self, version_id: str) -> BreachPack:
         pack = self.store.get(BreachPack, version_id)

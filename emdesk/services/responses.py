@@ -1,8 +1,8 @@
 """The agencies' side of a breach pack: the inbox, RADU steps, outcomes, the 5-day prompts.
 
 Least privilege: an agency account (police, probation, Home Office) sees and writes only
-packs issued to its agency in its region (Home Office accounts, and agency accounts with
-no region, every region), never a draft.  Monitoring staff see the issued packs of the
+packs issued to its agency in its region (Home Office accounts every region; a police or
+probation account with no region none), never a draft.  Monitoring staff see the issued packs of the
 regions they work, so they can chase the 5-day prompts and record an outcome an agency
 reported by phone (the notes say who reported it); they never record an agency's RADU
 steps.  Every write is audited and syncs as a record write; times are the clock's, the
@@ -33,10 +33,11 @@ from emdesk.domain.responses import (
     is_closed,
     needs_prompt,
     next_step,
+    outcome_id,
     prompt_at,
     step_refusal,
 )
-from emdesk.domain.users import AGENCY_OF, Permission, Role, User
+from emdesk.domain.users import AGENCY_OF, Permission, User, agency_regions
 from emdesk.store import Store
 
 from .errors import AccessDenied, ServiceError
@@ -46,12 +47,6 @@ from .watch_lists import regions_of
 NOTES_LIMIT = 5_000
 # A pack stays issued when amended: the superseded version was sent, so it is the agency's too.
 _ISSUED = (BreachPackStatus.SENT, BreachPackStatus.ACKNOWLEDGED, BreachPackStatus.SUPERSEDED)
-
-
-def outcome_id(pack_id: str) -> str:
-    """One outcome per pack series, with the same id on every desktop (two desks starting the
-    same response write one record, never two)."""
-    return f"OUT-{pack_id}"
 
 
 @dataclass(frozen=True)
@@ -114,8 +109,8 @@ class ResponseService:
         self.regions: set[str] | None = None       # None: every region
         if user.can(Permission.RESPOND_TO_BREACHES):
             self.agency = Responder(AGENCY_OF[user.role])
-            if user.role is not Role.HOME_OFFICE and user.region:
-                self.regions = {user.region}
+            regions = agency_regions(user.role, user.region)
+            self.regions = None if regions is None else set(regions)
         elif user.can(Permission.WORK_ALERTS):
             self.regions = regions_of(user)
         else:
@@ -154,17 +149,14 @@ class ResponseService:
         return versions[-1], min(p.sent_at for p in versions)
 
     def _outcomes(self, packs: Iterable[BreachPack]) -> dict[str, BreachOutcome]:
-        packs = list(packs)
-        wanted = {p.pack_id for p in packs}
+        """Each series' outcome, by pack id: the record every desk shares (``outcome_id``), found
+        by its id, never by incident (an amendment may add an earlier incident to the pack)."""
+        wanted = {outcome_id(p.pack_id): p.pack_id for p in packs}
+        ids = sorted(wanted)
         found: dict[str, BreachOutcome] = {}
-        incidents = sorted({p.incident_id for p in packs})
-        for start in range(0, len(incidents), 500):
-            for outcome in self.store.find(BreachOutcome, where={"incident_id": incidents[start:start + 500]}):
-                if outcome.pack_id in wanted:
-                    # The shared id first: a stray second record never hides the one desks share.
-                    held = found.get(outcome.pack_id)
-                    if held is None or outcome.id == outcome_id(outcome.pack_id):
-                        found[outcome.pack_id] = outcome
+        for start in range(0, len(ids), 500):
+            for outcome in self.store.find(BreachOutcome, where={"id": ids[start:start + 500]}):
+                found[wanted[outcome.id]] = outcome
         return found
 
     # -- reading ------------------------------------------------------------------

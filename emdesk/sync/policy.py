@@ -32,7 +32,7 @@ import msgspec
 from emdesk.domain import hlc as hlcmod
 from emdesk.domain.field_actions import Grant, changed_outside
 from emdesk.domain.monitoring import ALERT_ORDER, AlertStatus
-from emdesk.domain.users import AGENCY_OF, Role
+from emdesk.domain.users import AGENCY_OF, Role, region_refusal
 
 from .scope import visit_holders
 
@@ -147,6 +147,14 @@ def may_write(rule: TableRule, who: Writer, current: HubRow | None, incoming: di
                     "ask the monitoring centre")
     elif who.role not in rule.writers:
         return f"{rule.table}: {rule.refusal}"
+    if rule.table == "users" and not incoming.get("deleted"):
+        # An account the hub makes: a police or probation account with no region would hold nothing.
+        try:
+            refusal = region_refusal(Role(incoming.get("role")), incoming.get("region") or "")
+        except ValueError:
+            refusal = f"role: {incoming.get('role')!r} is not a role"
+        if refusal:
+            return f"users.{refusal}"
     if rule.owner_field and who.role is Role.FIELD_OFFICER:
         for version in (current.data if current else None, incoming):
             if version is not None and version.get(rule.owner_field) not in (who.user_id, None):

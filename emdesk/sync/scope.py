@@ -9,9 +9,11 @@ Each user pulls with exactly one principal, decided by role:
   supervisor/admin -> "all"
   police, probation -> "agency:<agency>:<region>"  breach packs issued to their agency in
                                     their region, and the outcomes of those packs; nothing
-                                    else (no people, orders, incidents or telemetry)
-  Home Office, or an agency account with no region -> "agency:<agency>"  every region's
-and every user also receives rows addressed to "*" (accounts, reference data).
+                                    else (no people, orders, incidents or telemetry); with
+                                    no region, "agency:<agency>:(no region)": nothing at all
+  Home Office -> "agency:home_office"  every region's
+and every staff user also receives rows addressed to "*" (accounts); an agency desk does
+not (``shared_with``): it holds only its own agency's accounts in its region (its sign-in).
 
 The hub keeps, per row, the set of principals that may see it; when a change moves a
 row out of a principal's set (a case reassigned), that principal gets an eviction and
@@ -31,6 +33,8 @@ TECH = "tech"
 AGENCY = "agency:"
 # A pack is the agency's once issued: sent, acknowledged, or superseded after it was sent.
 ISSUED = frozenset({"sent", "acknowledged", "superseded"})
+# The region of a police or probation account that has none: no pack is issued to it.
+NO_REGION = "(no region)"
 FINISHED_VISIT = frozenset({"completed", "failed", "cancelled"})
 
 
@@ -62,10 +66,20 @@ def agency(name: str, region: str = "") -> str:
     return f"{AGENCY}{name}:{region}" if region else f"{AGENCY}{name}"
 
 
+def shared_with(principal: str) -> str:
+    """The audience entry besides its own that a principal holds rows by: "*" for staff; for
+    an agency nothing more (the accounts it needs are addressed to its principal)."""
+    return principal if principal.startswith(AGENCY) else EVERYONE
+
+
 def principal_of(role: Role, user_id: str, user_region: str) -> str:
     if role in AGENCY_OF:
         # The Home Office decides immigration bail nationally: its caseworkers hold every region.
-        return agency(AGENCY_OF[role], "" if role is Role.HOME_OFFICE else user_region)
+        # A police force or probation region works its own region; an account with none set
+        # holds nothing (a missing region must not read as every region).
+        if role is Role.HOME_OFFICE:
+            return agency(AGENCY_OF[role])
+        return agency(AGENCY_OF[role], user_region or NO_REGION)
     if role is Role.FIELD_OFFICER:
         return officer(user_id)
     if role is Role.TECHNICIAN:
@@ -114,11 +128,14 @@ def issued(pack: dict[str, Any]) -> bool:
 
 
 def agency_audience(pack: dict[str, Any]) -> set[str]:
-    """The agency principals an issued pack version reaches: its region's desk and the whole agency."""
+    """The agency principals an issued pack version reaches: the Home Office (national), or the
+    police's or probation's desk of its region."""
     responder = pack.get("responder")
     if not responder or not issued(pack):
         return set()
-    return {agency(responder), *((agency(responder, pack["region"]),) if pack.get("region") else ())}
+    if responder == AGENCY_OF[Role.HOME_OFFICE]:
+        return {agency(responder)}
+    return {agency(responder, pack["region"])} if pack.get("region") else set()
 
 
 def audience(table: str, record: dict[str, Any], cases: Iterable[CaseLink],
@@ -132,6 +149,11 @@ def audience(table: str, record: dict[str, Any], cases: Iterable[CaseLink],
     """
     cases = list(cases)
     if table == "users":
+        # Staff hold every account; an agency desk only its own (and its colleagues' in its
+        # agency and region): the sign-in needs it, and nothing it shows names anyone else.
+        role = next((r for r in AGENCY_OF if r.value == record.get("role")), None)
+        if role is not None:
+            return frozenset({EVERYONE, principal_of(role, record.get("id") or "", record.get("region") or "")})
         return frozenset({EVERYONE})
     if table == "devices":
         # Officers need the kit on their cases at the door, offline; technicians all kit.

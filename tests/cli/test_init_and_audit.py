@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 
 def test_init_creates_an_encrypted_store_by_default(emdesk, tmp_path):
     db = tmp_path / "e.db"
@@ -29,6 +31,21 @@ def test_users_add_lets_the_new_account_unlock_the_store(emdesk, tmp_path):
     assert ok.returncode == 0, ok.stderr
     wrong = emdesk("--user", "officer.leeds", "audit", "verify", "--db", str(db), password="admin-password")
     assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
+
+
+@pytest.mark.parametrize(("role", "region", "refused"), [
+    ("police", [], True),                 # no region would see no breach pack at all
+    ("probation", ["--region", ""], True),
+    ("police", ["--region", "North West"], False),
+    ("home_office", [], False),           # the Home Office is national
+])
+def test_users_add_needs_a_region_for_police_and_probation(emdesk, tmp_path, role, region, refused):
+    db = tmp_path / "e.db"
+    emdesk("init", "--db", str(db), "--plain", password="admin-password", check=True)
+    out = emdesk("--user", "admin", "users", "add", "agency.one", "--db", str(db), "--name", "Agency", "--role",
+                 role, *region, password="admin-password", new_password="agency-password")
+    assert out.returncode == (2 if refused else 0), out.stderr
+    assert (f"--region: a {role} account works one region's breach packs: give its region" in out.stderr) is refused
 
 
 def test_audit_verify_detects_tampering_in_a_plain_store(emdesk, tmp_path):

@@ -7,8 +7,11 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from emdesk.domain import mi
+from emdesk.domain.monitoring import BreachOutcomeCode
 from emdesk.domain.orders import Order, OrderStatus, StatusChange
 from emdesk.domain.visits import OutcomeCode, Visit, VisitKind, VisitStatus
+
+from .world import _incident, _outcome, _pack, t
 
 UTC = timezone.utc
 
@@ -86,3 +89,15 @@ def _case(last: datetime | None, log_from: datetime | None, fitted=True):
 ])
 def test_silent_kit_counts_from_its_last_contact(last, log_from, fitted, expected):
     assert _case(last, log_from, fitted) == expected
+
+
+@pytest.mark.parametrize("stray_first", [True, False])
+def test_a_breach_takes_its_packs_shared_outcome_never_a_stray_second_record(stray_first):
+    incident = _incident("I1", "O1", "North West", t(10, 9), t(10, 10))
+    shared = _outcome("BP-1", "I1", "O1", "North West", BreachOutcomeCode.RECALL, t(11, 9))
+    stray = shared.evolve(id="OUT-STRAY", code=BreachOutcomeCode.NO_FURTHER_ACTION)
+    outcomes = (stray, shared) if stray_first else (shared, stray)
+    records = mi.Records(incidents=(incident,), packs=(_pack("BP-1", 1, "I1", "O1", "North West", t(10, 11)),),
+                         outcomes=outcomes)
+    [breach] = mi.breaches(records)
+    assert (breach.outcome.id, breach.outcome.code) == ("OUT-BP-1", BreachOutcomeCode.RECALL)

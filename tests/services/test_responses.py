@@ -8,6 +8,7 @@ from response_kit import NOW, agency_users, make_pack
 
 from emdesk.domain.monitoring import BreachOutcome, BreachOutcomeCode as C, BreachPack, BreachPackStatus, RaduStep
 from emdesk.services.errors import AccessDenied, ServiceError
+from emdesk.services.packs import PackService
 from emdesk.services.responses import ResponseService, outcome_id
 
 NW, YK, LDN = "North West", "Yorkshire and the Humber", "London"
@@ -56,7 +57,7 @@ VISIBLE = [
     ("police.yorkshire", {"BP-YK"}),
     ("probation.northwest", {"BP-PRNW"}),
     ("homeoffice", {"BP-HOLDN"}),                 # the Home Office: every region, its own packs
-    ("police.national", {"BP-NWOLD", "BP-NWNEW", "BP-YK", "BP-AMD", "BP-PEND"}),   # no region: every region
+    ("police.national", set()),                   # no region: none (never every region)
     ("monitor.northwest", {"BP-NWOLD", "BP-NWNEW", "BP-AMD", "BP-PEND", "BP-PRNW"}),
     ("monitor.london", {"BP-HOLDN"}),
     ("supervisor", ALL_ISSUED),
@@ -68,6 +69,12 @@ def test_each_account_sees_only_the_packs_issued_to_its_agency_and_region(store,
     rows = service(store, clock, users, username).inbox()
     assert {r.pack_id for r in rows} == expected
     assert len(rows) == len(expected)           # one row per series, never one per version
+
+
+@pytest.mark.parametrize(("username", "expected"), VISIBLE[:5], ids=[v[0] for v in VISIBLE[:5]])
+def test_the_pack_service_reads_what_the_inbox_shows_an_agency(store, clock, users, username, expected):
+    packs = PackService(store, users[username], clock)
+    assert {pid for pid, *_ in PACKS if packs.versions(pid)} == expected
 
 
 @pytest.mark.parametrize("username", ["officer", "tech", "admin"])
@@ -237,3 +244,20 @@ def test_an_unreadable_stored_document_is_reported_naming_the_pack(store, clock,
     store.put(pack.evolve(document="{not json"))
     with pytest.raises(ServiceError, match="document: pack BP-NWNEW v1 holds no readable document"):
         service(store, clock, users, "police.northwest").document("BP-NWNEW")
+
+
+def test_an_amendment_adding_an_earlier_incident_keeps_the_recorded_outcome(store, clock, users):
+    police = service(store, clock, users, "police.northwest")
+    for step in (R, A):
+        police.record_step("BP-NWNEW", step)
+    police.record_step("BP-NWNEW", D, code=C.ARREST)
+    v1 = next(p for p in store.find(BreachPack) if p.pack_id == "BP-NWNEW")
+    # The centre amends: an earlier incident joins, so the new version's first incident differs.
+    v2 = make_pack(pack_id="BP-NWNEW", responder="police", region=NW, version=2, sent_at=NOW,
+                   breach_at=NOW - days(4), incident_id="inc-EARLIER", order_id=v1.order_id, subject_id=v1.subject_id)
+    store.put_many([v1.evolve(status=SUP), v2.evolve(incident_ids=("inc-EARLIER", v1.incident_id))])
+    row = police.row("BP-NWNEW")
+    assert (row.version, row.code, [s.step for s in row.steps]) == (2, C.ARREST, [R, A, D])
+    police.record_step("BP-NWNEW", U)
+    held = store.get(BreachOutcome, outcome_id("BP-NWNEW"))
+    assert (held.code, [s.step for s in held.steps]) == (C.ARREST, [R, A, D, U])

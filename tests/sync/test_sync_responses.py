@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 from response_kit import make_pack
-from synckit import MONITOR, NOW, assert_converged, hub_row
+from synckit import MONITOR, NOW, Desk, assert_converged, hub_row
 
 from emdesk.domain.monitoring import (
     BreachOutcome,
@@ -23,10 +23,13 @@ from emdesk.domain.monitoring import (
     ResponseStep,
 )
 from emdesk.domain.orders import Order
-from emdesk.domain.users import Role
+from emdesk.domain.clock import FixedClock
+from emdesk.domain.users import Role, User
 from emdesk.services.responses import ResponseService, outcome_id
+from emdesk.store import Store
 from emdesk.sync.authorship import outcome_refusal
-from emdesk.sync.scope import CaseLink, audience, principal_of
+from emdesk.sync.client import SyncClient
+from emdesk.sync.scope import CaseLink, audience, principal_of, shared_with
 
 NW = "North West"
 POLICE, OTHER_POLICE, PROBATION, HOME_OFFICE = "police.northwest", "police.yorkshire", "probation.northwest", "homeoffice"
@@ -48,6 +51,19 @@ def issued(kit):
     centre.store.put(draft, actor=centre.user.id)
     centre.sync()
     return centre, draft
+
+
+def account_desk(kit, username: str, role: Role, region: str) -> Desk:
+    """The desk of an account the small world lacks, loaded onto the hub as an administrator would."""
+    user, password = User(username=username, display_name=username, role=role, region=region, created_at=NOW,
+                          updated_at=NOW), f"{username}-password-1"
+    kit.hub.load([(user, password)], [])
+    store, _ = Store.create(kit.tmp / f"{username}.db", plain=True, clock=FixedClock(NOW))
+    desk = Desk(store, SyncClient(store, "http://hub.test", http=kit.http), user, password)
+    kit.desks.append(desk)
+    desk.client.register(user.username, password, f"{username}'s laptop")
+    desk.sync()
+    return desk
 
 
 def issue(centre, pack: BreachPack) -> BreachPack:
@@ -79,6 +95,18 @@ def test_an_agency_holds_only_the_packs_issued_to_it_and_their_outcomes(kit, iss
         desk = kit.desk(other)
         assert "breach_packs" not in desk.counts(), other
     assert_converged(kit, centre, police)
+
+
+@pytest.mark.parametrize("who", [POLICE, PROBATION, HOME_OFFICE])
+def test_an_agency_desk_holds_only_its_own_accounts_and_staff_every_account(kit, issued, who):
+    centre, draft = issued
+    issue(centre, draft)
+    desk = kit.desk(who)
+    principal = principal_of(desk.user.role, desk.user.id, desk.user.region)
+    mine = {u.id for u, _ in kit.world.users if principal_of(u.role, u.id, u.region) == principal}
+    assert desk.user.id in mine and {u.id for u in desk.store.find(User)} == mine
+    # The monitoring centre still holds every account, the agencies' too.
+    assert {u.id for u in centre.store.find(User)} == {u.id for u, _ in kit.world.users}
 
 
 def test_radu_recorded_at_the_agency_reaches_the_centre_with_the_officer_as_author(kit, issued):
@@ -149,6 +177,35 @@ def test_the_hub_refuses_an_agency_outcome_that_is_not_its_own(kit, issued, who,
     assert hub_row(kit, "outcomes", outcome_id(draft.pack_id)) is None
 
 
+@pytest.mark.parametrize(("role", "region", "holds"), [
+    (Role.POLICE, "", False),            # no region: nothing, never every region
+    (Role.PROBATION, "", False),
+    (Role.POLICE, NW, True),
+])
+def test_a_police_or_probation_account_with_no_region_holds_no_pack(kit, issued, role, region, holds):
+    centre, draft = issued
+    issue(centre, draft.evolve(responder=role.value))
+    desk = account_desk(kit, f"{role.value}.nowhere", role, region)
+    assert ("breach_packs" in desk.counts()) is holds
+    assert [r.pack_id for r in ResponseService(desk.store, desk.user, desk.store.clock).inbox()] == \
+        ([draft.pack_id] if holds else [])
+
+
+@pytest.mark.parametrize(("role", "region", "refusal"), [
+    (Role.POLICE, "", "users.region: a police account works one region's breach packs: give its region"),
+    (Role.PROBATION, " ", "users.region: a probation account works one region's breach packs"),
+    (Role.POLICE, NW, None),
+    (Role.HOME_OFFICE, "", None),        # the Home Office is national
+])
+def test_the_hub_makes_police_and_probation_accounts_only_with_a_region(kit, role, region, refusal):
+    admin = kit.desk(next(u.username for u, _ in kit.world.users if u.role is Role.ADMIN))
+    account = admin.store.put(User(username="new.account", display_name="New", role=role, region=region),
+                              actor=admin.user.id)
+    reasons = [r.reason for r in admin.sync().refused]
+    assert len(reasons) == (refusal is not None) and all(r.startswith(refusal) for r in reasons), reasons
+    assert (hub_row(kit, "users", account.id) is None) is (refusal is not None)
+
+
 def test_an_agency_cannot_change_a_pack_or_write_anything_else(kit, issued):
     centre, draft = issued
     sent = issue(centre, draft)
@@ -201,12 +258,13 @@ CASE = [CaseLink(region=NW, officer_id="o1")]
 CENTRE = {"all", "region:North West"}
 SENT = "2026-11-26T08:00:00Z"
 PACK_TO_POLICE = {"pack_id": "BP-1", "responder": "police", "region": NW, "status": "sent", "sent_at": SENT}
-NW_POLICE = {"agency:police", "agency:police:North West"}
+NW_POLICE = {"agency:police:North West"}
 
 
 @pytest.mark.parametrize(("role", "region", "principal"), [
     (Role.POLICE, NW, "agency:police:North West"),
-    (Role.POLICE, "", "agency:police"),
+    (Role.POLICE, "", "agency:police:(no region)"),    # no region: no pack is issued to it
+    (Role.PROBATION, "", "agency:probation:(no region)"),
     (Role.PROBATION, "Wales", "agency:probation:Wales"),
     (Role.HOME_OFFICE, "London", "agency:home_office"),          # the Home Office: always national
     (Role.HOME_OFFICE, "", "agency:home_office"),
@@ -222,16 +280,28 @@ def test_an_agency_signs_in_as_its_agency_desk(role, region, principal):
     ("breach_packs", {**PACK_TO_POLICE, "status": "superseded"}, (), CENTRE | NW_POLICE),      # superseded after issue
     ("breach_packs", {**PACK_TO_POLICE, "status": "superseded", "sent_at": None}, (), CENTRE),  # amended before issue
     ("breach_packs", {**PACK_TO_POLICE, "responder": "home_office"}, (),
-     CENTRE | {"agency:home_office", "agency:home_office:North West"}),
+     CENTRE | {"agency:home_office"}),
     ("outcomes", {"pack_id": "BP-1"}, (), CENTRE),
     ("outcomes", {"pack_id": "BP-1"}, ({**PACK_TO_POLICE, "status": "draft", "sent_at": None},), CENTRE),
     ("outcomes", {"pack_id": "BP-1"}, (PACK_TO_POLICE,), CENTRE | NW_POLICE),
     ("outcomes", {"pack_id": "BP-2"}, (PACK_TO_POLICE,), CENTRE),     # another pack's issue is not this one's
     ("incidents", {}, (PACK_TO_POLICE,), CENTRE),                       # agencies get no incidents
     ("orders", {}, (), {"all", "region:North West", "officer:o1"}),
+    ("users", {"id": "u1", "role": "monitoring_operator", "region": NW}, (), {"*"}),
+    ("users", {"id": "u2", "role": "police", "region": NW}, (), {"*", "agency:police:North West"}),
+    ("users", {"id": "u3", "role": "home_office", "region": ""}, (), {"*", "agency:home_office"}),
 ])
 def test_what_reaches_an_agency(table, record, packs, expected):
     assert audience(table, record, CASE, packs=packs) == expected
+
+
+@pytest.mark.parametrize(("principal", "shared"), [
+    ("region:North West", "*"), ("officer:o1", "*"), ("all", "*"), ("tech", "*"),
+    ("agency:police:North West", "agency:police:North West"),      # an agency holds no '*' rows
+    ("agency:home_office", "agency:home_office"),
+])
+def test_rows_for_everyone_reach_staff_not_agencies(principal, shared):
+    assert shared_with(principal) == shared
 
 
 OUTCOME = {"pack_id": "BP-1", "incident_id": "i1", "order_id": "o1", "subject_id": "s1", "region": NW,
@@ -241,7 +311,7 @@ PACK = {**PACK_TO_POLICE, "incident_id": "i1", "order_id": "o1", "subject_id": "
 
 @pytest.mark.parametrize(("principal", "incoming", "packs", "refusal"), [
     ("agency:police:North West", OUTCOME, [PACK], None),
-    ("agency:police", OUTCOME, [PACK], None),
+    ("agency:police:(no region)", OUTCOME, [PACK], "outcomes: breach pack BP-1 has not been issued to you"),
     ("agency:police:Wales", OUTCOME, [PACK], "outcomes: breach pack BP-1 has not been issued to you"),
     ("agency:probation:North West", OUTCOME, [PACK], "outcomes: breach pack BP-1 has not been issued to you"),
     ("agency:police:North West", OUTCOME, [{**PACK, "status": "draft", "sent_at": None}],

@@ -46,7 +46,7 @@ from emdesk.store.migrations import LATEST as SCHEMA_VERSION
 
 from ..ordering import CONFLICTS, RANK
 from ..policy import RULES, merge
-from ..scope import ALL, EVERYONE, CaseLink, audience, visit_holders
+from ..scope import ALL, CaseLink, audience, shared_with, visit_holders
 from . import events
 from .accounts import Accounts, HubError
 from .storage import HubStorage, Tx
@@ -298,7 +298,7 @@ class Hub(Push, Feed, EventFeed, AuditAnchors, Rows, Accounts):
         """Live (not deleted) rows a principal may hold, per table."""
         with self.storage.read(principal) as tx:
             rows = tx.all(f"SELECT r.tbl, count(*) FROM hub_rows r WHERE r.deleted = 0 AND {self._VISIBLE} "
-                          "GROUP BY r.tbl", [principal, EVERYONE])
+                          "GROUP BY r.tbl", [principal, shared_with(principal)])
         return {tbl: int(n) for tbl, n in rows}
 
     def head(self) -> int:

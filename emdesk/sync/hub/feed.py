@@ -12,7 +12,7 @@ from emdesk.store.tables import BY_TABLE
 
 from .. import protocol as p
 from ..ordering import RANK
-from ..scope import ALL, EVERYONE
+from ..scope import ALL, shared_with
 from .accounts import Account, HubError
 from .storage import Tx
 from .rows import _desk, _DESK_COLUMNS
@@ -40,14 +40,14 @@ class Feed:
                 return p.PullResponse(changes=[], cursor=req.cursor, more=False, hub_time_ms=now, rebuild=True)
             rows = tx.all("SELECT seq, tbl, row_id, kind, hlc, payload FROM change_log "
                           "WHERE principal IN (?, ?) AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
-                          [principal, EVERYONE, req.cursor, head, limit + 1])
+                          [principal, shared_with(principal), req.cursor, head, limit + 1])
             more = len(rows) > limit
             rows = rows[:limit]
             cursor = rows[-1][0] if more else head
             remaining = 0
             if more:
                 remaining = int(tx.scalar("SELECT count(*) FROM change_log WHERE principal IN (?, ?) AND seq > ? "
-                                          "AND seq <= ?", [principal, EVERYONE, cursor, head], default=0))
+                                          "AND seq <= ?", [principal, shared_with(principal), cursor, head], default=0))
         changes = [p.Change(seq=r[0], table=r[1], row_id=r[2], kind=r[3], hlc=r[4], payload=r[5]) for r in rows]
         return p.PullResponse(changes=changes, cursor=cursor, more=more, hub_time_ms=now, remaining=remaining)
 
@@ -108,7 +108,7 @@ class Feed:
         holds ``all`` or ``*`` (``scope.audience``), so ``all`` sees every row: no probe per row."""
         if principal == ALL:
             return "1 = 1", []
-        return self._VISIBLE, [principal, EVERYONE]
+        return self._VISIBLE, [principal, shared_with(principal)]
 
     def _table_page(self, tx: Tx, req: p.BootstrapRequest, snapshot: int, after: tuple, visible: str, args: list,
                     limit: int, now: int, total: int) -> p.BootstrapResponse:

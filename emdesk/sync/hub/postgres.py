@@ -11,8 +11,9 @@ Two database roles:
 Row-level security, the second line of defence behind the engine's own checks: every
 transaction sets ``emdesk.principal`` (``SET LOCAL`` semantics, via ``set_config(...,
 true)``).  A pull or bootstrap runs as the user's principal, and then ``change_log``,
-``hub_rows`` and ``row_audience`` only show rows addressed to that principal or to
-``'*'`` (everything for ``'all'``; nothing with no principal set).  A push runs in the
+``hub_rows`` and ``row_audience`` only show rows addressed to that principal or, for
+staff, to ``'*'`` (``emdesk_shared``: an agency desk gets no ``'*'`` rows; everything for
+``'all'``; nothing with no principal set).  A push runs in the
 hub's write mode (``'all'``: the engine must see the current row, its case and its
 whole audience to decide and fan out); inserts and deletes are only allowed in that
 mode, and a RESTRICTIVE policy makes an UPDATE of a row whose audience does not include
@@ -58,21 +59,24 @@ FUNCTIONS = (
     "$$ SELECT coalesce(current_setting('emdesk.principal', true), '') $$",
     "CREATE OR REPLACE FUNCTION emdesk_writer() RETURNS text LANGUAGE sql STABLE AS "
     "$$ SELECT coalesce(current_setting('emdesk.writer', true), '') $$",
+    # scope.shared_with: staff hold the rows addressed to everyone ('*'), an agency does not.
+    "CREATE OR REPLACE FUNCTION emdesk_shared(who text) RETURNS text LANGUAGE sql IMMUTABLE AS "
+    "$$ SELECT CASE WHEN who LIKE 'agency:%' THEN who ELSE '*' END $$",
 )
 
 _SEES = ("EXISTS (SELECT 1 FROM row_audience a WHERE a.tbl = hub_rows.tbl AND a.row_id = hub_rows.id "
-         "AND a.principal IN ({who}, '*'))")
+         "AND a.principal IN ({who}, emdesk_shared({who})))")
 
 POLICIES = {
     "change_log": (
         "CREATE POLICY scope_read ON change_log FOR SELECT TO {role} USING "
-        "(emdesk_principal() <> '' AND (principal IN (emdesk_principal(), '*') OR emdesk_principal() = 'all'))",
+        "(emdesk_principal() <> '' AND (principal IN (emdesk_principal(), emdesk_shared(emdesk_principal())) OR emdesk_principal() = 'all'))",
         "CREATE POLICY hub_insert ON change_log FOR INSERT TO {role} WITH CHECK (emdesk_principal() = 'all')",
         "CREATE POLICY hub_delete ON change_log FOR DELETE TO {role} USING (emdesk_principal() = 'all')",
     ),
     "row_audience": (
         "CREATE POLICY scope_read ON row_audience FOR SELECT TO {role} USING "
-        "(emdesk_principal() <> '' AND (principal IN (emdesk_principal(), '*') OR emdesk_principal() = 'all'))",
+        "(emdesk_principal() <> '' AND (principal IN (emdesk_principal(), emdesk_shared(emdesk_principal())) OR emdesk_principal() = 'all'))",
         "CREATE POLICY hub_insert ON row_audience FOR INSERT TO {role} WITH CHECK (emdesk_principal() = 'all')",
         "CREATE POLICY hub_delete ON row_audience FOR DELETE TO {role} USING (emdesk_principal() = 'all')",
     ),

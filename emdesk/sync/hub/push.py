@@ -230,18 +230,23 @@ class Push:
         reason = authorship.forged(op.table, who.user_id, who.device_id, held, data)
         if reason:
             return refused(reason)
-        data = authorship.settle(op.table, who.user_id, who.device_id, held, data,
-                                 datetime.fromtimestamp(now / 1000, timezone.utc))
-        effective = self._effective(rule, current, data, op.changed)
-        if op.table == "outcomes" and who.role in AGENCIES:
+        clock = datetime.fromtimestamp(now / 1000, timezone.utc)
+        agency_outcome = op.table == "outcomes" and who.role in AGENCIES
+        if agency_outcome:
             # An agency holds no orders or incidents: its outcome is judged against the pack
-            # issued to it, which names them.
-            reason = authorship.outcome_refusal(
-                who.principal, effective, self._pack_versions(tx, effective.get("order_id"), effective.get("pack_id")))
-        else:
+            # issued to it, which names them, and by the rules its desktop keeps (an outcome is
+            # a whole row: last writer wins), before the hub settles its times.
+            packs = self._pack_versions(tx, data.get("order_id"), data.get("pack_id"))
+            reason = (authorship.outcome_refusal(who.principal, data, packs)
+                      or authorship.outcome_change_refusal(who.user_id, held, data, packs, clock))
+            if reason:
+                return refused(reason)
+        data = authorship.settle(op.table, who.user_id, who.device_id, held, data, clock)
+        effective = self._effective(rule, current, data, op.changed)
+        if not agency_outcome:
             reason = self._references(tx, who, op.table, current, effective)
-        if reason:
-            return refused(reason)
+            if reason:
+                return refused(reason)
         if op.table == "visits" and grant is None:
             order = self._load(tx, "orders", effective.get("order_id") or "")
             reason = visit_booking(Writer(who.user_id, who.role), held, effective,

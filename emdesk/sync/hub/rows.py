@@ -20,7 +20,7 @@ from emdesk.store.tables import BY_TABLE
 from .. import protocol as p
 from ..ordering import CONFLICTS, RANK
 from ..policy import HubRow
-from ..scope import ALL, EVERYONE, REFERENCES, CaseLink, audience, visit_holders
+from ..scope import ALL, REFERENCES, CaseLink, audience, shared_with, visit_holders
 from .storage import Tx
 
 DAY_MS = 86_400_000
@@ -131,7 +131,7 @@ def _visitors_text(visitors: frozenset[str]) -> str | None:
 
 def _sees(principal: str, aud: Iterable[str]) -> bool:
     aud = set(aud)
-    return principal in aud or EVERYONE in aud or (principal == ALL and bool(aud))
+    return principal in aud or shared_with(principal) in aud or (principal == ALL and bool(aud))
 
 
 
