@@ -6,8 +6,8 @@ Update (the centre and the order's holders told) closes the response.  Probation
 Home Office record their outcome directly: the outcome closes it.
 
 Which outcomes each agency may record follows the NAO report's Figure 1 (what each does
-when a wearer breaches).  National guidance wants a breach with no outcome 5 days after
-its pack was issued raised again: ``needs_prompt``.
+when a wearer breaches).  National guidance (NAO 1.9) wants a breach with no outcome 5
+days after it happened raised again: ``needs_prompt``.
 """
 from __future__ import annotations
 
@@ -127,16 +127,16 @@ def is_closed(outcome: BreachOutcome | None) -> bool:
     return outcome.code is not None
 
 
-def prompt_at(sent_at: datetime) -> datetime:
-    """When a pack issued at ``sent_at`` with no outcome raises the 5-day prompt."""
-    return sent_at + PROMPT_AFTER
+def prompt_at(breach_at: datetime) -> datetime:
+    """When a breach (at ``breach_at``) with no outcome raises the 5-day prompt."""
+    return breach_at + PROMPT_AFTER
 
 
-def needs_prompt(sent_at: datetime | None, outcome: BreachOutcome | None, now: datetime) -> bool:
-    """Issued 5 days ago or more and no outcome code yet (national guidance)."""
-    if sent_at is None:
+def needs_prompt(breach_at: datetime | None, outcome: BreachOutcome | None, now: datetime) -> bool:
+    """The breach was 5 days ago or more and no outcome code yet (national guidance)."""
+    if breach_at is None:
         return False
-    return now >= prompt_at(sent_at) and (outcome is None or outcome.code is None)
+    return now >= prompt_at(breach_at) and (outcome is None or outcome.code is None)
 
 
 __all__ = ["CODE_LABELS", "OUTCOMES", "PROMPT_AFTER", "RADU", "STEP_LABELS", "code_refusal", "codes_for", "done",

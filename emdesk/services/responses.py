@@ -68,7 +68,7 @@ class InboxRow:
     issued_to: str
     notification_due: datetime
     pack_due: datetime
-    prompt_at: datetime               # issue + 5 days: no outcome by then raises the prompt
+    prompt_at: datetime               # breach + 5 days: no outcome by then raises the prompt
     code: BreachOutcomeCode | None
     decided_at: datetime | None
     decided_by: str
@@ -169,11 +169,11 @@ class ResponseService:
             region=pack.region, responder=pack.responder, template=pack.template.value, special=pack.special,
             breach_at=pack.breach_at, notified_at=pack.notified_at, first_sent_at=first_sent, sent_at=pack.sent_at,
             issued_to=pack.issued_to, notification_due=pack.notification_due, pack_due=pack.pack_due,
-            prompt_at=prompt_at(first_sent), code=outcome.code if outcome else None,
+            prompt_at=prompt_at(pack.breach_at or first_sent), code=outcome.code if outcome else None,
             decided_at=outcome.decided_at if outcome else None, decided_by=outcome.decided_by if outcome else "",
             notes=outcome.notes if outcome else "", steps=tuple(steps),
             next_step=next_step(steps) if radu else None, closed=is_closed(outcome),
-            prompt=needs_prompt(first_sent, outcome, now))
+            prompt=needs_prompt(pack.breach_at or first_sent, outcome, now))
 
     def inbox(self) -> list[InboxRow]:
         """Every pack series issued in scope: open ones first, soonest 5-day deadline first;

@@ -35,12 +35,18 @@ PACKS = [
 ]
 
 
+# Each series' breach, in these tables, at its first issue: the 5-day clock (from the breach)
+# then reads as days since issue; test_the_prompt_runs_from_the_breach_not_the_issue shows the rule.
+FIRST_ISSUED = {pid: max(ago for p, _, _, ago, _, _ in PACKS if p == pid and ago is not None)
+                for pid, _, _, ago, _, _ in PACKS if ago is not None}
+
+
 @pytest.fixture
 def users(store):
     people = agency_users()
     store.put_many(people.values())
     packs = [make_pack(pack_id=pid, responder=agency, region=region, version=version, status=status,
-                       sent_at=None if ago is None else NOW - days(ago), breach_at=NOW - days(8 if ago is None else ago + 2),
+                       sent_at=None if ago is None else NOW - days(ago), breach_at=NOW - days(FIRST_ISSUED.get(pid, 8)),
                        incident_id=f"inc-{pid}", order_id=f"ord-{pid}", subject_id=f"sub-{pid}")
              for pid, agency, region, ago, version, status in PACKS]
     store.put_many(packs)
@@ -261,3 +267,13 @@ def test_an_amendment_adding_an_earlier_incident_keeps_the_recorded_outcome(stor
     police.record_step("BP-NWNEW", U)
     held = store.get(BreachOutcome, outcome_id("BP-NWNEW"))
     assert (held.code, [s.step for s in held.steps]) == (C.ARREST, [R, A, D, U])
+
+
+def test_the_prompt_runs_from_the_breach_not_the_issue(store, clock, users):
+    """NAO 1.9: five days after the breach with no outcome, not five days after the pack went."""
+    late = make_pack(pack_id="BP-LATE", responder="police", region=NW, sent_at=NOW - days(3), breach_at=NOW - days(5),
+                     incident_id="inc-LATE", order_id="ord-LATE", subject_id="sub-LATE")
+    store.put_many([late])
+    row = service(store, clock, users, "police.northwest").row("BP-LATE")
+    assert row.prompt_at == NOW and row.prompt
+    assert "BP-LATE" in {r.pack_id for r in service(store, clock, users, "police.northwest").prompts()}

@@ -84,8 +84,8 @@ def test_a_police_officer_records_receive_assess_decide_and_update(qtbot, store,
     ws = open_workspace(qtbot, store, clock, me)
     # The 5-day prompt is highlighted: the old pack first, tinted, and named in the banner.
     assert listed(ws) == ["MAN-0042", "MAN-0077"]
-    assert cell(ws, 0, "5-day prompt").data() == "⚠ Wed 25 Nov 09:00"
-    assert cell(ws, 1, "5-day prompt").data() == "Tue 01 Dec 06:00"
+    assert cell(ws, 0, "5-day prompt").data() == "⚠ Mon 23 Nov 09:00"
+    assert cell(ws, 1, "5-day prompt").data() == "Mon 30 Nov 09:00"
     assert cell(ws, 0, "Pack").data(Qt.ItemDataRole.BackgroundRole) is not None
     assert cell(ws, 1, "Pack").data(Qt.ItemDataRole.BackgroundRole) is None
     assert ws.prompt_banner.isVisible() and "MAN-0042" in ws.prompt_banner.text()

@@ -151,7 +151,7 @@ class ResponsesWorkspace(Workspace):
     def show_data(self, rows: list[InboxRow]) -> None:
         self.table.set_rows(rows)
         whose = "issued to your agency" if self.agency else "issued from your regions"
-        self.subtitle_label.setText(f"Breach packs {whose}; an outcome is due within 5 days of issue")
+        self.subtitle_label.setText(f"Breach packs {whose}; an outcome is due within 5 days of the breach")
         if self.table.selected_row() is None and rows:
             self.select_pack(rows[0].pack_id)
         self._update()
