@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QSizePol
 from emdesk.domain.mi import OUTCOME_PREFIX
 
 from ..style import set_prop
+from ..tiles import FigureTile
 
 COLUMNS = 5
 OUTCOMES = "outcomes"          # the one tile holding every outcome:<code> figure
@@ -40,31 +41,11 @@ def headline(m: Any) -> tuple[str, str]:
     return big, " · ".join(t for t in (small, limit) if t)
 
 
-class MiTile(QFrame):
+class MiTile(FigureTile):
     """One figure; click (or Enter/Space) opens its cases and chart."""
 
-    opened = Signal(str)
-
     def __init__(self, key: str, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("tile")
-        self.key = key
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.value = QLabel("", objectName="miValue")
-        self.caption = QLabel("", objectName="tileCaption")
-        self.caption.setWordWrap(True)
-        self.note = QLabel("", objectName="tileNote")
-        self.note.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 4, 10, 6)
-        layout.setSpacing(0)
-        layout.addWidget(self.value)
-        layout.addWidget(self.caption)
-        layout.addWidget(self.note)
-        layout.addStretch(1)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.setMinimumWidth(140)
+        super().__init__(key, parent, value_name="miValue", margins=(10, 4, 10, 6), min_width=140)
 
     def set_measure(self, m: Any) -> None:
         big, small = headline(m)
@@ -79,17 +60,6 @@ class MiTile(QFrame):
 
     def set_chosen(self, chosen: bool) -> None:
         set_prop(self, "chosen", chosen)
-
-    def mouseReleaseEvent(self, event):          # noqa: N802 (Qt's name)
-        if event.button() == Qt.MouseButton.LeftButton:
-            self.opened.emit(self.key)
-        super().mouseReleaseEvent(event)
-
-    def keyPressEvent(self, event):               # noqa: N802
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
-            self.opened.emit(self.key)
-            return
-        super().keyPressEvent(event)
 
 
 class OutcomesTile(QFrame):

@@ -16,6 +16,7 @@ from emdesk.domain.install_kpis import FAILURE_PREFIX, RECOVERY
 
 from ..formatting import fmt_when, humanize, plural
 from ..style import set_prop
+from ..tiles import FigureTile
 from ..table_model import Column
 from ..table_view import make_table
 
@@ -38,31 +39,11 @@ def _alert(figure: Any) -> bool:
     return figure.value > figure.target if figure.unit == "visits" else figure.value < figure.target
 
 
-class KpiTile(QFrame):
+class KpiTile(FigureTile):
     """A figure that opens the visits behind it (click, or Enter/Space when focused)."""
 
-    opened = Signal(str)
-
     def __init__(self, figure: Any, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("tile")
-        self.key = figure.key
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.value = QLabel("", objectName="tileValue")
-        self.caption = QLabel("", objectName="tileCaption")
-        self.caption.setWordWrap(True)
-        self.note = QLabel("", objectName="tileNote")
-        self.note.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 6, 12, 8)
-        layout.setSpacing(0)
-        layout.addWidget(self.value)
-        layout.addWidget(self.caption)
-        layout.addWidget(self.note)
-        layout.addStretch(1)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.setMinimumWidth(120)
+        super().__init__(figure.key, parent)
         self.set_figure(figure)
 
     def set_figure(self, figure: Any) -> None:
@@ -76,17 +57,6 @@ class KpiTile(QFrame):
         alert = _alert(figure)
         if self.property("alert") != alert:
             set_prop(self, "alert", alert)
-
-    def mouseReleaseEvent(self, event):          # noqa: N802 (Qt's name)
-        if event.button() == Qt.MouseButton.LeftButton:
-            self.opened.emit(self.key)
-        super().mouseReleaseEvent(event)
-
-    def keyPressEvent(self, event):               # noqa: N802
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
-            self.opened.emit(self.key)
-            return
-        super().keyPressEvent(event)
 
 
 class ReasonsTile(QFrame):
