@@ -195,7 +195,7 @@ READERS = [
     (Role.PROBATION, REGION, False, False),          # not issued yet
     (Role.PROBATION, REGION, True, True),
     (Role.PROBATION, "Wales", True, False),
-    (Role.PROBATION, "", True, True),                # no region: every region
+    (Role.PROBATION, "", True, False),               # no region: no pack (only the Home Office is national)
     (Role.POLICE, REGION, True, False),              # another agency's pack
     (Role.HOME_OFFICE, "", True, False),
 ]
