@@ -206,7 +206,10 @@ def summary(*, who_name: str, subject: Subject | None, order: Order, incidents: 
     when = (f"from {day_hm(first.started_at)} to {hm(ended)}" if ended is not None
             else f"from {day_hm(first.started_at)}, still going when this pack was built")
     zone = _zone_name(first)
-    headline = f"{who_name} {what}{f' ({zone})' if zone else ''} {when}: {duration_words(seconds)}."
+    if ended is not None and ended == first.started_at:     # a moment (a tamper), not a stretch
+        headline = f"{who_name} {what}{f' ({zone})' if zone else ''} at {day_hm(first.started_at)}."
+    else:
+        headline = f"{who_name} {what}{f' ({zone})' if zone else ''} {when}: {duration_words(seconds)}."
     # The renderer adds the date of birth and the curfew address beside the name.
     who = f"{who_name}; order {order.reference or order.id} ({order.cohort.label if order.cohort else 'no cohort'})"
     # The renderer prints the deadlines, the address and the totals itself; the facts add what

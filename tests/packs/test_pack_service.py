@@ -326,3 +326,11 @@ def test_two_packs_of_one_order_never_share_a_file_name(world, tmp_path):
     assert names == ["W-CURFEW-pack-v1.pdf", "W-CURFEW-pack-v1.json",
                      f"W-CURFEW-{other.pack_id}-pack-v1.pdf", f"W-CURFEW-{other.pack_id}-pack-v1.json"]
     assert sorted(p.name for p in out.iterdir()) == sorted(names)
+
+
+def test_a_breach_of_a_moment_is_said_at_its_time_not_as_a_stretch_of_no_minutes(world):
+    store, incident, op = world
+    store.put(incident.evolve(ended_at=incident.started_at, seconds=0.0))
+    pack = PackService(store, op, store.clock).build([incident.id])
+    headline = PackService(store, op, store.clock).document(pack.id).summary.headline
+    assert headline.endswith(" at Tue 01 Dec 2026 19:00 GMT.") and "0 min" not in headline
