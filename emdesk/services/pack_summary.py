@@ -10,7 +10,7 @@ the Home Office on its casework, a variation, detention or prosecution.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from emdesk.domain.clock import local
 from emdesk.domain.deadlines import Deadlines
@@ -19,10 +19,13 @@ from emdesk.domain.orders import Cohort, Order, Responder
 from emdesk.domain.packs import Agency, Fact, PackOrder, PackSubject, PastBreach, Summary
 from emdesk.domain.people import Subject
 
+from emdesk.domain.responses import prompt_at
+
 from .pack_evidence import Health, code_words, day_hm, duration_words, hm
 from .subject_words import ConditionLine, conditions_words
 
-# National guidance: a breach with no recorded outcome 5 days after its pack is prompted for.
+# National guidance (NAO 1.9): a breach with no recorded outcome 5 days after it is prompted
+# for; the pack asks for the outcome by then (the same clock as the agencies' inbox).
 RESPONSE_DAYS = 5
 
 AGENCY_NAMES = {Responder.POLICE: "Police", Responder.PROBATION: "Probation Service",
@@ -199,7 +202,7 @@ def summary(*, who_name: str, subject: Subject | None, order: Order, incidents: 
         per_period[i.period_start] = max(per_period.get(i.period_start, 0.0), i.period_seconds)
     period_seconds = int(round(sum(per_period.values())))
     responder = order.responder or Responder.PROBATION
-    respond_by = due.pack_by + timedelta(days=RESPONSE_DAYS)
+    respond_by = prompt_at(first.started_at)
     level = confidence(incidents, health, engine_technical)
     condition = condition_words(order, incidents)
     what = code_words(sorted({c for i in incidents for c in i.codes}), first.condition)

@@ -56,8 +56,9 @@ def test_a_pack_from_an_escalated_incident_answers_the_summary_from_the_records(
     assert s.risk.startswith("High risk of serious harm; flags: domestic abuse; priority")
     # What the agency decides, and by when; the contract's deadlines from the period.
     assert "Probation Service: decide the response" in s.decision and "return to court" in s.decision
+    # The outcome is asked for by the 5-day prompt, from the breach (19:00 on 1 Dec).
     assert (s.notification_due, s.pack_due, s.respond_by) == (_utc(2026, 12, 2, 10), _utc(2026, 12, 3, 12),
-                                                               _utc(2026, 12, 8, 12))
+                                                               _utc(2026, 12, 6, 19))
     assert (pack.notification_due, pack.pack_due, pack.breach_at) == (s.notification_due, s.pack_due, T(19))
     assert pack.notified_at == next(c.at for c in incident.history if c.status.value == "escalated")
     assert doc.agency.contact == "Dafydd Rees" and doc.order.conditions == ("Curfew: every day 19:00–07:00",)
