@@ -183,3 +183,7 @@ def test_the_pack_pdf_opens_from_the_issued_version(qtbot, store, clock, people)
     assert str(path) == opened.args[0] and path.name == "MAN-0077-v1.pdf"
     assert path.read_bytes().startswith(b"%PDF") and ws.ctx.packs.pdf("BP-NEW-v1") == path.read_bytes()
     assert ws.status_text.text() == "Opened MAN-0077-v1.pdf."
+    # The viewer's copy names a person: it goes when the app does.
+    from emdesk.ui.workspaces import responses as module
+    module._forget_opened()
+    assert not path.exists() and not path.parent.exists()

@@ -16,6 +16,8 @@ the PDF run on the session's store lane, never on the GUI thread.
 """
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -305,10 +307,22 @@ class ResponsesWorkspace(Workspace):
         self.refresh()          # most refusals mean the list was stale (recorded elsewhere, synced)
 
 
+# Packs name people: the copies opened in the system's viewer go when the app does, so no
+# unencrypted copy outlives the session on a laptop whose store is encrypted.
+_OPENED: list[Path] = []
+
+
+@atexit.register
+def _forget_opened() -> None:
+    while _OPENED:
+        shutil.rmtree(_OPENED.pop(), ignore_errors=True)
+
+
 def _write_pdf(packs, version_id: str, stem: str) -> Path:
-    """The pack's PDF in a private temporary folder, for the system's viewer."""
+    """The pack's PDF in a private temporary folder (removed at exit), for the system's viewer."""
     data = packs.pdf(version_id)
     folder = Path(tempfile.mkdtemp(prefix="emdesk-pack-"))
+    _OPENED.append(folder)
     path = folder / f"{''.join(c if c.isalnum() or c in '-_.' else '_' for c in stem)}.pdf"
     path.write_bytes(data)
     return path
