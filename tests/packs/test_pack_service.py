@@ -36,6 +36,18 @@ def _utc(*args) -> datetime:
     return datetime(*args, tzinfo=timezone.utc)
 
 
+def _late_again(store) -> Incident:
+    """The next evening, fed in: out of the home unit's range from 08:00, home 20 minutes
+    late; the engine's curfew incident of 2 Dec."""
+    store.clock.at = _utc(2026, 12, 3, 8)
+    away = [fix("GPS-CURFEW", _utc(2026, 12, 2, 18) + timedelta(minutes=m), lat=HOME[0] + (0.01 if m < 80 else 0))
+            for m in range(120)]
+    ingest(store, [line("HMU-CURFEW", _utc(2026, 12, 2, 8), "hmu_range_out"), *away,
+                   line("HMU-CURFEW", _utc(2026, 12, 2, 19, 20), "hmu_range_in")])
+    return next(i for i in store.find(Incident, order_by="started_at") if i.condition == "curfew"
+                and i.started_at.day == 2)
+
+
 def test_a_pack_from_an_escalated_incident_answers_the_summary_from_the_records(world):
     store, incident, op = world
     seen = []
@@ -246,14 +258,7 @@ def test_a_store_of_users_with_nothing_to_do_with_packs_is_refused(world):
 
 def test_a_second_breach_is_added_to_the_pack_and_the_periods_add_up(world):
     store, incident, op = world
-    # The next evening: out of the home unit's range from 08:00, home 20 minutes late.
-    store.clock.at = _utc(2026, 12, 3, 8)
-    away = [fix("GPS-CURFEW", _utc(2026, 12, 2, 18) + timedelta(minutes=m), lat=HOME[0] + (0.01 if m < 80 else 0))
-            for m in range(120)]
-    ingest(store, [line("HMU-CURFEW", _utc(2026, 12, 2, 8), "hmu_range_out"), *away,
-                   line("HMU-CURFEW", _utc(2026, 12, 2, 19, 20), "hmu_range_in")])
-    second = next(i for i in store.find(Incident, order_by="started_at") if i.condition == "curfew"
-                  and i.started_at.day == 2)
+    second = _late_again(store)
     second = IncidentService(store, op, store.clock).escalate(second.id, "late again")
     svc = PackService(store, op, store.clock)
     first = svc.build([incident.id])
@@ -311,13 +316,7 @@ def test_two_packs_of_one_order_never_share_a_file_name(world, tmp_path):
     """The order's first pack is ``<reference>-pack-v<N>``; a second breach packed on its own
     carries its pack id, so neither looks like a version of the other."""
     store, incident, op = world
-    store.clock.at = _utc(2026, 12, 3, 8)
-    away = [fix("GPS-CURFEW", _utc(2026, 12, 2, 18) + timedelta(minutes=m), lat=HOME[0] + (0.01 if m < 80 else 0))
-            for m in range(120)]
-    ingest(store, [line("HMU-CURFEW", _utc(2026, 12, 2, 8), "hmu_range_out"), *away,
-                   line("HMU-CURFEW", _utc(2026, 12, 2, 19, 20), "hmu_range_in")])
-    second = next(i for i in store.find(Incident, order_by="started_at") if i.condition == "curfew"
-                  and i.started_at.day == 2)
+    second = _late_again(store)
     IncidentService(store, op, store.clock).escalate(second.id, "late again")
     svc = PackService(store, op, store.clock)
     first, other = svc.build([incident.id]), svc.build([second.id])

@@ -2,6 +2,9 @@
 decision summary as the agency will read it, without writing a file or running pdftoppm."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QPixmap
 from PySide6.QtPdf import QPdfDocument
@@ -12,14 +15,24 @@ class PdfError(ValueError):
     """The bytes are not a PDF QtPdf can read; the message says what it reported."""
 
 
-def page_image(pdf: bytes, page: int = 0, *, width: int = 800) -> QImage:
-    """Page ``page`` of ``pdf`` as an image ``width`` pixels wide (height in proportion)."""
+@contextmanager
+def _opened(pdf: bytes) -> Iterator[QPdfDocument]:
+    """The PDF loaded from memory (no file written), closed after use."""
     data = QByteArray(pdf)
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.ReadOnly)
     doc = QPdfDocument()
     doc.load(buffer)
     try:
+        yield doc
+    finally:
+        doc.close()
+        buffer.close()
+
+
+def page_image(pdf: bytes, page: int = 0, *, width: int = 800) -> QImage:
+    """Page ``page`` of ``pdf`` as an image ``width`` pixels wide (height in proportion)."""
+    with _opened(pdf) as doc:
         if doc.status() != QPdfDocument.Status.Ready or doc.pageCount() == 0:
             raise PdfError(f"the pack's PDF could not be read ({doc.error().name}); rebuild the pack")
         if not 0 <= page < doc.pageCount():
@@ -27,29 +40,18 @@ def page_image(pdf: bytes, page: int = 0, *, width: int = 800) -> QImage:
         points = doc.pagePointSize(page)
         height = round(width * points.height() / points.width())
         image = doc.render(page, QSize(width, height))
-        # PDFium leaves the paper transparent: on white, as it is printed.
-        paper = QImage(image.size(), QImage.Format.Format_RGB32)
-        paper.fill(Qt.GlobalColor.white)
-        painter = QPainter(paper)
-        painter.drawImage(0, 0, image)
-        painter.end()
-        return paper
-    finally:
-        doc.close()
-        buffer.close()
+    # PDFium leaves the paper transparent: on white, as it is printed.
+    paper = QImage(image.size(), QImage.Format.Format_RGB32)
+    paper.fill(Qt.GlobalColor.white)
+    painter = QPainter(paper)
+    painter.drawImage(0, 0, image)
+    painter.end()
+    return paper
 
 
 def page_count(pdf: bytes) -> int:
-    data = QByteArray(pdf)
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-    doc = QPdfDocument()
-    doc.load(buffer)
-    try:
+    with _opened(pdf) as doc:
         return doc.pageCount() if doc.status() == QPdfDocument.Status.Ready else 0
-    finally:
-        doc.close()
-        buffer.close()
 
 
 class PagePreview(QScrollArea):
