@@ -53,6 +53,12 @@ TEMPLATE_WORDS = {
 
 # -- words --------------------------------------------------------------------------
 
+def _why_not_technical(s) -> str:
+    """The confidence said once: the builder's wording may already open with it."""
+    lead = f"{s.confidence.capitalize()} confidence"
+    return s.not_technical if s.not_technical.startswith(lead) else f"{lead}: {s.not_technical}"
+
+
 def uk_time(at: datetime | None) -> str:
     """``Thu 3 Dec 2026, 07:15 GMT``: UK time with its zone (GMT or BST)."""
     if at is None:
@@ -233,7 +239,7 @@ def _summary(pdf: _PackPdf, doc: PackDocument, scale: float, limit: int | None) 
         ("Condition breached", cut(s.condition)),
         ("When", _when(s.started_at, s.ended_at)),
         ("How long", how_long),
-        ("Why not technical", cut(f"{s.confidence.capitalize()} confidence: {s.not_technical}")),
+        ("Why not technical", cut(_why_not_technical(s))),
         ("Risk", cut(s.risk)),
         ("Responsible agency", f"{agency.name}" + (f": {contact}" if contact else "")),
         ("Deadlines", f"notification by {uk_time(s.notification_due)}; pack by {uk_time(s.pack_due)}"),
@@ -255,7 +261,7 @@ def _evidence(pdf: _PackPdf, doc: PackDocument, truncated: bool) -> None:
     if truncated:
         pdf.heading("Summary in full")
         pdf.pairs([("Headline", s.headline), ("Who", s.who), ("Condition", s.condition), ("Decision", s.decision),
-                   ("Why not technical", f"{s.confidence.capitalize()} confidence: {s.not_technical}"),
+                   ("Why not technical", _why_not_technical(s)),
                    ("Risk", s.risk), *((f.label, f.value) for f in s.facts)])
 
     pdf.heading("1. The order and its conditions")

@@ -73,6 +73,7 @@ def test_the_first_page_says_the_summarys_facts(world, tmp_path, capsys):
     for fact in ("Siân Llewellyn-Jones", "W-CURFEW", "19:00", "19:46", "46 min", "Curfew", "High risk of serious harm",
                  "Probation Service", "return to court"):
         assert fact in flat, fact
+    assert not re.search(r"(\w+) confidence: \1 confidence", flat), "the confidence is said once on the summary"
 
 
 @pytest.mark.parametrize(("case", "words"), [
