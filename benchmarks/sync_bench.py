@@ -25,7 +25,7 @@ bootstrap >= 50% of raw SQLite executemany rows/s on both hubs; incremental roun
 < 0.3 s on both; ``Hub.load`` of the 100,000 rows < 10 s (printed with its ratio to raw
 ``executemany`` of the same rows into the same engine).
 
-    python -m benchmarks --only sync_bench     (or python -m benchmarks.sync_bench [--repeat N] [--profile])
+    python -m benchmarks --only sync_bench     (or python -m benchmarks.sync_bench [--repeat N] [--profile] [--profile-hub DIR])
 """
 from __future__ import annotations
 
@@ -65,6 +65,12 @@ BOOTSTRAP_GOAL = 0.50       # of raw SQLite executemany rows/s
 INCREMENTAL_GOAL_S = 0.3
 LOAD_GOAL_S = 10.0
 REPEAT = 3
+HUB_PROFILE_DIR: Path | None = None     # --profile-hub DIR: cProfile of each served hub
+# The desktop holds records in the replica tables and telemetry in its narrow event log
+# (the hub's telemetry feed): the 100,000 rows are both.  The ceiling writes the same rows
+# into the same tables, the event log's key table included.
+HELD_TABLES = (*REPLICA_TABLES, "device_events")
+CEILING_TABLES = (*HELD_TABLES, "telemetry_keys")
 
 
 # -- a real server -------------------------------------------------------------------------
@@ -80,11 +86,17 @@ class ServerProcess:
     """``emdesk hub serve`` in a process of its own, as a hub is deployed: the desktop and the
     hub then run side by side (in one process they would take turns with one interpreter lock)."""
 
-    def __init__(self, store_url: str):
+    def __init__(self, store_url: str, profile_to: Path | None = None):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.args = [sys.executable, "-m", "emdesk", "hub", "serve", "--store", store_url, "--port",
                      str(self.port), "--log-level", "warning", "--gc-interval", "0"]
+        if profile_to:
+            # The hub's own time, sampled by py-spy (``pip install py-spy``) in every thread (the
+            # handlers run in a thread pool, which cProfile would not see): folded stacks,
+            # written when the hub stops.
+            self.args[:0] = ["py-spy", "record", "--format", "raw", "--rate", "1000", "--threads", "--idle", "--nonblocking",
+                             "--output", str(profile_to), "--"]
         self.proc = None
 
     def __enter__(self) -> "ServerProcess":
@@ -105,7 +117,17 @@ class ServerProcess:
             time.sleep(0.1)
 
     def __exit__(self, *exc) -> None:
-        self.proc.terminate()
+        if self.args[0] == "py-spy":
+            import os
+            import signal
+            hub = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+            self.proc.send_signal(signal.SIGINT)     # py-spy writes its samples on an interrupt
+            self.proc.wait(60)
+            for pid in hub:                          # and leaves the hub running
+                os.kill(int(pid), signal.SIGTERM)
+            return
+        else:
+            self.proc.terminate()
         try:
             self.proc.wait(20)
         except Exception:
@@ -123,10 +145,18 @@ def make_world(total: int = TOTAL_ROWS):
     rng = random.Random(SEED)
     base_ms = int(NOW.timestamp() * 1000)
     extra: list[TelemetryEvent] = []
-    for i in range(total - len(records)):
+    # An event is one row per (order, device, time, kind) on the hub and the desktop: a copy
+    # landing on another's key would be a resend, not a row.
+    keys = {(t.order_id, t.device_serial, t.at, t.kind) for t in world.telemetry}
+    i = 0
+    while len(records) + len(extra) < total:
         tpl = templates[i % len(templates)]
-        back = timedelta(seconds=30 * (i // len(templates) + 1))
-        extra.append(tpl.evolve(id=new_id(ms=base_ms - 86_400_000 - i, rng=rng), at=tpl.at - back))
+        at = tpl.at - timedelta(seconds=30 * (i // len(templates) + 1))
+        i += 1
+        if (tpl.order_id, tpl.device_serial, at, tpl.kind) in keys:
+            continue
+        keys.add((tpl.order_id, tpl.device_serial, at, tpl.kind))
+        extra.append(tpl.evolve(id=new_id(ms=base_ms - 86_400_000 - i, rng=rng), at=at))
     return world, records + extra
 
 
@@ -201,7 +231,8 @@ def bench_hub(label: str, new_hub_url, world, records, tmp: Path, *, capture: bo
         hub.storage.close()
         if settle is not None:
             settle(url)         # untimed, as an administrator does after a bulk load
-        with ServerProcess(url) as server:
+        hub_profile = HUB_PROFILE_DIR / f"hub-{label}.folded" if HUB_PROFILE_DIR else None
+        with ServerProcess(url, hub_profile) as server:
             # 1. bootstrap: the supervisor's fresh plain store, ``repeat`` times
             boots = []
             for i in range(repeat):
@@ -221,14 +252,15 @@ def bench_hub(label: str, new_hub_url, world, records, tmp: Path, *, capture: bo
                     out["bootstrap"] = {"rows": 0, "s": time.perf_counter() - t0, "error": str(exc)}
                     return out
                 with a_store.reading() as db:
-                    held = sum(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in REPLICA_TABLES)
-                if report.bootstrapped != TOTAL_ROWS or held != TOTAL_ROWS:
-                    raise RuntimeError(f"{label}: bootstrapped {report.bootstrapped}, holds {held}, "
-                                       f"expected {TOTAL_ROWS}")
+                    held = sum(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in HELD_TABLES)
+                received = report.bootstrapped + report.events
+                if received != TOTAL_ROWS or held != TOTAL_ROWS:
+                    raise RuntimeError(f"{label}: received {report.bootstrapped} records and {report.events} "
+                                       f"events, holds {held}, expected {TOTAL_ROWS}")
                 boots.append(boot_s)
                 if capture and i == 0:
-                    out["rows"] = _table_rows(a_store, REPLICA_TABLES)
-                    out["ddl"] = _ddl(a_store, REPLICA_TABLES)
+                    out["rows"] = _table_rows(a_store, CEILING_TABLES)
+                    out["ddl"] = _ddl(a_store, CEILING_TABLES)
             out["bootstrap"] = {"rows": TOTAL_ROWS, "s": _median(boots), "best_s": min(boots)}
 
             # 2. incremental: B (the officer) joins, untimed; A appends notes to B's caseload
@@ -301,11 +333,18 @@ def raw_sqlite(path: Path, ddl: list[str], rows: dict) -> float:
     return elapsed
 
 
+def _postgres_ddl(sql: str) -> str:
+    """SQLite's DDL in PostgreSQL's words: its integers hold ms timestamps (64-bit), its reals
+    are doubles, and its clustering (WITHOUT ROWID) has no equivalent."""
+    return (sql.replace("WITHOUT ROWID", "").replace(" INTEGER", " BIGINT")
+            .replace(" REAL", " DOUBLE PRECISION"))
+
+
 def raw_postgres(dsn: str, ddl: list[str], rows: dict) -> float:
     import psycopg
     with psycopg.connect(dsn, autocommit=True) as conn:
         for sql in ddl:
-            conn.execute(sql)
+            conn.execute(_postgres_ddl(sql))
         t0 = time.perf_counter()
         with conn.transaction(), conn.cursor() as cur:
             for table, (cols, data) in rows.items():
@@ -426,6 +465,10 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     profile: dict | None = {} if "--profile" in argv else None
     repeat = int(argv[argv.index("--repeat") + 1]) if "--repeat" in argv else REPEAT
+    if "--profile-hub" in argv:
+        global HUB_PROFILE_DIR
+        HUB_PROFILE_DIR = Path(argv[argv.index("--profile-hub") + 1])
+        HUB_PROFILE_DIR.mkdir(parents=True, exist_ok=True)
     results = run(profile, repeat)
     print(report(results), flush=True)
     if profile:

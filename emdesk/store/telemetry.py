@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 COLUMNS = ("order_id", "device", "at", "kind", "lat", "lon", "hdop", "speed", "value", "event_id", "received", "late")
 _INSERT = ("INSERT OR IGNORE INTO device_events (order_n, device_n, at, kind, lat, lon, hdop, speed, value, "
            "event_id, received, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_KEY = itemgetter(0, 2, 3, 1)      # an encoded row's place in device_events: (order_n, at, kind, device_n)
 _HIGH = ("INSERT INTO device_high (device_n, newest, heard) VALUES (?, ?, ?) ON CONFLICT(device_n) DO UPDATE SET "
          "newest = max(newest, excluded.newest), heard = max(coalesce(heard, 0), coalesce(excluded.heard, 0))")
 _COMMS_LOST = BY_VALUE["comms_lost"]
@@ -47,7 +49,9 @@ class TelemetryLog:
     # -- keys ------------------------------------------------------------------
 
     def _ensure(self, db, kind: str, values: Iterable[str]) -> None:
-        missing = [v for v in set(values) if (kind, v) not in self._keys]
+        # Sorted: a first sync's snapshot comes in order id order, and keys made in that order
+        # keep its rows in the log's own order (appended at the end of the tree, not spliced in).
+        missing = sorted(v for v in set(values) if (kind, v) not in self._keys)
         if not missing:
             return
         conn = db.conn
@@ -148,13 +152,20 @@ class TelemetryLog:
             self._names.clear()
             raise
 
-    def _append(self, rows: Sequence[Sequence], dirty: Iterable[tuple[str, int]]) -> int:
+    def _append(self, rows: Sequence[Sequence], dirty: Iterable[tuple[str, int]], *, skip: int = 0,
+                in_key_order: bool = False) -> int:
+        """``skip``: leading columns before ``COLUMNS`` (the feed's seq)."""
+        o, d, at, kind = skip, skip + 1, skip + 2, skip + 3
+        tail = itemgetter(*range(skip + 4, skip + len(COLUMNS)))
         with self.store.transaction() as db:
             conn = db.conn
-            self._ensure(db, "order", (r[0] for r in rows))
-            self._ensure(db, "device", (r[1] for r in rows))
+            self._ensure(db, "order", (r[o] for r in rows))
+            self._ensure(db, "device", (r[d] for r in rows))
             keys = self._keys
-            encoded = [(keys[("order", r[0])], keys[("device", r[1])], r[2], BY_VALUE[r[3]], *r[4:]) for r in rows]
+            encoded = [(keys[("order", r[o])], keys[("device", r[d])], r[at], BY_VALUE[r[kind]], *tail(r))
+                       for r in rows]
+            if in_key_order:
+                encoded.sort(key=_KEY)
             before = conn.total_changes
             conn.executemany(_INSERT, encoded)
             added = conn.total_changes - before
@@ -174,10 +185,17 @@ class TelemetryLog:
         return added
 
     def apply_feed(self, rows: Sequence[Sequence]) -> int:
-        """Events pulled from the hub's feed (rows in ``COLUMNS`` order), duplicates ignored;
-        returns how many were new.  No dirty marks: the hub evaluated them where they were
-        ingested, and its incidents arrive as records."""
-        return self.append(rows, [])
+        """Events pulled from the hub's feed, as it sends them (its ``seq`` first, then
+        ``COLUMNS``), duplicates ignored; returns how many were new.  No dirty marks: the hub
+        evaluated them where they were ingested, and its incidents arrive as records.  A page
+        is written in the log's key order, which SQLite's clustered table takes far faster than
+        the hub's seq order."""
+        try:
+            return self._append(rows, [], skip=1, in_key_order=True)
+        except BaseException:
+            self._keys.clear()
+            self._names.clear()
+            raise
 
     def forget_orders(self, order_ids: Iterable[str]) -> int:
         """Drop the events of orders this desktop no longer holds (evicted by sync)."""

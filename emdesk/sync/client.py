@@ -19,6 +19,7 @@ itself; the hub sends its own version back, so the replica converges on the next
 """
 from __future__ import annotations
 
+import gc
 import socket
 import ssl
 import threading
@@ -54,6 +55,8 @@ BOOT_SNAPSHOT, BOOT_TABLE, BOOT_ID, BOOT_TOTAL, BOOT_DONE = (
 
 AUDIT_ANCHOR = "audit_anchor"
 EVENTS_CURSOR = "telemetry_cursor"      # the device-event feed's cursor (a hub event seq)
+# A first sync's event snapshot in progress: its head seq and the last (order, at, seq) taken.
+EVENTS_HEAD, EVENTS_AFTER = "telemetry_snapshot_head", "telemetry_snapshot_after"
 # Roles the hub sends no telemetry (scope: the monitoring centre and supervisors only).
 NO_TELEMETRY = frozenset({"field_officer", "technician"})
 
@@ -130,7 +133,7 @@ class SyncClient:
     def __init__(self, store: Store, hub_url: str | None = None, *, ca: str | Path | None = None,
                  http: httpx.Client | None = None, push_batch: int = 500, pull_limit: int = 1000,
                  bootstrap_limit: int = 10000, timeout: float = 30.0, schema_version: int | None = None,
-                 events_limit: int = 5000):
+                 events_limit: int = 20000):
         self.store = store
         url = hub_url or store.sync_value(HUB_URL)
         if not url:
@@ -431,31 +434,105 @@ class SyncClient:
     def events_cursor(self) -> int:
         return int(self._state(EVENTS_CURSOR, "0"))
 
+    def _get_events(self, path: str, answer_type, params: dict):
+        """A page of device events; None from a hub that does not serve ``path``."""
+        try:
+            page = self._post(path, None, answer_type, params={**params, "limit": self.events_limit})
+        except HubRefused as exc:
+            if exc.code == "http_404":
+                return None
+            raise
+        if page.rows and tuple(page.columns) != ("seq", *TELEMETRY_COLUMNS):
+            raise HubRefused(f"The hub sends telemetry as {page.columns}, which this emdesk cannot read: "
+                             "install the latest emdesk.", code="bad_answer")
+        return page
+
+    def _pages(self, ask: Callable[[object], object]):
+        """The pages ``ask(previous)`` gives (``ask(None)`` the first), each asked for while the
+        caller writes the one before; stops after a page without ``more``."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="emdesk-telemetry") as ahead:
+            page = ask(None)
+            while page is not None:
+                upcoming = ahead.submit(ask, page) if page.more else None
+                try:
+                    yield page
+                except GeneratorExit:
+                    if upcoming is not None:
+                        upcoming.cancel()
+                    raise
+                page = upcoming.result() if upcoming is not None else None
+
     def _pull_events(self, report: SyncReport, progress: Progress) -> None:
         """The telemetry of this user's scope, appended to the local event log page by page,
-        each page with its cursor in one local transaction.  Not marked for the engine: events
-        are evaluated where they are ingested (the hub), whose incidents come as records."""
+        each page with its position in one local transaction.  Not marked for the engine:
+        events are evaluated where they are ingested (the hub), whose incidents come as records.
+
+        A desktop that holds none yet takes the hub's snapshot first (``/v1/telemetry/snapshot``:
+        every event up to a head seq, in the log's own order, which SQLite appends far faster
+        than the feed's seq order) and then follows the feed from that head.  Pages are asked
+        for while the previous one is written.  The rows of a page are many small lists with no
+        cycles: the collector is kept off meanwhile (a first sync's hundred thousand rows would
+        otherwise set it walking the whole heap again and again)."""
         if self._state(ROLE) in NO_TELEMETRY:
             return
-        done = 0
-        while True:
-            try:
-                page = self._post("/v1/telemetry", None, p.TelemetryPage,
-                                  params={"after": self.events_cursor(), "limit": self.events_limit})
-            except HubRefused as exc:
-                if exc.code == "http_404":      # a hub without the feed: nothing to take
-                    return
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            if self.events_cursor() == 0:
+                self._events_snapshot(report, progress)
+            self._events_feed(report, progress)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _events_snapshot(self, report: SyncReport, progress: Progress) -> None:
+        log, done = self.store.telemetry, 0
+
+        def ask(previous):
+            if previous is None:
+                head, after = int(self._state(EVENTS_HEAD, "0")), self._state(EVENTS_AFTER)
+                order, at, seq = msgspec.json.decode(after) if after else ("", 0, 0)
+            else:
+                head, order, at, seq = previous.head, previous.after_order, previous.after_at, previous.after_seq
+            return self._get_events("/v1/telemetry/snapshot", p.TelemetrySnapshotPage,
+                                    {"head": head, "order": order, "at": at, "seq": seq})
+
+        try:
+            for page in self._pages(ask):
+                with self.store.transaction():
+                    report.events += log.apply_feed(page.rows)
+                    if page.more:
+                        self.store.set_sync_value(EVENTS_HEAD, str(page.head))
+                        self.store.set_sync_value(EVENTS_AFTER, msgspec.json.encode(
+                            [page.after_order, page.after_at, page.after_seq]).decode())
+                    else:
+                        self.store.set_sync_value(EVENTS_CURSOR, str(page.head))
+                        self.store.set_sync_value(EVENTS_HEAD, "")
+                        self.store.set_sync_value(EVENTS_AFTER, "")
+                done += len(page.rows)
+                progress("telemetry", done, done)
+        except HubRefused as exc:
+            if exc.code != "bad_request" or not self._state(EVENTS_HEAD):
                 raise
-            if page.rows and tuple(page.columns) != ("seq", *TELEMETRY_COLUMNS):
-                raise HubRefused(f"The hub sends telemetry as {page.columns}, which this emdesk cannot read: "
-                                 "install the latest emdesk.", code="bad_answer")
+            # The hub no longer has the snapshot this desktop was taking (restored from a
+            # backup): what came is kept, the rest comes by the feed from the start.
             with self.store.transaction():
-                report.events += self.store.telemetry.apply_feed([r[1:] for r in page.rows])
+                self.store.set_sync_value(EVENTS_HEAD, "")
+                self.store.set_sync_value(EVENTS_AFTER, "")
+
+    def _events_feed(self, report: SyncReport, progress: Progress) -> None:
+        log, done = self.store.telemetry, 0
+
+        def ask(previous):
+            after = self.events_cursor() if previous is None else previous.cursor
+            return self._get_events("/v1/telemetry", p.TelemetryPage, {"after": after})
+
+        for page in self._pages(ask):
+            with self.store.transaction():
+                report.events += log.apply_feed(page.rows)
                 self.store.set_sync_value(EVENTS_CURSOR, str(page.cursor))
             done += len(page.rows)
             progress("telemetry", done, done)
-            if not page.more:
-                return
 
     def _apply(self, changes: list[p.Change]) -> tuple[int, int, int]:
         """Apply one page, in order (inside ``applying_remote``): each run of upserts of one

@@ -10,6 +10,8 @@ a message telling them to upgrade.  Bodies are JSON (msgspec) over HTTP(S):
   POST /v1/bootstrap   BootstrapRequest -> BootstrapResponse (bearer token)
   POST /v1/audit       AuditAnchorRequest -> AuditAnchorResponse (bearer token)
   GET  /v1/telemetry?after=SEQ&limit=N -> TelemetryPage   (bearer token)
+  GET  /v1/telemetry/snapshot?head=SEQ&order=ID&at=MS&seq=SEQ&limit=N -> TelemetrySnapshotPage
+                       a first sync's events in the log's order, then the feed from ``head``
   GET  /v1/health      -> {"ok": true, "hub_time_ms": ...}
 
 Version 2 ships bootstrap pages as ready table rows (``TableRows``: per table one JSON array
@@ -189,6 +191,22 @@ class TelemetryPage(msgspec.Struct, kw_only=True):
     columns: list[str]
     rows: list[list]
     cursor: int
+    more: bool = False
+    hub_time_ms: int = 0
+
+
+class TelemetrySnapshotPage(msgspec.Struct, kw_only=True):
+    """One page of a first sync's events (``GET /v1/telemetry/snapshot``): the events of the
+    caller's scope with a hub seq up to ``head``, ordered by (order id, time, seq), as arrays
+    in ``columns`` order (as ``TelemetryPage``).  ``after_order``, ``after_at``, ``after_seq``:
+    where the next page starts; once ``more`` is false, the feed continues after ``head``."""
+
+    columns: list[str]
+    rows: list[list]
+    head: int
+    after_order: str = ""
+    after_at: int = 0
+    after_seq: int = 0
     more: bool = False
     hub_time_ms: int = 0
 

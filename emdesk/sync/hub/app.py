@@ -5,6 +5,7 @@
   POST /v1/pull       cursor -> one page of the feed   (Bearer access token)
   POST /v1/bootstrap  snapshot + keyset -> one page    (Bearer access token)
   GET  /v1/telemetry?after=SEQ&limit=N -> one page of device events (Bearer access token)
+  GET  /v1/telemetry/snapshot?head=&order=&at=&seq=&limit= -> a first sync's events, in the log's order
   GET  /v1/health     {"ok": true, "hub_time_ms": ...}
 
 Every request states the desktop's schema version, in the ``X-Emdesk-Schema`` header
@@ -33,7 +34,7 @@ SCHEMA_HEADER = "X-Emdesk-Schema"
 # Request bodies, per endpoint, enforced while the body streams in (a chunked body
 # declares no length): a push of a few thousand ops is a few MB, the rest are tiny.
 BODY_LIMITS = {"token": 64 * 1024, "push": 64 * 1024 * 1024, "pull": 64 * 1024, "bootstrap": 64 * 1024,
-               "audit": 64 * 1024, "telemetry": 1024}
+               "audit": 64 * 1024, "telemetry": 1024, "snapshot": 1024}
 log = logging.getLogger("emdesk.hub")
 
 
@@ -142,6 +143,17 @@ def create_app(hub: Hub, *, gc_interval_s: float = 0.0, body_limits: dict[str, i
     async def telemetry(request: Request) -> Response:
         return await call(request, None, lambda who, q: hub.telemetry_page(who, *q), query=events_query)
 
+    def snapshot_query(request: Request) -> tuple[int, tuple[str, int, int], int]:
+        order = request.query_params.get("order", "")
+        if len(order) > 200:
+            raise HubError(400, "bad_request", "query parameter 'order' must be an order id the hub gave "
+                           f"(got {len(order)} characters)")
+        return (_whole(request, "head", 0), (order, _whole(request, "at", 0), _whole(request, "seq", 0)),
+                _whole(request, "limit", DEFAULT_EVENT_PAGE))
+
+    async def telemetry_snapshot(request: Request) -> Response:
+        return await call(request, None, lambda who, q: hub.telemetry_snapshot(who, *q), query=snapshot_query)
+
     async def health(request: Request) -> Response:
         return Response(msgspec.json.encode({"ok": True, "hub_time_ms": hub.now_ms()}), media_type="application/json")
 
@@ -171,5 +183,6 @@ def create_app(hub: Hub, *, gc_interval_s: float = 0.0, body_limits: dict[str, i
         Route("/v1/bootstrap", bootstrap, methods=["POST"]),
         Route("/v1/audit", audit, methods=["POST"]),
         Route("/v1/telemetry", telemetry, methods=["GET"]),
+        Route("/v1/telemetry/snapshot", telemetry_snapshot, methods=["GET"]),
         Route("/v1/health", health, methods=["GET"]),
     ], lifespan=lifespan)

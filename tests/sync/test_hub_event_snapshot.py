@@ -1,0 +1,156 @@
+"""A first sync's events (``GET /v1/telemetry/snapshot``), on both hub storages: every event
+of the desktop's scope up to a head seq, in the log's order (order id, time, seq), page by
+page; then the feed from that head.  Nothing is missed or doubled when events arrive during
+the snapshot, when it stops between pages, or when the hub no longer has it."""
+from __future__ import annotations
+
+import pytest
+from synckit import MONITOR, OFFICER, SUPERVISOR
+from test_hub_telemetry import FEED_SCOPES, T0, _hub_events, _local_events, _placed, _region_orders, _row
+
+from emdesk.store.migrations import LATEST
+from emdesk.sync import protocol as p
+from emdesk.sync.client import EVENTS_AFTER, EVENTS_HEAD
+from emdesk.sync.hub.telemetry import HubTelemetry
+
+MINUTE = 60_000
+
+
+def _snapshot(desk, limit: int, head: int = 0) -> list[p.TelemetrySnapshotPage]:
+    """Every page of a snapshot, asked for by hand, ``limit`` rows a page."""
+    pages, position = [], ("", 0, 0)
+    while True:
+        page = desk.client._post("/v1/telemetry/snapshot", None, p.TelemetrySnapshotPage,
+                                 params={"head": head, "order": position[0], "at": position[1], "seq": position[2],
+                                         "limit": limit})
+        pages.append(page)
+        head, position = page.head, (page.after_order, page.after_at, page.after_seq)
+        if not page.more:
+            return pages
+
+
+def _seed(kit) -> HubTelemetry:
+    """Events of two regions, several at one time on one order (ties the seq must break)."""
+    port = HubTelemetry(kit.hub)
+    for where in ("North West", "London"):
+        order_id, _, serial = _placed(port, where)
+        port.append([_row(order_id, serial, T0 + i * MINUTE) for i in range(5)], [])
+        port.append([_row(order_id, serial, T0 + 2 * MINUTE, kind) for kind in ("battery_low", "strap_tamper")]
+                    + [_row(order_id, serial + "-B", T0 + 2 * MINUTE)], [])
+    return port
+
+
+@pytest.mark.parametrize("username, region", FEED_SCOPES)
+def test_the_snapshot_holds_the_scopes_events_in_the_logs_order_each_once(kit, username, region):
+    _seed(kit)
+    desk = kit.desk(username)
+    pages = _snapshot(desk, limit=2)
+    rows = [r for page in pages for r in page.rows]
+    expected = {} if region == "" else {k: v for k, v in _hub_events(kit).items()
+                                         if v[0] in _region_orders(kit, region)}
+    assert sorted(tuple(r[1:]) for r in rows) == sorted(expected.values())
+    assert [(r[1], r[3], r[0]) for r in rows] == sorted((r[1], r[3], r[0]) for r in rows)
+    assert len({r[0] for r in rows}) == len(rows)
+    assert all(len(page.rows) <= 2 for page in pages)
+    with kit.hub.storage.read("all") as tx:
+        top = tx.scalar("SELECT max(seq) FROM hub_device_events")
+    # One head for the whole snapshot: the newest event the scope can see (PostgreSQL's
+    # row-level security hides the others' from a region), at most the hub's newest.
+    heads = {page.head for page in pages}
+    assert len(heads) == 1 and max((r[0] for r in rows), default=0) <= heads.pop() <= top
+    # The desktop itself took the snapshot when it joined, and follows the feed from its head.
+    assert _local_events(desk) == expected
+    if region != "":
+        assert max(r[0] for r in rows) <= desk.client.events_cursor() <= top
+    assert (desk.store.sync_value(EVENTS_HEAD) or "", desk.store.sync_value(EVENTS_AFTER) or "") == ("", "")
+
+
+def test_a_snapshot_stops_at_its_head_and_what_comes_later_arrives_by_the_feed_once(kit):
+    port = _seed(kit)
+    order_id, _, serial = _placed(port, "North West")
+    boss = kit.desk(SUPERVISOR, join=False, events_limit=3)
+    boss.client.register(SUPERVISOR, boss.password, "boss's laptop")
+    added = []
+
+    def meanwhile(stage, done, total):
+        # While the snapshot is under way the hub takes events before, among and after the
+        # ones already sent: they are past the head, so the feed brings them.
+        if stage == "telemetry" and not added:
+            added.extend([_row(order_id, serial, T0 - 5 * MINUTE), _row(order_id, serial, T0 + 2 * MINUTE, "comms_lost"),
+                          _row(order_id, serial, T0 + 90 * MINUTE)])
+            assert port.append(added, []) == 3
+
+    report = boss.client.sync_once(progress=meanwhile)
+    assert added and _local_events(boss) == _hub_events(kit)
+    assert report.events == len(_hub_events(kit))
+    assert boss.sync().events == 0
+
+
+def test_a_snapshot_stopped_between_pages_goes_on_from_where_it_stopped(kit):
+    _seed(kit)
+    boss = kit.desk(SUPERVISOR, join=False, events_limit=4)
+    boss.client.register(SUPERVISOR, boss.password, "boss's laptop")
+    total = len(_hub_events(kit))
+
+    class Unplugged(Exception):
+        pass
+
+    def unplug(stage, done, total_):
+        if stage == "telemetry" and done >= 8:
+            raise Unplugged
+
+    with pytest.raises(Unplugged):
+        boss.client.sync_once(progress=unplug)
+    held = len(_local_events(boss))
+    assert 8 <= held < total
+    assert boss.store.sync_value(EVENTS_HEAD) and boss.store.sync_value(EVENTS_AFTER)
+    assert boss.client.events_cursor() == 0
+    again = kit.reopen(boss, events_limit=4).sync()
+    assert again.events == total - held                # went on, did not start again
+    assert _local_events(boss) == _hub_events(kit)
+    assert boss.store.sync_value(EVENTS_HEAD) == ""
+
+
+def test_a_snapshot_the_hub_no_longer_has_is_finished_by_the_feed(kit):
+    _seed(kit)
+    boss = kit.desk(SUPERVISOR, join=False)
+    boss.client.register(SUPERVISOR, boss.password, "boss's laptop")
+    # As if the hub were restored from a backup older than the snapshot this desktop began.
+    with boss.store.transaction():
+        boss.store.set_sync_value(EVENTS_HEAD, str(10**12))
+        boss.store.set_sync_value(EVENTS_AFTER, '["zzz", 0, 0]')
+    boss.sync()
+    assert _local_events(boss) == _hub_events(kit)
+    assert boss.store.sync_value(EVENTS_HEAD) == "" and boss.client.events_cursor() > 0
+
+
+def test_field_officers_get_no_events_from_the_snapshot(kit):
+    _seed(kit)
+    officer = kit.desk(OFFICER)
+    assert _snapshot(officer, limit=50)[0].rows == [] and _local_events(officer) == {}
+
+
+@pytest.mark.parametrize("query, status, words", [
+    ("head=-1", 400, "'head'"),
+    ("head=%EF%BC%91", 400, "'head'"),
+    ("at=1e3", 400, "'at'"),
+    ("seq=x", 400, "'seq'"),
+    ("order=" + "x" * 201, 400, "'order'"),
+    ("head=999999999999", 400, "head 999999999999 is past"),
+    ("limit=0", 200, ""),
+])
+def test_the_snapshot_refuses_bad_parameters_saying_which(kit, query, status, words):
+    _seed(kit)
+    desk = kit.desk(MONITOR)
+    answer = kit.http.get(f"/v1/telemetry/snapshot?{query}",
+                          headers={"Authorization": f"Bearer {desk.client._access()}", "X-Emdesk-Schema": str(LATEST)})
+    assert answer.status_code == status, answer.text
+    if status != 200:
+        assert answer.json()["error"] == "bad_request" and words in answer.json()["message"]
+    else:
+        assert len(answer.json()["rows"]) == 1
+
+
+def test_the_snapshot_needs_a_signed_in_desktop(kit):
+    assert kit.http.get("/v1/telemetry/snapshot").status_code == 401
+    assert kit.http.get("/v1/telemetry/snapshot", headers={"Authorization": "Bearer forged"}).status_code == 401
