@@ -131,7 +131,7 @@ def _tls(ca: str | Path | None) -> ssl.SSLContext | bool:
 
 class SyncClient:
     def __init__(self, store: Store, hub_url: str | None = None, *, ca: str | Path | None = None,
-                 http: httpx.Client | None = None, push_batch: int = 500, pull_limit: int = 1000,
+                 http: httpx.Client | None = None, push_batch: int = 1000, pull_limit: int = 1000,
                  bootstrap_limit: int = 10000, timeout: float = 30.0, schema_version: int | None = None,
                  events_limit: int = 20000):
         self.store = store

@@ -38,16 +38,18 @@ class Feed:
             head, horizon = tx.current_seq(), tx.horizon()
             if req.cursor < horizon or req.cursor > head:
                 return p.PullResponse(changes=[], cursor=req.cursor, more=False, hub_time_ms=now, rebuild=True)
-            rows = tx.all("SELECT seq, tbl, row_id, kind, hlc, payload FROM change_log "
-                          "WHERE principal IN (?, ?) AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
-                          [principal, shared_with(principal), req.cursor, head, limit + 1])
+            # Not the changes this desktop pushed and holds as they are (``origin``).
+            mine = "principal IN (?, ?) AND seq > ? AND seq <= ? AND (origin IS NULL OR origin <> ?)"
+            rows = tx.all(f"SELECT seq, tbl, row_id, kind, hlc, payload FROM change_log WHERE {mine} "
+                          "ORDER BY seq LIMIT ?",
+                          [principal, shared_with(principal), req.cursor, head, who.device_id, limit + 1])
             more = len(rows) > limit
             rows = rows[:limit]
             cursor = rows[-1][0] if more else head
             remaining = 0
             if more:
-                remaining = int(tx.scalar("SELECT count(*) FROM change_log WHERE principal IN (?, ?) AND seq > ? "
-                                          "AND seq <= ?", [principal, shared_with(principal), cursor, head], default=0))
+                remaining = int(tx.scalar(f"SELECT count(*) FROM change_log WHERE {mine}",
+                                          [principal, shared_with(principal), cursor, head, who.device_id], default=0))
         changes = [p.Change(seq=r[0], table=r[1], row_id=r[2], kind=r[3], hlc=r[4], payload=r[5]) for r in rows]
         return p.PullResponse(changes=changes, cursor=cursor, more=more, hub_time_ms=now, remaining=remaining)
 

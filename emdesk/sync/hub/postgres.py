@@ -332,6 +332,13 @@ class _PgTx(Tx):
         table, columns, tail = match.groups()
         return self._copy_insert(table, [c.strip() for c in columns.split(",")], rows, tail)
 
+    def all_in(self, sql: str, keys: list, first: list | tuple = ()) -> list[tuple]:
+        # One array parameter: a statement psycopg has prepared once, not one text of a
+        # thousand placeholders to parse (and plan) for every push.
+        if not keys:
+            return []
+        return self.all(sql.replace("IN ({})", "= ANY(?)"), [*first, list(keys)])
+
     def bulk_insert(self, table: str, columns: list[str], rows: list[tuple]) -> None:
         if rows:
             self.flush_writes()
@@ -368,8 +375,16 @@ class PostgresHubStorage(HubStorage):
             with self.bookkeeping() as tx:
                 if tx.one("SELECT 1 FROM hub_state WHERE id = 1") is None:
                     raise StorageUnavailable("the hub schema is not initialised: run `emdesk hub init` as the owner")
+            with self.bookkeeping() as tx:
+                have = set(tx.all("SELECT table_name, column_name FROM information_schema.columns "
+                                  "WHERE table_schema = current_schema()"))
         except psycopg.errors.UndefinedTable as exc:
             raise StorageUnavailable("the hub schema is missing: run `emdesk hub init` as the owner first") from exc
+        missing = [f"{t}.{c}" for t, c, _ in ADDED_COLUMNS if (t, c) not in have]
+        if missing:
+            # The hub role may not alter tables: the owner brings them up to this emdesk.
+            raise StorageUnavailable(f"the hub's tables are older than this emdesk (no {', '.join(missing)}): run "
+                                     "`emdesk hub init` again as the owner to upgrade them, then serve")
         self.credentials = PostgresCredentials(self)
         info = psycopg.conninfo.conninfo_to_dict(dsn)
         self.label = f"postgresql://{info.get('user', '')}@{info.get('host', '')}:{info.get('port', '')}/{info.get('dbname', '')}"

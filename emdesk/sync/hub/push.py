@@ -15,7 +15,7 @@ from .. import authorship
 from .. import protocol as p
 from ..ordering import RANK
 from ..policy import AGENCIES, META_FIELDS, RULES, Policy, TableRule, Writer, may_write, merge, visit_booking
-from ..scope import REFERENCES, CaseLink
+from ..scope import REFERENCES, CaseLink, shared_with
 from .accounts import Account, HubError
 from .storage import Tx
 from .rows import MAX_PUSH_OPS, _canonical, _Event, _plain, _Row, _sees, _unallocated
@@ -107,12 +107,8 @@ class Push:
         return [unit for _, unit in sorted(singles, key=lambda u: u[0])]
 
     @staticmethod
-    def _in_chunks(tx: Tx, sql: str, keys: list, first: list = (), size: int = 500) -> list[tuple]:
-        out: list[tuple] = []
-        for start in range(0, len(keys), size):
-            chunk = keys[start:start + size]
-            out += tx.all(sql.format(", ".join("?" * len(chunk))), [*first, *chunk])
-        return out
+    def _in_chunks(tx: Tx, sql: str, keys: list, first: list = ()) -> list[tuple]:
+        return tx.all_in(sql, keys, first)
 
     # -- field actions: all or nothing ----------------------------------------------------
 
@@ -241,6 +237,7 @@ class Push:
                       or authorship.outcome_change_refusal(who.user_id, held, data, packs, clock))
             if reason:
                 return refused(reason)
+        sent = dict(data)       # the version the desktop holds (the hub may settle fields)
         data = authorship.settle(op.table, who.user_id, who.device_id, held, data, clock)
         effective = self._effective(rule, current, data, op.changed)
         if not agency_outcome:
@@ -264,7 +261,8 @@ class Push:
         if current is None:
             tx.memo.setdefault("created", set()).add((op.table, op.row_id))
         return self._decide(tx, rule, op.table, op.row_id, data, stamp, deleted, op.changed, current, now,
-                            op_id=op.op_id, restores=restores, device=who.device_id, cursor=cursor)
+                            op_id=op.op_id, restores=restores, device=who.device_id, cursor=cursor,
+                            sent=(sent, (principal, shared_with(principal))))
 
     def _references(self, tx: Tx, who: Account, table: str, current: _Row | None, effective: dict) -> str | None:
         """A change may only point a record at people, orders and incidents the writer may hold
@@ -331,12 +329,20 @@ class Push:
 
     def _decide(self, tx: Tx, rule, tbl: str, rid: str, data: dict, stamp: str, deleted: bool,
                 changed: list[str] | None, current: _Row | None, now: int, *, op_id: str = "",
-                restores: dict | None = None, device: str = "hub", cursor: int | None = None) -> p.OpResult:
+                restores: dict | None = None, device: str = "hub", cursor: int | None = None,
+                sent: tuple[dict, tuple[str, ...]] | None = None) -> p.OpResult:
+        """``sent``: the pushed version as its desktop holds it, and that desktop's principals;
+        a result identical to it is not sent back to that desktop."""
         decision = merge(rule, current.hub_row() if current else None, data, stamp, deleted=deleted, changed=changed)
         seq = 0
         if decision.row is not None:
-            seq = self._write(tx, tbl, rid, decision.row.data, decision.row.hlc, decision.row.field_hlcs,
-                              decision.row.deleted, now, current, device)
+            row = decision.row
+            origin = None
+            if sent is not None and row.hlc == sent[0].get("hlc") and bool(row.deleted) == bool(sent[0].get("deleted")) \
+                    and {**row.data, "hlc": row.hlc, "deleted": row.deleted} == sent[0]:
+                origin = (device, sent[1])
+            seq = self._write(tx, tbl, rid, row.data, row.hlc, row.field_hlcs, row.deleted, now, current, device,
+                              origin)
         elif restores is not None and current is not None and current.data != data:
             restores[(tbl, rid)] = None
         if cursor is not None:     # pushed ops only; loading records keeps no conflicts

@@ -64,6 +64,8 @@ class _Event:
     row_id: str
     hlc: str = ""
     payload: str = ""
+    # (device id, its principals): the pushing desktop, which holds this version already
+    origin: tuple[str, tuple[str, ...]] | None = None
 
 
 _json = msgspec.json.Encoder()
@@ -341,9 +343,11 @@ class Rows:
         for ev in events:
             seq = tx.allocate_seq()
             seqs.append(seq)
-            rows += [(who, seq, ev.tbl, ev.row_id, ev.kind, ev.hlc, ev.payload, now) for who in ev.principals]
-        tx.defer("INSERT INTO change_log (principal, seq, tbl, row_id, kind, hlc, payload, at_ms) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            device, mine = ev.origin or ("", ())
+            rows += [(who, seq, ev.tbl, ev.row_id, ev.kind, ev.hlc, ev.payload, now, device if who in mine else None)
+                     for who in ev.principals]
+        tx.defer("INSERT INTO change_log (principal, seq, tbl, row_id, kind, hlc, payload, at_ms, origin) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         return seqs
 
     @staticmethod
@@ -362,8 +366,10 @@ class Rows:
         return _Event(sorted(principals), "delete" if deleted else "upsert", tbl, rid, hlc, text)
 
     def _write(self, tx: Tx, tbl: str, rid: str, data: dict, stamp: str, field_hlcs: dict, deleted: bool,
-               now: int, current: _Row | None, device: str = "hub") -> int:
-        """Store the hub's new version of a row and fan it out; returns its seq."""
+               now: int, current: _Row | None, device: str = "hub",
+               origin: tuple[str, tuple[str, ...]] | None = None) -> int:
+        """Store the hub's new version of a row and fan it out; returns its seq.  ``origin``:
+        the pushing desktop and its principals, when it holds exactly this version."""
         data = dict(data)
         data["hlc"], data["deleted"] = stamp, deleted
         text = _dumps(data)
@@ -392,6 +398,7 @@ class Rows:
                 events.append(self._upsert_event(new - old, row.tbl, row.id, row.text, row.hlc, row.deleted))
         own = len(events)
         events.append(self._upsert_event(new_aud, tbl, rid, text, stamp, deleted))
+        events[own].origin = origin
         child_moves = moves[len(parents):]
         for row, old, new in child_moves:
             if new - old:

@@ -23,7 +23,8 @@ Schema (same on both; PostgreSQL adds roles and RLS, see ``postgres.py``):
                 seq and device of its last write (``field_meta``: was an overwrite concurrent?),
                 and the desktop's table row for it (``desk``, see ``ADDED_COLUMNS``)
   row_audience  (tbl, row_id, principal): who may hold each row
-  change_log    per-principal feed: (principal, seq) -> upsert | delete | evict + payload
+  change_log    per-principal feed: (principal, seq) -> upsert | delete | evict + payload, and
+                the desktop it came from when that desktop holds it as it is (``origin``)
   applied_ops   every op id ever applied and its result (re-sends return the same)
   hub_devices   registered desktops: user, name, revoked, last seen, acknowledged cursor
   purged        ids of tombstones removed by GC (an old edit can never bring them back)
@@ -95,6 +96,9 @@ ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     # For an order: the officers holding an open visit on it (a JSON array of user ids, NULL
     # for none), who receive what the door needs of the case (``scope.CaseLink.visitors``).
     ("hub_rows", "case_visitors", "TEXT"),
+    # The desktop whose push wrote this change exactly as that desktop holds it: it is not
+    # sent back to that desktop (its copy is already this), only to the others.
+    ("change_log", "origin", "TEXT"),
 )
 
 TABLES = ("hub_state", "hub_devices", "hub_rows", "row_audience", "change_log", "applied_ops", "purged",
@@ -186,6 +190,17 @@ class Tx:
         if rows:
             self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                              rows)
+
+    IN_CHUNK = 500      # SQLite binds at most a few thousand parameters a statement
+
+    def all_in(self, sql: str, keys: list, first: list | tuple = ()) -> list[tuple]:
+        """``sql`` with ``IN ({})`` run for these keys (after the ``first`` arguments): SQLite
+        takes them as parameters, a chunk at a time; PostgreSQL overrides it with one array."""
+        out: list[tuple] = []
+        for start in range(0, len(keys), self.IN_CHUNK):
+            chunk = keys[start:start + self.IN_CHUNK]
+            out += self.all(sql.format(", ".join("?" * len(chunk))), [*first, *chunk])
+        return out
 
     def one(self, sql: str, args: tuple | list = ()) -> tuple | None:
         return self.execute(sql, args).fetchone()
