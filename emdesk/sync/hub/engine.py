@@ -123,7 +123,7 @@ class Hub(Push, Feed, EventFeed, AuditAnchors, Rows, Accounts):
             for tbl in sorted(counts) if tx.one("SELECT 1 FROM hub_rows LIMIT 1") else ():
                 held |= {(tbl, i) for (i,) in self._in_chunks(
                     tx, "SELECT id FROM hub_rows WHERE tbl = ? AND id IN ({})",
-                    sorted({r.id for t, r, _ in stamped if t == tbl}), [tbl], size=5000)}
+                    sorted({r.id for t, r, _ in stamped if t == tbl}), [tbl])}
             fresh, again, seen = [], [], set()
             for item in stamped:
                 key = (item[0], item[1].id)

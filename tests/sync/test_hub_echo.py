@@ -1,0 +1,67 @@
+"""A desktop is not sent back what it pushed when the hub keeps it exactly as sent
+(``change_log.origin``), on both hub storages; anything the hub changed comes back, and
+every other desktop, the same user's second laptop included, receives the change."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import psycopg
+import pytest
+from synckit import NOW, OFFICER, SUPERVISOR, new_pg_database
+
+from emdesk.domain.ids import new_id
+from emdesk.domain.monitoring import Note
+from emdesk.domain.orders import Order
+from emdesk.sync.hub import StorageUnavailable, open_storage
+from emdesk.sync.hub.postgres import init_postgres
+
+
+def _notes(desk, officer_desk, n: int, **kw) -> list[Note]:
+    case = next(o for o in officer_desk.store.find(Order, order_by="id")
+                if o.assigned_officer_id == officer_desk.user.id)
+    notes = [Note(id=new_id(), subject_id=case.subject_id, order_id=case.id, author_id=desk.user.id,
+                  at=kw.get("at", NOW), text=f"note {i}") for i in range(n)]
+    desk.store.put_many(notes, actor=desk.user.id)
+    return notes
+
+
+def test_a_push_kept_as_sent_is_not_sent_back_but_reaches_every_other_desktop(kit):
+    boss, laptop, officer = kit.desk(SUPERVISOR), kit.desk(SUPERVISOR), kit.desk(OFFICER)
+    notes = _notes(boss, officer, 5)
+    report = boss.sync()
+    assert (report.pushed, report.pulled) == (5, 0)
+    assert laptop.sync().pulled == 5                      # the same user, another desktop
+    assert officer.sync().pulled == 5
+    for desk in (boss, laptop, officer):
+        assert {n.id: n.text for n in desk.store.find(Note) if n.id in {x.id for x in notes}} == \
+            {n.id: n.text for n in notes}
+
+
+def test_a_push_the_hub_changed_comes_back_as_the_hub_keeps_it(kit):
+    boss, officer = kit.desk(SUPERVISOR), kit.desk(OFFICER)
+    # A note dated tomorrow (a wrong clock): the hub keeps it at its own time, and says so.
+    late = _notes(boss, officer, 1, at=NOW + timedelta(days=1))[0]
+    report = boss.sync()
+    assert report.pushed == 1 and report.pulled == 1
+    assert boss.store.get(Note, late.id).at == NOW      # the hub's clock in these tests
+
+
+def test_a_replayed_push_sends_nothing_back_and_adds_no_conflict(kit):
+    boss, officer = kit.desk(SUPERVISOR), kit.desk(OFFICER)
+    _notes(boss, officer, 3)
+    boss.sync()
+    with kit.hub.storage.read("all") as tx:
+        conflicts = tx.scalar("SELECT count(*) FROM hub_rows WHERE tbl = 'conflicts'")
+    assert boss.sync().pulled == 0
+    with kit.hub.storage.read("all") as tx:
+        assert tx.scalar("SELECT count(*) FROM hub_rows WHERE tbl = 'conflicts'") == conflicts
+
+
+def test_a_postgresql_hub_made_by_an_older_emdesk_asks_for_hub_init_before_serving(pg_cluster):
+    owner, hub_dsn = new_pg_database(pg_cluster)
+    with psycopg.connect(owner, autocommit=True) as conn:
+        conn.execute("ALTER TABLE change_log DROP COLUMN origin")
+    with pytest.raises(StorageUnavailable, match=r"change_log\.origin.*emdesk hub init"):
+        open_storage(hub_dsn)
+    init_postgres(owner, "emdesk_hub")
+    open_storage(hub_dsn).close()
