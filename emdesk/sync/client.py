@@ -25,7 +25,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -289,13 +289,17 @@ class SyncClient:
     def sync_once(self, progress: Progress | None = None) -> SyncReport:
         """Push everything pending, then pull (bootstrapping first if this store is new)."""
         progress = progress or (lambda stage, done, total: None)
-        with self._lock:
+        with self._lock, ThreadPoolExecutor(max_workers=1, thread_name_prefix="emdesk-telemetry") as early:
             report = SyncReport()
+            first = None
+            if self.cursor() is None and self.events_cursor() == 0 and self._state(ROLE) not in NO_TELEMETRY:
+                # A first sync: the events' first page is asked for while the records load.
+                first = early.submit(self._snapshot_page, None)
             self._push(report, progress)
             if self.cursor() is None:
                 report.bootstrapped += self._bootstrap(progress)
             self._pull(report, progress)
-            self._pull_events(report, progress)
+            self._pull_events(report, progress, first)
             report.audit_alarm = self._anchor_audit()
             report.cursor = self.cursor() or 0
             self.store.set_sync_value(LAST_SYNC, datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -447,11 +451,12 @@ class SyncClient:
                              "install the latest emdesk.", code="bad_answer")
         return page
 
-    def _pages(self, ask: Callable[[object], object]):
-        """The pages ``ask(previous)`` gives (``ask(None)`` the first), each asked for while the
-        caller writes the one before; stops after a page without ``more``."""
+    def _pages(self, ask: Callable[[object], object], first: Future | None = None):
+        """The pages ``ask(previous)`` gives (``ask(None)``, or ``first`` if asked already, the
+        first), each asked for while the caller writes the one before; stops after a page
+        without ``more``."""
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="emdesk-telemetry") as ahead:
-            page = ask(None)
+            page = first.result() if first is not None else ask(None)
             while page is not None:
                 upcoming = ahead.submit(ask, page) if page.more else None
                 try:
@@ -462,7 +467,7 @@ class SyncClient:
                     raise
                 page = upcoming.result() if upcoming is not None else None
 
-    def _pull_events(self, report: SyncReport, progress: Progress) -> None:
+    def _pull_events(self, report: SyncReport, progress: Progress, first: Future | None = None) -> None:
         """The telemetry of this user's scope, appended to the local event log page by page,
         each page with its position in one local transaction.  Not marked for the engine:
         events are evaluated where they are ingested (the hub), whose incidents come as records.
@@ -479,26 +484,26 @@ class SyncClient:
         gc.disable()
         try:
             if self.events_cursor() == 0:
-                self._events_snapshot(report, progress)
+                self._events_snapshot(report, progress, first)
             self._events_feed(report, progress)
         finally:
             if collecting:
                 gc.enable()
 
-    def _events_snapshot(self, report: SyncReport, progress: Progress) -> None:
+    def _snapshot_page(self, previous: p.TelemetrySnapshotPage | None) -> p.TelemetrySnapshotPage | None:
+        """The snapshot's page after ``previous`` (None: where this desktop stopped, or the start)."""
+        if previous is None:
+            head, after = int(self._state(EVENTS_HEAD, "0")), self._state(EVENTS_AFTER)
+            order, at, seq = msgspec.json.decode(after) if after else ("", 0, 0)
+        else:
+            head, order, at, seq = previous.head, previous.after_order, previous.after_at, previous.after_seq
+        return self._get_events("/v1/telemetry/snapshot", p.TelemetrySnapshotPage,
+                                {"head": head, "order": order, "at": at, "seq": seq})
+
+    def _events_snapshot(self, report: SyncReport, progress: Progress, first: Future | None = None) -> None:
         log, done = self.store.telemetry, 0
-
-        def ask(previous):
-            if previous is None:
-                head, after = int(self._state(EVENTS_HEAD, "0")), self._state(EVENTS_AFTER)
-                order, at, seq = msgspec.json.decode(after) if after else ("", 0, 0)
-            else:
-                head, order, at, seq = previous.head, previous.after_order, previous.after_at, previous.after_seq
-            return self._get_events("/v1/telemetry/snapshot", p.TelemetrySnapshotPage,
-                                    {"head": head, "order": order, "at": at, "seq": seq})
-
         try:
-            for page in self._pages(ask):
+            for page in self._pages(self._snapshot_page, first):
                 with self.store.transaction():
                     report.events += log.apply_feed(page.rows)
                     if page.more:
