@@ -202,6 +202,9 @@ class Push:
         if record.id != op.row_id:
             return refused(f"{op.table}: the change names two different records")
         data = _plain(record)
+        # A desktop that restamped its pending changes (its clock was ahead) sends them with new
+        # stamps while its copy keeps the old one: such a copy is never the version the hub keeps.
+        as_held = data.get("hlc") == op.hlc and bool(data.get("deleted")) == (op.kind == "delete" or bool(record.deleted))
         deleted = op.kind == "delete" or bool(record.deleted)
         data["hlc"], data["deleted"] = op.hlc, deleted
         if (op.table, op.row_id) in tx.memo.get("purged", ()):
@@ -237,7 +240,7 @@ class Push:
                       or authorship.outcome_change_refusal(who.user_id, held, data, packs, clock))
             if reason:
                 return refused(reason)
-        sent = dict(data)       # the version the desktop holds (the hub may settle fields)
+        sent = dict(data) if as_held else None      # the version the desktop holds (the hub may settle fields)
         data = authorship.settle(op.table, who.user_id, who.device_id, held, data, clock)
         effective = self._effective(rule, current, data, op.changed)
         if not agency_outcome:
@@ -262,7 +265,7 @@ class Push:
             tx.memo.setdefault("created", set()).add((op.table, op.row_id))
         return self._decide(tx, rule, op.table, op.row_id, data, stamp, deleted, op.changed, current, now,
                             op_id=op.op_id, restores=restores, device=who.device_id, cursor=cursor,
-                            sent=(sent, (principal, shared_with(principal))))
+                            sent=(sent, (principal, shared_with(principal))) if sent is not None else None)
 
     def _references(self, tx: Tx, who: Account, table: str, current: _Row | None, effective: dict) -> str | None:
         """A change may only point a record at people, orders and incidents the writer may hold
@@ -332,13 +335,16 @@ class Push:
                 restores: dict | None = None, device: str = "hub", cursor: int | None = None,
                 sent: tuple[dict, tuple[str, ...]] | None = None) -> p.OpResult:
         """``sent``: the pushed version as its desktop holds it, and that desktop's principals;
-        a result identical to it is not sent back to that desktop."""
+        a new row identical to it is not sent back to that desktop."""
         decision = merge(rule, current.hub_row() if current else None, data, stamp, deleted=deleted, changed=changed)
         seq = 0
         if decision.row is not None:
             row = decision.row
             origin = None
-            if sent is not None and row.hlc == sent[0].get("hlc") and bool(row.deleted) == bool(sent[0].get("deleted")) \
+            # Only a new row: the feed's last word on a row is what a desktop applies, so an
+            # edit must come back even as sent, lest an earlier change to the row the desktop has
+            # not pulled yet (an installation the hub restamped) be the last it sees.
+            if sent is not None and current is None and row.hlc == sent[0].get("hlc") and bool(row.deleted) == bool(sent[0].get("deleted")) \
                     and {**row.data, "hlc": row.hlc, "deleted": row.deleted} == sent[0]:
                 origin = (device, sent[1])
             seq = self._write(tx, tbl, rid, row.data, row.hlc, row.field_hlcs, row.deleted, now, current, device,
