@@ -25,7 +25,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -289,17 +289,13 @@ class SyncClient:
     def sync_once(self, progress: Progress | None = None) -> SyncReport:
         """Push everything pending, then pull (bootstrapping first if this store is new)."""
         progress = progress or (lambda stage, done, total: None)
-        with self._lock, ThreadPoolExecutor(max_workers=1, thread_name_prefix="emdesk-telemetry") as early:
+        with self._lock:
             report = SyncReport()
-            first = None
-            if self.cursor() is None and self.events_cursor() == 0 and self._state(ROLE) not in NO_TELEMETRY:
-                # A first sync: the events' first page is asked for while the records load.
-                first = early.submit(self._snapshot_page, None)
             self._push(report, progress)
             if self.cursor() is None:
                 report.bootstrapped += self._bootstrap(progress)
             self._pull(report, progress)
-            self._pull_events(report, progress, first)
+            self._pull_events(report, progress)
             report.audit_alarm = self._anchor_audit()
             report.cursor = self.cursor() or 0
             self.store.set_sync_value(LAST_SYNC, datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -451,12 +447,12 @@ class SyncClient:
                              "install the latest emdesk.", code="bad_answer")
         return page
 
-    def _pages(self, ask: Callable[[object], object], first: Future | None = None):
-        """The pages ``ask(previous)`` gives (``ask(None)``, or ``first`` if asked already, the
-        first), each asked for while the caller writes the one before; stops after a page
-        without ``more``."""
+    def _pages(self, ask: Callable[[object], object]):
+        """The pages ``ask(previous)`` gives (``ask(None)`` the first), each asked for while the
+        caller writes the one before (the caller posts nothing meanwhile: one sign-in refresh
+        at a time); stops after a page without ``more``."""
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="emdesk-telemetry") as ahead:
-            page = first.result() if first is not None else ask(None)
+            page = ask(None)
             while page is not None:
                 upcoming = ahead.submit(ask, page) if page.more else None
                 try:
@@ -467,7 +463,7 @@ class SyncClient:
                     raise
                 page = upcoming.result() if upcoming is not None else None
 
-    def _pull_events(self, report: SyncReport, progress: Progress, first: Future | None = None) -> None:
+    def _pull_events(self, report: SyncReport, progress: Progress) -> None:
         """The telemetry of this user's scope, appended to the local event log page by page,
         each page with its position in one local transaction.  Not marked for the engine:
         events are evaluated where they are ingested (the hub), whose incidents come as records.
@@ -484,7 +480,7 @@ class SyncClient:
         gc.disable()
         try:
             if self.events_cursor() == 0:
-                self._events_snapshot(report, progress, first)
+                self._events_snapshot(report, progress)
             self._events_feed(report, progress)
         finally:
             if collecting:
@@ -500,10 +496,10 @@ class SyncClient:
         return self._get_events("/v1/telemetry/snapshot", p.TelemetrySnapshotPage,
                                 {"head": head, "order": order, "at": at, "seq": seq})
 
-    def _events_snapshot(self, report: SyncReport, progress: Progress, first: Future | None = None) -> None:
+    def _events_snapshot(self, report: SyncReport, progress: Progress) -> None:
         log, done = self.store.telemetry, 0
         try:
-            for page in self._pages(self._snapshot_page, first):
+            for page in self._pages(self._snapshot_page):
                 with self.store.transaction():
                     report.events += log.apply_feed(page.rows)
                     if page.more:
