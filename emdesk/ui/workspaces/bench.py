@@ -206,18 +206,12 @@ class BenchWorkspace(Workspace):
         self._show_diagnosis(diagnosis)
         self._say(f"Connected to {self.link.name}.")
 
-    def run_diagnostics(self) -> None:
-        if self.link is not None:
-            self._say("Running diagnostics…")
+    def run_diagnostics(self, quiet: bool = False) -> None:
+        if self.link is not None:       # quiet after an unpair or reset: its own message is the one to read
+            if not quiet:
+                self._say("Running diagnostics…")
             self._device_job("diagnose", bench_ops.diagnose, self.link, key=self.auth_key, approved=DEFAULT_APPROVED,
-                             on_done=self._diagnosed)
-
-    def _rediagnose(self) -> None:
-        """Diagnose again after an unpair or reset, quietly: the change's own message (it was
-        recorded, or was not) is what the technician must read, not "Diagnostics done"."""
-        if self.link is not None:
-            self._device_job("diagnose", bench_ops.diagnose, self.link, key=self.auth_key, approved=DEFAULT_APPROVED,
-                             on_done=self._show_diagnosis)
+                             on_done=self._show_diagnosis if quiet else self._diagnosed)
 
     def _diagnosed(self, diagnosis: Diagnosis) -> None:
         self._show_diagnosis(diagnosis)
@@ -319,7 +313,7 @@ class BenchWorkspace(Workspace):
         self.tasks.run(record, serial, name=f"record {name}", on_done=saved,
                        on_error=lambda e: self._say(f"{serial} {what}, but the records could not be updated. "
                                                     f"{e.sentence}", error=True))
-        self._rediagnose()
+        self.run_diagnostics(quiet=True)
 
     def _job_failed(self, name: str, error: TaskError) -> None:
         self.download_bar.setVisible(False)
