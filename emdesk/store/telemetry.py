@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Sequence
 from operator import itemgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -38,6 +38,20 @@ _ROW = np.dtype([("o", "i8"), ("d", "i8"), ("at", "i8"), ("k", "i8"), ("lat", "f
 RETENTION_KEY = "telemetry_retention_days"
 DEFAULT_RETENTION_DAYS = 400     # a year and a month: the longest order review looks back a year
 CACHE_KIB = 262_144              # page cache while ingesting: a national minute touches 15,000 orders' pages
+
+
+class _Columns(NamedTuple):
+    """Encoded events as arrays (what ``append_columns`` reads)."""
+
+    order: np.ndarray
+    device: np.ndarray
+    at: np.ndarray
+    kind: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    hdop: np.ndarray
+    speed: np.ndarray
+    value: np.ndarray
 
 
 class TelemetryLog:
@@ -97,7 +111,7 @@ class TelemetryLog:
         with self.store.reading() as db:
             return dict(db.execute("SELECT device_n, newest FROM device_high").fetchall())
 
-    def append_columns(self, cols, event_ids: list | None, received_ms: int, late: np.ndarray,
+    def append_columns(self, cols, event_ids: list | None, received_ms: int | np.ndarray, late: np.ndarray,
                        dirty: Iterable[tuple[str, int]], *, landing: bool = False) -> int:
         """Store a parsed chunk (``order``, ``device``: keys from ``register``; ``at``, ``kind``
         codes; ``lat``..``value`` with NaN for none) and mark its periods, in one transaction.
@@ -192,6 +206,27 @@ class TelemetryLog:
         the hub's seq order."""
         try:
             return self._append(rows, [], skip=1, in_key_order=True)
+        except BaseException:
+            self._keys.clear()
+            self._names.clear()
+            raise
+
+    def apply_indexed(self, orders: Sequence[str], devices: Sequence[str], cols, event_ids: list | None) -> int:
+        """Events pulled as columns (a hub's snapshot page: ``emdesk.sync.columns``): ``cols.order``
+        and ``cols.device`` index ``orders`` and ``devices``; ``cols.kind`` holds kind codes and
+        ``cols.received``, ``cols.late`` one value per event.  Keys are made in sorted order and
+        the rows written in the log's key order; duplicates ignored; returns how many were new."""
+        try:
+            with self.store.transaction() as db:
+                self._ensure(db, "order", orders)
+                self._ensure(db, "device", devices)
+                order = np.array([self._keys[("order", o)] for o in orders] or [0], dtype=np.int64)[cols.order]
+                device = np.array([self._keys[("device", d)] for d in devices] or [0], dtype=np.int64)[cols.device]
+                place = np.lexsort((device, cols.kind, cols.at, order))
+                keyed = _Columns(order[place], device[place], cols.at[place], cols.kind[place], cols.lat[place],
+                                 cols.lon[place], cols.hdop[place], cols.speed[place], cols.value[place])
+                ids = [event_ids[i] for i in place.tolist()] if event_ids is not None else None
+                return self.append_columns(keyed, ids, cols.received[place], cols.late[place], [])
         except BaseException:
             self._keys.clear()
             self._names.clear()

@@ -38,6 +38,7 @@ from emdesk.domain.clock import Clock
 from emdesk.store import Store
 from emdesk.store.telemetry import COLUMNS as TELEMETRY_COLUMNS
 
+from . import columns
 from . import protocol as p
 from .errors import HubRefused, HubUnreachable, SyncError, UpgradeRequired
 from .ordering import CONFLICTS, TABLE_ORDER
@@ -222,7 +223,10 @@ class SyncClient:
                                  code="unreachable") from exc
         if response.status_code == 200:
             try:
-                answer = p.decode(response.content, answer_type)
+                if response.headers.get("content-type", "").startswith(p.COLUMNS_MEDIA):
+                    answer = msgspec.msgpack.decode(response.content, type=p.EventColumns)
+                else:
+                    answer = p.decode(response.content, answer_type)
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                 raise HubRefused(f"The hub's answer could not be read ({exc}).", code="bad_answer") from exc
             self._observe(getattr(answer, "hub_time_ms", 0))
@@ -442,6 +446,8 @@ class SyncClient:
             if exc.code == "http_404":
                 return None
             raise
+        if isinstance(page, p.EventColumns):
+            return page
         if page.rows and tuple(page.columns) != ("seq", *TELEMETRY_COLUMNS):
             raise HubRefused(f"The hub sends telemetry as {page.columns}, which this emdesk cannot read: "
                              "install the latest emdesk.", code="bad_answer")
@@ -493,15 +499,29 @@ class SyncClient:
             order, at, seq = msgspec.json.decode(after) if after else ("", 0, 0)
         else:
             head, order, at, seq = previous.head, previous.after_order, previous.after_at, previous.after_seq
+        # As columns (a hub older than them answers in JSON rows, which are read as such).
         return self._get_events("/v1/telemetry/snapshot", p.TelemetrySnapshotPage,
-                                {"head": head, "order": order, "at": at, "seq": seq})
+                                {"head": head, "order": order, "at": at, "seq": seq, "format": "columns"})
+
+    def _apply_snapshot_page(self, page: p.TelemetrySnapshotPage | p.EventColumns) -> tuple[int, int]:
+        """Write one snapshot page; returns (events new here, events on the page)."""
+        log = self.store.telemetry
+        if not isinstance(page, p.EventColumns):
+            return log.apply_feed(page.rows), len(page.rows)
+        try:
+            cols = columns.unpack(page)
+        except columns.BadColumns as exc:
+            raise HubRefused(f"The hub's page of events could not be read ({exc}); nothing of it was kept.",
+                             code="bad_answer") from exc
+        return log.apply_indexed(cols.orders, cols.devices, cols, cols.event_ids), page.rows
 
     def _events_snapshot(self, report: SyncReport, progress: Progress) -> None:
-        log, done = self.store.telemetry, 0
+        done = 0
         try:
             for page in self._pages(self._snapshot_page):
                 with self.store.transaction():
-                    report.events += log.apply_feed(page.rows)
+                    added, size = self._apply_snapshot_page(page)
+                    report.events += added
                     if page.more:
                         self.store.set_sync_value(EVENTS_HEAD, str(page.head))
                         self.store.set_sync_value(EVENTS_AFTER, msgspec.json.encode(
@@ -510,7 +530,7 @@ class SyncClient:
                         self.store.set_sync_value(EVENTS_CURSOR, str(page.head))
                         self.store.set_sync_value(EVENTS_HEAD, "")
                         self.store.set_sync_value(EVENTS_AFTER, "")
-                done += len(page.rows)
+                done += size
                 progress("telemetry", done, done)
         except HubRefused as exc:
             if exc.code != "bad_request" or not self._state(EVENTS_HEAD):

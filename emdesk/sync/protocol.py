@@ -211,5 +211,40 @@ class TelemetrySnapshotPage(msgspec.Struct, kw_only=True):
     hub_time_ms: int = 0
 
 
+# A snapshot page as columns, in msgpack (``GET /v1/telemetry/snapshot?format=columns``).
+COLUMNS_MEDIA = "application/vnd.emdesk.columns+msgpack"
+
+
+class EventColumns(msgspec.Struct, kw_only=True):
+    """One page of a first sync's events as ``TelemetrySnapshotPage`` holds them (same rows,
+    same position), as columns (``emdesk.sync.columns``): ``rows`` events; ``order``,
+    ``device`` and ``kind`` are little-endian indexes (uint32, uint32, uint16) into ``orders``,
+    ``devices`` and ``kinds``; ``at`` and ``received`` int64 ms; ``lat`` to ``value`` float64,
+    NaN for none; ``late`` uint8; ``event_ids`` one per event, or None when the page has none."""
+
+    head: int
+    after_order: str = ""
+    after_at: int = 0
+    after_seq: int = 0
+    more: bool = False
+    hub_time_ms: int = 0
+    rows: int = 0
+    orders: list[str] = msgspec.field(default_factory=list)
+    devices: list[str] = msgspec.field(default_factory=list)
+    kinds: list[str] = msgspec.field(default_factory=list)
+    order: bytes = b""
+    device: bytes = b""
+    kind: bytes = b""
+    at: bytes = b""
+    lat: bytes = b""
+    lon: bytes = b""
+    hdop: bytes = b""
+    speed: bytes = b""
+    value: bytes = b""
+    received: bytes = b""
+    late: bytes = b""
+    event_ids: list[str | None] | None = None
+
+
 def decode(data: bytes, cls):
     return msgspec.json.decode(data, type=cls)

@@ -5,7 +5,8 @@
   POST /v1/pull       cursor -> one page of the feed   (Bearer access token)
   POST /v1/bootstrap  snapshot + keyset -> one page    (Bearer access token)
   GET  /v1/telemetry?after=SEQ&limit=N -> one page of device events (Bearer access token)
-  GET  /v1/telemetry/snapshot?head=&order=&at=&seq=&limit= -> a first sync's events, in the log's order
+  GET  /v1/telemetry/snapshot?head=&order=&at=&seq=&limit=&format=json|columns -> a first sync's events,
+       in the log's order (format=columns: msgpack columns, emdesk.sync.columns)
   GET  /v1/health     {"ok": true, "hub_time_ms": ...}
 
 Every request states the desktop's schema version, in the ``X-Emdesk-Schema`` header
@@ -39,6 +40,8 @@ log = logging.getLogger("emdesk.hub")
 
 
 def _json(body, status: int = 200) -> Response:
+    if isinstance(body, p.EventColumns):
+        return Response(msgspec.msgpack.encode(body), status_code=status, media_type=p.COLUMNS_MEDIA)
     return Response(p.encode(body), status_code=status, media_type="application/json")
 
 
@@ -143,16 +146,21 @@ def create_app(hub: Hub, *, gc_interval_s: float = 0.0, body_limits: dict[str, i
     async def telemetry(request: Request) -> Response:
         return await call(request, None, lambda who, q: hub.telemetry_page(who, *q), query=events_query)
 
-    def snapshot_query(request: Request) -> tuple[int, tuple[str, int, int], int]:
+    def snapshot_query(request: Request) -> tuple[int, tuple[str, int, int], int, bool]:
         order = request.query_params.get("order", "")
         if len(order) > 200:
             raise HubError(400, "bad_request", "query parameter 'order' must be an order id the hub gave "
                            f"(got {len(order)} characters)")
+        form = request.query_params.get("format", "json")
+        if form not in ("json", "columns"):
+            raise HubError(400, "bad_request", "query parameter 'format' must be 'json' or 'columns' "
+                           f"(got {form[:40]!r})")
         return (_whole(request, "head", 0), (order, _whole(request, "at", 0), _whole(request, "seq", 0)),
-                _whole(request, "limit", DEFAULT_EVENT_PAGE))
+                _whole(request, "limit", DEFAULT_EVENT_PAGE), form == "columns")
 
     async def telemetry_snapshot(request: Request) -> Response:
-        return await call(request, None, lambda who, q: hub.telemetry_snapshot(who, *q), query=snapshot_query)
+        return await call(request, None, lambda who, q: hub.telemetry_snapshot(who, *q[:3], columns=q[3]),
+                          query=snapshot_query)
 
     async def health(request: Request) -> Response:
         return Response(msgspec.json.encode({"ok": True, "hub_time_ms": hub.now_ms()}), media_type="application/json")

@@ -9,6 +9,7 @@ A case that moves into a region brings its events from then on, not its past one
 from __future__ import annotations
 
 from .. import protocol as p
+from ..columns import pack
 from ..scope import ALL
 from .accounts import Account, HubError
 from .events import FEED_COLUMNS
@@ -53,12 +54,14 @@ class EventFeed:
                                hub_time_ms=now)
 
     def telemetry_snapshot(self, who: Account, head: int, position: tuple[str, int, int],
-                           limit: int = DEFAULT_EVENT_PAGE) -> p.TelemetrySnapshotPage:
+                           limit: int = DEFAULT_EVENT_PAGE, *,
+                           columns: bool = False) -> p.TelemetrySnapshotPage | p.EventColumns:
         """A first sync's events: every event of the caller's scope up to ``head`` (0: the
         newest now), in the log's own order (by order id, time, seq), so the desktop appends
         them at the end of its clustered log instead of splicing each page in; ``position``:
         the last (order id, time, seq) of the previous page ("", 0, 0 at the start).  Once
-        the last page is in, the desktop follows the feed from ``head``."""
+        the last page is in, the desktop follows the feed from ``head``.  ``columns``: the
+        page as columns (``emdesk.sync.columns``), which a desktop reads far faster."""
         now = self.now_ms()
         order, at, seq = position
         limit = max(1, min(int(limit), MAX_EVENT_PAGE))
@@ -71,6 +74,8 @@ class EventFeed:
                                "start the snapshot again from 0")
             head = head or top
             if found is None:
+                if columns:
+                    return pack([], head=head, hub_time_ms=now)
                 return p.TelemetrySnapshotPage(columns=list(FEED_COLUMNS), rows=[], head=head, hub_time_ms=now)
             scope, args = found
             # (order_id, at) is the index's prefix (a range both engines walk in order); seq
@@ -82,6 +87,9 @@ class EventFeed:
         more = len(rows) > limit
         rows = rows[:limit]
         last = (rows[-1][1], rows[-1][3], rows[-1][0]) if rows else position
+        if columns:
+            return pack(rows, head=head, after_order=last[0], after_at=last[1], after_seq=last[2], more=more,
+                        hub_time_ms=now)
         return p.TelemetrySnapshotPage(columns=list(FEED_COLUMNS), rows=[list(r) for r in rows], head=head,
                                        after_order=last[0], after_at=last[1], after_seq=last[2], more=more,
                                        hub_time_ms=now)
