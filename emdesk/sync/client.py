@@ -144,6 +144,7 @@ class SyncClient:
         self.http = http or httpx.Client(timeout=timeout, verify=_tls(ca))
         self.push_batch, self.pull_limit, self.bootstrap_limit = push_batch, pull_limit, bootstrap_limit
         self.events_limit = events_limit
+        self.snapshot_format = "columns"     # what a first sync asks its events in ("json": rows)
         self.schema_version = schema_version or store.schema_version
         self._token: str | None = None
         self._token_deadline = 0.0
@@ -501,7 +502,8 @@ class SyncClient:
             head, order, at, seq = previous.head, previous.after_order, previous.after_at, previous.after_seq
         # As columns (a hub older than them answers in JSON rows, which are read as such).
         return self._get_events("/v1/telemetry/snapshot", p.TelemetrySnapshotPage,
-                                {"head": head, "order": order, "at": at, "seq": seq, "format": "columns"})
+                                {"head": head, "order": order, "at": at, "seq": seq,
+                                 "format": self.snapshot_format})
 
     def _apply_snapshot_page(self, page: p.TelemetrySnapshotPage | p.EventColumns) -> tuple[int, int]:
         """Write one snapshot page; returns (events new here, events on the page)."""

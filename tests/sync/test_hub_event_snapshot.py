@@ -4,11 +4,15 @@ page; then the feed from that head.  Nothing is missed or doubled when events ar
 the snapshot, when it stops between pages, or when the hub no longer has it."""
 from __future__ import annotations
 
+import math
+
+import msgspec
 import pytest
 from synckit import MONITOR, OFFICER, SUPERVISOR
 from test_hub_telemetry import FEED_SCOPES, T0, _hub_events, _local_events, _placed, _region_orders, _row
 
 from emdesk.store.migrations import LATEST
+from emdesk.sync import columns
 from emdesk.sync import protocol as p
 from emdesk.sync.client import EVENTS_AFTER, EVENTS_HEAD
 from emdesk.sync.hub.telemetry import HubTelemetry
@@ -20,9 +24,10 @@ def _snapshot(desk, limit: int, head: int = 0) -> list[p.TelemetrySnapshotPage]:
     """Every page of a snapshot, asked for by hand, ``limit`` rows a page."""
     pages, position = [], ("", 0, 0)
     while True:
+        asked = {"head": head, "order": position[0], "at": position[1], "seq": position[2]}
         page = desk.client._post("/v1/telemetry/snapshot", None, p.TelemetrySnapshotPage,
-                                 params={"head": head, "order": position[0], "at": position[1], "seq": position[2],
-                                         "limit": limit})
+                                 params={**asked, "limit": limit})
+        _PAGES_SEEN[id(page)] = asked
         pages.append(page)
         head, position = page.head, (page.after_order, page.after_at, page.after_seq)
         if not page.more:
@@ -137,6 +142,7 @@ def test_field_officers_get_no_events_from_the_snapshot(kit):
     ("seq=x", 400, "'seq'"),
     ("order=" + "x" * 201, 400, "'order'"),
     ("head=999999999999", 400, "head 999999999999 is past"),
+    ("format=xml", 400, "'format' must be 'json' or 'columns'"),
     ("limit=0", 200, ""),
 ])
 def test_the_snapshot_refuses_bad_parameters_saying_which(kit, query, status, words):
@@ -154,3 +160,48 @@ def test_the_snapshot_refuses_bad_parameters_saying_which(kit, query, status, wo
 def test_the_snapshot_needs_a_signed_in_desktop(kit):
     assert kit.http.get("/v1/telemetry/snapshot").status_code == 401
     assert kit.http.get("/v1/telemetry/snapshot", headers={"Authorization": "Bearer forged"}).status_code == 401
+
+
+@pytest.mark.parametrize("username, region", FEED_SCOPES)
+def test_the_snapshot_as_columns_holds_the_same_pages_as_the_rows(kit, username, region):
+    _seed(kit)
+    desk = kit.desk(username)
+    headers = {"Authorization": f"Bearer {desk.client._access()}", "X-Emdesk-Schema": str(LATEST)}
+    for page in _snapshot(desk, limit=3):
+        # The rows' page's own parameters: the columns' page must be that page again.
+        query = {"limit": 3, "format": "columns"}
+        rows = page.rows
+        answer = kit.http.get("/v1/telemetry/snapshot", params={**query, **_before(page)}, headers=headers)
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith(p.COLUMNS_MEDIA)
+        cols = msgspec.msgpack.decode(answer.content, type=p.EventColumns)
+        assert (cols.head, cols.after_order, cols.after_at, cols.after_seq, cols.more, cols.rows) == (
+            page.head, page.after_order, page.after_at, page.after_seq, page.more, len(rows))
+        unpacked = columns.unpack(cols)
+        kinds = {code: name for name, code in columns.BY_VALUE.items()}
+        got = [(unpacked.orders[o], unpacked.devices[d], int(a), kinds[int(k)]) for o, d, a, k in zip(
+            unpacked.order, unpacked.device, unpacked.at, unpacked.kind, strict=True)]
+        assert got == [(r[1], r[2], r[3], r[4]) for r in rows]
+        for i, name in enumerate(("lat", "lon", "hdop", "speed", "value"), start=5):
+            assert [None if math.isnan(x) else x for x in getattr(unpacked, name).tolist()] == [r[i] for r in rows]
+        assert (unpacked.event_ids or [None] * len(rows)) == [r[10] for r in rows]
+        assert unpacked.received.tolist() == [r[11] for r in rows] and unpacked.late.tolist() == [r[12] for r in rows]
+
+
+_PAGES_SEEN: dict = {}
+
+
+def _before(page) -> dict:
+    """The position a page was asked from (kept by ``_snapshot``)."""
+    return _PAGES_SEEN[id(page)]
+
+
+def test_a_desktop_reading_the_snapshot_as_rows_ends_the_same_as_one_reading_columns(kit):
+    _seed(kit)
+    rows_desk = kit.desk(SUPERVISOR, join=False, events_limit=3)
+    rows_desk.client.snapshot_format = "json"       # as from a hub older than the columns
+    rows_desk.client.register(SUPERVISOR, rows_desk.password, "rows laptop")
+    rows_desk.client.sync_once()
+    cols_desk = kit.desk(SUPERVISOR, join=False, events_limit=3)
+    cols_desk.client.register(SUPERVISOR, cols_desk.password, "columns laptop")
+    cols_desk.client.sync_once()
+    assert _local_events(rows_desk) == _local_events(cols_desk) == _hub_events(kit)
