@@ -121,8 +121,8 @@ class Hub(Push, Feed, EventFeed, AuditAnchors, Rows, Accounts):
                 counts[tbl] = counts.get(tbl, 0) + 1
             held: set[tuple[str, str]] = set()
             for tbl in sorted(counts) if tx.one("SELECT 1 FROM hub_rows LIMIT 1") else ():
-                held |= {(tbl, i) for (i,) in self._in_chunks(
-                    tx, "SELECT id FROM hub_rows WHERE tbl = ? AND id IN ({})",
+                held |= {(tbl, i) for (i,) in tx.all_in(
+                    "SELECT id FROM hub_rows WHERE tbl = ? AND id IN ({})",
                     sorted({r.id for t, r, _ in stamped if t == tbl}), [tbl])}
             fresh, again, seen = [], [], set()
             for item in stamped:

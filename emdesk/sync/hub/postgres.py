@@ -335,9 +335,11 @@ class _PgTx(Tx):
     def all_in(self, sql: str, keys: list, first: list | tuple = ()) -> list[tuple]:
         # One array parameter: a statement psycopg has prepared once, not one text of a
         # thousand placeholders to parse (and plan) for every push.
+        # The array goes in binary (%b): in text, psycopg checks every element with a regex
+        # for quoting, some 2 ms per thousand keys.
         if not keys:
             return []
-        return self.all(sql.replace("IN ({})", "= ANY(?)"), [*first, list(keys)])
+        return self.all(self._sql(sql.replace("IN ({})", "= ANY({})")).format("%b"), [*first, list(keys)])
 
     def bulk_insert(self, table: str, columns: list[str], rows: list[tuple]) -> None:
         if rows:

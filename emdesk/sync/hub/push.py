@@ -49,14 +49,14 @@ class Push:
         principal = who.principal
         with self.storage.write(writer=principal) as tx:
             # A few lookups for the whole batch (op ids, purged ids, current rows) rather than per op.
-            for op_id, status, reason, hub_seq in self._in_chunks(
-                    tx, "SELECT op_id, status, reason, hub_seq FROM applied_ops WHERE op_id IN ({})",
+            for op_id, status, reason, hub_seq in tx.all_in(
+                    "SELECT op_id, status, reason, hub_seq FROM applied_ops WHERE op_id IN ({})",
                     list({op.op_id for op in req.ops})):
                 results[op_id] = p.OpResult(op_id=op_id, status=status, reason=reason, hub_seq=hub_seq)
             tx.memo["purged"] = set()
             for tbl in sorted({op.table for op in req.ops}):
-                tx.memo["purged"] |= {(tbl, i) for (i,) in self._in_chunks(
-                    tx, "SELECT id FROM purged WHERE tbl = ? AND id IN ({})",
+                tx.memo["purged"] |= {(tbl, i) for (i,) in tx.all_in(
+                    "SELECT id FROM purged WHERE tbl = ? AND id IN ({})",
                     sorted({op.row_id for op in req.ops if op.table == tbl}), [tbl])}
             self._prefetch(tx, {(op.table, op.row_id) for op in req.ops if op.table in RULES}
                            | self._referenced(req.ops))
@@ -105,10 +105,6 @@ class Push:
             top = max(RANK.get(o.table, len(RANK)) for o in members)
             singles.append(((top, 1, ops.index(members[0])), members))
         return [unit for _, unit in sorted(singles, key=lambda u: u[0])]
-
-    @staticmethod
-    def _in_chunks(tx: Tx, sql: str, keys: list, first: list = ()) -> list[tuple]:
-        return tx.all_in(sql, keys, first)
 
     # -- field actions: all or nothing ----------------------------------------------------
 

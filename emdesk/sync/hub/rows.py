@@ -157,13 +157,12 @@ class Rows:
         for tbl in sorted({t for t, _ in keys}):
             # (tbl, id IN ...): the primary keys' order, so each chunk is index lookups.
             ids = sorted(rid for t, rid in keys if t == tbl)
-            for r in self._in_chunks(tx, f"SELECT {self._ROW_COLUMNS} FROM hub_rows WHERE tbl = ? AND id IN ({{}})",
-                                     ids, [tbl]):
+            for r in tx.all_in(f"SELECT {self._ROW_COLUMNS} FROM hub_rows WHERE tbl = ? AND id IN ({{}})", ids, [tbl]):
                 found[(r[0], r[1])] = _Row(r[0], r[1], msgspec.json.decode(r[2]), r[2], r[3],
                                            msgspec.json.decode(r[4]), bool(r[5]), r[6], r[7], r[8],
                                            field_meta=msgspec.json.decode(r[9]), visitors=_visitors(r[10]))
-            for _, rid, who in self._in_chunks(tx, "SELECT tbl, row_id, principal FROM row_audience "
-                                                   "WHERE tbl = ? AND row_id IN ({})", ids, [tbl]):
+            for _, rid, who in tx.all_in("SELECT tbl, row_id, principal FROM row_audience "
+                                         "WHERE tbl = ? AND row_id IN ({})", ids, [tbl]):
                 row = found.get((tbl, rid))
                 if row is not None:
                     row.audience.add(who)

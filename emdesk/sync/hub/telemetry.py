@@ -66,8 +66,8 @@ class HubTelemetry:
             orders = [o for o in (_decode(Order, t) for (t,) in tx.all(
                 "SELECT data FROM hub_rows WHERE tbl = 'orders' AND deleted = 0")) if o.status in WATCHED_STATUSES]
             wanted = sorted({o.subject_id for o in orders if o.subject_id})
-            subjects = {s.id: s for s in (_decode(Subject, t) for (t,) in self.hub._in_chunks(
-                tx, "SELECT data FROM hub_rows WHERE tbl = 'subjects' AND id IN ({})", wanted))}
+            subjects = {s.id: s for s in (_decode(Subject, t) for (t,) in tx.all_in(
+                "SELECT data FROM hub_rows WHERE tbl = 'subjects' AND id IN ({})", wanted))}
             devices = [_decode(Device, t) for (t,) in tx.all(
                 "SELECT data FROM hub_rows WHERE tbl = 'devices' AND deleted = 0")]
         return compile_fleet(orders, subjects, devices)
