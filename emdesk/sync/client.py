@@ -25,7 +25,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -149,6 +149,9 @@ class SyncClient:
         self._token: str | None = None
         self._token_deadline = 0.0
         self._lock = threading.Lock()
+        # One sign-in refresh at a time: the hub rotates the refresh token on use, and the same
+        # one presented twice (two requests refreshing at once) revokes this desktop.
+        self._token_lock = threading.Lock()
         base = store.clock.base if isinstance(store.clock, OffsetClock) else store.clock
         self._base_clock = base
         offset = int(store.sync_value(OFFSET) or 0)
@@ -208,11 +211,15 @@ class SyncClient:
         self.store.clock = OffsetClock(self._base_clock, offset) if offset else self._base_clock
         self.store.set_sync_value(OFFSET, str(offset))
 
-    def _post(self, path: str, body, answer_type, *, auth: bool = True, retry: bool = True, params=None):
-        """POST ``body`` (or, with ``params``, GET with that query string) and read the answer."""
+    def _post(self, path: str, body, answer_type, *, auth: bool = True, retry: bool = True, params=None,
+              stale: str | None = None):
+        """POST ``body`` (or, with ``params``, GET with that query string) and read the answer;
+        ``stale``: an access token the hub has just refused."""
         headers = {SCHEMA_HEADER: str(self.schema_version), "Content-Type": "application/json"}
+        token = ""
         if auth:
-            headers["Authorization"] = f"Bearer {self._access()}"
+            token = self._access(stale)
+            headers["Authorization"] = f"Bearer {token}"
         try:
             if params is not None:
                 response = self.http.get(self.hub_url + path, params=params, headers=headers)
@@ -237,8 +244,7 @@ class SyncClient:
         except (msgspec.DecodeError, msgspec.ValidationError):
             err = p.ErrorBody(error=f"http_{response.status_code}", message=response.text[:200] or response.reason_phrase)
         if response.status_code == 401 and auth and retry:
-            self._token = None
-            return self._post(path, body, answer_type, auth=auth, retry=False, params=params)
+            return self._post(path, body, answer_type, auth=auth, retry=False, params=params, stale=token)
         if response.status_code == 426:
             raise UpgradeRequired(err.message, code=err.error)
         if response.status_code == 409 and err.error == "clock_ahead":
@@ -250,17 +256,20 @@ class SyncClient:
                                  "Your changes are kept; try again later.", code=err.error)
         raise HubRefused(err.message, code=err.error)
 
-    def _access(self) -> str:
-        if self._token and time.monotonic() < self._token_deadline:
-            return self._token
-        refresh = self._state(REFRESH)
-        if not refresh:
-            raise HubRefused("This desktop has not joined the hub: run `emdesk join`.", code="not_joined")
-        answer = self._post("/v1/token", p.TokenRequest(device_id=self.store.desktop_id, refresh_token=refresh,
-                                                        schema_version=self.schema_version),
-                            p.TokenResponse, auth=False)
-        self._remember(answer)
-        return answer.access_token
+    def _access(self, stale: str | None = None) -> str:
+        """A live access token, refreshed when it has run out or the hub refused ``stale``; a
+        request that waited for another's refresh takes the token that one got."""
+        with self._token_lock:
+            if self._token and self._token != stale and time.monotonic() < self._token_deadline:
+                return self._token
+            refresh = self._state(REFRESH)
+            if not refresh:
+                raise HubRefused("This desktop has not joined the hub: run `emdesk join`.", code="not_joined")
+            answer = self._post("/v1/token", p.TokenRequest(device_id=self.store.desktop_id, refresh_token=refresh,
+                                                            schema_version=self.schema_version),
+                                p.TokenResponse, auth=False)
+            self._remember(answer)
+            return answer.access_token
 
     def _remember(self, answer: p.TokenResponse) -> None:
         self._token = answer.access_token
@@ -297,10 +306,14 @@ class SyncClient:
         with self._lock:
             report = SyncReport()
             self._push(report, progress)
-            if self.cursor() is None:
-                report.bootstrapped += self._bootstrap(progress)
-            self._pull(report, progress)
-            self._pull_events(report, progress)
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="emdesk-telemetry") as early:
+                first = None
+                if self.cursor() is None:
+                    # A first sync: the events' first page is asked for while the records load.
+                    first = self._first_snapshot_page(early)
+                    report.bootstrapped += self._bootstrap(progress)
+                self._pull(report, progress)
+                self._pull_events(report, progress, first)
             report.audit_alarm = self._anchor_audit()
             report.cursor = self.cursor() or 0
             self.store.set_sync_value(LAST_SYNC, datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -454,12 +467,12 @@ class SyncClient:
                              "install the latest emdesk.", code="bad_answer")
         return page
 
-    def _pages(self, ask: Callable[[object], object]):
-        """The pages ``ask(previous)`` gives (``ask(None)`` the first), each asked for while the
-        caller writes the one before (the caller posts nothing meanwhile: one sign-in refresh
-        at a time); stops after a page without ``more``."""
+    def _pages(self, ask: Callable[[object], object], first: Future | None = None):
+        """The pages ``ask(previous)`` gives (``ask(None)``, or ``first`` when it was asked for
+        already, the first), each asked for while the caller writes the one before; stops after
+        a page without ``more``."""
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="emdesk-telemetry") as ahead:
-            page = ask(None)
+            page = first.result() if first is not None else ask(None)
             while page is not None:
                 upcoming = ahead.submit(ask, page) if page.more else None
                 try:
@@ -470,7 +483,14 @@ class SyncClient:
                     raise
                 page = upcoming.result() if upcoming is not None else None
 
-    def _pull_events(self, report: SyncReport, progress: Progress) -> None:
+    def _first_snapshot_page(self, pool: ThreadPoolExecutor) -> Future | None:
+        """The event snapshot's first page, asked for on ``pool``, when this desktop will take
+        the snapshot (it holds no events yet and its role receives them)."""
+        if self._state(ROLE) in NO_TELEMETRY or self.events_cursor() != 0:
+            return None
+        return pool.submit(self._snapshot_page, None)
+
+    def _pull_events(self, report: SyncReport, progress: Progress, first: Future | None = None) -> None:
         """The telemetry of this user's scope, appended to the local event log page by page,
         each page with its position in one local transaction.  Not marked for the engine:
         events are evaluated where they are ingested (the hub), whose incidents come as records.
@@ -487,7 +507,7 @@ class SyncClient:
         gc.disable()
         try:
             if self.events_cursor() == 0:
-                self._events_snapshot(report, progress)
+                self._events_snapshot(report, progress, first)
             self._events_feed(report, progress)
         finally:
             if collecting:
@@ -517,10 +537,10 @@ class SyncClient:
                              code="bad_answer") from exc
         return log.apply_indexed(cols.orders, cols.devices, cols, cols.event_ids), page.rows
 
-    def _events_snapshot(self, report: SyncReport, progress: Progress) -> None:
+    def _events_snapshot(self, report: SyncReport, progress: Progress, first: Future | None = None) -> None:
         done = 0
         try:
-            for page in self._pages(self._snapshot_page):
+            for page in self._pages(self._snapshot_page, first):
                 with self.store.transaction():
                     added, size = self._apply_snapshot_page(page)
                     report.events += added

@@ -331,3 +331,35 @@ def test_first_sign_ins_of_one_desktop_at_once_enrol_it_once(auth):
         except HubError as exc:
             assert exc.code == "unauthorised"
     assert live == 1 and not _device(admin, "new-desk").revoked
+
+
+def test_requests_at_once_on_a_run_out_sign_in_refresh_it_once(auth):
+    """A first sync asks for events while its records load: both may find the access token run
+    out.  One refresh serves both; two would present one refresh token twice, and the third
+    (past the grace for a lost answer) revokes the desktop."""
+    kit, admin = auth
+    desk = kit.desk(SUPERVISOR)
+    kit.clock.advance(timedelta(hours=1))                 # the access token expired
+    desk.client._token_deadline = float("inf")            # ... and the client learns it from the hub
+    before = desk.store.sync_value(REFRESH)
+    start, answers, errors = threading.Barrier(4), [], []
+
+    def ask():
+        start.wait()
+        try:
+            answers.append(desk.client.hub_audit_anchor())
+        except Exception as exc:         # noqa: BLE001 - the assertion below names it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [] and len(answers) == 4
+    assert desk.store.sync_value(REFRESH) != before
+    assert not _device(admin, desk.store.desktop_id).revoked
+    with admin.storage.read("all") as tx:
+        issued = tx.scalar("SELECT count(*) FROM hub_refresh_tokens WHERE device_id = ?", [desk.store.desktop_id])
+    assert issued == 2                                     # the one it joined with, and one successor
+    desk.sync()
