@@ -40,8 +40,9 @@ DEFAULT_RETENTION_DAYS = 400     # a year and a month: the longest order review 
 CACHE_KIB = 262_144              # page cache while ingesting: a national minute touches 15,000 orders' pages
 
 
-class _Columns(NamedTuple):
-    """Encoded events as arrays (what ``append_columns`` reads)."""
+class Columns(NamedTuple):
+    """Events as arrays, one per field (what ``append_columns`` reads): order and device keys
+    (or indexes, for ``apply_indexed``), times, kind codes, numbers with NaN for none."""
 
     order: np.ndarray
     device: np.ndarray
@@ -211,11 +212,12 @@ class TelemetryLog:
             self._names.clear()
             raise
 
-    def apply_indexed(self, orders: Sequence[str], devices: Sequence[str], cols, event_ids: list | None) -> int:
+    def apply_indexed(self, orders: Sequence[str], devices: Sequence[str], cols: Columns, received: np.ndarray,
+                      late: np.ndarray, event_ids: list | None) -> int:
         """Events pulled as columns (a hub's snapshot page: ``emdesk.sync.columns``): ``cols.order``
-        and ``cols.device`` index ``orders`` and ``devices``; ``cols.kind`` holds kind codes and
-        ``cols.received``, ``cols.late`` one value per event.  Keys are made in sorted order and
-        the rows written in the log's key order; duplicates ignored; returns how many were new."""
+        and ``cols.device`` index ``orders`` and ``devices``; ``received`` and ``late`` hold one
+        value per event.  Keys are made in sorted order and the rows written in the log's key
+        order; duplicates ignored; returns how many were new."""
         try:
             with self.store.transaction() as db:
                 self._ensure(db, "order", orders)
@@ -223,10 +225,9 @@ class TelemetryLog:
                 order = np.array([self._keys[("order", o)] for o in orders] or [0], dtype=np.int64)[cols.order]
                 device = np.array([self._keys[("device", d)] for d in devices] or [0], dtype=np.int64)[cols.device]
                 place = np.lexsort((device, cols.kind, cols.at, order))
-                keyed = _Columns(order[place], device[place], cols.at[place], cols.kind[place], cols.lat[place],
-                                 cols.lon[place], cols.hdop[place], cols.speed[place], cols.value[place])
+                keyed = Columns(*(a[place] for a in cols._replace(order=order, device=device)))
                 ids = [event_ids[i] for i in place.tolist()] if event_ids is not None else None
-                return self.append_columns(keyed, ids, cols.received[place], cols.late[place], [])
+                return self.append_columns(keyed, ids, received[place], late[place], [])
         except BaseException:
             self._keys.clear()
             self._names.clear()

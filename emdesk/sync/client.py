@@ -531,11 +531,11 @@ class SyncClient:
         if not isinstance(page, p.EventColumns):
             return log.apply_feed(page.rows), len(page.rows)
         try:
-            cols = columns.unpack(page)
+            got = columns.unpack(page)
         except columns.BadColumns as exc:
             raise HubRefused(f"The hub's page of events could not be read ({exc}); nothing of it was kept.",
                              code="bad_answer") from exc
-        return log.apply_indexed(cols.orders, cols.devices, cols, cols.event_ids), page.rows
+        return log.apply_indexed(got.orders, got.devices, got.cols, got.received, got.late, got.event_ids), page.rows
 
     def _events_snapshot(self, report: SyncReport, progress: Progress, first: Future | None = None) -> None:
         done = 0

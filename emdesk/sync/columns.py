@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from emdesk.domain.engine.events import BY_VALUE
+from emdesk.store.telemetry import Columns
 
 from . import protocol as p
 
@@ -34,20 +35,12 @@ class BadColumns(ValueError):
 
 
 class EventArrays(NamedTuple):
-    """An unpacked page: ``order`` and ``device`` index ``orders`` and ``devices``; ``kind`` holds
-    the desktop's kind codes; numbers are NaN where the event has none."""
+    """An unpacked page: ``cols.order`` and ``cols.device`` index ``orders`` and ``devices``;
+    ``cols.kind`` holds the desktop's kind codes; numbers are NaN where the event has none."""
 
     orders: list[str]
     devices: list[str]
-    order: np.ndarray
-    device: np.ndarray
-    at: np.ndarray
-    kind: np.ndarray
-    lat: np.ndarray
-    lon: np.ndarray
-    hdop: np.ndarray
-    speed: np.ndarray
-    value: np.ndarray
+    cols: Columns
     received: np.ndarray
     late: np.ndarray
     event_ids: list[str | None] | None
@@ -115,7 +108,6 @@ def unpack(page: p.EventColumns) -> EventArrays:
         if any(e is not None and len(e) > MAX_KEY for e in page.event_ids):
             raise BadColumns(f"event_ids holds an id longer than {MAX_KEY} characters")
     codes = np.array([BY_VALUE[k] for k in page.kinds] or [0], dtype=np.int64)
-    return EventArrays(orders, devices, arrays["order"].astype(np.int64), arrays["device"].astype(np.int64),
-                       arrays["at"], codes[arrays["kind"]], arrays["lat"], arrays["lon"], arrays["hdop"],
-                       arrays["speed"], arrays["value"], arrays["received"], arrays["late"].astype(np.int64),
-                       page.event_ids)
+    cols = Columns(arrays["order"].astype(np.int64), arrays["device"].astype(np.int64), arrays["at"],
+                   codes[arrays["kind"]], *(arrays[name] for name in ("lat", "lon", "hdop", "speed", "value")))
+    return EventArrays(orders, devices, cols, arrays["received"], arrays["late"].astype(np.int64), page.event_ids)

@@ -195,39 +195,39 @@ class TelemetryPage(msgspec.Struct, kw_only=True):
     hub_time_ms: int = 0
 
 
-class TelemetrySnapshotPage(msgspec.Struct, kw_only=True):
-    """One page of a first sync's events (``GET /v1/telemetry/snapshot``): the events of the
-    caller's scope with a hub seq up to ``head``, ordered by (order id, time, seq), as arrays
-    in ``columns`` order (as ``TelemetryPage``).  ``after_order``, ``after_at``, ``after_seq``:
-    where the next page starts; once ``more`` is false, the feed continues after ``head``."""
+class SnapshotPosition(msgspec.Struct, kw_only=True):
+    """Where a page of a first sync's events stands: the snapshot's ``head`` seq, and where the
+    next page starts (``after_order``, ``after_at``, ``after_seq``); once ``more`` is false, the
+    feed continues after ``head``."""
 
-    columns: list[str]
-    rows: list[list]
     head: int
     after_order: str = ""
     after_at: int = 0
     after_seq: int = 0
     more: bool = False
     hub_time_ms: int = 0
+
+
+class TelemetrySnapshotPage(SnapshotPosition, kw_only=True):
+    """One page of a first sync's events (``GET /v1/telemetry/snapshot``): the events of the
+    caller's scope with a hub seq up to ``head``, ordered by (order id, time, seq), as arrays
+    in ``columns`` order (as ``TelemetryPage``)."""
+
+    columns: list[str]
+    rows: list[list]
 
 
 # A snapshot page as columns, in msgpack (``GET /v1/telemetry/snapshot?format=columns``).
 COLUMNS_MEDIA = "application/vnd.emdesk.columns+msgpack"
 
 
-class EventColumns(msgspec.Struct, kw_only=True):
+class EventColumns(SnapshotPosition, kw_only=True):
     """One page of a first sync's events as ``TelemetrySnapshotPage`` holds them (same rows,
     same position), as columns (``emdesk.sync.columns``): ``rows`` events; ``order``,
     ``device`` and ``kind`` are little-endian indexes (uint32, uint32, uint16) into ``orders``,
     ``devices`` and ``kinds``; ``at`` and ``received`` int64 ms; ``lat`` to ``value`` float64,
     NaN for none; ``late`` uint8; ``event_ids`` one per event, or None when the page has none."""
 
-    head: int
-    after_order: str = ""
-    after_at: int = 0
-    after_seq: int = 0
-    more: bool = False
-    hub_time_ms: int = 0
     rows: int = 0
     orders: list[str] = msgspec.field(default_factory=list)
     devices: list[str] = msgspec.field(default_factory=list)

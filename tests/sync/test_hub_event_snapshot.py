@@ -177,12 +177,13 @@ def test_the_snapshot_as_columns_holds_the_same_pages_as_the_rows(kit, username,
         assert (cols.head, cols.after_order, cols.after_at, cols.after_seq, cols.more, cols.rows) == (
             page.head, page.after_order, page.after_at, page.after_seq, page.more, len(rows))
         unpacked = columns.unpack(cols)
+        c = unpacked.cols
         kinds = {code: name for name, code in columns.BY_VALUE.items()}
         got = [(unpacked.orders[o], unpacked.devices[d], int(a), kinds[int(k)]) for o, d, a, k in zip(
-            unpacked.order, unpacked.device, unpacked.at, unpacked.kind, strict=True)]
+            c.order, c.device, c.at, c.kind, strict=True)]
         assert got == [(r[1], r[2], r[3], r[4]) for r in rows]
         for i, name in enumerate(("lat", "lon", "hdop", "speed", "value"), start=5):
-            assert [None if math.isnan(x) else x for x in getattr(unpacked, name).tolist()] == [r[i] for r in rows]
+            assert [None if math.isnan(x) else x for x in getattr(c, name).tolist()] == [r[i] for r in rows]
         assert (unpacked.event_ids or [None] * len(rows)) == [r[10] for r in rows]
         assert unpacked.received.tolist() == [r[11] for r in rows] and unpacked.late.tolist() == [r[12] for r in rows]
 
