@@ -552,6 +552,10 @@ class SyncClient:
                         self.store.set_sync_value(EVENTS_CURSOR, str(page.head))
                         self.store.set_sync_value(EVENTS_HEAD, "")
                         self.store.set_sync_value(EVENTS_AFTER, "")
+                        # The first page was asked for before the pull of the sync that took
+                        # it, which may have taken an order out of this desktop's scope since:
+                        # its events go, as after any reload from the hub.
+                        self.store.telemetry.forget_orders_not_held()
                 done += size
                 progress("telemetry", done, done)
         except HubRefused as exc:

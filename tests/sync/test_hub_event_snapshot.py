@@ -5,12 +5,14 @@ the snapshot, when it stops between pages, or when the hub no longer has it."""
 from __future__ import annotations
 
 import math
+import time
 
 import msgspec
 import pytest
 from synckit import MONITOR, OFFICER, SUPERVISOR
 from test_hub_telemetry import FEED_SCOPES, T0, _hub_events, _local_events, _placed, _region_orders, _row
 
+from emdesk.domain.orders import Order
 from emdesk.store.migrations import LATEST
 from emdesk.sync import columns
 from emdesk.sync import protocol as p
@@ -206,3 +208,32 @@ def test_a_desktop_reading_the_snapshot_as_rows_ends_the_same_as_one_reading_col
     cols_desk.client.register(SUPERVISOR, cols_desk.password, "columns laptop")
     cols_desk.client.sync_once()
     assert _local_events(rows_desk) == _local_events(cols_desk) == _hub_events(kit)
+
+
+def test_an_order_that_leaves_the_scope_during_a_first_sync_leaves_no_events_behind(kit):
+    """The events' first page is asked for while the records load; the pull after them may
+    evict an order that page holds.  Its events must not stay on the desktop."""
+    _seed(kit)
+    order_id = next(iter(_region_orders(kit, "North West") & {v[0] for v in _hub_events(kit).values()}))
+    boss = kit.desk(SUPERVISOR)
+    monitor = kit.desk(MONITOR, join=False)
+    monitor.client.register(MONITOR, monitor.password, "monitor's workstation")
+    moved = []
+
+    def meanwhile(stage, done, total):
+        if stage == "bootstrap" and not moved:
+            # Once the early page is served (with the order still in the region), the case
+            # moves to London: the pull after the records evicts it.
+            deadline = time.monotonic() + 30
+            while "/v1/telemetry/snapshot" not in kit.http.requests and time.monotonic() < deadline:
+                time.sleep(0.01)
+            boss.store.put(boss.store.get(Order, order_id).evolve(region="London"))
+            assert not boss.sync().refused
+            moved.append(order_id)
+
+    report = monitor.client.sync_once(progress=meanwhile)
+    assert moved and report.evicted >= 1
+    assert monitor.store.get(Order, order_id) is None
+    assert monitor.store.telemetry.count(order_id) == 0
+    assert _local_events(monitor) == {k: v for k, v in _hub_events(kit).items()
+                                      if v[0] in _region_orders(kit, "North West")}
