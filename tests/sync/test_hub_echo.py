@@ -37,6 +37,22 @@ def test_a_push_kept_as_sent_is_not_sent_back_but_reaches_every_other_desktop(ki
             {n.id: n.text for n in notes}
 
 
+def test_a_desktop_with_changes_it_has_not_pulled_gets_its_new_rows_back(kit):
+    """What comes before a pushed row in the desktop's feed (an eviction of its case or visit)
+    can take the desktop's copy away once pulled: then its row is sent back after it, as the
+    long convergence run found (a cascade took an officer's new checklist ticks)."""
+    boss, officer = kit.desk(SUPERVISOR), kit.desk(OFFICER)
+    boss.sync()
+    theirs = _notes(officer, officer, 1)                # the supervisor has not pulled this yet
+    assert officer.sync().pushed == 1
+    mine = _notes(boss, officer, 3)
+    report = boss.sync()
+    assert (report.pushed, report.pulled) == (3, 4)       # the officer's note, then its own three
+    assert {n.id for n in boss.store.find(Note)} >= {n.id for n in theirs + mine}
+    more = _notes(boss, officer, 2)                       # up to date now: nothing comes back
+    assert (lambda r: (r.pushed, r.pulled))(boss.sync()) == (2, 0) and all(boss.store.get(Note, n.id) for n in more)
+
+
 def test_a_push_the_hub_changed_comes_back_as_the_hub_keeps_it(kit):
     boss, officer = kit.desk(SUPERVISOR), kit.desk(OFFICER)
     # A note dated tomorrow (a wrong clock): the hub keeps it at its own time, and says so.

@@ -60,6 +60,12 @@ class Push:
                     sorted({op.row_id for op in req.ops if op.table == tbl}), [tbl])}
             self._prefetch(tx, {(op.table, op.row_id) for op in req.ops if op.table in RULES}
                            | self._referenced(req.ops))
+            # A new row kept as sent need not go back to its desktop only while nothing the
+            # desktop has not pulled yet comes before it in its feed: an earlier eviction of
+            # the row's visit or case, pulled after the push, takes the desktop's copy away.
+            tx.memo["pusher"] = mine = (principal, shared_with(principal))
+            tx.memo["echo_free"] = tx.one("SELECT 1 FROM change_log WHERE principal IN (?, ?) AND seq > ? LIMIT 1",
+                                          [*mine, req.cursor]) is None
             for unit in self._units(req.ops):
                 todo = [op for op in unit if op.op_id not in results]   # applied before: a re-send
                 if not todo:
@@ -340,7 +346,8 @@ class Push:
             # Only a new row: the feed's last word on a row is what a desktop applies, so an
             # edit must come back even as sent, lest an earlier change to the row the desktop has
             # not pulled yet (an installation the hub restamped) be the last it sees.
-            if sent is not None and current is None and row.hlc == sent[0].get("hlc") and bool(row.deleted) == bool(sent[0].get("deleted")) \
+            if sent is not None and current is None and tx.memo.get("echo_free") and row.hlc == sent[0].get("hlc") \
+                    and bool(row.deleted) == bool(sent[0].get("deleted")) \
                     and {**row.data, "hlc": row.hlc, "deleted": row.deleted} == sent[0]:
                 origin = (device, sent[1])
             seq = self._write(tx, tbl, rid, row.data, row.hlc, row.field_hlcs, row.deleted, now, current, device,

@@ -339,10 +339,13 @@ class Rows:
 
     def _emit(self, tx: Tx, events: list[_Event], now: int) -> list[int]:
         seqs, rows = [], []
+        pusher = tx.memo.get("pusher", ())
         for ev in events:
             seq = tx.allocate_seq()
             seqs.append(seq)
             device, mine = ev.origin or ("", ())
+            if tx.memo.get("echo_free") and any(who in pusher and who not in mine for who in ev.principals):
+                tx.memo["echo_free"] = False     # the pushing desktop will pull this (see Push.push)
             rows += [(who, seq, ev.tbl, ev.row_id, ev.kind, ev.hlc, ev.payload, now, device if who in mine else None)
                      for who in ev.principals]
         tx.defer("INSERT INTO change_log (principal, seq, tbl, row_id, kind, hlc, payload, at_ms, origin) "
