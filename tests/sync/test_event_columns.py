@@ -180,3 +180,9 @@ def test_a_mangled_good_page_is_read_or_refused_never_anything_else(changes):
     encoded = msgspec.to_builtins(_good())
     encoded.update(changes)
     _read_or_refuse(msgspec.msgpack.encode(encoded))
+
+
+def test_an_empty_page_writes_nothing(desktop):
+    with desktop.store.transaction():
+        assert desktop._apply_snapshot_page(columns.pack([], head=0)) == (0, 0)
+    assert _held(desktop.store) == []
