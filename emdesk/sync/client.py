@@ -611,6 +611,21 @@ class SyncClient:
 
     # -- bootstrap ------------------------------------------------------------------
 
+    def _restore_pending(self) -> None:
+        """After a load that started from an empty replica (a rebuild, or a desktop that made
+        records before it joined), put back this desktop's changes still waiting to be pushed,
+        as it holds them (inside ``applying_remote``): the user's work stays on screen, and
+        the hub does not send a new row back to the desktop that pushed it, so a copy gone
+        here would be gone for good."""
+        pending = self.store.outbox_count()
+        if not pending:
+            return
+        latest: dict[tuple[str, str], dict] = {}
+        for op in self.store.outbox_batch(pending, TABLE_ORDER):        # parents' tables first
+            latest[(op["table_name"], op["row_id"])] = op                 # its last version
+        self._apply([p.Change(seq=0, table=t, row_id=i, kind="delete" if op["op"] == "delete" else "upsert",
+                              hlc=op["hlc"], payload=op["payload"]) for (t, i), op in latest.items()])
+
     def _bootstrap_page(self, snapshot: int, after_table: str, after_id: str) -> p.BootstrapResponse:
         return self._post("/v1/bootstrap", p.BootstrapRequest(
             schema_version=self.schema_version, device_id=self.store.desktop_id, snapshot=snapshot,
@@ -668,6 +683,7 @@ class SyncClient:
                     self.store.set_sync_value(CURSOR, str(answer.snapshot))
                     for key in (BOOT_SNAPSHOT, BOOT_TABLE, BOOT_ID):
                         self.store.set_sync_value(key, "")
+                    self._restore_pending()
                     # A reload leaves out the orders no longer in scope: their telemetry goes too.
                     self.store.telemetry.forget_orders_not_held()
             loaded += count
