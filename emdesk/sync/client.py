@@ -60,6 +60,9 @@ EVENTS_CURSOR = "telemetry_cursor"      # the device-event feed's cursor (a hub 
 EVENTS_HEAD, EVENTS_AFTER = "telemetry_snapshot_head", "telemetry_snapshot_after"
 # Roles the hub sends no telemetry (scope: the monitoring centre and supervisors only).
 NO_TELEMETRY = frozenset({"field_officer", "technician"})
+# Roles whose scope is everything (``scope.ALL``): no order ever leaves it, a deleted one
+# included, so they keep every event the hub sends them.
+WHOLE_SCOPE = frozenset({"supervisor", "admin"})
 
 MAX_REFUSALS_KEPT = 1000
 CLOCK_MARGIN_MS = 60_000       # re-stamped ops land at most this far ahead of the hub
@@ -555,7 +558,7 @@ class SyncClient:
                         # The first page was asked for before the pull of the sync that took
                         # it, which may have taken an order out of this desktop's scope since:
                         # its events go, as after any reload from the hub.
-                        self.store.telemetry.forget_orders_not_held()
+                        self._forget_events_out_of_scope()
                 done += size
                 progress("telemetry", done, done)
         except HubRefused as exc:
@@ -610,6 +613,13 @@ class SyncClient:
         return pulled, evicted, conflicts
 
     # -- bootstrap ------------------------------------------------------------------
+
+    def _forget_events_out_of_scope(self) -> None:
+        """Drop the events of orders this desktop does not hold, which after a reload are the
+        ones that left its scope; not for a whole-scope role, which holds deleted orders'
+        events too (a reload brings no tombstones, so it cannot tell them apart)."""
+        if self._state(ROLE) not in WHOLE_SCOPE:
+            self.store.telemetry.forget_orders_not_held()
 
     def _restore_pending(self) -> None:
         """After a load that started from an empty replica (a rebuild, or a desktop that made
@@ -685,7 +695,7 @@ class SyncClient:
                         self.store.set_sync_value(key, "")
                     self._restore_pending()
                     # A reload leaves out the orders no longer in scope: their telemetry goes too.
-                    self.store.telemetry.forget_orders_not_held()
+                    self._forget_events_out_of_scope()
             loaded += count
             total = int(self._state(BOOT_TOTAL, "0"))
             progress("bootstrap", done, max(total, done))

@@ -237,3 +237,23 @@ def test_an_order_that_leaves_the_scope_during_a_first_sync_leaves_no_events_beh
     assert monitor.store.telemetry.count(order_id) == 0
     assert _local_events(monitor) == {k: v for k, v in _hub_events(kit).items()
                                       if v[0] in _region_orders(kit, "North West")}
+
+
+def test_a_supervisor_keeps_a_deleted_orders_events_through_a_reload_and_a_first_sync(kit):
+    """A supervisor's scope is everything, a deleted order included: a reload from the hub
+    (which brings no tombstones) does not take that order's events away, nor does the end of
+    a first sync's snapshot (the long convergence run found a reload doing it)."""
+    _seed(kit)
+    boss = kit.desk(SUPERVISOR)
+    order_id = next(iter(_region_orders(kit, "North West") & {v[0] for v in _hub_events(kit).values()}))
+    boss.store.put(boss.store.get(Order, order_id).evolve(deleted=True))
+    assert not boss.sync().refused
+    with kit.hub.storage.read("all") as tx:
+        assert tx.scalar("SELECT deleted FROM hub_rows WHERE tbl = 'orders' AND id = ?", [order_id]) == 1
+    with boss.client._lock:                              # as when its cursor fell behind the GC
+        boss.client._bootstrap(lambda *a: None, fresh=True)
+    assert _local_events(boss) == _hub_events(kit)
+    late = kit.desk(SUPERVISOR)                            # a first sync after the deletion
+    assert _local_events(late) == _hub_events(kit)
+    monitor = kit.desk(MONITOR)                            # a region holds its live orders' events
+    assert order_id not in {v[0] for v in _local_events(monitor).values()}
