@@ -234,7 +234,8 @@ class SyncClient:
                                  code="unreachable") from exc
         if response.status_code == 200:
             try:
-                if response.headers.get("content-type", "").startswith(p.COLUMNS_MEDIA):
+                if answer_type is p.TelemetrySnapshotPage and \
+                        response.headers.get("content-type", "").startswith(p.COLUMNS_MEDIA):
                     answer = msgspec.msgpack.decode(response.content, type=p.EventColumns)
                 else:
                     answer = p.decode(response.content, answer_type)

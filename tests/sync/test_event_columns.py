@@ -186,3 +186,22 @@ def test_an_empty_page_writes_nothing(desktop):
     with desktop.store.transaction():
         assert desktop._apply_snapshot_page(columns.pack([], head=0)) == (0, 0)
     assert _held(desktop.store) == []
+
+
+def test_columns_are_read_only_where_a_snapshot_page_is_asked_for(desktop):
+    """A hostile hub answering a push with a page of columns gets 'could not be read', not a
+    page taken for a push's answer."""
+    import httpx
+
+    body = msgspec.msgpack.encode(_good())
+
+    def hub(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"content-type": p.COLUMNS_MEDIA})
+
+    desktop.http = httpx.Client(transport=httpx.MockTransport(hub))
+    with pytest.raises(HubRefused) as caught:
+        desktop._post("/v1/push", p.PushRequest(schema_version=1, device_id="d", ops=[], cursor=0), p.PushResponse,
+                      auth=False)
+    assert caught.value.code == "bad_answer" and "could not be read" in str(caught.value)
+    page = desktop._post("/v1/telemetry/snapshot", None, p.TelemetrySnapshotPage, auth=False, params={})
+    assert isinstance(page, p.EventColumns) and page.rows == 4

@@ -339,7 +339,8 @@ class _PgTx(Tx):
         # for quoting, some 2 ms per thousand keys.
         if not keys:
             return []
-        return self.all(self._sql(sql.replace("IN ({})", "= ANY({})")).format("%b"), [*first, list(keys)])
+        return self.all(self._sql(sql.replace("IN ({})", "= ANY(?)")).replace("= ANY(%s)", "= ANY(%b)"),
+                        [*first, list(keys)])
 
     def bulk_insert(self, table: str, columns: list[str], rows: list[tuple]) -> None:
         if rows:
