@@ -46,7 +46,9 @@ class EventArrays(NamedTuple):
     event_ids: list[str | None] | None
 
 
-def _indexes(values, index: dict) -> tuple[list[str], list[int]]:
+def _indexes(values) -> tuple[list[str], list[int]]:
+    """The distinct values in order of first appearance, and each value's index among them."""
+    index: dict[str, int] = {}
     idx = [index.setdefault(v, len(index)) for v in values]
     return list(index), idx
 
@@ -59,9 +61,9 @@ def pack(rows: list[tuple], *, head: int, after_order: str = "", after_at: int =
     if not rows:
         return page
     _seq, order, device, at, kind, lat, lon, hdop, speed, value, event_id, received, late = zip(*rows)
-    page.orders, order_idx = _indexes(order, {})
-    page.devices, device_idx = _indexes(device, {})
-    page.kinds, kind_idx = _indexes(kind, {})
+    page.orders, order_idx = _indexes(order)
+    page.devices, device_idx = _indexes(device)
+    page.kinds, kind_idx = _indexes(kind)
     values = {"order": order_idx, "device": device_idx, "at": at, "kind": kind_idx, "lat": lat, "lon": lon,
               "hdop": hdop, "speed": speed, "value": value, "received": received, "late": late}
     for name, dtype in ARRAYS:

@@ -267,7 +267,7 @@ class Push:
             tx.memo.setdefault("created", set()).add((op.table, op.row_id))
         return self._decide(tx, rule, op.table, op.row_id, data, stamp, deleted, op.changed, current, now,
                             op_id=op.op_id, restores=restores, device=who.device_id, cursor=cursor,
-                            sent=(sent, (principal, shared_with(principal))) if sent is not None else None)
+                            sent=(sent, tx.memo["pusher"]) if sent is not None else None)
 
     def _references(self, tx: Tx, who: Account, table: str, current: _Row | None, effective: dict) -> str | None:
         """A change may only point a record at people, orders and incidents the writer may hold
