@@ -37,7 +37,7 @@ from emdesk.sync import protocol as p
 from emdesk.sync.client import SyncClient, SyncReport
 from emdesk.sync.hub import Hub, SQLiteHubStorage, create_app
 from emdesk.sync.ordering import CONFLICTS, TABLE_ORDER
-from emdesk.sync.scope import FINISHED_VISIT, principal_of
+from emdesk.sync.scope import ALL, FINISHED_VISIT, principal_of
 
 HUB_URL = "http://hub.test"
 NW, LDN = "North West", "London"
@@ -438,6 +438,8 @@ def hub_rows(hub: Hub) -> dict[str, dict[str, tuple[bool, dict]]]:
 
 def hub_audience(hub: Hub, principal: str) -> set[tuple[str, str]]:
     with hub.storage.read("all") as tx:
+        if principal == ALL:        # holds every row (never stored as an audience)
+            return {(t, r) for t, r in tx.all("SELECT tbl, id FROM hub_rows WHERE tbl <> ?", [CONFLICTS])}
         return {(t, r) for t, r in tx.all("SELECT tbl, row_id FROM row_audience WHERE principal IN (?, '*') "
                                            "AND tbl <> ?", [principal, CONFLICTS])}
 

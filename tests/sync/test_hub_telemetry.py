@@ -379,9 +379,9 @@ def _plant_old_telemetry(execute, order_id: str) -> None:
         rid, text = _old_telemetry(order_id, n)
         execute("INSERT INTO hub_rows (tbl, id, rank, data, hlc, field_hlcs, updated_seq, changed_ms) "
                 "VALUES ('telemetry', %s, 6, %s, '0000000000001-0000-x', '{}', 1, 1)", [rid, text])
-        execute("INSERT INTO row_audience (tbl, row_id, principal) VALUES ('telemetry', %s, 'all')", [rid])
-        execute("INSERT INTO change_log (principal, seq, tbl, row_id, kind, hlc, payload, at_ms) "
-                "VALUES ('all', %s, 'telemetry', %s, 'upsert', 'x', %s, 1)", [100 + n, rid, text])
+        execute("INSERT INTO row_audience (tbl, row_id, principal) VALUES ('telemetry', %s, 'region:North')", [rid])
+        execute("INSERT INTO change_log (seq, tbl, row_id, kind, hlc, payload, at_ms, to_all) "
+                "VALUES (%s, 'telemetry', %s, 'upsert', 'x', %s, 1, 1)", [100 + n, rid, text])
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -16,7 +16,7 @@ from emdesk.store.tables import BY_TABLE
 from emdesk.sync import protocol as p
 from emdesk.sync.hub.engine import Hub
 from emdesk.sync.ordering import RANK
-from emdesk.sync.scope import EVERYONE
+from emdesk.sync.scope import ALL, EVERYONE
 
 # -- bulk load ------------------------------------------------------------------------------
 
@@ -36,7 +36,8 @@ def _state(hub: Hub) -> dict:
         audience: dict = {}
         for tbl, rid, who in tx.all("SELECT tbl, row_id, principal FROM row_audience"):
             audience.setdefault((tbl, rid), set()).add(who)
-        principals = {r[0] for r in tx.all("SELECT DISTINCT principal FROM change_log")}
+        principals = {r[0] for r in tx.all("SELECT DISTINCT principal FROM change_feed")}
+        principals |= {ALL for _ in tx.all("SELECT 1 FROM change_log WHERE to_all = 1 LIMIT 1")}
         accounts = sorted(r[0] for r in tx.all("SELECT username FROM hub_accounts")) if hub.storage.kind == "sqlite" \
             else None
     # field_meta holds seqs, which differ (the record-by-record load emits more entries): keep
@@ -49,8 +50,9 @@ def _state(hub: Hub) -> dict:
 def _feed(hub: Hub, principal: str) -> tuple[dict, list[tuple[int, str]]]:
     """What a desktop replaying the whole feed ends up with, and the feed's table order."""
     with hub.storage.read(principal) as tx:
-        entries = tx.all("SELECT seq, tbl, row_id, kind, payload FROM change_log WHERE principal IN (?, ?) "
-                         "ORDER BY seq", [principal, EVERYONE])
+        source, seq, whose, args = Hub._entries(principal)
+        entries = tx.all(f"SELECT c.seq, c.tbl, c.row_id, c.kind, c.payload FROM {source} WHERE {whose} "
+                         f"ORDER BY {seq}", args)
     final: dict = {}
     for _seq, tbl, rid, kind, payload in entries:
         if kind == "evict":
@@ -111,8 +113,9 @@ def test_table_pages_hold_exactly_the_rows_of_a_version_1_page(kit, username):
     old, new = _pages(desk, 1, limit), _pages(desk, 2, limit)
     assert len(old) == len(new) > 2
     with kit.hub.storage.read(desk.principal) as tx:
-        visible = {(t, i) for t, i in tx.all("SELECT tbl, row_id FROM row_audience WHERE principal IN (?, ?)",
-                                             [desk.principal, EVERYONE])}
+        # ``all`` holds every row, and is never stored as an audience.
+        visible = {(t, i) for t, i in (tx.all("SELECT tbl, id FROM hub_rows") if desk.principal == ALL else tx.all(
+            "SELECT tbl, row_id FROM row_audience WHERE principal IN (?, ?)", [desk.principal, EVERYONE]))}
     for v1, v2 in zip(old, new, strict=True):
         assert v1.tables == [] and (v1.after_table, v1.after_id, v1.more) == (v2.after_table, v2.after_id, v2.more)
         expected = {}

@@ -34,7 +34,11 @@ def test_a_region_principal_sees_no_other_regions_rows(loaded_pg):
         assert _count(conn, "SELECT count(*) FROM hub_rows WHERE tbl = 'orders' AND case_region = 'Wales'") > 0
         assert _count(conn, "SELECT count(*) FROM hub_rows WHERE tbl = 'orders' AND case_region = 'London'") == 0
         assert _count(conn, "SELECT count(*) FROM hub_rows WHERE tbl = 'orders' AND case_region <> 'Wales'") == 0
-        assert _count(conn, "SELECT count(*) FROM change_log WHERE principal = 'region:London'") == 0
+        assert _count(conn, "SELECT count(*) FROM change_log") > 0
+        assert _count(conn, "SELECT count(*) FROM change_feed WHERE principal = 'region:London'") == 0
+        # Every log entry it sees is one its feed (or everyone's) names.
+        assert _count(conn, "SELECT count(*) FROM change_log c WHERE NOT EXISTS (SELECT 1 FROM change_feed f "
+                            "WHERE f.seq = c.seq AND f.principal IN ('region:Wales', '*'))") == 0
         assert _count(conn, "SELECT count(*) FROM row_audience WHERE principal = 'region:London'") == 0
         assert _count(conn, "SELECT count(*) FROM hub_rows WHERE tbl = 'users'") > 0    # addressed to everyone
         conn.rollback()
@@ -48,8 +52,12 @@ def test_the_hub_role_cannot_write_outside_write_mode_nor_lift_the_policies(load
     with psycopg.connect(hub_dsn) as conn:
         conn.execute("SELECT set_config('emdesk.principal', 'region:Wales', true)")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute("INSERT INTO change_log (principal, seq, tbl, row_id, kind, hlc, payload, at_ms) "
-                         "VALUES ('region:London', 999999, 'notes', 'x', 'upsert', '', '{}', 0)")
+            conn.execute("INSERT INTO change_log (seq, tbl, row_id, kind, hlc, payload, at_ms) "
+                         "VALUES (999999, 'notes', 'x', 'upsert', '', '{}', 0)")
+        conn.rollback()
+        conn.execute("SELECT set_config('emdesk.principal', 'region:Wales', true)")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO change_feed (principal, seq) VALUES ('region:Wales', 1)")
         conn.rollback()
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("ALTER TABLE hub_rows DISABLE ROW LEVEL SECURITY")

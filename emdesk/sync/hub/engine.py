@@ -46,7 +46,7 @@ from emdesk.store.migrations import LATEST as SCHEMA_VERSION
 
 from ..ordering import CONFLICTS, RANK
 from ..policy import RULES, merge
-from ..scope import ALL, CaseLink, audience, shared_with, visit_holders
+from ..scope import ALL, CaseLink, audience, visit_holders
 from . import events
 from .accounts import Accounts, HubError
 from .storage import HubStorage, Tx
@@ -54,7 +54,7 @@ from .audit_anchors import AuditAnchors
 from .event_feed import EventFeed
 from .feed import Feed
 from .push import Push
-from .rows import DAY_MS, MAX_PUSH_OPS, OLDEST_SCHEMA, Rows, _desk, _dumps, _visitors, _visitors_text
+from .rows import DAY_MS, HELD, MAX_PUSH_OPS, OLDEST_SCHEMA, Rows, _desk, _dumps, _visitors, _visitors_text
 
 
 class Hub(Push, Feed, EventFeed, AuditAnchors, Rows, Accounts):
@@ -190,7 +190,7 @@ class Hub(Push, Feed, EventFeed, AuditAnchors, Rows, Accounts):
         for sid, link in orders.values():
             if sid:
                 by_subject.setdefault(sid, []).append(link)
-        hub_rows, audiences, feed = [], [], []
+        hub_rows, audiences, log, feed = [], [], [], []
         for tbl, record, data, row in decided:
             rid = record.id
             if tbl == "orders":
@@ -212,7 +212,7 @@ class Hub(Push, Feed, EventFeed, AuditAnchors, Rows, Accounts):
             packs = ([*loaded_packs.get(data.get("order_id") or "", ()),
                       *self._pack_versions(tx, data.get("order_id"), data.get("pack_id"))]
                      if tbl == "outcomes" else ())
-            aud = sorted({ALL} if tbl == CONFLICTS else audience(tbl, data, cases, ticked, packs))
+            aud = sorted({ALL} if tbl == CONFLICTS else audience(tbl, data, cases, ticked, packs) | HELD)
             seq = tx.allocate_seq()
             text = _dumps(data)
             # The record is what the text decodes to (a new row is the record as loaded): its
@@ -223,15 +223,18 @@ class Hub(Push, Feed, EventFeed, AuditAnchors, Rows, Accounts):
                              seq, now, *self._columns(tbl, data), desk, SCHEMA_VERSION if desk is not None else None,
                              _visitors_text(orders[rid][1].visitors) if tbl == "orders" else None))
             kind = "delete" if row.deleted else "upsert"
+            log.append((seq, tbl, rid, kind, row.hlc, text, now, 1))
             for who in aud:
-                audiences.append((tbl, rid, who))
-                feed.append((who, seq, tbl, rid, kind, row.hlc, text, now))
+                if who not in HELD:
+                    audiences.append((tbl, rid, who))
+                    feed.append((who, seq))
         # In keyset order (rank, id): bootstrap pages then read the table's pages in order
         # instead of one page per row.
         hub_rows.sort(key=operator.itemgetter(2, 1))
         tx.bulk_insert("hub_rows", self._HUB_ROW_COLUMNS, hub_rows)
         tx.bulk_insert("row_audience", ["tbl", "row_id", "principal"], audiences)
-        tx.bulk_insert("change_log", ["principal", "seq", "tbl", "row_id", "kind", "hlc", "payload", "at_ms"], feed)
+        tx.bulk_insert("change_log", ["seq", "tbl", "row_id", "kind", "hlc", "payload", "at_ms", "to_all"], log)
+        tx.bulk_insert("change_feed", ["principal", "seq"], feed)
         for oid in sorted(later):
             self._grant_visitors(tx, oid, later[oid], now, ticks=False)
 
@@ -288,6 +291,7 @@ class Hub(Push, Feed, EventFeed, AuditAnchors, Rows, Accounts):
                                [tbl, rid, now])
                 purged = len(tombs)
                 pruned = tx.execute("DELETE FROM change_log WHERE seq <= ?", [horizon]).rowcount
+                tx.execute("DELETE FROM change_feed WHERE seq <= ?", [horizon])
                 tx.execute("UPDATE hub_state SET horizon = ? WHERE id = 1", [horizon])
             ops = tx.execute("DELETE FROM applied_ops WHERE at_ms < ?",
                              [now - max(self.applied_ops_days, self.tombstone_days) * DAY_MS]).rowcount
@@ -297,8 +301,9 @@ class Hub(Push, Feed, EventFeed, AuditAnchors, Rows, Accounts):
     def visible_counts(self, principal: str) -> dict[str, int]:
         """Live (not deleted) rows a principal may hold, per table."""
         with self.storage.read(principal) as tx:
-            rows = tx.all(f"SELECT r.tbl, count(*) FROM hub_rows r WHERE r.deleted = 0 AND {self._VISIBLE} "
-                          "GROUP BY r.tbl", [principal, shared_with(principal)])
+            visible, args = self._visible(principal)
+            rows = tx.all(f"SELECT r.tbl, count(*) FROM hub_rows r WHERE r.deleted = 0 AND {visible} "
+                          "GROUP BY r.tbl", args)
         return {tbl: int(n) for tbl, n in rows}
 
     def head(self) -> int:

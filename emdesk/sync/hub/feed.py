@@ -38,20 +38,31 @@ class Feed:
             head, horizon = tx.current_seq(), tx.horizon()
             if req.cursor < horizon or req.cursor > head:
                 return p.PullResponse(changes=[], cursor=req.cursor, more=False, hub_time_ms=now, rebuild=True)
+            source, seq, whose, args = self._entries(principal)
             # Not the changes this desktop pushed and holds as they are (``origin``).
-            mine = "principal IN (?, ?) AND seq > ? AND seq <= ? AND (origin IS NULL OR origin <> ?)"
-            rows = tx.all(f"SELECT seq, tbl, row_id, kind, hlc, payload FROM change_log WHERE {mine} "
-                          "ORDER BY seq LIMIT ?",
-                          [principal, shared_with(principal), req.cursor, head, who.device_id, limit + 1])
+            mine = f"{whose} AND {seq} > ? AND {seq} <= ? AND (c.origin IS NULL OR c.origin <> ?)"
+            rows = tx.all(f"SELECT c.seq, c.tbl, c.row_id, c.kind, c.hlc, c.payload FROM {source} WHERE {mine} "
+                          f"ORDER BY {seq} LIMIT ?", [*args, req.cursor, head, who.device_id, limit + 1])
             more = len(rows) > limit
             rows = rows[:limit]
             cursor = rows[-1][0] if more else head
             remaining = 0
             if more:
-                remaining = int(tx.scalar(f"SELECT count(*) FROM change_log WHERE {mine}",
-                                          [principal, shared_with(principal), cursor, head, who.device_id], default=0))
+                remaining = int(tx.scalar(f"SELECT count(*) FROM {source} WHERE {mine}",
+                                          [*args, cursor, head, who.device_id], default=0))
         changes = [p.Change(seq=r[0], table=r[1], row_id=r[2], kind=r[3], hlc=r[4], payload=r[5]) for r in rows]
         return p.PullResponse(changes=changes, cursor=cursor, more=more, hub_time_ms=now, remaining=remaining)
+
+    @staticmethod
+    def _entries(principal: str) -> tuple[str, str, str, list]:
+        """Where a principal's change-log entries are read: (FROM clause, the seq column to walk,
+        the condition naming the principal, its arguments).  ``all`` receives every entry marked
+        ``to_all``; any other principal the entries its feed names, and staff those addressed to
+        everyone ('*') as well."""
+        if principal == ALL:
+            return "change_log c", "c.seq", "c.to_all = 1", []
+        return ("change_feed f JOIN change_log c ON c.seq = f.seq", "f.seq", "f.principal IN (?, ?)",
+                [principal, shared_with(principal)])
 
     # Both conditions are written so that a page walks the keyset index (rank, id) and stops
     # at its LIMIT, whatever the planner's statistics (none yet, right after a load): an OR

@@ -50,9 +50,11 @@ from .storage import (
     Tx,
     _Pool,
     initial_rows,
+    log_schema,
+    migrate_change_log,
 )
 
-RLS_TABLES = ("hub_rows", "row_audience", "change_log")
+RLS_TABLES = ("hub_rows", "row_audience", "change_log", "change_feed")
 
 FUNCTIONS = (
     "CREATE OR REPLACE FUNCTION emdesk_principal() RETURNS text LANGUAGE sql STABLE AS "
@@ -70,9 +72,16 @@ _SEES = ("EXISTS (SELECT 1 FROM row_audience a WHERE a.tbl = hub_rows.tbl AND a.
 POLICIES = {
     "change_log": (
         "CREATE POLICY scope_read ON change_log FOR SELECT TO {role} USING "
-        "(emdesk_principal() <> '' AND (principal IN (emdesk_principal(), emdesk_shared(emdesk_principal())) OR emdesk_principal() = 'all'))",
+        "(emdesk_principal() <> '' AND (emdesk_principal() = 'all' OR EXISTS (SELECT 1 FROM change_feed f "
+        "WHERE f.seq = change_log.seq AND f.principal IN (emdesk_principal(), emdesk_shared(emdesk_principal())))))",
         "CREATE POLICY hub_insert ON change_log FOR INSERT TO {role} WITH CHECK (emdesk_principal() = 'all')",
         "CREATE POLICY hub_delete ON change_log FOR DELETE TO {role} USING (emdesk_principal() = 'all')",
+    ),
+    "change_feed": (
+        "CREATE POLICY scope_read ON change_feed FOR SELECT TO {role} USING "
+        "(emdesk_principal() <> '' AND (principal IN (emdesk_principal(), emdesk_shared(emdesk_principal())) OR emdesk_principal() = 'all'))",
+        "CREATE POLICY hub_insert ON change_feed FOR INSERT TO {role} WITH CHECK (emdesk_principal() = 'all')",
+        "CREATE POLICY hub_delete ON change_feed FOR DELETE TO {role} USING (emdesk_principal() = 'all')",
     ),
     "row_audience": (
         "CREATE POLICY scope_read ON row_audience FOR SELECT TO {role} USING "
@@ -277,8 +286,15 @@ def init_postgres(owner_dsn: str, hub_role: str, *, hub_password: str | None = N
         migrate_devices(Tx(conn, paramstyle="format"), {r[0] for r in conn.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'hub_devices' "
             "AND table_schema = current_schema()").fetchall()})
+        for statement in log_schema("postgresql"):
+            conn.execute(statement)
         for table, column, kind in ADDED_COLUMNS:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+        moved = migrate_change_log(Tx(conn, paramstyle="format"), "postgresql", {r[0] for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'change_log' "
+            "AND table_schema = current_schema()").fetchall()})
+        if moved:
+            done.append(f"kept the change log once per seq ({moved} entries)")
         for statement in events.schema("postgresql"):
             conn.execute(statement)
         moved = events.migrate_record_telemetry(Tx(conn, paramstyle="format"))
@@ -384,6 +400,8 @@ class PostgresHubStorage(HubStorage):
         except psycopg.errors.UndefinedTable as exc:
             raise StorageUnavailable("the hub schema is missing: run `emdesk hub init` as the owner first") from exc
         missing = [f"{t}.{c}" for t, c, _ in ADDED_COLUMNS if (t, c) not in have]
+        if ("change_log", "principal") in have or ("change_feed", "seq") not in have:
+            missing.append("change_feed")      # the log as it was kept once per principal
         if missing:
             # The hub role may not alter tables: the owner brings them up to this emdesk.
             raise StorageUnavailable(f"the hub's tables are older than this emdesk (no {', '.join(missing)}): run "

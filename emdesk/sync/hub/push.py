@@ -64,8 +64,9 @@ class Push:
             # desktop has not pulled yet comes before it in its feed: an earlier eviction of
             # the row's visit or case, pulled after the push, takes the desktop's copy away.
             tx.memo["pusher"] = mine = (principal, shared_with(principal))
-            tx.memo["echo_free"] = tx.one("SELECT 1 FROM change_log WHERE principal IN (?, ?) AND seq > ? LIMIT 1",
-                                          [*mine, req.cursor]) is None
+            source, seq, whose, args = self._entries(principal)
+            tx.memo["echo_free"] = tx.one(f"SELECT 1 FROM {source} WHERE {whose} AND {seq} > ? LIMIT 1",
+                                          [*args, req.cursor]) is None
             for unit in self._units(req.ops):
                 todo = [op for op in unit if op.op_id not in results]   # applied before: a re-send
                 if not todo:

@@ -40,7 +40,9 @@ class _Row:
     subject_id: str | None
     region: str | None
     officer: str | None
-    audience: set[str] = field(default_factory=set)
+    # ``all`` (supervisors, admins) holds every row: it is in every audience the engine works
+    # with and never stored (``HELD``), so a row read back has it without a row_audience entry.
+    audience: set[str] = field(default_factory=lambda: set(HELD))
     field_meta: dict[str, list] = field(default_factory=dict)     # field -> [seq, device] of its last write
     visitors: frozenset[str] = frozenset()     # an order's: officers holding an open visit on it
 
@@ -131,6 +133,12 @@ def _visitors_text(visitors: frozenset[str]) -> str | None:
     return _dumps(sorted(visitors)) if visitors else None
 
 
+# The principal that holds every row (supervisors, admins): in every audience the engine
+# computes or reads back, never stored in row_audience or change_feed (a change log entry
+# says whether it reaches ``all``: ``to_all``).
+HELD = frozenset({ALL})
+
+
 def _sees(principal: str, aud: Iterable[str]) -> bool:
     aud = set(aud)
     return principal in aud or shared_with(principal) in aud or (principal == ALL and bool(aud))
@@ -200,8 +208,8 @@ class Rows:
         out = _Row(tbl, rid, msgspec.json.decode(row[0]), row[0], row[1], msgspec.json.decode(row[2]),
                    bool(row[3]), row[4], row[5], row[6], field_meta=msgspec.json.decode(row[7]),
                    visitors=_visitors(row[8]))
-        out.audience = {r[0] for r in tx.all("SELECT principal FROM row_audience WHERE tbl = ? AND row_id = ?",
-                                             [tbl, rid])}
+        out.audience |= {r[0] for r in tx.all("SELECT principal FROM row_audience WHERE tbl = ? AND row_id = ?",
+                                              [tbl, rid])}
         if cache is not None:          # kept current by _write and _set_audience from now on
             cache[(tbl, rid)] = out.copy()
         return out
@@ -277,10 +285,10 @@ class Rows:
 
     def _audience(self, tx: Tx, tbl: str, data: dict, ov: dict | None = None) -> set[str]:
         if tbl == CONFLICTS:
-            return {ALL}
+            return set(HELD)
         holders = self._holders(tx, data.get("visit_id")) if tbl == "checklist_ticks" else frozenset()
         packs = self._pack_versions(tx, data.get("order_id"), data.get("pack_id")) if tbl == "outcomes" else ()
-        return set(audience(tbl, data, self._cases(tx, tbl, data, ov or {}), holders, packs))
+        return set(audience(tbl, data, self._cases(tx, tbl, data, ov or {}), holders, packs)) | HELD
 
     @staticmethod
     def _pack_versions(tx: Tx, order_id: str | None, pack_id: str | None) -> list[dict]:
@@ -338,7 +346,7 @@ class Rows:
         return sorted(out.values(), key=lambda r: (RANK[r.tbl], r.id))
 
     def _emit(self, tx: Tx, events: list[_Event], now: int) -> list[int]:
-        seqs, rows = [], []
+        seqs, log, feed = [], [], []
         pusher = tx.memo.get("pusher", ())
         for ev in events:
             seq = tx.allocate_seq()
@@ -346,18 +354,22 @@ class Rows:
             device, mine = ev.origin or ("", ())
             if tx.memo.get("echo_free") and any(who in pusher and who not in mine for who in ev.principals):
                 tx.memo["echo_free"] = False     # the pushing desktop will pull this (see Push.push)
-            rows += [(who, seq, ev.tbl, ev.row_id, ev.kind, ev.hlc, ev.payload, now, device if who in mine else None)
-                     for who in ev.principals]
-        tx.defer("INSERT INTO change_log (principal, seq, tbl, row_id, kind, hlc, payload, at_ms, origin) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            # ``origin``: only that desktop leaves the entry out of its pull, and it pulls only
+            # its own principals' entries, which are the ones its push wrote as it holds them.
+            log.append((seq, ev.tbl, ev.row_id, ev.kind, ev.hlc, ev.payload, now,
+                        device if any(who in mine for who in ev.principals) else None, int(ALL in ev.principals)))
+            feed += [(who, seq) for who in ev.principals if who != ALL]
+        tx.defer("INSERT INTO change_log (seq, tbl, row_id, kind, hlc, payload, at_ms, origin, to_all) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", log)
+        tx.defer("INSERT INTO change_feed (principal, seq) VALUES (?, ?)", feed)
         return seqs
 
     @staticmethod
     def _set_audience(tx: Tx, tbl: str, rid: str, old: set[str], new: set[str]) -> None:
-        for who in sorted(old - new):
+        for who in sorted(old - new - HELD):
             tx.queue("DELETE FROM row_audience WHERE tbl = ? AND row_id = ? AND principal = ?", (tbl, rid, who),
                      (tbl, rid))
-        for who in sorted(new - old):
+        for who in sorted(new - old - HELD):
             tx.queue("INSERT INTO row_audience (tbl, row_id, principal) VALUES (?, ?, ?)", (tbl, rid, who), (tbl, rid))
         cache = tx.memo.get("rows")
         if cache is not None and cache.get((tbl, rid)) is not None:

@@ -22,9 +22,13 @@ Schema (same on both; PostgreSQL adds roles and RLS, see ``postgres.py``):
                 officer and ``case_visitors``: officers holding an open visit on it), and per field the
                 seq and device of its last write (``field_meta``: was an overwrite concurrent?),
                 and the desktop's table row for it (``desk``, see ``ADDED_COLUMNS``)
-  row_audience  (tbl, row_id, principal): who may hold each row
-  change_log    per-principal feed: (principal, seq) -> upsert | delete | evict + payload, and
-                the desktop it came from when that desktop holds it as it is (``origin``)
+  row_audience  (tbl, row_id, principal): who may hold each row, but for ``all`` (supervisors
+                and admins), which holds every row and is never stored (``rows.HELD``)
+  change_log    one entry per seq: upsert | delete | evict of a row, its payload, whether it
+                reaches ``all`` (``to_all``), and the desktop it came from when that desktop
+                holds it as it is (``origin``)
+  change_feed   (principal, seq): the other principals each entry reaches; a desktop's pull
+                walks its principals' feed (the payload is kept once, not once per principal)
   applied_ops   every op id ever applied and its result (re-sends return the same)
   hub_devices   registered desktops: user, name, revoked, last seen, acknowledged cursor
   purged        ids of tombstones removed by GC (an old edit can never bring them back)
@@ -69,10 +73,6 @@ SCHEMA: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS row_audience (tbl TEXT NOT NULL, row_id TEXT NOT NULL, principal TEXT NOT NULL, "
     "PRIMARY KEY (tbl, row_id, principal))",
     "CREATE INDEX IF NOT EXISTS row_audience_principal ON row_audience (principal, tbl, row_id)",
-    "CREATE TABLE IF NOT EXISTS change_log (principal TEXT NOT NULL, seq BIGINT NOT NULL, tbl TEXT NOT NULL, "
-    "row_id TEXT NOT NULL, kind TEXT NOT NULL, hlc TEXT NOT NULL, payload TEXT NOT NULL, at_ms BIGINT NOT NULL, "
-    "PRIMARY KEY (principal, seq))",
-    "CREATE INDEX IF NOT EXISTS change_log_seq ON change_log (seq)",
     "CREATE TABLE IF NOT EXISTS applied_ops (op_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, "
     "device_seq BIGINT NOT NULL, user_id TEXT NOT NULL, tbl TEXT NOT NULL, row_id TEXT NOT NULL, "
     "status TEXT NOT NULL, reason TEXT NOT NULL, hub_seq BIGINT NOT NULL, at_ms BIGINT NOT NULL)",
@@ -101,8 +101,49 @@ ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("change_log", "origin", "TEXT"),
 )
 
-TABLES = ("hub_state", "hub_devices", "hub_rows", "row_audience", "change_log", "applied_ops", "purged",
-          "audit_anchors")
+TABLES = ("hub_state", "hub_devices", "hub_rows", "row_audience", "change_log", "change_feed", "applied_ops",
+          "purged", "audit_anchors")
+
+
+def log_schema(kind: str) -> tuple[str, ...]:
+    """The change log's DDL for ``kind`` ('sqlite' or 'postgresql').  On SQLite the seq is the
+    rowid and the feed a WITHOUT ROWID table: one b-tree each, nothing else to maintain per
+    entry; PostgreSQL's INTEGER would be 32 bits."""
+    seq, narrow = ("seq INTEGER PRIMARY KEY", " WITHOUT ROWID") if kind == "sqlite" else ("seq BIGINT PRIMARY KEY", "")
+    return (
+        f"CREATE TABLE IF NOT EXISTS change_log ({seq}, tbl TEXT NOT NULL, row_id TEXT NOT NULL, kind TEXT NOT NULL, "
+        "hlc TEXT NOT NULL, payload TEXT NOT NULL, at_ms BIGINT NOT NULL, origin TEXT, "
+        "to_all INTEGER NOT NULL DEFAULT 0)",
+        "CREATE TABLE IF NOT EXISTS change_feed (principal TEXT NOT NULL, seq BIGINT NOT NULL, "
+        f"PRIMARY KEY (principal, seq)){narrow}",
+    )
+
+
+PER_PRINCIPAL_LOG = "change_log_per_principal"
+
+
+def migrate_change_log(tx: "Tx", kind: str, columns: set[str]) -> int:
+    """A hub made before the log was kept once per seq (``columns``: change_log's, with a
+    ``principal``): its entries moved into ``change_log`` and ``change_feed``, and ``all``
+    taken out of the stored audiences.  Returns the entries moved (0: nothing to do)."""
+    if "principal" not in columns:
+        return 0
+    tx.execute(f"ALTER TABLE change_log RENAME TO {PER_PRINCIPAL_LOG}")
+    if kind != "sqlite":
+        # PostgreSQL's index names are the schema's: the new table's key takes the old name.
+        tx.execute("DROP INDEX IF EXISTS change_log_seq")
+        tx.execute(f"ALTER INDEX IF EXISTS change_log_pkey RENAME TO {PER_PRINCIPAL_LOG}_pkey")
+    for sql in log_schema(kind):
+        tx.execute(sql)
+    tx.execute(f"INSERT INTO change_log (seq, tbl, row_id, kind, hlc, payload, at_ms, origin, to_all) "
+               f"SELECT seq, min(tbl), min(row_id), min(kind), min(hlc), min(payload), min(at_ms), max(origin), "
+               f"max(CASE WHEN principal IN ('all', '*') THEN 1 ELSE 0 END) FROM {PER_PRINCIPAL_LOG} GROUP BY seq")
+    moved = int(tx.scalar("SELECT count(*) FROM change_log", default=0))
+    tx.execute(f"INSERT INTO change_feed (principal, seq) SELECT principal, seq FROM {PER_PRINCIPAL_LOG} "
+               "WHERE principal <> 'all'")
+    tx.execute(f"DROP TABLE {PER_PRINCIPAL_LOG}")
+    tx.execute("DELETE FROM row_audience WHERE principal = 'all'")
+    return moved
 
 
 class StorageUnavailable(Exception):
@@ -407,9 +448,12 @@ class SQLiteHubStorage(HubStorage):
                 for sql in (*SCHEMA, *AUTH_SCHEMA):
                     tx.execute(sql)
                 migrate_devices(tx, {r[1] for r in tx.all("PRAGMA table_info(hub_devices)")})
+                for sql in log_schema("sqlite"):
+                    tx.execute(sql)
                 for table, column, kind in ADDED_COLUMNS:
                     if column not in {r[1] for r in tx.all(f"PRAGMA table_info({table})")}:
                         tx.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                migrate_change_log(tx, "sqlite", {r[1] for r in tx.all("PRAGMA table_info(change_log)")})
                 from . import events
                 for sql in events.schema("sqlite"):
                     tx.execute(sql)
