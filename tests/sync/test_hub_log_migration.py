@@ -4,6 +4,7 @@ stored in every audience) is brought up to date when it is opened (SQLite), or b
 principal's feed reads the same afterwards, and its desktops go on syncing."""
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import psycopg
@@ -48,6 +49,11 @@ def _feed(hub: Hub, principal: str) -> list[tuple]:
                       f"WHERE {whose} ORDER BY {seq}", args)
 
 
+def _reaches(hub: Hub) -> dict[int, set[str]]:
+    with hub.storage.read(ALL) as tx:
+        return {seq: set(json.loads(text)) for seq, text in tx.all("SELECT seq, reaches FROM change_log")}
+
+
 def _audiences(hub: Hub) -> set[tuple]:
     with hub.storage.read(ALL) as tx:
         return set(tx.all("SELECT tbl, row_id, principal FROM row_audience"))
@@ -69,7 +75,8 @@ def test_a_hub_that_kept_its_log_per_principal_is_brought_up_to_date(request, ki
     principals = (ALL, officer.principal, f"region:{case.region}", EVERYONE, "tech")
     feeds = {who: _feed(kit.hub, who) for who in principals}
     assert all(feeds.values()) and any(row[6] for row in feeds[ALL])
-    audiences = _audiences(kit.hub)
+    audiences, reaches = _audiences(kit.hub), _reaches(kit.hub)
+    assert any(reaches.values())
     assert not any(who == ALL for _, _, who in audiences)
 
     if kit.hub.storage.kind == "sqlite":
@@ -88,6 +95,7 @@ def test_a_hub_that_kept_its_log_per_principal_is_brought_up_to_date(request, ki
 
     assert {who: _feed(kit.hub, who) for who in principals} == feeds
     assert _audiences(kit.hub) == audiences
+    assert _reaches(kit.hub) == reaches
     notes = _notes(boss, case, 2)
     assert boss.sync().pushed == 2
     assert officer.sync().pulled == 2

@@ -223,17 +223,18 @@ class Hub(Push, Feed, EventFeed, AuditAnchors, Rows, Accounts):
                              seq, now, *self._columns(tbl, data), desk, SCHEMA_VERSION if desk is not None else None,
                              _visitors_text(orders[rid][1].visitors) if tbl == "orders" else None))
             kind = "delete" if row.deleted else "upsert"
-            log.append((seq, tbl, rid, kind, row.hlc, text, now, 1))
-            for who in aud:
-                if who not in HELD:
-                    audiences.append((tbl, rid, who))
-                    feed.append((who, seq))
+            reaches = [who for who in aud if who not in HELD]
+            log.append((seq, tbl, rid, kind, row.hlc, text, now, 1, _dumps(reaches)))
+            for who in reaches:
+                audiences.append((tbl, rid, who))
+                feed.append((who, seq))
         # In keyset order (rank, id): bootstrap pages then read the table's pages in order
         # instead of one page per row.
         hub_rows.sort(key=operator.itemgetter(2, 1))
         tx.bulk_insert("hub_rows", self._HUB_ROW_COLUMNS, hub_rows)
         tx.bulk_insert("row_audience", ["tbl", "row_id", "principal"], audiences)
-        tx.bulk_insert("change_log", ["seq", "tbl", "row_id", "kind", "hlc", "payload", "at_ms", "to_all"], log)
+        tx.bulk_insert("change_log", ["seq", "tbl", "row_id", "kind", "hlc", "payload", "at_ms", "to_all", "reaches"],
+                       log)
         tx.bulk_insert("change_feed", ["principal", "seq"], feed)
         for oid in sorted(later):
             self._grant_visitors(tx, oid, later[oid], now, ticks=False)

@@ -356,11 +356,13 @@ class Rows:
                 tx.memo["echo_free"] = False     # the pushing desktop will pull this (see Push.push)
             # ``origin``: only that desktop leaves the entry out of its pull, and it pulls only
             # its own principals' entries, which are the ones its push wrote as it holds them.
+            reaches = [who for who in ev.principals if who != ALL]
             log.append((seq, ev.tbl, ev.row_id, ev.kind, ev.hlc, ev.payload, now,
-                        device if any(who in mine for who in ev.principals) else None, int(ALL in ev.principals)))
-            feed += [(who, seq) for who in ev.principals if who != ALL]
-        tx.defer("INSERT INTO change_log (seq, tbl, row_id, kind, hlc, payload, at_ms, origin, to_all) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", log)
+                        device if any(who in mine for who in ev.principals) else None, int(ALL in ev.principals),
+                        _dumps(reaches)))
+            feed += [(who, seq) for who in reaches]
+        tx.defer("INSERT INTO change_log (seq, tbl, row_id, kind, hlc, payload, at_ms, origin, to_all, reaches) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", log)
         tx.defer("INSERT INTO change_feed (principal, seq) VALUES (?, ?)", feed)
         return seqs
 

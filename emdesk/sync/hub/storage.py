@@ -25,10 +25,11 @@ Schema (same on both; PostgreSQL adds roles and RLS, see ``postgres.py``):
   row_audience  (tbl, row_id, principal): who may hold each row, but for ``all`` (supervisors
                 and admins), which holds every row and is never stored (``rows.HELD``)
   change_log    one entry per seq: upsert | delete | evict of a row, its payload, whether it
-                reaches ``all`` (``to_all``), and the desktop it came from when that desktop
-                holds it as it is (``origin``)
-  change_feed   (principal, seq): the other principals each entry reaches; a desktop's pull
-                walks its principals' feed (the payload is kept once, not once per principal)
+                reaches ``all`` (``to_all``) and which other principals (``reaches``, a JSON
+                array, what row-level security checks), and the desktop it came from when that
+                desktop holds it as it is (``origin``)
+  change_feed   (principal, seq): ``reaches`` as rows, the index a desktop's pull walks (the
+                payload is kept once, not once per principal)
   applied_ops   every op id ever applied and its result (re-sends return the same)
   hub_devices   registered desktops: user, name, revoked, last seen, acknowledged cursor
   purged        ids of tombstones removed by GC (an old edit can never bring them back)
@@ -113,7 +114,7 @@ def log_schema(kind: str) -> tuple[str, ...]:
     return (
         f"CREATE TABLE IF NOT EXISTS change_log ({seq}, tbl TEXT NOT NULL, row_id TEXT NOT NULL, kind TEXT NOT NULL, "
         "hlc TEXT NOT NULL, payload TEXT NOT NULL, at_ms BIGINT NOT NULL, origin TEXT, "
-        "to_all INTEGER NOT NULL DEFAULT 0)",
+        "to_all INTEGER NOT NULL DEFAULT 0, reaches TEXT NOT NULL DEFAULT '[]')",
         "CREATE TABLE IF NOT EXISTS change_feed (principal TEXT NOT NULL, seq BIGINT NOT NULL, "
         f"PRIMARY KEY (principal, seq)){narrow}",
     )
@@ -135,9 +136,12 @@ def migrate_change_log(tx: "Tx", kind: str, columns: set[str]) -> int:
         tx.execute(f"ALTER INDEX IF EXISTS change_log_pkey RENAME TO {PER_PRINCIPAL_LOG}_pkey")
     for sql in log_schema(kind):
         tx.execute(sql)
-    tx.execute(f"INSERT INTO change_log (seq, tbl, row_id, kind, hlc, payload, at_ms, origin, to_all) "
+    reaches = ("json_group_array(principal) FILTER (WHERE principal <> 'all')" if kind == "sqlite" else
+               "coalesce(json_agg(principal ORDER BY principal) FILTER (WHERE principal <> 'all'), '[]')::text")
+    tx.execute(f"INSERT INTO change_log (seq, tbl, row_id, kind, hlc, payload, at_ms, origin, to_all, reaches) "
                f"SELECT seq, min(tbl), min(row_id), min(kind), min(hlc), min(payload), min(at_ms), max(origin), "
-               f"max(CASE WHEN principal IN ('all', '*') THEN 1 ELSE 0 END) FROM {PER_PRINCIPAL_LOG} GROUP BY seq")
+               f"max(CASE WHEN principal IN ('all', '*') THEN 1 ELSE 0 END), {reaches} "
+               f"FROM {PER_PRINCIPAL_LOG} GROUP BY seq")
     moved = int(tx.scalar("SELECT count(*) FROM change_log", default=0))
     tx.execute(f"INSERT INTO change_feed (principal, seq) SELECT principal, seq FROM {PER_PRINCIPAL_LOG} "
                "WHERE principal <> 'all'")
