@@ -23,7 +23,8 @@ Errors are HTTP status codes with an ``ErrorBody`` naming what went wrong and wh
 """
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Collection
+from typing import Any, Literal
 
 import msgspec
 
@@ -248,3 +249,22 @@ class EventColumns(SnapshotPosition, kw_only=True):
 
 def decode(data: bytes, cls):
     return msgspec.json.decode(data, type=cls)
+
+
+def nul_at(value: Any, path: str = "", *, skip: Collection[tuple[type, str]] = ()) -> str | None:
+    """Where a decoded message (structs, lists, dicts, strings) holds a NUL character (U+0000),
+    as a path such as ``ops[3].op_id``; None if nowhere.  ``skip``: (struct type, field) pairs
+    not to look into."""
+    if isinstance(value, str):
+        return (path or "the message") if "\x00" in value else None
+    if isinstance(value, msgspec.Struct):
+        items = [(f"{path}.{name}" if path else name, getattr(value, name)) for name in value.__struct_fields__
+                 if (type(value), name) not in skip]
+    elif isinstance(value, (list, tuple)):
+        items = [(f"{path}[{i}]", item) for i, item in enumerate(value)]
+    elif isinstance(value, dict):
+        items = [(f"{path} key", key) for key in value] + [(f"{path}.{key}" if path else str(key), item)
+                                                           for key, item in value.items()]
+    else:
+        return None
+    return next((found for where, item in items if (found := nul_at(item, where, skip=skip))), None)

@@ -21,6 +21,20 @@ from .storage import Tx
 from .rows import MAX_PUSH_OPS, _canonical, _Event, _plain, _Row, _sees, _unallocated
 
 
+# Decoded JSON holds a NUL only where its text has this escape: most payloads need no walk.
+NUL_ESCAPE = "\\u0000"
+
+
+def _nul_refusal(op: p.Op, data: dict) -> str | None:
+    """A record holding a NUL character (U+0000) anywhere: refused, naming the field (no field
+    means one, and PostgreSQL's text cannot hold it)."""
+    if NUL_ESCAPE not in op.payload:
+        return None
+    where = p.nul_at(data)
+    return where and (f"{op.table}: {where} contains a NUL character (U+0000), which the hub does not keep: "
+                      "remove it and send the change again")
+
+
 class Push:
     """Rights, merges and field actions of a push (mixed into ``Hub``)."""
 
@@ -143,6 +157,9 @@ class Push:
                 data = _plain(_canonical(op.table, op.payload))
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                 return refuse_all(f"{op.table}: the change could not be read ({exc}): {whole}")
+            reason = _nul_refusal(op, data)
+            if reason:
+                return refuse_all(f"{reason}: {whole}")
             current = self._load(tx, op.table, op.row_id)
             before = current.data if current and not current.deleted else (
                 {**current.data, "deleted": True} if current else None)
@@ -205,6 +222,9 @@ class Push:
         if record.id != op.row_id:
             return refused(f"{op.table}: the change names two different records")
         data = _plain(record)
+        reason = _nul_refusal(op, data)
+        if reason:
+            return refused(reason)
         # A desktop that restamped its pending changes (its clock was ahead) sends them with new
         # stamps while its copy keeps the old one: such a copy is never the version the hub keeps.
         as_held = data.get("hlc") == op.hlc and bool(data.get("deleted")) == (op.kind == "delete" or bool(record.deleted))
@@ -315,8 +335,8 @@ class Push:
         if by_subject is None:           # the batch's orders, read once per push
             by_subject = tx.memo["batch_orders"] = {}
             for other in batch:
-                if other.table != "orders":
-                    continue
+                if other.table != "orders" or NUL_ESCAPE in other.payload:
+                    continue          # (one that may hold a NUL is judged on its own, and vouches for nothing)
                 try:
                     order = msgspec.to_builtins(_canonical("orders", other.payload))
                 except (msgspec.DecodeError, msgspec.ValidationError):

@@ -192,7 +192,7 @@ class Rows:
                 continue            # refused, with its reason, when the op itself is read
             for name, target in fields:
                 value = getattr(refs, name, None)
-                if isinstance(value, str) and value:
+                if isinstance(value, str) and value and "\x00" not in value:    # (refused with its op)
                     out.add((target, value))
         return out
 
