@@ -21,6 +21,9 @@ from .storage import Tx
 from .rows import MAX_PUSH_OPS, _canonical, _Event, _plain, _Row, _sees, _unallocated
 
 
+# A push's writes go to the database every this many ops rather than all at its end.
+SEND_EVERY = 200
+
 # Decoded JSON holds a NUL only where its text has this escape: most payloads need no walk.
 NUL_ESCAPE = "\\u0000"
 
@@ -81,10 +84,15 @@ class Push:
             source, seq, whose, args = self._entries(principal)
             tx.memo["echo_free"] = tx.one(f"SELECT 1 FROM {source} WHERE {whose} AND {seq} > ? LIMIT 1",
                                           [*args, req.cursor]) is None
+            decided = 0
             for unit in self._units(req.ops):
                 todo = [op for op in unit if op.op_id not in results]   # applied before: a re-send
                 if not todo:
                     continue
+                decided += len(todo)
+                if decided >= SEND_EVERY:
+                    tx.send_writes()      # written while the rest is decided (PostgreSQL)
+                    decided = 0
                 if todo[0].action:
                     answers = self._apply_action(tx, who, todo, restores, now, req.cursor, req.ops)
                 else:

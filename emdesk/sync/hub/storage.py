@@ -279,6 +279,17 @@ class Tx:
             if rows:
                 self._many(sql, rows)
 
+    def send_writes(self) -> None:
+        """Where the database can write while the engine goes on deciding (PostgreSQL's
+        pipeline), send it the writes decided so far; here they wait for the next read or
+        COMMIT, as running them now would gain nothing."""
+
+    def settle(self) -> None:
+        """Wait for writes sent without waiting (PostgreSQL's pipeline; nothing here)."""
+
+    def abandon(self) -> None:
+        """Give up writes sent without waiting, on the way to a ROLLBACK (nothing here)."""
+
     def flush_seq(self) -> None:
         """Called by ``write`` just before COMMIT (with the deferred inserts)."""
         self.flush_deferred()
