@@ -358,18 +358,6 @@ class _PgTx(Tx):
         super().__init__(conn, paramstyle=paramstyle)
         self._pipeline: psycopg.Pipeline | None = None
 
-    def execute(self, sql: str, args: tuple | list = ()):
-        if self._queued:
-            self.flush_writes()
-        self.settle()
-        return super().execute(sql, args)
-
-    def executemany(self, sql: str, rows: list[tuple]):
-        if self._queued:
-            self.flush_writes()
-        self.settle()
-        return super().executemany(sql, rows)
-
     def _many(self, sql: str, rows: list[tuple]) -> int:
         match = self._INSERT.match(sql) if len(rows) >= self.BATCH_FROM_ROWS else None
         if match is None:
@@ -428,7 +416,7 @@ class _PgTx(Tx):
             self.settle()       # COPY does not run in pipeline mode
             self._copy_insert(table, columns, rows)
 
-    def _copy_insert(self, table: str, columns: list[str], rows: list[tuple], tail: str = "") -> int:
+    def _copy_insert(self, table: str, columns: list[str], rows: list[tuple]) -> int:
         """COPY into a temporary table, then one INSERT ... SELECT: COPY FROM does not run on a
         table with row-level security, and the INSERT keeps its policies checked."""
         names = ", ".join(columns)
@@ -443,7 +431,7 @@ class _PgTx(Tx):
             with cur.copy(f"COPY bulk_{table} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            cur.execute(self._sql(f"INSERT INTO {table} ({names}) SELECT {names} FROM bulk_{table}{tail}"))
+            cur.execute(self._sql(f"INSERT INTO {table} ({names}) SELECT {names} FROM bulk_{table}"))
             return cur.rowcount
 
 

@@ -174,6 +174,7 @@ class Tx:
     def execute(self, sql: str, args: tuple | list = ()) -> Any:
         if self._queued:
             self.flush_writes()
+        self.settle()
         cur = self.conn.cursor()
         cur.execute(self._sql(sql), tuple(args))
         return cur
@@ -181,6 +182,7 @@ class Tx:
     def executemany(self, sql: str, rows: list[tuple]) -> Any:
         if self._queued:
             self.flush_writes()
+        self.settle()
         if rows:
             cur = self.conn.cursor()
             cur.executemany(self._sql(sql), rows)
